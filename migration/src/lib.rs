@@ -1,0 +1,14 @@
+//! The database schema, applied on start and by `netraven migrate`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_schema;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_schema::Migration)]
+    }
+}

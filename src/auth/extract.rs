@@ -1,0 +1,157 @@
+//! The one guard every route uses: `Auth<P>` loads the signed-in user from the session and checks
+//! that they hold all permission bits in `P` (`Auth<0>` = signed in, nothing more).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::{Session, SessionExt};
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use sea_orm::EntityTrait;
+use serde::{Deserialize, Serialize};
+
+use super::permissions::Permissions;
+use super::session_store::USER_ID;
+use crate::entity::users;
+use crate::error::AppError;
+use crate::web::AppState;
+
+const FLASH_KEY: &str = "flash";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Flash {
+    pub kind: String,
+    pub text: String,
+}
+
+/// What every page needs: who is signed in, their permissions, the CSRF token, flash messages.
+pub struct Ctx {
+    pub user: users::Model,
+    pub perms: Permissions,
+    pub csrf: String,
+    pub path: String,
+    pub session: Session,
+    pub state: web::Data<AppState>,
+    pub request: HttpRequest,
+}
+
+impl Ctx {
+    pub fn can(&self, bits: i32) -> bool {
+        self.perms.has(bits)
+    }
+
+    pub fn db(&self) -> &sea_orm::DatabaseConnection {
+        &self.state.db
+    }
+
+    /// Queues a message for the next page shown to this user.
+    pub fn flash(&self, kind: &str, text: impl Into<String>) {
+        let mut list: Vec<Flash> = self.session.get(FLASH_KEY).ok().flatten().unwrap_or_default();
+        list.push(Flash {
+            kind: kind.to_string(),
+            text: text.into(),
+        });
+        let _ = self.session.insert(FLASH_KEY, list);
+    }
+
+    /// Messages to show now; they are shown once.
+    pub fn take_flashes(&self) -> Vec<Flash> {
+        let list: Vec<Flash> = self.session.get(FLASH_KEY).ok().flatten().unwrap_or_default();
+        if !list.is_empty() {
+            self.session.remove(FLASH_KEY);
+        }
+        list
+    }
+
+    /// Whether the navigation link to `prefix` is the current section.
+    pub fn in_section(&self, prefix: &str) -> bool {
+        if prefix == "/" {
+            self.path == "/"
+        } else {
+            self.path == prefix || self.path.starts_with(&format!("{prefix}/"))
+        }
+    }
+
+    pub fn audit_actor(&self) -> crate::services::audit::Actor {
+        crate::services::audit::Actor::from_request(&self.request, Some(&self.user))
+    }
+
+    pub fn css_href(&self) -> &'static str {
+        crate::web::assets::css_href()
+    }
+
+    pub fn version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    pub fn htmx_href(&self) -> &'static str {
+        crate::web::assets::HTMX_HREF
+    }
+}
+
+pub struct Auth<const P: i32>(pub Ctx);
+
+/// Signed in, no particular permission (profile, logout).
+pub type SignedIn = Auth<0>;
+
+impl<const P: i32> std::ops::Deref for Auth<P> {
+    type Target = Ctx;
+    fn deref(&self) -> &Ctx {
+        &self.0
+    }
+}
+
+impl<const P: i32> FromRequest for Auth<P> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let ctx = load_ctx(&req).await?;
+            if !ctx.perms.has(P) {
+                return Err(AppError::Forbidden {
+                    missing: ctx.perms.missing(P),
+                });
+            }
+            Ok(Auth(ctx))
+        })
+    }
+}
+
+pub fn is_htmx(req: &HttpRequest) -> bool {
+    req.headers().contains_key("HX-Request")
+}
+
+async fn load_ctx(req: &HttpRequest) -> Result<Ctx, AppError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal("application state missing".into()))?;
+    let session = req.get_session();
+    let login_required = || AppError::LoginRequired {
+        next: req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into()),
+        htmx: is_htmx(req),
+    };
+    let Some(user_id) = session.get::<i32>(USER_ID).ok().flatten() else {
+        return Err(login_required());
+    };
+    let user = users::Entity::find_by_id(user_id).one(&state.db).await?;
+    let Some(user) = user.filter(|u| u.is_active) else {
+        // Deactivated or deleted while signed in: end this session now.
+        session.purge();
+        return Err(login_required());
+    };
+    Ok(Ctx {
+        perms: Permissions(user.permissions),
+        csrf: super::csrf::token(&session),
+        path: req.path().to_string(),
+        user,
+        session,
+        state,
+        request: req.clone(),
+    })
+}

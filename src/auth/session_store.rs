@@ -1,0 +1,141 @@
+//! actix-session storage in the `sessions` table, so several nodes share sessions and a session
+//! can be revoked at once (logout, deactivation, password reset).
+//!
+//! The cookie carries a random key; the table stores only its SHA-256, so a database dump does
+//! not hand out live sessions. Sessions expire a fixed time after they are created (the
+//! `security.session_lifetime_minutes` setting at that moment).
+
+use std::collections::HashMap;
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::time::Duration;
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
+
+use crate::crypto::{random_token, sha256_hex};
+use crate::entity::sessions;
+use crate::services::settings;
+
+/// Keys of the session state that the store copies into columns.
+pub const USER_ID: &str = "uid";
+pub const CLIENT_IP: &str = "ip";
+pub const USER_AGENT: &str = "ua";
+
+#[derive(Clone)]
+pub struct DbSessionStore {
+    db: DatabaseConnection,
+}
+
+impl DbSessionStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+type State = HashMap<String, String>;
+
+/// actix-session stores each value JSON-encoded; read one back as plain text or number.
+fn state_value<T: serde::de::DeserializeOwned>(state: &State, key: &str) -> Option<T> {
+    state.get(key).and_then(|v| serde_json::from_str(v).ok())
+}
+
+fn truncated(value: Option<String>, max: usize) -> Option<String> {
+    value.map(|v| v.chars().take(max).collect())
+}
+
+impl SessionStore for DbSessionStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
+        let row = sessions::Entity::find_by_id(sha256_hex(key.as_ref().as_bytes()))
+            .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
+            .one(&self.db)
+            .await
+            .map_err(|e| LoadError::Other(e.into()))?;
+        match row {
+            Some(row) => serde_json::from_str(&row.data)
+                .map(Some)
+                .map_err(|e| LoadError::Deserialization(e.into())),
+            None => Ok(None),
+        }
+    }
+
+    async fn save(&self, state: State, _ttl: &Duration) -> Result<SessionKey, SaveError> {
+        let data = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
+        let lifetime = settings::session_lifetime(&self.db)
+            .await
+            .map_err(|e| SaveError::Other(e.into()))?;
+        let key = random_token(32);
+        let now = Utc::now();
+        // New sessions are rare (logins, first visits): a good moment to sweep expired ones.
+        sessions::Entity::delete_many()
+            .filter(sessions::Column::ExpiresAt.lte(now))
+            .exec(&self.db)
+            .await
+            .map_err(|e| SaveError::Other(e.into()))?;
+        sessions::Entity::insert(sessions::ActiveModel {
+            id: Set(sha256_hex(key.as_bytes())),
+            user_id: Set(state_value(&state, USER_ID)),
+            data: Set(data),
+            ip: Set(truncated(state_value(&state, CLIENT_IP), 64)),
+            user_agent: Set(truncated(state_value(&state, USER_AGENT), 255)),
+            created_at: Set(now),
+            last_seen_at: Set(now),
+            expires_at: Set(now + lifetime),
+        })
+        .exec(&self.db)
+        .await
+        .map_err(|e| SaveError::Other(e.into()))?;
+        SessionKey::try_from(key).map_err(|e| SaveError::Other(e.into()))
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: State,
+        _ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let data = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let now = Utc::now();
+        // A revoked or expired row is not brought back: the update then touches nothing and the
+        // next request is anonymous.
+        sessions::Entity::update_many()
+            .col_expr(sessions::Column::Data, Expr::value(data))
+            .col_expr(
+                sessions::Column::UserId,
+                Expr::value(state_value::<i32>(&state, USER_ID)),
+            )
+            .col_expr(sessions::Column::LastSeenAt, Expr::value(now))
+            .filter(sessions::Column::Id.eq(sha256_hex(key.as_ref().as_bytes())))
+            .filter(sessions::Column::ExpiresAt.gt(now))
+            .exec(&self.db)
+            .await
+            .map_err(|e| UpdateError::Other(e.into()))?;
+        Ok(key)
+    }
+
+    async fn update_ttl(&self, _key: &SessionKey, _ttl: &Duration) -> Result<(), anyhow::Error> {
+        // Expiry is fixed at creation (see module docs); nothing to extend.
+        Ok(())
+    }
+
+    async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+        sessions::Entity::delete_by_id(sha256_hex(key.as_ref().as_bytes()))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Ends every session of a user (deactivation, deletion, password reset).
+pub async fn revoke_user_sessions(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: i32,
+) -> Result<u64, sea_orm::DbErr> {
+    let res = sessions::Entity::delete_many()
+        .filter(sessions::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}

@@ -1,0 +1,177 @@
+//! Command-line interface: `serve` (default), `migrate`, `user create`, `user reset-password`.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::permissions::{flag_bits, role_bits};
+use crate::bootstrap::StartError;
+use crate::config::Settings;
+use crate::error::AppError;
+use crate::services::audit::Actor;
+use crate::services::users;
+
+#[derive(Parser, Debug)]
+#[command(name = "netraven", version, about = "Network configuration backup and management")]
+pub struct Cli {
+    /// Optional TOML configuration file (also NETRAVEN_CONFIG).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web application (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user. The password is read from stdin with --password-stdin, else generated and printed.
+    Create(CreateArgs),
+    /// Set a new password for a user and end their sessions.
+    ResetPassword(ResetArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CreateArgs {
+    #[arg(long)]
+    pub username: String,
+    /// Role preset: viewer, operator, engineer or admin.
+    #[arg(long, conflicts_with = "permissions")]
+    pub role: Option<String>,
+    /// Comma-separated flags: read,write,delete,admin,user_manage.
+    #[arg(long)]
+    pub permissions: Option<String>,
+    #[arg(long, default_value = "")]
+    pub realname: String,
+    #[arg(long, default_value = "")]
+    pub email: String,
+    /// Read the password from standard input (first line).
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ResetArgs {
+    #[arg(long)]
+    pub username: String,
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+    #[error("the server stopped: {0}")]
+    Server(std::io::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Start(e) => e.exit_code(),
+            CliError::Usage(_) | CliError::App(AppError::Validation(_)) => 2,
+            _ => 1,
+        }
+    }
+}
+
+pub fn parse_permissions(role: Option<&str>, flags: Option<&str>) -> Result<i32, CliError> {
+    match (role, flags) {
+        (Some(r), _) => role_bits(r).ok_or_else(|| {
+            CliError::Usage(format!("unknown role {r:?}: use viewer, operator, engineer or admin"))
+        }),
+        (None, Some(list)) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .try_fold(0, |acc, name| {
+                flag_bits(name).map(|b| acc | b).ok_or_else(|| {
+                    CliError::Usage(format!(
+                        "unknown permission {name:?}: use read, write, delete, admin, user_manage"
+                    ))
+                })
+            }),
+        (None, None) => Err(CliError::Usage("give --role or --permissions".into())),
+    }
+}
+
+fn password_input(from_stdin: bool) -> Result<(String, bool), CliError> {
+    if !from_stdin {
+        return Ok((users::generate_password(), true));
+    }
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| CliError::Usage(format!("cannot read the password from stdin: {e}")))?;
+    let line = text.lines().next().unwrap_or_default().to_string();
+    Ok((line, false))
+}
+
+async fn connect(settings: &Settings) -> Result<sea_orm::DatabaseConnection, CliError> {
+    let db = crate::db::connect(settings).await.map_err(StartError::from)?;
+    crate::db::migrate(&db).await.map_err(StartError::from)?;
+    Ok(db)
+}
+
+pub async fn run_user(settings: &Settings, command: UserCommand) -> Result<(), CliError> {
+    let db = connect(settings).await?;
+    let actor = Actor::system("command line");
+    match command {
+        UserCommand::Create(args) => {
+            let permissions = parse_permissions(args.role.as_deref(), args.permissions.as_deref())?;
+            let (password, generated) = password_input(args.password_stdin)?;
+            let user = users::create(
+                &db,
+                &actor,
+                users::NewUser {
+                    username: args.username,
+                    realname: args.realname,
+                    email: args.email,
+                    permissions,
+                    password: password.clone(),
+                    is_active: true,
+                },
+            )
+            .await?;
+            println!("created user {} (id {})", user.username, user.id);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::ResetPassword(args) => {
+            let user = users::find_by_username(&db, &args.username)
+                .await?
+                .ok_or_else(|| CliError::Usage(format!("no user named {:?}", args.username)))?;
+            let (password, generated) = password_input(args.password_stdin)?;
+            users::reset_password(&db, &actor, user.id, password.clone()).await?;
+            println!("password of {} reset; their sessions were ended", user.username);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn run_migrate(settings: &Settings) -> Result<(), CliError> {
+    connect(settings).await?;
+    println!("database is up to date");
+    Ok(())
+}

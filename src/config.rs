@@ -1,0 +1,179 @@
+//! Settings: built-in defaults, then an optional TOML file, then `NETRAVEN_*` environment variables.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("environment variable {name} has an invalid value {value:?}: expected {expected}")]
+    Env {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+}
+
+/// Everything the process needs to start. Secrets (session key, Fernet keys) are read from here
+/// when given in the environment; otherwise `crypto` keeps them in files inside `data_dir`.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub bind: String,
+    pub admin_password: Option<String>,
+    pub behind_tls: bool,
+    pub cookie_secure: bool,
+    pub log: String,
+    pub session_key: Option<String>,
+    pub fernet_keys: Option<String>,
+    /// Extra origins (scheme://host[:port]) accepted by the CSRF origin check, for reverse proxies
+    /// that rewrite the Host header.
+    pub trusted_origins: Vec<String>,
+}
+
+/// The optional TOML file: same names as the environment variables, lower case, without prefix.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    bind: Option<String>,
+    behind_tls: Option<bool>,
+    cookie_secure: Option<bool>,
+    log: Option<String>,
+    trusted_origins: Option<Vec<String>>,
+}
+
+impl Settings {
+    /// Loads settings from the optional file (`NETRAVEN_CONFIG`) and the process environment.
+    pub fn load(config_file: Option<&Path>) -> Result<Self, ConfigError> {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let file_path = config_file
+            .map(Path::to_path_buf)
+            .or_else(|| env("NETRAVEN_CONFIG").map(PathBuf::from));
+        Self::from_sources(file_path.as_deref(), env)
+    }
+
+    /// The pure part of `load`, so tests can pass their own environment.
+    pub fn from_sources(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let file = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                toml::from_str::<FileSettings>(&text).map_err(|e| ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                })?
+            }
+            None => FileSettings::default(),
+        };
+
+        let data_dir = env("NETRAVEN_DATA_DIR")
+            .map(PathBuf::from)
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url = env("NETRAVEN_DATABASE_URL")
+            .or(file.database_url)
+            .unwrap_or_else(|| default_sqlite_url(&data_dir));
+        let behind_tls = match env("NETRAVEN_BEHIND_TLS") {
+            Some(v) => parse_bool("NETRAVEN_BEHIND_TLS", &v)?,
+            None => file.behind_tls.unwrap_or(false),
+        };
+        let cookie_secure = match env("NETRAVEN_COOKIE_SECURE") {
+            Some(v) => parse_bool("NETRAVEN_COOKIE_SECURE", &v)?,
+            None => file.cookie_secure.unwrap_or(behind_tls),
+        };
+        let trusted_origins = match env("NETRAVEN_TRUSTED_ORIGINS") {
+            Some(v) => v
+                .split(',')
+                .map(|s| s.trim().trim_end_matches('/').to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            None => file.trusted_origins.unwrap_or_default(),
+        };
+
+        Ok(Self {
+            bind: env("NETRAVEN_BIND")
+                .or(file.bind)
+                .unwrap_or_else(|| "127.0.0.1:8080".to_string()),
+            admin_password: env("NETRAVEN_ADMIN_PASSWORD"),
+            log: env("NETRAVEN_LOG")
+                .or(file.log)
+                .unwrap_or_else(|| "info,sqlx=warn,sea_orm=warn".to_string()),
+            session_key: env("NETRAVEN_SESSION_KEY"),
+            fernet_keys: env("NETRAVEN_FERNET_KEYS"),
+            data_dir,
+            database_url,
+            behind_tls,
+            cookie_secure,
+            trusted_origins,
+        })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+fn default_sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("netraven.db").display())
+}
+
+fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::Env {
+            name,
+            value: value.to_string(),
+            expected: "true or false",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_sources(None, |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_use_sqlite_in_data_dir() {
+        let s = with(&[]).unwrap();
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.database_url, "sqlite://./data/netraven.db?mode=rwc");
+        assert!(!s.cookie_secure);
+    }
+
+    #[test]
+    fn cookie_secure_follows_tls_unless_set() {
+        assert!(with(&[("NETRAVEN_BEHIND_TLS", "true")]).unwrap().cookie_secure);
+        let s = with(&[
+            ("NETRAVEN_BEHIND_TLS", "true"),
+            ("NETRAVEN_COOKIE_SECURE", "false"),
+        ])
+        .unwrap();
+        assert!(!s.cookie_secure);
+        assert!(with(&[("NETRAVEN_COOKIE_SECURE", "maybe")]).is_err());
+    }
+}

@@ -1,0 +1,49 @@
+//! The `devices` table.
+
+use sea_orm::entity::prelude::*;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[sea_orm(table_name = "devices")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub hostname: String,
+    pub ip_address: String,
+    pub port: i32,
+    pub device_type: String,
+    #[sea_orm(column_type = "Text")]
+    pub description: Option<String>,
+    pub owner_id: Option<i32>,
+    pub enabled: bool,
+    pub serial_number: Option<String>,
+    pub model: Option<String>,
+    pub os_version: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub ssh_host_key: Option<String>,
+    pub last_backup_at: Option<DateTimeUtc>,
+    pub last_backup_status: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub last_backup_error: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::OwnerId",
+        to = "super::users::Column::Id",
+        on_delete = "SetNull"
+    )]
+    Owner,
+}
+
+impl Related<super::users::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Owner.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

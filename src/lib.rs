@@ -1,0 +1,15 @@
+//! NetRaven: network configuration backup and management.
+//! The binary (`src/main.rs`) and the integration tests both use this library.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod entity;
+pub mod error;
+pub mod services;
+pub mod startup;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,9 @@
+//! Business logic. Each function takes a database connection so handlers, the CLI, workers and
+//! tests share it.
+
+pub mod audit;
+pub mod dashboard;
+pub mod query;
+pub mod settings;
+pub mod users;
+pub mod validation;

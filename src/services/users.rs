@@ -1,0 +1,547 @@
+//! User accounts: creation, changes, passwords, sign-in with lockout, and the rules that keep at
+//! least one administrator able to manage the system.
+
+use chrono::{Duration, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, DatabaseConnection, TransactionTrait,
+};
+
+use super::audit::{self, Actor, Event};
+use super::query::{Page, Paging, contains_ci, fetch_page};
+use super::settings;
+use super::validation::{FieldErrors, MAX_NAME};
+use crate::auth::password;
+use crate::auth::permissions::{ADMIN, ALL, Permissions, USER_MANAGE};
+use crate::auth::session_store::revoke_user_sessions;
+use crate::crypto::random_token;
+use crate::entity::users;
+use crate::error::AppError;
+
+/// A user who can run the system: both ADMIN and USER_MANAGE, and active.
+const ADMIN_BITS: i32 = ADMIN | USER_MANAGE;
+pub const MAX_USERNAME: usize = 64;
+pub const MAX_PASSWORD: usize = 1024;
+
+#[derive(Clone, Debug, Default)]
+pub struct NewUser {
+    pub username: String,
+    pub realname: String,
+    pub email: String,
+    pub permissions: i32,
+    pub password: String,
+    pub is_active: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct UserChanges {
+    pub realname: String,
+    pub email: String,
+    pub permissions: i32,
+    pub is_active: bool,
+}
+
+pub struct PasswordPolicy {
+    pub min_length: usize,
+    pub require_mixed: bool,
+}
+
+pub async fn password_policy(db: &impl ConnectionTrait) -> Result<PasswordPolicy, DbErr> {
+    Ok(PasswordPolicy {
+        min_length: std::cmp::max(settings::get_i64(db, settings::PASSWORD_MIN_LENGTH, 10).await?, 1) as usize,
+        require_mixed: settings::get_bool(db, settings::PASSWORD_REQUIRE_MIXED, true).await?,
+    })
+}
+
+impl PasswordPolicy {
+    pub fn check(&self, errors: &mut FieldErrors, field: &str, password: &str) {
+        let len = password.chars().count();
+        if len < self.min_length {
+            errors.add(field, format!("At least {} characters.", self.min_length));
+        } else if len > MAX_PASSWORD {
+            errors.add(field, format!("At most {MAX_PASSWORD} characters."));
+        } else if self.require_mixed
+            && !(password.chars().any(|c| c.is_alphabetic())
+                && password.chars().any(|c| c.is_ascii_digit()))
+        {
+            errors.add(field, "Use both letters and digits.");
+        }
+    }
+}
+
+/// A password that satisfies any policy: 24 random url-safe characters plus a digit and letter.
+pub fn generate_password() -> String {
+    format!("{}a7", random_token(18))
+}
+
+fn validate_username(errors: &mut FieldErrors, value: &str) -> String {
+    let name = errors.required("username", value, MAX_USERNAME);
+    if !name.is_empty()
+        && !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+    {
+        errors.add(
+            "username",
+            "Use letters, digits and . _ - @ only (no spaces).",
+        );
+    }
+    name
+}
+
+fn validate_permissions(errors: &mut FieldErrors, bits: i32) {
+    if bits & !ALL != 0 || bits < 0 {
+        errors.add("permissions", "Unknown permission bits.");
+    }
+}
+
+async fn username_taken(db: &impl ConnectionTrait, name: &str) -> Result<bool, DbErr> {
+    Ok(users::Entity::find()
+        .filter(Expr::expr(Func::lower(Expr::col(users::Column::Username))).eq(name.to_lowercase()))
+        .count(db)
+        .await?
+        > 0)
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewUser,
+) -> Result<users::Model, AppError> {
+    let txn = db.begin().await?;
+    let mut errors = FieldErrors::new();
+    let username = validate_username(&mut errors, &input.username);
+    let realname = errors.optional("realname", &input.realname, MAX_NAME);
+    let email = errors.email("email", &input.email);
+    validate_permissions(&mut errors, input.permissions);
+    password_policy(&txn).await?.check(&mut errors, "password", &input.password);
+    if errors.get("username").is_none() && username_taken(&txn, &username).await? {
+        errors.add("username", "This username is already taken.");
+    }
+    errors.into_result()?;
+    let hash = password::hash_async(input.password).await?;
+    let now = Utc::now();
+    let user = users::ActiveModel {
+        username: Set(username),
+        realname: Set(realname),
+        email: Set(email),
+        password_hash: Set(hash),
+        permissions: Set(input.permissions),
+        is_active: Set(input.is_active),
+        debug: Set(false),
+        failed_logins: Set(0),
+        password_changed_at: Set(Some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        Event::data("user.create")
+            .target("user", user.id)
+            .detail("username", user.username.clone())
+            .detail("permissions", Permissions(user.permissions).names())
+            .detail("active", user.is_active),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<users::Model, AppError> {
+    users::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn find_by_username(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<users::Model>, DbErr> {
+    users::Entity::find()
+        .filter(users::Column::Username.eq(username))
+        .one(db)
+        .await
+}
+
+/// Active users that hold ADMIN and USER_MANAGE, other than `except`.
+async fn other_admins(db: &impl ConnectionTrait, except: i32) -> Result<u64, DbErr> {
+    users::Entity::find()
+        .filter(users::Column::IsActive.eq(true))
+        .filter(users::Column::Id.ne(except))
+        .filter(Expr::col(users::Column::Permissions).bit_and(ADMIN_BITS).eq(ADMIN_BITS))
+        .count(db)
+        .await
+}
+
+fn is_admin(bits: i32, active: bool) -> bool {
+    active && bits & ADMIN_BITS == ADMIN_BITS
+}
+
+/// Changes name, email, permissions and active flag. `by` is the signed-in user making it.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    by: i32,
+    id: i32,
+    input: UserChanges,
+) -> Result<users::Model, AppError> {
+    let txn = db.begin().await?;
+    let user = get(&txn, id).await?;
+    let mut errors = FieldErrors::new();
+    let realname = errors.optional("realname", &input.realname, MAX_NAME);
+    let email = errors.email("email", &input.email);
+    validate_permissions(&mut errors, input.permissions);
+    if id == by {
+        if user.permissions & USER_MANAGE != 0 && input.permissions & USER_MANAGE == 0 {
+            errors.add("permissions", "You cannot remove your own user_manage permission.");
+        }
+        if !input.is_active {
+            errors.add("is_active", "You cannot deactivate your own account.");
+        }
+    }
+    if is_admin(user.permissions, user.is_active)
+        && !is_admin(input.permissions, input.is_active)
+        && other_admins(&txn, id).await? == 0
+    {
+        errors.add(
+            "permissions",
+            "This is the last active administrator (admin and user_manage): keep both permissions and the account active.",
+        );
+    }
+    errors.into_result()?;
+
+    let mut changed: Vec<&str> = Vec::new();
+    if realname != user.realname {
+        changed.push("realname");
+    }
+    if email != user.email {
+        changed.push("email");
+    }
+    if input.permissions != user.permissions {
+        changed.push("permissions");
+    }
+    if input.is_active != user.is_active {
+        changed.push("is_active");
+    }
+    let before = Permissions(user.permissions).names();
+    let was_active = user.is_active;
+    let mut active = user.into_active_model();
+    active.realname = Set(realname);
+    active.email = Set(email);
+    active.permissions = Set(input.permissions);
+    active.is_active = Set(input.is_active);
+    active.updated_at = Set(Utc::now());
+    let user = active.update(&txn).await?;
+    if was_active && !user.is_active {
+        revoke_user_sessions(&txn, user.id).await?;
+    }
+    if !changed.is_empty() {
+        let mut event = Event::data("user.update")
+            .target("user", user.id)
+            .detail("username", user.username.clone())
+            .detail("fields", changed.clone());
+        if changed.contains(&"permissions") {
+            event = event
+                .detail("permissions_before", before)
+                .detail("permissions_after", Permissions(user.permissions).names());
+        }
+        audit::record(&txn, actor, event).await?;
+    }
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Sets a new password for another user (USER_MANAGE) and ends their sessions.
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    new_password: String,
+) -> Result<users::Model, AppError> {
+    let txn = db.begin().await?;
+    let user = get(&txn, id).await?;
+    let mut errors = FieldErrors::new();
+    password_policy(&txn).await?.check(&mut errors, "password", &new_password);
+    errors.into_result()?;
+    let user = store_password(&txn, user, new_password).await?;
+    revoke_user_sessions(&txn, user.id).await?;
+    audit::record(
+        &txn,
+        actor,
+        Event::security("user.password_reset")
+            .target("user", user.id)
+            .detail("username", user.username.clone()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+async fn store_password(
+    db: &impl ConnectionTrait,
+    user: users::Model,
+    new_password: String,
+) -> Result<users::Model, AppError> {
+    let hash = password::hash_async(new_password).await?;
+    let now = Utc::now();
+    let mut active = user.into_active_model();
+    active.password_hash = Set(hash);
+    active.password_changed_at = Set(Some(now));
+    active.failed_logins = Set(0);
+    active.locked_until = Set(None);
+    active.updated_at = Set(now);
+    Ok(active.update(db).await?)
+}
+
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    by: i32,
+    id: i32,
+) -> Result<users::Model, AppError> {
+    let txn = db.begin().await?;
+    let user = get(&txn, id).await?;
+    if id == by {
+        return Err(AppError::Conflict("You cannot delete your own account.".into()));
+    }
+    if is_admin(user.permissions, user.is_active) && other_admins(&txn, id).await? == 0 {
+        return Err(AppError::Conflict(
+            "This is the last active administrator and cannot be deleted.".into(),
+        ));
+    }
+    users::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        Event::data("user.delete")
+            .target("user", id)
+            .detail("username", user.username.clone()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+#[derive(Clone, Debug)]
+pub struct ProfileChanges {
+    pub realname: String,
+    pub email: String,
+    pub debug: bool,
+}
+
+pub async fn update_profile(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    input: ProfileChanges,
+) -> Result<users::Model, AppError> {
+    let txn = db.begin().await?;
+    let user = get(&txn, id).await?;
+    let mut errors = FieldErrors::new();
+    let realname = errors.optional("realname", &input.realname, MAX_NAME);
+    let email = errors.email("email", &input.email);
+    errors.into_result()?;
+    let mut fields = Vec::new();
+    if realname != user.realname {
+        fields.push("realname");
+    }
+    if email != user.email {
+        fields.push("email");
+    }
+    if input.debug != user.debug {
+        fields.push("debug");
+    }
+    let mut active = user.into_active_model();
+    active.realname = Set(realname);
+    active.email = Set(email);
+    active.debug = Set(input.debug);
+    active.updated_at = Set(Utc::now());
+    let user = active.update(&txn).await?;
+    if !fields.is_empty() {
+        audit::record(
+            &txn,
+            actor,
+            Event::data("profile.update").target("user", id).detail("fields", fields),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// A user changing their own password: the current one is required. Other sessions end.
+pub async fn change_own_password(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    current: String,
+    new_password: String,
+    confirm: String,
+) -> Result<(), AppError> {
+    let txn = db.begin().await?;
+    let user = get(&txn, id).await?;
+    let mut errors = FieldErrors::new();
+    if !password::verify_async(current, user.password_hash.clone()).await {
+        errors.add("current_password", "The current password is not correct.");
+    }
+    password_policy(&txn).await?.check(&mut errors, "new_password", &new_password);
+    if new_password != confirm {
+        errors.add("confirm_password", "The two new passwords differ.");
+    }
+    errors.into_result()?;
+    let user = store_password(&txn, user, new_password).await?;
+    revoke_user_sessions(&txn, user.id).await?;
+    audit::record(
+        &txn,
+        actor,
+        Event::security("profile.password_change").target("user", id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("wrong username or password, or the account is locked or disabled")]
+    Rejected,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Checks a sign-in and applies the lockout policy. Every refusal looks the same to the caller,
+/// so a failed login does not reveal whether the user exists; the audit entry says why.
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    username: &str,
+    password_input: String,
+) -> Result<users::Model, LoginError> {
+    let username: String = username.trim().chars().take(MAX_NAME).collect();
+    let user = find_by_username(db, &username).await?;
+    let now = Utc::now();
+    // Hash even for unknown users so that timing does not tell them apart.
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| dummy_hash().to_string());
+    let password_ok = password::verify_async(password_input, hash).await;
+    let failure = |reason: &str, user_id: Option<i32>| {
+        let mut event = Event::auth("login_failed")
+            .failure()
+            .detail("username", username.clone())
+            .detail("reason", reason);
+        if let Some(id) = user_id {
+            event = event.target("user", id);
+        }
+        event
+    };
+    let Some(user) = user else {
+        audit::record(db, actor, failure("unknown user", None)).await?;
+        return Err(LoginError::Rejected);
+    };
+    if !user.is_active {
+        audit::record(db, actor, failure("account disabled", Some(user.id))).await?;
+        return Err(LoginError::Rejected);
+    }
+    if user.locked_until.is_some_and(|t| t > now) {
+        audit::record(db, actor, failure("account locked", Some(user.id))).await?;
+        return Err(LoginError::Rejected);
+    }
+    if !password_ok {
+        let threshold = settings::get_i64(db, settings::LOCKOUT_THRESHOLD, 5).await?;
+        let minutes = settings::get_i64(db, settings::LOCKOUT_MINUTES, 15).await?;
+        let failed = user.failed_logins + 1;
+        let lock = i64::from(failed) >= threshold;
+        let id = user.id;
+        let mut active = user.into_active_model();
+        active.failed_logins = Set(if lock { 0 } else { failed });
+        if lock {
+            active.locked_until = Set(Some(now + Duration::minutes(minutes)));
+        }
+        active.update(db).await?;
+        audit::record(db, actor, failure("wrong password", Some(id))).await?;
+        if lock {
+            audit::record(
+                db,
+                actor,
+                Event::security("user.locked")
+                    .target("user", id)
+                    .detail("username", username.clone())
+                    .detail("minutes", minutes),
+            )
+            .await?;
+        }
+        return Err(LoginError::Rejected);
+    }
+    let mut active = user.into_active_model();
+    active.failed_logins = Set(0);
+    active.locked_until = Set(None);
+    active.last_login_at = Set(Some(now));
+    let user = active.update(db).await?;
+    audit::record(
+        db,
+        &Actor { id: Some(user.id), name: Some(user.username.clone()), ..actor.clone() },
+        Event::auth("login").target("user", user.id),
+    )
+    .await?;
+    Ok(user)
+}
+
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| password::hash(&random_token(16)).unwrap_or_default())
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct UserFilter {
+    pub text: Option<String>,
+    pub status: Option<String>,
+    pub sort: String,
+    pub descending: bool,
+}
+
+pub const SORT_COLUMNS: [&str; 4] = ["username", "realname", "last_login_at", "created_at"];
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &UserFilter,
+    paging: Paging,
+) -> Result<Page<users::Model>, DbErr> {
+    let mut cond = Condition::all();
+    if let Some(text) = &filter.text {
+        cond = cond.add(
+            Condition::any()
+                .add(contains_ci(Expr::col(users::Column::Username), text))
+                .add(contains_ci(Expr::col(users::Column::Realname), text))
+                .add(contains_ci(Expr::col(users::Column::Email), text)),
+        );
+    }
+    match filter.status.as_deref() {
+        Some("active") => cond = cond.add(users::Column::IsActive.eq(true)),
+        Some("inactive") => cond = cond.add(users::Column::IsActive.eq(false)),
+        _ => {}
+    }
+    let column = match filter.sort.as_str() {
+        "realname" => users::Column::Realname,
+        "last_login_at" => users::Column::LastLoginAt,
+        "created_at" => users::Column::CreatedAt,
+        _ => users::Column::Username,
+    };
+    let order = if filter.descending { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
+    let select = users::Entity::find()
+        .filter(cond)
+        .order_by(column, order)
+        .order_by_asc(users::Column::Id);
+    fetch_page(db, select, paging).await
+}
+
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    users::Entity::find().count(db).await
+}

@@ -1,0 +1,133 @@
+//! One validation path for every form: checks collect messages per field, and a non-empty set
+//! becomes `AppError::Validation`, which the form handler renders next to the fields.
+
+use std::fmt;
+
+use crate::error::AppError;
+
+pub const MAX_NAME: usize = 255;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FieldErrors(Vec<(String, String)>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        if self.get(field).is_none() {
+            self.0.push((field.to_string(), message.into()));
+        }
+    }
+
+    /// The message for `field`, for templates.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(f, m)| (f.as_str(), m.as_str()))
+    }
+
+    pub fn summary(&self) -> String {
+        self.0
+            .iter()
+            .map(|(f, m)| format!("{f}: {m}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// `Ok(())` when nothing was found, else the error that carries the messages.
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self))
+        }
+    }
+
+    pub fn single(field: &str, message: impl Into<String>) -> AppError {
+        let mut e = Self::new();
+        e.add(field, message);
+        AppError::Validation(e)
+    }
+
+    /// Required text, trimmed, at most `max` characters.
+    pub fn required(&mut self, field: &str, value: &str, max: usize) -> String {
+        let value = value.trim();
+        if value.is_empty() {
+            self.add(field, "This field is required.");
+        } else {
+            self.max_len(field, value, max);
+        }
+        value.to_string()
+    }
+
+    /// Optional text: empty becomes None.
+    pub fn optional(&mut self, field: &str, value: &str, max: usize) -> Option<String> {
+        let value = value.trim();
+        if value.is_empty() {
+            return None;
+        }
+        self.max_len(field, value, max);
+        Some(value.to_string())
+    }
+
+    fn max_len(&mut self, field: &str, value: &str, max: usize) {
+        let len = value.chars().count();
+        if len > max {
+            self.add(field, format!("At most {max} characters (this has {len})."));
+        }
+        if value.chars().any(|c| c.is_control() && c != '\t') {
+            self.add(field, "Control characters are not allowed.");
+        }
+    }
+
+    pub fn email(&mut self, field: &str, value: &str) -> Option<String> {
+        let value = self.optional(field, value, MAX_NAME)?;
+        let valid = value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !value.chars().any(char::is_whitespace)
+        });
+        if !valid {
+            self.add(field, "Enter an email address like name@example.com.");
+        }
+        Some(value)
+    }
+}
+
+impl fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.summary())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collects_first_message_per_field() {
+        let mut e = FieldErrors::new();
+        assert_eq!(e.required("name", "  ", 10), "");
+        e.required("name", &"x".repeat(20), 10);
+        assert_eq!(e.get("name"), Some("This field is required."));
+        e.email("email", "nope");
+        assert!(e.get("email").is_some());
+        assert!(e.into_result().is_err());
+        let mut ok = FieldErrors::new();
+        assert_eq!(ok.email("email", " a@b.io "), Some("a@b.io".into()));
+        assert!(ok.is_empty());
+    }
+}

@@ -1,0 +1,99 @@
+//! `Application::build` connects, migrates, checks keys, binds the listener and wires the
+//! middleware; tests bind port 0 and read the port back.
+
+use std::net::TcpListener;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_web::cookie::SameSite;
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+use sea_orm::DatabaseConnection;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::csrf;
+use crate::auth::session_store::DbSessionStore;
+use crate::bootstrap::{self, StartError};
+use crate::config::Settings;
+use crate::crypto;
+use crate::error::AppError;
+use crate::web::{self as routes, AppState};
+
+pub const SESSION_COOKIE: &str = "netraven_session";
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub db: DatabaseConnection,
+}
+
+impl Application {
+    pub async fn build(config: Settings) -> Result<Self, StartError> {
+        let db = crate::db::connect(&config).await?;
+        crate::db::migrate(&db).await?;
+        let vault = bootstrap::open_vault(&db, &config).await?;
+        if let Some(password) = bootstrap::ensure_first_admin(&db, &config).await? {
+            tracing::warn!(
+                "first start: created user 'admin' with generated password {password} (shown once; change it under Profile)"
+            );
+        }
+        let session_key = crypto::load_session_key(&config)?;
+        let listener = TcpListener::bind(&config.bind).map_err(|source| StartError::Bind {
+            addr: config.bind.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr: config.bind.clone(), source })?
+            .port();
+
+        let secure = config.cookie_secure;
+        let state = web::Data::new(AppState { db: db.clone(), vault, config: config.clone() });
+        let store_db = db.clone();
+        let server = HttpServer::new(move || {
+            let sessions = SessionMiddleware::builder(DbSessionStore::new(store_db.clone()), session_key.clone())
+                .cookie_name(SESSION_COOKIE.to_string())
+                .cookie_secure(secure)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_content_security(CookieContentSecurity::Private)
+                .session_lifecycle(BrowserSession::default())
+                .build();
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    AppError::BadRequest(format!("The address has an invalid query: {e}")).into()
+                }))
+                .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+                .configure(routes::routes)
+                // Middleware runs outermost-last: CSRF needs the session, which needs nothing.
+                .wrap(from_fn(csrf::guard))
+                .wrap(sessions)
+                .wrap(Compress::default())
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("X-Frame-Options", "DENY"))
+                        .add(("Referrer-Policy", "same-origin"))
+                        .add(("Content-Security-Policy", CSP)),
+                )
+                .wrap(TracingLogger::default())
+        })
+        .listen(listener)
+        .map_err(|source| StartError::Bind { addr: config.bind.clone(), source })?
+        .run();
+        tracing::info!(address = %config.bind, port, "NetRaven is listening");
+        Ok(Self { port, server, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,98 @@
+//! HTTP handlers, one module per area. Handlers parse input, check permission (`Auth<P>`), call a
+//! service and render; the logic lives in `crate::services`.
+
+pub mod assets;
+pub mod audit;
+pub mod auth;
+pub mod dashboard;
+pub mod form;
+pub mod health;
+pub mod list;
+pub mod profile;
+pub mod settings;
+pub mod users;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use sea_orm::DatabaseConnection;
+
+use crate::config::Settings;
+use crate::crypto::Vault;
+use crate::error::AppError;
+
+/// Shared by every handler.
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub vault: Vault,
+    pub config: Settings,
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/static/{name:.+}", web::get().to(assets::asset))
+        .route("/login", web::get().to(auth::login_page))
+        .route("/login", web::post().to(auth::login))
+        .route("/logout", web::post().to(auth::logout))
+        .route("/", web::get().to(dashboard::index))
+        .route("/users", web::get().to(users::index))
+        .route("/users", web::post().to(users::create))
+        .route("/users/new", web::get().to(users::new_form))
+        .route("/users/{id}", web::get().to(users::edit_form))
+        .route("/users/{id}", web::post().to(users::update))
+        .route("/users/{id}/password", web::post().to(users::reset_password))
+        .route("/users/{id}/delete", web::get().to(users::confirm_delete))
+        .route("/users/{id}/delete", web::post().to(users::delete))
+        .route("/profile", web::get().to(profile::show))
+        .route("/profile", web::post().to(profile::update))
+        .route("/profile/password", web::post().to(profile::change_password))
+        .route("/settings", web::get().to(settings::show))
+        .route("/settings/{category}", web::post().to(settings::update))
+        .route("/audit", web::get().to(audit::index))
+        .default_service(web::to(not_found));
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+pub fn render(status: StatusCode, template: &impl Template) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .body(template.render()?))
+}
+
+pub fn page(template: &impl Template) -> Result<HttpResponse, AppError> {
+    render(StatusCode::OK, template)
+}
+
+/// 303 after a successful POST, so a reload does not submit again.
+pub fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+pub fn urlencode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// A redirect target from user input: only a path on this site.
+pub fn safe_next(next: &str) -> &str {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    if ok { next } else { "/" }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_stays_on_site() {
+        assert_eq!(super::safe_next("/users?page=2"), "/users?page=2");
+        assert_eq!(super::safe_next("//evil.example"), "/");
+        assert_eq!(super::safe_next("https://evil.example"), "/");
+        assert_eq!(super::safe_next("/\\evil"), "/");
+    }
+}

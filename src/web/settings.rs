@@ -1,0 +1,79 @@
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::form::Form;
+use super::{page, redirect, render};
+use crate::auth::permissions::ADMIN;
+use crate::auth::{Auth, Ctx};
+use crate::error::AppError;
+use crate::services::settings::{self, CategoryView};
+use crate::services::validation::FieldErrors;
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    ctx: Ctx,
+    categories: Vec<CategoryView>,
+    errors: FieldErrors,
+    /// Values as submitted in the rejected category, so the form shows what was typed.
+    submitted: HashMap<String, String>,
+    failed_category: String,
+}
+
+impl SettingsPage {
+    fn value(&self, s: &settings::SettingView) -> String {
+        match self.submitted.get(&s.key) {
+            Some(v) if self.failed_category == s.key.split('.').next().unwrap_or_default() => v.clone(),
+            _ => s.display.clone(),
+        }
+    }
+}
+
+pub async fn show(auth: Auth<ADMIN>) -> Result<HttpResponse, AppError> {
+    let categories = settings::grouped(auth.db()).await?;
+    page(&SettingsPage {
+        ctx: auth.0,
+        categories,
+        errors: FieldErrors::new(),
+        submitted: HashMap::new(),
+        failed_category: String::new(),
+    })
+}
+
+pub async fn update(
+    auth: Auth<ADMIN>,
+    category: web::Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let category = category.into_inner();
+    let result = settings::update_category(
+        auth.db(),
+        &auth.state.vault,
+        &auth.audit_actor(),
+        &category,
+        &form,
+    )
+    .await;
+    match result {
+        Ok(keys) => {
+            let text = if keys.is_empty() {
+                "Nothing changed.".to_string()
+            } else {
+                format!("Saved: {}.", keys.join(", "))
+            };
+            auth.flash("success", text);
+            Ok(redirect(&format!("/settings#{category}")))
+        }
+        Err(AppError::Validation(errors)) => {
+            let categories = settings::grouped(auth.db()).await?;
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &SettingsPage { ctx: auth.0, categories, errors, submitted: form, failed_category: category },
+            )
+        }
+        Err(e) => Err(e),
+    }
+}

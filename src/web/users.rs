@@ -1,0 +1,307 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::form::{Form, checked};
+use super::list::{Pager, Sorter, query_string};
+use super::{page, redirect, render};
+use crate::auth::permissions::{FLAGS, Permissions, ROLES, USER_MANAGE, flag_bits, role_bits};
+use crate::auth::{Auth, Ctx, extract::is_htmx};
+use crate::entity::users as user_entity;
+use crate::error::AppError;
+use crate::services::query::PageParams;
+use crate::services::users::{self, NewUser, SORT_COLUMNS, UserChanges, UserFilter};
+use crate::services::validation::FieldErrors;
+
+type Manage = Auth<USER_MANAGE>;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    status: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    #[serde(flatten)]
+    paging: PageParams,
+}
+
+#[derive(Template)]
+#[template(path = "users/list.html", blocks = ["table"])]
+struct ListPage {
+    ctx: Ctx,
+    rows: Vec<user_entity::Model>,
+    q: String,
+    status: String,
+    sorter: Sorter,
+    pager: Pager,
+}
+
+impl ListPage {
+    fn perm_label(&self, bits: &i32) -> String {
+        Permissions(*bits).label()
+    }
+}
+
+pub async fn index(auth: Manage, query: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    let q = query.q.clone().unwrap_or_default().trim().to_string();
+    let status = query
+        .status
+        .clone()
+        .filter(|s| s == "active" || s == "inactive")
+        .unwrap_or_default();
+    let sort = query
+        .sort
+        .clone()
+        .filter(|s| SORT_COLUMNS.contains(&s.as_str()))
+        .unwrap_or_else(|| "username".into());
+    let desc = query.dir.as_deref() == Some("desc");
+    let filter = UserFilter {
+        text: (!q.is_empty()).then(|| q.clone()),
+        status: (!status.is_empty()).then(|| status.clone()),
+        sort: sort.clone(),
+        descending: desc,
+    };
+    let result = users::list(auth.db(), &filter, query.paging.paging()).await?;
+    let filters = query_string(&[("q", &q), ("status", &status)]);
+    let sorter = Sorter::new("/users", &filters, &sort, desc);
+    let pager = Pager::new("/users", &filters, Some(&sorter), &result);
+    let htmx = is_htmx(&auth.request) && !auth.request.headers().contains_key("HX-Boosted");
+    let view = ListPage { ctx: auth.0, rows: result.items, q, status, sorter, pager };
+    if htmx {
+        render(StatusCode::OK, &view.as_table())
+    } else {
+        page(&view)
+    }
+}
+
+/// The user form's fields as submitted, so a rejected form comes back as it was typed.
+#[derive(Deserialize, Default)]
+pub struct UserForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    realname: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    perm_read: Option<String>,
+    perm_write: Option<String>,
+    perm_delete: Option<String>,
+    perm_admin: Option<String>,
+    perm_user_manage: Option<String>,
+    is_active: Option<String>,
+    #[serde(default)]
+    password: String,
+}
+
+impl UserForm {
+    /// A preset role wins; "custom" takes the ticked flags.
+    fn permissions(&self) -> i32 {
+        if let Some(bits) = role_bits(&self.role) {
+            return bits;
+        }
+        [
+            ("read", &self.perm_read),
+            ("write", &self.perm_write),
+            ("delete", &self.perm_delete),
+            ("admin", &self.perm_admin),
+            ("user_manage", &self.perm_user_manage),
+        ]
+        .iter()
+        .filter(|(_, v)| checked(v))
+        .filter_map(|(name, _)| flag_bits(name))
+        .fold(0, |acc, b| acc | b)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "users/form.html")]
+struct FormPage {
+    ctx: Ctx,
+    /// None when creating.
+    user: Option<user_entity::Model>,
+    username: String,
+    realname: String,
+    email: String,
+    perms: i32,
+    is_active: bool,
+    errors: FieldErrors,
+    password_errors: FieldErrors,
+}
+
+impl FormPage {
+    fn role(&self) -> &'static str {
+        Permissions(self.perms).role().unwrap_or("custom")
+    }
+    fn roles(&self) -> &'static [(&'static str, i32)] {
+        &ROLES
+    }
+    fn flags(&self) -> &'static [(i32, &'static str, &'static str)] {
+        &FLAGS
+    }
+    fn has(&self, bit: &i32) -> bool {
+        self.perms & bit != 0
+    }
+}
+
+fn form_page(ctx: Ctx, user: Option<user_entity::Model>) -> FormPage {
+    let (username, realname, email, perms, is_active) = match &user {
+        Some(u) => (
+            u.username.clone(),
+            u.realname.clone().unwrap_or_default(),
+            u.email.clone().unwrap_or_default(),
+            u.permissions,
+            u.is_active,
+        ),
+        None => (String::new(), String::new(), String::new(), crate::auth::permissions::READ, true),
+    };
+    FormPage {
+        ctx,
+        user,
+        username,
+        realname,
+        email,
+        perms,
+        is_active,
+        errors: FieldErrors::new(),
+        password_errors: FieldErrors::new(),
+    }
+}
+
+pub async fn new_form(auth: Manage) -> Result<HttpResponse, AppError> {
+    page(&form_page(auth.0, None))
+}
+
+pub async fn create(auth: Manage, Form(form): Form<UserForm>) -> Result<HttpResponse, AppError> {
+    let generate = form.password.trim().is_empty();
+    let password = if generate { users::generate_password() } else { form.password.clone() };
+    let input = NewUser {
+        username: form.username.clone(),
+        realname: form.realname.clone(),
+        email: form.email.clone(),
+        permissions: form.permissions(),
+        password: password.clone(),
+        is_active: checked(&form.is_active),
+    };
+    match users::create(auth.db(), &auth.audit_actor(), input).await {
+        Ok(user) => {
+            let mut message = format!("User {} created.", user.username);
+            if generate {
+                // Shown once, to the user manager who has to pass it on.
+                message.push_str(&format!(" Generated password: {password}"));
+            }
+            auth.flash("success", message);
+            Ok(redirect(&format!("/users/{}", user.id)))
+        }
+        Err(AppError::Validation(errors)) => {
+            let mut view = form_page(auth.0, None);
+            view.username = form.username.clone();
+            view.realname = form.realname.clone();
+            view.email = form.email.clone();
+            view.perms = form.permissions();
+            view.is_active = checked(&form.is_active);
+            view.errors = errors;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn edit_form(auth: Manage, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let user = users::get(auth.db(), id.into_inner()).await?;
+    page(&form_page(auth.0, Some(user)))
+}
+
+pub async fn update(
+    auth: Manage,
+    id: web::Path<i32>,
+    Form(form): Form<UserForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let changes = UserChanges {
+        realname: form.realname.clone(),
+        email: form.email.clone(),
+        permissions: form.permissions(),
+        is_active: checked(&form.is_active),
+    };
+    match users::update(auth.db(), &auth.audit_actor(), auth.user.id, id, changes).await {
+        Ok(user) => {
+            auth.flash("success", format!("User {} saved.", user.username));
+            Ok(redirect(&format!("/users/{id}")))
+        }
+        Err(AppError::Validation(errors)) => {
+            let user = users::get(auth.db(), id).await?;
+            let mut view = form_page(auth.0, Some(user));
+            view.realname = form.realname.clone();
+            view.email = form.email.clone();
+            view.perms = form.permissions();
+            view.is_active = checked(&form.is_active);
+            view.errors = errors;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn reset_password(
+    auth: Manage,
+    id: web::Path<i32>,
+    Form(form): Form<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let generate = form.password.trim().is_empty();
+    let password = if generate { users::generate_password() } else { form.password };
+    match users::reset_password(auth.db(), &auth.audit_actor(), id, password.clone()).await {
+        Ok(user) => {
+            let mut message = format!("Password of {} reset; their sessions were ended.", user.username);
+            if generate {
+                message.push_str(&format!(" New password: {password}"));
+            }
+            auth.flash("success", message);
+            Ok(redirect(&format!("/users/{id}")))
+        }
+        Err(AppError::Validation(errors)) => {
+            let user = users::get(auth.db(), id).await?;
+            let mut view = form_page(auth.0, Some(user));
+            view.password_errors = errors;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "users/delete.html")]
+struct DeletePage {
+    ctx: Ctx,
+    user: user_entity::Model,
+    error: Option<String>,
+}
+
+pub async fn confirm_delete(auth: Manage, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let user = users::get(auth.db(), id.into_inner()).await?;
+    page(&DeletePage { ctx: auth.0, user, error: None })
+}
+
+pub async fn delete(auth: Manage, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    match users::delete(auth.db(), &auth.audit_actor(), auth.user.id, id).await {
+        Ok(user) => {
+            auth.flash("success", format!("User {} deleted.", user.username));
+            Ok(redirect("/users"))
+        }
+        Err(AppError::Conflict(message)) => {
+            let user = users::get(auth.db(), id).await?;
+            render(StatusCode::CONFLICT, &DeletePage { ctx: auth.0, user, error: Some(message) })
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,206 @@
+//! `spawn_app()`: the real application on 127.0.0.1:0 with its own data folder and database
+//! (a fresh SQLite file, or a fresh PostgreSQL database when NETRAVEN_TEST_DATABASE_URL is set),
+//! and a cookie-keeping client that drives it like a browser.
+
+use std::path::PathBuf;
+
+use netraven::config::Settings;
+use netraven::startup::Application;
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+pub const ADMIN_PASSWORD: &str = "Admin-passw0rd-for-tests";
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub db: DatabaseConnection,
+    pub client: reqwest::Client,
+    pub data_dir: PathBuf,
+    pub settings: Settings,
+}
+
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}_{}_{}_{nanos}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+}
+
+/// A database URL for a new test: a SQLite file in `data_dir`, or a new PostgreSQL database.
+pub async fn test_database_url(data_dir: &std::path::Path) -> String {
+    match std::env::var("NETRAVEN_TEST_DATABASE_URL").ok().filter(|v| !v.is_empty()) {
+        Some(base) => {
+            let name = unique_name("nrtest");
+            let admin = Database::connect(&base).await.expect("connect to NETRAVEN_TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let (prefix, _) = base.rsplit_once('/').expect("database URL with a database name");
+            format!("{prefix}/{name}")
+        }
+        None => format!("sqlite://{}?mode=rwc", data_dir.join("netraven.db").display()),
+    }
+}
+
+pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
+    let vars = [
+        ("NETRAVEN_DATA_DIR", data_dir.display().to_string()),
+        ("NETRAVEN_DATABASE_URL", database_url),
+        ("NETRAVEN_BIND", "127.0.0.1:0".to_string()),
+        ("NETRAVEN_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
+        ("NETRAVEN_LOG", "warn".to_string()),
+    ];
+    Settings::from_sources(None, |k| {
+        vars.iter().find(|(name, _)| *name == k).map(|(_, v)| v.clone())
+    })
+    .expect("test settings")
+}
+
+pub fn new_data_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(unique_name("netraven-test"));
+    std::fs::create_dir_all(&dir).expect("create test data dir");
+    dir
+}
+
+pub async fn spawn_app() -> TestApp {
+    let data_dir = new_data_dir();
+    let url = test_database_url(&data_dir).await;
+    spawn_with(test_settings(data_dir, url)).await
+}
+
+pub async fn spawn_with(settings: Settings) -> TestApp {
+    netraven::telemetry::init(&settings.log);
+    let app = Application::build(settings.clone()).await.expect("application starts");
+    let port = app.port();
+    let db = app.db.clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        db,
+        client: new_client(),
+        data_dir: settings.data_dir.clone(),
+        settings,
+    }
+}
+
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
+}
+
+/// The value of the first `csrf_token` hidden field in a page.
+pub fn csrf_from(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_string())
+}
+
+pub fn location(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_html(&self, path: &str) -> (StatusCode, String) {
+        let resp = self.get(path).await;
+        let status = resp.status();
+        (status, resp.text().await.expect("body"))
+    }
+
+    /// The CSRF token of the current session (from a page that has a form).
+    pub async fn csrf(&self) -> String {
+        for path in ["/profile", "/login"] {
+            let (_, html) = self.get_html(path).await;
+            if let Some(token) = csrf_from(&html) {
+                return token;
+            }
+        }
+        panic!("no CSRF token found");
+    }
+
+    /// POSTs a form with this session's CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf().await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &token));
+        self.client
+            .post(self.url(path))
+            .form(&all)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.post_form("/login", &[("username", username), ("password", password)]).await
+    }
+
+    pub async fn login_admin(&self) {
+        let resp = self.login("admin", ADMIN_PASSWORD).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "admin login");
+    }
+
+    /// A second browser on the same app (own cookies).
+    pub fn new_browser(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            port: self.port,
+            db: self.db.clone(),
+            client: new_client(),
+            data_dir: self.data_dir.clone(),
+            settings: self.settings.clone(),
+        }
+    }
+
+    /// Creates a user through the UI as the signed-in user manager; returns the new id.
+    pub async fn create_user(&self, username: &str, role: &str, password: &str) -> i32 {
+        let resp = self
+            .post_form(
+                "/users",
+                &[
+                    ("username", username),
+                    ("role", role),
+                    ("password", password),
+                    ("is_active", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "create user {username}");
+        location(&resp)
+            .trim_start_matches("/users/")
+            .parse()
+            .expect("user id in redirect")
+    }
+
+    pub async fn audit_count(&self, event_name: &str) -> u64 {
+        use netraven::entity::audit_logs;
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        audit_logs::Entity::find()
+            .filter(audit_logs::Column::EventName.eq(event_name))
+            .count(&self.db)
+            .await
+            .expect("count audit")
+    }
+}

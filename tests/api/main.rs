@@ -1,0 +1,9 @@
+//! One integration-test binary: every module drives the real application over HTTP.
+
+mod auth;
+mod browser;
+mod helpers;
+mod matrix;
+mod settings;
+mod startup;
+mod users;

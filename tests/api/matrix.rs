@@ -1,0 +1,92 @@
+//! Every route × every role preset: the status code a user gets.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{TestApp, spawn_app};
+
+const OK: u16 = 200;
+const SEE_OTHER: u16 = 303;
+const FORBIDDEN: u16 = 403;
+const INVALID: u16 = 422;
+
+/// (method, path, expected for [anonymous, viewer, operator, engineer, admin]); `{id}` is a
+/// target user. POST bodies are deliberately invalid so an allowed request changes nothing.
+const ROUTES: &[(&str, &str, [u16; 5])] = &[
+    ("GET", "/healthz", [OK, OK, OK, OK, OK]),
+    ("GET", "/", [SEE_OTHER, OK, OK, OK, OK]),
+    ("GET", "/profile", [SEE_OTHER, OK, OK, OK, OK]),
+    ("GET", "/users", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK]),
+    ("GET", "/users/new", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK]),
+    ("GET", "/users/{id}", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK]),
+    ("GET", "/users/{id}/delete", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK]),
+    ("GET", "/settings", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK]),
+    ("GET", "/audit", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK]),
+    ("POST", "/users", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID]),
+    ("POST", "/users/{id}", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID]),
+    ("POST", "/users/{id}/password", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID]),
+    ("POST", "/settings/security", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID]),
+    ("POST", "/profile", [SEE_OTHER, INVALID, INVALID, INVALID, INVALID]),
+    ("POST", "/profile/password", [SEE_OTHER, INVALID, INVALID, INVALID, INVALID]),
+    ("POST", "/users/{id}/delete", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, SEE_OTHER]),
+    ("POST", "/logout", [SEE_OTHER, SEE_OTHER, SEE_OTHER, SEE_OTHER, SEE_OTHER]),
+];
+
+const ROLES: [&str; 5] = ["anonymous", "viewer", "operator", "engineer", "admin"];
+
+fn invalid_body(path: &str) -> Vec<(&'static str, &'static str)> {
+    match path {
+        "/users" => vec![("username", ""), ("role", "viewer")],
+        "/users/{id}" => vec![("email", "not-an-email"), ("role", "viewer"), ("is_active", "on")],
+        "/users/{id}/password" => vec![("password", "x")],
+        "/settings/security" => vec![("security.lockout_threshold", "-1")],
+        "/profile" => vec![("email", "not-an-email")],
+        "/profile/password" => vec![("current_password", "wrong")],
+        _ => vec![],
+    }
+}
+
+async fn browser_for(app: &TestApp, role: &str) -> TestApp {
+    let browser = app.new_browser();
+    if role == "admin" {
+        browser.login_admin().await;
+    } else if role != "anonymous" {
+        let password = "Role-passw0rd-1";
+        let r = browser.login(&format!("user_{role}"), password).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login as {role}");
+    }
+    browser
+}
+
+#[tokio::test]
+async fn every_route_for_every_role() {
+    let app = spawn_app().await;
+    app.login_admin().await;
+    for role in ["viewer", "operator", "engineer"] {
+        app.create_user(&format!("user_{role}"), role, "Role-passw0rd-1").await;
+    }
+    let mut failures = Vec::new();
+    for (i, role) in ROLES.iter().enumerate() {
+        // A fresh target per role, since the admin's delete succeeds.
+        let target = app.create_user(&format!("target_{role}"), "viewer", "Target-passw0rd1").await;
+        let browser = browser_for(&app, role).await;
+        for (method, pattern, expected) in ROUTES {
+            let path = pattern.replace("{id}", &target.to_string());
+            let resp = if *method == "GET" {
+                browser.get(&path).await
+            } else {
+                browser.post_form(&path, &invalid_body(pattern)).await
+            };
+            let got = resp.status().as_u16();
+            if got != expected[i] {
+                failures.push(format!("{role:9} {method:4} {pattern:22} expected {} got {got}", expected[i]));
+            }
+            if got == FORBIDDEN && *method == "GET" {
+                let html = resp.text().await.unwrap_or_default();
+                if !html.contains("permission, which your account does not have") {
+                    failures.push(format!("{role} {pattern}: 403 page does not name the missing permission"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "route matrix mismatches:\n{}", failures.join("\n"));
+}
