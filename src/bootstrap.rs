@@ -58,7 +58,10 @@ pub async fn open_vault(db: &DatabaseConnection, config: &Settings) -> Result<Va
             .filter_map(|c| c.secret.map(|s| (format!("credential {:?}", c.name), s))),
     );
     let vault = load_vault(config, !samples.is_empty())?;
-    if let Some((what, _)) = samples.iter().find(|(_, token)| vault.decrypt(token).is_err()) {
+    if let Some((what, _)) = samples
+        .iter()
+        .find(|(_, token)| vault.decrypt(token).is_err())
+    {
         return Err(CryptoError::WrongFernetKey {
             source_name: vault.source_name().to_string(),
             what: what.clone(),

@@ -13,7 +13,11 @@ use crate::services::audit::Actor;
 use crate::services::users;
 
 #[derive(Parser, Debug)]
-#[command(name = "netraven", version, about = "Network configuration backup and management")]
+#[command(
+    name = "netraven",
+    version,
+    about = "Network configuration backup and management"
+)]
 pub struct Cli {
     /// Optional TOML configuration file (also NETRAVEN_CONFIG).
     #[arg(long, global = true)]
@@ -95,7 +99,9 @@ impl CliError {
 pub fn parse_permissions(role: Option<&str>, flags: Option<&str>) -> Result<i32, CliError> {
     match (role, flags) {
         (Some(r), _) => role_bits(r).ok_or_else(|| {
-            CliError::Usage(format!("unknown role {r:?}: use viewer, operator, engineer or admin"))
+            CliError::Usage(format!(
+                "unknown role {r:?}: use viewer, operator, engineer or admin"
+            ))
         }),
         (None, Some(list)) => list
             .split(',')
@@ -125,7 +131,9 @@ fn password_input(from_stdin: bool) -> Result<(String, bool), CliError> {
 }
 
 async fn connect(settings: &Settings) -> Result<sea_orm::DatabaseConnection, CliError> {
-    let db = crate::db::connect(settings).await.map_err(StartError::from)?;
+    let db = crate::db::connect(settings)
+        .await
+        .map_err(StartError::from)?;
     crate::db::migrate(&db).await.map_err(StartError::from)?;
     Ok(db)
 }
@@ -161,7 +169,10 @@ pub async fn run_user(settings: &Settings, command: UserCommand) -> Result<(), C
                 .ok_or_else(|| CliError::Usage(format!("no user named {:?}", args.username)))?;
             let (password, generated) = password_input(args.password_stdin)?;
             users::reset_password(&db, &actor, user.id, password.clone()).await?;
-            println!("password of {} reset; their sessions were ended", user.username);
+            println!(
+                "password of {} reset; their sessions were ended",
+                user.username
+            );
             if generated {
                 println!("password: {password}");
             }

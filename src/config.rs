@@ -129,7 +129,10 @@ impl Settings {
 }
 
 fn default_sqlite_url(data_dir: &Path) -> String {
-    format!("sqlite://{}?mode=rwc", data_dir.join("netraven.db").display())
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("netraven.db").display()
+    )
 }
 
 fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
@@ -167,7 +170,11 @@ mod tests {
 
     #[test]
     fn cookie_secure_follows_tls_unless_set() {
-        assert!(with(&[("NETRAVEN_BEHIND_TLS", "true")]).unwrap().cookie_secure);
+        assert!(
+            with(&[("NETRAVEN_BEHIND_TLS", "true")])
+                .unwrap()
+                .cookie_secure
+        );
         let s = with(&[
             ("NETRAVEN_BEHIND_TLS", "true"),
             ("NETRAVEN_COOKIE_SECURE", "false"),

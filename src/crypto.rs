@@ -17,13 +17,21 @@ pub const SESSION_KEY_FILE: &str = "session.key";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
-    #[error("{source_name} holds no usable Fernet key: each key must be 32 bytes, url-safe base64, as in a key file NetRaven generates")]
+    #[error(
+        "{source_name} holds no usable Fernet key: each key must be 32 bytes, url-safe base64, as in a key file NetRaven generates"
+    )]
     BadFernetKey { source_name: String },
-    #[error("encrypted data exists in the database but {missing} is missing: restore that file from your backup or set NETRAVEN_FERNET_KEYS; refusing to start, so no encrypted value is lost")]
+    #[error(
+        "encrypted data exists in the database but {missing} is missing: restore that file from your backup or set NETRAVEN_FERNET_KEYS; refusing to start, so no encrypted value is lost"
+    )]
     MissingFernetKey { missing: String },
-    #[error("the Fernet keys from {source_name} cannot decrypt the data already stored ({what}): restore the right key file or set NETRAVEN_FERNET_KEYS to the keys in use; refusing to start, so no encrypted value is lost")]
+    #[error(
+        "the Fernet keys from {source_name} cannot decrypt the data already stored ({what}): restore the right key file or set NETRAVEN_FERNET_KEYS to the keys in use; refusing to start, so no encrypted value is lost"
+    )]
     WrongFernetKey { source_name: String, what: String },
-    #[error("{source_name} holds no usable session key: it must be base64 of at least 64 random bytes")]
+    #[error(
+        "{source_name} holds no usable session key: it must be base64 of at least 64 random bytes"
+    )]
     BadSessionKey { source_name: String },
     #[error("cannot decrypt a stored value: it was encrypted with a key that is not configured")]
     Decrypt,

@@ -56,9 +56,10 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Db(_) | AppError::Crypto(_) | AppError::Template(_) | AppError::Internal(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            AppError::Db(_)
+            | AppError::Crypto(_)
+            | AppError::Template(_)
+            | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -72,7 +73,10 @@ impl ResponseError for AppError {
                 .finish();
         }
         let (title, message) = match self {
-            AppError::NotFound => ("Not found", "There is nothing at this address, or you may not see it.".to_string()),
+            AppError::NotFound => (
+                "Not found",
+                "There is nothing at this address, or you may not see it.".to_string(),
+            ),
             AppError::Forbidden { missing } => (
                 "Permission denied",
                 format!(
@@ -82,19 +86,29 @@ impl ResponseError for AppError {
             ),
             AppError::Csrf(reason) => (
                 "Request rejected",
-                format!("The form was stale or came from another site ({reason}). Reload the page and try again."),
+                format!(
+                    "The form was stale or came from another site ({reason}). Reload the page and try again."
+                ),
             ),
             AppError::BadRequest(m) | AppError::Conflict(m) => ("Bad request", m.clone()),
             AppError::Validation(errors) => ("Invalid input", errors.summary()),
             _ => {
                 // Details go to the log, never to the browser.
                 tracing::error!(error = %self, "request failed");
-                ("Something went wrong", "The server could not complete this request. The error has been logged.".to_string())
+                (
+                    "Something went wrong",
+                    "The server could not complete this request. The error has been logged."
+                        .to_string(),
+                )
             }
         };
-        let body = ErrorPage { code: status.as_u16(), title, message }
-            .render()
-            .unwrap_or_else(|_| title.to_string());
+        let body = ErrorPage {
+            code: status.as_u16(),
+            title,
+            message,
+        }
+        .render()
+        .unwrap_or_else(|_| title.to_string());
         HttpResponse::build(status)
             .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
             .body(body)

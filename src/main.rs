@@ -28,7 +28,5 @@ async fn main() {
 
 async fn serve(settings: Settings) -> Result<(), CliError> {
     let app = Application::build(settings).await?;
-    app.run_until_stopped()
-        .await
-        .map_err(CliError::Server)
+    app.run_until_stopped().await.map_err(CliError::Server)
 }

@@ -47,27 +47,39 @@ impl Application {
         })?;
         let port = listener
             .local_addr()
-            .map_err(|source| StartError::Bind { addr: config.bind.clone(), source })?
+            .map_err(|source| StartError::Bind {
+                addr: config.bind.clone(),
+                source,
+            })?
             .port();
 
         let secure = config.cookie_secure;
-        let state = web::Data::new(AppState { db: db.clone(), vault, config: config.clone() });
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            vault,
+            config: config.clone(),
+        });
         let store_db = db.clone();
         let server = HttpServer::new(move || {
-            let sessions = SessionMiddleware::builder(DbSessionStore::new(store_db.clone()), session_key.clone())
-                .cookie_name(SESSION_COOKIE.to_string())
-                .cookie_secure(secure)
-                .cookie_http_only(true)
-                .cookie_same_site(SameSite::Lax)
-                .cookie_content_security(CookieContentSecurity::Private)
-                .session_lifecycle(BrowserSession::default())
-                .build();
+            let sessions = SessionMiddleware::builder(
+                DbSessionStore::new(store_db.clone()),
+                session_key.clone(),
+            )
+            .cookie_name(SESSION_COOKIE.to_string())
+            .cookie_secure(secure)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_content_security(CookieContentSecurity::Private)
+            .session_lifecycle(BrowserSession::default())
+            .build();
             App::new()
                 .app_data(state.clone())
                 .app_data(web::QueryConfig::default().error_handler(|e, _| {
                     AppError::BadRequest(format!("The address has an invalid query: {e}")).into()
                 }))
-                .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+                .app_data(
+                    web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
+                )
                 .configure(routes::routes)
                 // Middleware runs outermost-last: CSRF needs the session, which needs nothing.
                 .wrap(from_fn(csrf::guard))
@@ -83,7 +95,10 @@ impl Application {
                 .wrap(TracingLogger::default())
         })
         .listen(listener)
-        .map_err(|source| StartError::Bind { addr: config.bind.clone(), source })?
+        .map_err(|source| StartError::Bind {
+            addr: config.bind.clone(),
+            source,
+        })?
         .run();
         tracing::info!(address = %config.bind, port, "NetRaven is listening");
         Ok(Self { port, server, db })

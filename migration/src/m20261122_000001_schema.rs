@@ -10,24 +10,150 @@ pub struct Migration;
 
 /// (key, default value, value type, category, description, is_sensitive)
 const SETTINGS: &[(&str, &str, &str, &str, &str, bool)] = &[
-    ("security.lockout_threshold", "5", "integer", "security", "Failed logins before an account is locked", false),
-    ("security.lockout_minutes", "15", "integer", "security", "Minutes an account stays locked after too many failed logins", false),
-    ("security.session_lifetime_minutes", "480", "integer", "security", "Minutes a login session lasts before the user must sign in again", false),
-    ("security.password_min_length", "10", "integer", "security", "Minimum password length", false),
-    ("security.password_require_mixed", "true", "boolean", "security", "Passwords must contain letters and digits", false),
-    ("jobs.concurrency", "8", "integer", "jobs", "Devices backed up in parallel per worker", false),
-    ("jobs.device_timeout_seconds", "60", "integer", "jobs", "Timeout for each step of a device session", false),
-    ("jobs.log_retention_days", "90", "integer", "jobs", "Days job logs are kept", false),
-    ("backups.retention_versions", "0", "integer", "backups", "Configuration versions kept per device (0 keeps all)", false),
-    ("backups.retention_days", "0", "integer", "backups", "Days unchanged old versions are kept (0 keeps all)", false),
-    ("backups.store_secrets_masked", "true", "boolean", "backups", "Store configurations with secrets replaced by a marker", false),
-    ("credentials.expiry_warning_days", "7", "integer", "credentials", "Days before expiry a credential is shown as expiring", false),
-    ("notifications.smtp_host", "\"\"", "string", "notifications", "SMTP server for job notifications", false),
-    ("notifications.smtp_password", "null", "secret", "notifications", "SMTP password", true),
-    ("nautobot.url", "\"\"", "string", "nautobot", "Nautobot base URL", false),
-    ("nautobot.token", "null", "secret", "nautobot", "Nautobot API token", true),
-    ("checkmk.url", "\"\"", "string", "checkmk", "CheckMK site URL", false),
-    ("checkmk.secret", "null", "secret", "checkmk", "CheckMK automation secret", true),
+    (
+        "security.lockout_threshold",
+        "5",
+        "integer",
+        "security",
+        "Failed logins before an account is locked",
+        false,
+    ),
+    (
+        "security.lockout_minutes",
+        "15",
+        "integer",
+        "security",
+        "Minutes an account stays locked after too many failed logins",
+        false,
+    ),
+    (
+        "security.session_lifetime_minutes",
+        "480",
+        "integer",
+        "security",
+        "Minutes a login session lasts before the user must sign in again",
+        false,
+    ),
+    (
+        "security.password_min_length",
+        "10",
+        "integer",
+        "security",
+        "Minimum password length",
+        false,
+    ),
+    (
+        "security.password_require_mixed",
+        "true",
+        "boolean",
+        "security",
+        "Passwords must contain letters and digits",
+        false,
+    ),
+    (
+        "jobs.concurrency",
+        "8",
+        "integer",
+        "jobs",
+        "Devices backed up in parallel per worker",
+        false,
+    ),
+    (
+        "jobs.device_timeout_seconds",
+        "60",
+        "integer",
+        "jobs",
+        "Timeout for each step of a device session",
+        false,
+    ),
+    (
+        "jobs.log_retention_days",
+        "90",
+        "integer",
+        "jobs",
+        "Days job logs are kept",
+        false,
+    ),
+    (
+        "backups.retention_versions",
+        "0",
+        "integer",
+        "backups",
+        "Configuration versions kept per device (0 keeps all)",
+        false,
+    ),
+    (
+        "backups.retention_days",
+        "0",
+        "integer",
+        "backups",
+        "Days unchanged old versions are kept (0 keeps all)",
+        false,
+    ),
+    (
+        "backups.store_secrets_masked",
+        "true",
+        "boolean",
+        "backups",
+        "Store configurations with secrets replaced by a marker",
+        false,
+    ),
+    (
+        "credentials.expiry_warning_days",
+        "7",
+        "integer",
+        "credentials",
+        "Days before expiry a credential is shown as expiring",
+        false,
+    ),
+    (
+        "notifications.smtp_host",
+        "\"\"",
+        "string",
+        "notifications",
+        "SMTP server for job notifications",
+        false,
+    ),
+    (
+        "notifications.smtp_password",
+        "null",
+        "secret",
+        "notifications",
+        "SMTP password",
+        true,
+    ),
+    (
+        "nautobot.url",
+        "\"\"",
+        "string",
+        "nautobot",
+        "Nautobot base URL",
+        false,
+    ),
+    (
+        "nautobot.token",
+        "null",
+        "secret",
+        "nautobot",
+        "Nautobot API token",
+        true,
+    ),
+    (
+        "checkmk.url",
+        "\"\"",
+        "string",
+        "checkmk",
+        "CheckMK site URL",
+        false,
+    ),
+    (
+        "checkmk.secret",
+        "null",
+        "secret",
+        "checkmk",
+        "CheckMK automation secret",
+        true,
+    ),
 ];
 
 #[async_trait::async_trait]
@@ -66,7 +192,9 @@ impl MigrationTrait for Migration {
                     .col(string_null("ip"))
                     .col(string_null("user_agent"))
                     .col(timestamp_with_time_zone("created_at").default(Expr::current_timestamp()))
-                    .col(timestamp_with_time_zone("last_seen_at").default(Expr::current_timestamp()))
+                    .col(
+                        timestamp_with_time_zone("last_seen_at").default(Expr::current_timestamp()),
+                    )
                     .col(timestamp_with_time_zone("expires_at"))
                     .foreign_key(
                         ForeignKey::create()
@@ -78,8 +206,22 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_sessions_user_id", "sessions", &["user_id"], false).await?;
-        index(manager, "idx_sessions_expires_at", "sessions", &["expires_at"], false).await?;
+        index(
+            manager,
+            "idx_sessions_user_id",
+            "sessions",
+            &["user_id"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_sessions_expires_at",
+            "sessions",
+            &["expires_at"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -103,7 +245,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "uq_api_tokens_user_id_name", "api_tokens", &["user_id", "name"], true).await?;
+        index(
+            manager,
+            "uq_api_tokens_user_id_name",
+            "api_tokens",
+            &["user_id", "name"],
+            true,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -150,11 +299,46 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_devices_ip_address", "devices", &["ip_address"], false).await?;
-        index(manager, "idx_devices_device_type", "devices", &["device_type"], false).await?;
-        index(manager, "idx_devices_enabled", "devices", &["enabled"], false).await?;
-        index(manager, "idx_devices_last_backup_status", "devices", &["last_backup_status"], false).await?;
-        index(manager, "idx_devices_last_backup_at", "devices", &["last_backup_at"], false).await?;
+        index(
+            manager,
+            "idx_devices_ip_address",
+            "devices",
+            &["ip_address"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_devices_device_type",
+            "devices",
+            &["device_type"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_devices_enabled",
+            "devices",
+            &["enabled"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_devices_last_backup_status",
+            "devices",
+            &["last_backup_status"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_devices_last_backup_at",
+            "devices",
+            &["last_backup_at"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -177,7 +361,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_tag_rules_tag_id", "tag_rules", &["tag_id"], false).await?;
+        index(
+            manager,
+            "idx_tag_rules_tag_id",
+            "tag_rules",
+            &["tag_id"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -212,9 +403,30 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "uq_device_tags_device_id_tag_id", "device_tags", &["device_id", "tag_id"], true).await?;
-        index(manager, "idx_device_tags_tag_id", "device_tags", &["tag_id"], false).await?;
-        index(manager, "idx_device_tags_rule_id", "device_tags", &["rule_id"], false).await?;
+        index(
+            manager,
+            "uq_device_tags_device_id_tag_id",
+            "device_tags",
+            &["device_id", "tag_id"],
+            true,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_device_tags_tag_id",
+            "device_tags",
+            &["tag_id"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_device_tags_rule_id",
+            "device_tags",
+            &["rule_id"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -255,8 +467,22 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_credentials_name", "credentials", &["name"], false).await?;
-        index(manager, "idx_credentials_owner_id", "credentials", &["owner_id"], false).await?;
+        index(
+            manager,
+            "idx_credentials_name",
+            "credentials",
+            &["name"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_credentials_owner_id",
+            "credentials",
+            &["owner_id"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -284,8 +510,22 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "uq_credential_tags_credential_id_tag_id", "credential_tags", &["credential_id", "tag_id"], true).await?;
-        index(manager, "idx_credential_tags_tag_id_priority", "credential_tags", &["tag_id", "priority"], false).await?;
+        index(
+            manager,
+            "uq_credential_tags_credential_id_tag_id",
+            "credential_tags",
+            &["credential_id", "tag_id"],
+            true,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_credential_tags_tag_id_priority",
+            "credential_tags",
+            &["tag_id", "priority"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -315,8 +555,22 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_scheduled_jobs_next_run_at", "scheduled_jobs", &["next_run_at"], false).await?;
-        index(manager, "idx_scheduled_jobs_enabled", "scheduled_jobs", &["enabled"], false).await?;
+        index(
+            manager,
+            "idx_scheduled_jobs_next_run_at",
+            "scheduled_jobs",
+            &["next_run_at"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_scheduled_jobs_enabled",
+            "scheduled_jobs",
+            &["enabled"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -362,11 +616,46 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_job_logs_status", "job_logs", &["status"], false).await?;
-        index(manager, "idx_job_logs_job_type", "job_logs", &["job_type"], false).await?;
-        index(manager, "idx_job_logs_created_at", "job_logs", &["created_at"], false).await?;
-        index(manager, "idx_job_logs_created_by", "job_logs", &["created_by"], false).await?;
-        index(manager, "idx_job_logs_scheduled_job_id", "job_logs", &["scheduled_job_id"], false).await?;
+        index(
+            manager,
+            "idx_job_logs_status",
+            "job_logs",
+            &["status"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_job_logs_job_type",
+            "job_logs",
+            &["job_type"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_job_logs_created_at",
+            "job_logs",
+            &["created_at"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_job_logs_created_by",
+            "job_logs",
+            &["created_by"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_job_logs_scheduled_job_id",
+            "job_logs",
+            &["scheduled_job_id"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -396,8 +685,22 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_job_log_entries_job_log_id_timestamp", "job_log_entries", &["job_log_id", "timestamp"], false).await?;
-        index(manager, "idx_job_log_entries_level", "job_log_entries", &["level"], false).await?;
+        index(
+            manager,
+            "idx_job_log_entries_job_log_id_timestamp",
+            "job_log_entries",
+            &["job_log_id", "timestamp"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_job_log_entries_level",
+            "job_log_entries",
+            &["level"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -413,8 +716,13 @@ impl MigrationTrait for Migration {
                     .col(integer("changed_lines").default(0))
                     .col(string("filename"))
                     .col(integer_null("job_log_id"))
-                    .col(timestamp_with_time_zone("first_seen_at").default(Expr::current_timestamp()))
-                    .col(timestamp_with_time_zone("last_seen_at").default(Expr::current_timestamp()))
+                    .col(
+                        timestamp_with_time_zone("first_seen_at")
+                            .default(Expr::current_timestamp()),
+                    )
+                    .col(
+                        timestamp_with_time_zone("last_seen_at").default(Expr::current_timestamp()),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_backups_device_id")
@@ -432,10 +740,38 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "uq_backups_device_id_version", "backups", &["device_id", "version"], true).await?;
-        index(manager, "idx_backups_device_id_last_seen_at", "backups", &["device_id", "last_seen_at"], false).await?;
-        index(manager, "idx_backups_content_hash", "backups", &["content_hash"], false).await?;
-        index(manager, "idx_backups_first_seen_at", "backups", &["first_seen_at"], false).await?;
+        index(
+            manager,
+            "uq_backups_device_id_version",
+            "backups",
+            &["device_id", "version"],
+            true,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_backups_device_id_last_seen_at",
+            "backups",
+            &["device_id", "last_seen_at"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_backups_content_hash",
+            "backups",
+            &["content_hash"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_backups_first_seen_at",
+            "backups",
+            &["first_seen_at"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -484,8 +820,22 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_job_results_job_log_id", "job_results", &["job_log_id"], false).await?;
-        index(manager, "idx_job_results_device_id", "job_results", &["device_id"], false).await?;
+        index(
+            manager,
+            "idx_job_results_job_log_id",
+            "job_results",
+            &["job_log_id"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_job_results_device_id",
+            "job_results",
+            &["device_id"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -510,7 +860,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_admin_settings_category", "admin_settings", &["category"], false).await?;
+        index(
+            manager,
+            "idx_admin_settings_category",
+            "admin_settings",
+            &["category"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -538,10 +895,38 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_audit_logs_timestamp", "audit_logs", &["timestamp"], false).await?;
-        index(manager, "idx_audit_logs_event_type_timestamp", "audit_logs", &["event_type", "timestamp"], false).await?;
-        index(manager, "idx_audit_logs_event_name", "audit_logs", &["event_name"], false).await?;
-        index(manager, "idx_audit_logs_actor_id", "audit_logs", &["actor_id"], false).await?;
+        index(
+            manager,
+            "idx_audit_logs_timestamp",
+            "audit_logs",
+            &["timestamp"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_audit_logs_event_type_timestamp",
+            "audit_logs",
+            &["event_type", "timestamp"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_audit_logs_event_name",
+            "audit_logs",
+            &["event_name"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_audit_logs_actor_id",
+            "audit_logs",
+            &["actor_id"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -610,7 +995,14 @@ impl MigrationTrait for Migration {
             )
             .await?;
         index(manager, "idx_templates_name", "templates", &["name"], false).await?;
-        index(manager, "idx_templates_owner_id", "templates", &["owner_id"], false).await?;
+        index(
+            manager,
+            "idx_templates_owner_id",
+            "templates",
+            &["owner_id"],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -641,7 +1033,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "uq_template_versions_template_id_version", "template_versions", &["template_id", "version"], true).await?;
+        index(
+            manager,
+            "uq_template_versions_template_id_version",
+            "template_versions",
+            &["template_id", "version"],
+            true,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -666,13 +1065,39 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_nb2cmk_results_job_log_id", "nb2cmk_results", &["job_log_id"], false).await?;
+        index(
+            manager,
+            "idx_nb2cmk_results_job_log_id",
+            "nb2cmk_results",
+            &["job_log_id"],
+            false,
+        )
+        .await?;
         seed_settings(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
-            "nb2cmk_results", "template_versions", "templates", "git_repositories", "audit_logs", "admin_settings", "job_results", "backups", "job_log_entries", "job_logs", "scheduled_jobs", "credential_tags", "credentials", "device_tags", "tag_rules", "devices", "tags", "api_tokens", "sessions", "users",
+            "nb2cmk_results",
+            "template_versions",
+            "templates",
+            "git_repositories",
+            "audit_logs",
+            "admin_settings",
+            "job_results",
+            "backups",
+            "job_log_entries",
+            "job_logs",
+            "scheduled_jobs",
+            "credential_tags",
+            "credentials",
+            "device_tags",
+            "tag_rules",
+            "devices",
+            "tags",
+            "api_tokens",
+            "sessions",
+            "users",
         ] {
             manager
                 .drop_table(Table::drop().table(table).if_exists().to_owned())

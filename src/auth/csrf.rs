@@ -36,7 +36,10 @@ pub fn rotate(session: &Session) -> String {
 }
 
 fn is_unsafe(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
 }
 
 pub async fn guard(
@@ -44,10 +47,16 @@ pub async fn guard(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     if !is_unsafe(req.method()) {
-        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
     }
     match check(&mut req).await {
-        Ok(()) => next.call(req).await.map(ServiceResponse::map_into_left_body),
+        Ok(()) => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
         Err(reason) => {
             let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
             if let Some(state) = state {
@@ -128,7 +137,12 @@ fn check_origin(req: &ServiceRequest) -> Result<(), &'static str> {
         .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(&host));
     let trusted = req
         .app_data::<actix_web::web::Data<AppState>>()
-        .is_some_and(|s| s.config.trusted_origins.iter().any(|t| t.eq_ignore_ascii_case(&origin)));
+        .is_some_and(|s| {
+            s.config
+                .trusted_origins
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(&origin))
+        });
     if same_host || trusted {
         Ok(())
     } else {

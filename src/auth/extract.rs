@@ -45,7 +45,12 @@ impl Ctx {
 
     /// Queues a message for the next page shown to this user.
     pub fn flash(&self, kind: &str, text: impl Into<String>) {
-        let mut list: Vec<Flash> = self.session.get(FLASH_KEY).ok().flatten().unwrap_or_default();
+        let mut list: Vec<Flash> = self
+            .session
+            .get(FLASH_KEY)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         list.push(Flash {
             kind: kind.to_string(),
             text: text.into(),
@@ -55,7 +60,12 @@ impl Ctx {
 
     /// Messages to show now; they are shown once.
     pub fn take_flashes(&self) -> Vec<Flash> {
-        let list: Vec<Flash> = self.session.get(FLASH_KEY).ok().flatten().unwrap_or_default();
+        let list: Vec<Flash> = self
+            .session
+            .get(FLASH_KEY)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         if !list.is_empty() {
             self.session.remove(FLASH_KEY);
         }

@@ -11,9 +11,21 @@ pub const ALL: i32 = READ | WRITE | ADMIN | DELETE | USER_MANAGE;
 pub const FLAGS: [(i32, &str, &str); 5] = [
     (READ, "read", "see inventory, backups, jobs"),
     (WRITE, "write", "change inventory, run jobs"),
-    (DELETE, "delete", "delete devices, backups and other objects"),
-    (ADMIN, "admin", "settings, audit log, credentials administration"),
-    (USER_MANAGE, "user_manage", "create and change user accounts"),
+    (
+        DELETE,
+        "delete",
+        "delete devices, backups and other objects",
+    ),
+    (
+        ADMIN,
+        "admin",
+        "settings, audit log, credentials administration",
+    ),
+    (
+        USER_MANAGE,
+        "user_manage",
+        "create and change user accounts",
+    ),
 ];
 
 /// Role presets are just flag sets.

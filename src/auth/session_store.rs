@@ -11,9 +11,7 @@ use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, Upd
 use actix_web::cookie::time::Duration;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::crypto::{random_token, sha256_hex};
 use crate::entity::sessions;
@@ -96,7 +94,8 @@ impl SessionStore for DbSessionStore {
         state: State,
         _ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        let data = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let data =
+            serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let now = Utc::now();
         // A revoked or expired row is not brought back: the update then touches nothing and the
         // next request is anonymous.

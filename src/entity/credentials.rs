@@ -49,5 +49,4 @@ pub enum Relation {
     CreatedBy,
 }
 
-
 impl ActiveModelBehavior for ActiveModel {}

@@ -19,5 +19,4 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
-
 impl ActiveModelBehavior for ActiveModel {}

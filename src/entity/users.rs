@@ -26,5 +26,4 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
-
 impl ActiveModelBehavior for ActiveModel {}

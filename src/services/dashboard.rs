@@ -1,9 +1,13 @@
 //! The numbers on the dashboard, each one query.
 
 use chrono::{Duration, Utc};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+};
 
-use crate::entity::{audit_logs, backups, credentials, devices, job_logs, scheduled_jobs, tags, users};
+use crate::entity::{
+    audit_logs, backups, credentials, devices, job_logs, scheduled_jobs, tags, users,
+};
 
 #[derive(Debug, Default)]
 pub struct Summary {

@@ -1,7 +1,9 @@
 //! Query pieces shared by every list: case-insensitive contains, pagination.
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QuerySelect, Select};
+use sea_orm::{
+    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QuerySelect, Select,
+};
 use serde::Deserialize;
 
 /// `lower(expr) LIKE '%needle%'`, with LIKE wildcards in the needle taken literally, on
@@ -62,7 +64,11 @@ impl<T> Page<T> {
         std::cmp::max(self.total.div_ceil(self.paging.per_page), 1)
     }
     pub fn first_index(&self) -> u64 {
-        if self.total == 0 { 0 } else { (self.paging.page - 1) * self.paging.per_page + 1 }
+        if self.total == 0 {
+            0
+        } else {
+            (self.paging.page - 1) * self.paging.per_page + 1
+        }
     }
     pub fn last_index(&self) -> u64 {
         (self.first_index() + self.items.len() as u64).saturating_sub(1)
@@ -81,11 +87,18 @@ where
 {
     let total = select.clone().count(db).await?;
     let pages = std::cmp::max(total.div_ceil(paging.per_page), 1);
-    let paging = Paging { page: std::cmp::min(paging.page, pages), ..paging };
+    let paging = Paging {
+        page: std::cmp::min(paging.page, pages),
+        ..paging
+    };
     let items = select
         .offset((paging.page - 1) * paging.per_page)
         .limit(paging.per_page)
         .all(db)
         .await?;
-    Ok(Page { items, total, paging })
+    Ok(Page {
+        items,
+        total,
+        paging,
+    })
 }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, DatabaseConnection, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde_json::Value;
 
@@ -72,7 +72,12 @@ impl SettingView {
             }
         };
         Self {
-            label: m.key.split_once('.').map(|(_, l)| l).unwrap_or(&m.key).replace('_', " "),
+            label: m
+                .key
+                .split_once('.')
+                .map(|(_, l)| l)
+                .unwrap_or(&m.key)
+                .replace('_', " "),
             key: m.key.clone(),
             value_type: m.value_type.clone(),
             description: m.description.clone(),
@@ -214,7 +219,9 @@ pub async fn update_category(
             // An unticked checkbox is absent from the form.
             "boolean" => Some(Value::Bool(submitted.is_some())),
             "integer" => match submitted {
-                Some(text) => parse_integer(&row.key, text).map_err(|m| errors.add(&row.key, m)).ok(),
+                Some(text) => parse_integer(&row.key, text)
+                    .map_err(|m| errors.add(&row.key, m))
+                    .ok(),
                 None => None,
             },
             "secret" if clear => Some(Value::Null),
@@ -278,7 +285,10 @@ fn parse_integer(key: &str, text: &str) -> Result<Value, String> {
     match text.parse::<i64>() {
         Ok(n) if (lo..=hi).contains(&n) => Ok(Value::from(n)),
         Ok(_) => Err(format!("Enter a whole number from {lo} to {hi}.")),
-        Err(_) => Err(format!("Enter a whole number from {lo} to {hi}, not {:?}.", truncate(text))),
+        Err(_) => Err(format!(
+            "Enter a whole number from {lo} to {hi}, not {:?}.",
+            truncate(text)
+        )),
     }
 }
 
@@ -295,7 +305,11 @@ fn validate_text<'a>(key: &str, text: &'a str) -> Result<&'a str, String> {
     {
         return Err("Enter a URL that starts with http:// or https://.".into());
     }
-    if key.ends_with("_host") && text.chars().any(|c| !(c.is_ascii_alphanumeric() || ".-:[]".contains(c))) {
+    if key.ends_with("_host")
+        && text
+            .chars()
+            .any(|c| !(c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+    {
         return Err("Enter a host name or IP address (letters, digits, dots, dashes).".into());
     }
     Ok(text)

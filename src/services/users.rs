@@ -4,8 +4,9 @@
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, DatabaseConnection, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 
 use super::audit::{self, Actor, Event};
@@ -49,7 +50,10 @@ pub struct PasswordPolicy {
 
 pub async fn password_policy(db: &impl ConnectionTrait) -> Result<PasswordPolicy, DbErr> {
     Ok(PasswordPolicy {
-        min_length: std::cmp::max(settings::get_i64(db, settings::PASSWORD_MIN_LENGTH, 10).await?, 1) as usize,
+        min_length: std::cmp::max(
+            settings::get_i64(db, settings::PASSWORD_MIN_LENGTH, 10).await?,
+            1,
+        ) as usize,
         require_mixed: settings::get_bool(db, settings::PASSWORD_REQUIRE_MIXED, true).await?,
     })
 }
@@ -115,7 +119,9 @@ pub async fn create(
     let realname = errors.optional("realname", &input.realname, MAX_NAME);
     let email = errors.email("email", &input.email);
     validate_permissions(&mut errors, input.permissions);
-    password_policy(&txn).await?.check(&mut errors, "password", &input.password);
+    password_policy(&txn)
+        .await?
+        .check(&mut errors, "password", &input.password);
     if errors.get("username").is_none() && username_taken(&txn, &username).await? {
         errors.add("username", "This username is already taken.");
     }
@@ -174,7 +180,11 @@ async fn other_admins(db: &impl ConnectionTrait, except: i32) -> Result<u64, DbE
     users::Entity::find()
         .filter(users::Column::IsActive.eq(true))
         .filter(users::Column::Id.ne(except))
-        .filter(Expr::col(users::Column::Permissions).bit_and(ADMIN_BITS).eq(ADMIN_BITS))
+        .filter(
+            Expr::col(users::Column::Permissions)
+                .bit_and(ADMIN_BITS)
+                .eq(ADMIN_BITS),
+        )
         .count(db)
         .await
 }
@@ -199,7 +209,10 @@ pub async fn update(
     validate_permissions(&mut errors, input.permissions);
     if id == by {
         if user.permissions & USER_MANAGE != 0 && input.permissions & USER_MANAGE == 0 {
-            errors.add("permissions", "You cannot remove your own user_manage permission.");
+            errors.add(
+                "permissions",
+                "You cannot remove your own user_manage permission.",
+            );
         }
         if !input.is_active {
             errors.add("is_active", "You cannot deactivate your own account.");
@@ -267,7 +280,9 @@ pub async fn reset_password(
     let txn = db.begin().await?;
     let user = get(&txn, id).await?;
     let mut errors = FieldErrors::new();
-    password_policy(&txn).await?.check(&mut errors, "password", &new_password);
+    password_policy(&txn)
+        .await?
+        .check(&mut errors, "password", &new_password);
     errors.into_result()?;
     let user = store_password(&txn, user, new_password).await?;
     revoke_user_sessions(&txn, user.id).await?;
@@ -308,7 +323,9 @@ pub async fn delete(
     let txn = db.begin().await?;
     let user = get(&txn, id).await?;
     if id == by {
-        return Err(AppError::Conflict("You cannot delete your own account.".into()));
+        return Err(AppError::Conflict(
+            "You cannot delete your own account.".into(),
+        ));
     }
     if is_admin(user.permissions, user.is_active) && other_admins(&txn, id).await? == 0 {
         return Err(AppError::Conflict(
@@ -367,7 +384,9 @@ pub async fn update_profile(
         audit::record(
             &txn,
             actor,
-            Event::data("profile.update").target("user", id).detail("fields", fields),
+            Event::data("profile.update")
+                .target("user", id)
+                .detail("fields", fields),
         )
         .await?;
     }
@@ -390,7 +409,9 @@ pub async fn change_own_password(
     if !password::verify_async(current, user.password_hash.clone()).await {
         errors.add("current_password", "The current password is not correct.");
     }
-    password_policy(&txn).await?.check(&mut errors, "new_password", &new_password);
+    password_policy(&txn)
+        .await?
+        .check(&mut errors, "new_password", &new_password);
     if new_password != confirm {
         errors.add("confirm_password", "The two new passwords differ.");
     }
@@ -487,7 +508,11 @@ pub async fn authenticate(
     let user = active.update(db).await?;
     audit::record(
         db,
-        &Actor { id: Some(user.id), name: Some(user.username.clone()), ..actor.clone() },
+        &Actor {
+            id: Some(user.id),
+            name: Some(user.username.clone()),
+            ..actor.clone()
+        },
         Event::auth("login").target("user", user.id),
     )
     .await?;
@@ -534,7 +559,11 @@ pub async fn list(
         "created_at" => users::Column::CreatedAt,
         _ => users::Column::Username,
     };
-    let order = if filter.descending { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
+    let order = if filter.descending {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
     let select = users::Entity::find()
         .filter(cond)
         .order_by(column, order)

@@ -54,10 +54,15 @@ fn date(value: &str) -> Result<Option<NaiveDate>, ()> {
     if value.trim().is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map(Some).map_err(|_| ())
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| ())
 }
 
-pub async fn index(auth: Auth<ADMIN>, query: web::Query<AuditQuery>) -> Result<HttpResponse, AppError> {
+pub async fn index(
+    auth: Auth<ADMIN>,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
     let f = query.into_inner();
     let from = date(&f.from);
     let to = date(&f.to);
@@ -79,5 +84,11 @@ pub async fn index(auth: Auth<ADMIN>, query: web::Query<AuditQuery>) -> Result<H
         ("q", &f.q),
     ]);
     let pager = Pager::new("/audit", &filters, None, &result);
-    page(&AuditPage { ctx: auth.0, rows: result.items, f, pager, date_error })
+    page(&AuditPage {
+        ctx: auth.0,
+        rows: result.items,
+        f,
+        pager,
+        date_error,
+    })
 }

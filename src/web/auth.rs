@@ -52,7 +52,10 @@ pub async fn login_page(
         next: safe_next(query.next.as_deref().unwrap_or("/")).to_string(),
         username: String::new(),
         error: None,
-        notice: query.signed_out.as_ref().map(|_| "You have signed out.".to_string()),
+        notice: query
+            .signed_out
+            .as_ref()
+            .map(|_| "You have signed out.".to_string()),
         css_href: super::assets::css_href(),
     })
 }

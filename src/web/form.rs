@@ -46,7 +46,10 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
 }
 
 fn decode(raw: &[u8]) -> Result<String, ()> {
-    let spaced: Vec<u8> = raw.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
     percent_encoding::percent_decode(&spaced)
         .decode_utf8()
         .map(|s| s.into_owned())
@@ -75,6 +78,9 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert_eq!(parse::<F>(b"name=a+b%21").unwrap().name, "a b!");
-        assert!(matches!(parse::<F>(b"other=1"), Err(AppError::BadRequest(_))));
+        assert!(matches!(
+            parse::<F>(b"other=1"),
+            Err(AppError::BadRequest(_))
+        ));
     }
 }

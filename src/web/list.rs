@@ -30,12 +30,21 @@ pub struct Sorter {
 
 impl Sorter {
     pub fn new(path: &str, filters: &str, sort: &str, desc: bool) -> Self {
-        Self { path: path.into(), filters: filters.into(), sort: sort.into(), desc }
+        Self {
+            path: path.into(),
+            filters: filters.into(),
+            sort: sort.into(),
+            desc,
+        }
     }
 
     /// Link for a column header: ascending first, toggles when already sorted by it.
     pub fn href(&self, column: &str) -> String {
-        let dir = if self.sort == column && !self.desc { "desc" } else { "asc" };
+        let dir = if self.sort == column && !self.desc {
+            "desc"
+        } else {
+            "asc"
+        };
         let q = query_string(&[("sort", column), ("dir", dir)]);
         join(&self.path, &[&self.filters, &q])
     }
@@ -49,7 +58,10 @@ impl Sorter {
     }
 
     fn query(&self) -> String {
-        query_string(&[("sort", &self.sort), ("dir", if self.desc { "desc" } else { "asc" })])
+        query_string(&[
+            ("sort", &self.sort),
+            ("dir", if self.desc { "desc" } else { "asc" }),
+        ])
     }
 }
 
@@ -119,11 +131,24 @@ mod tests {
 
     #[test]
     fn links_keep_filters() {
-        let page = Page { items: vec![(); 50], total: 312, paging: Paging { page: 3, per_page: 50 } };
+        let page = Page {
+            items: vec![(); 50],
+            total: 312,
+            paging: Paging {
+                page: 3,
+                per_page: 50,
+            },
+        };
         let sorter = Sorter::new("/users", "q=a+b", "username", false);
         let pager = Pager::new("/users", "q=a+b", Some(&sorter), &page);
-        assert_eq!(pager.href(&4), "/users?q=a+b&sort=username&dir=asc&page=4&per_page=50");
-        assert_eq!(sorter.href("username"), "/users?q=a+b&sort=username&dir=desc");
+        assert_eq!(
+            pager.href(&4),
+            "/users?q=a+b&sort=username&dir=asc&page=4&per_page=50"
+        );
+        assert_eq!(
+            sorter.href("username"),
+            "/users?q=a+b&sort=username&dir=desc"
+        );
         assert_eq!(pager.window(), vec![1, 2, 3, 4, 5, 0, 7]);
         assert_eq!((pager.first, pager.last), (101, 150));
     }

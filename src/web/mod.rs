@@ -40,12 +40,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/users/new", web::get().to(users::new_form))
         .route("/users/{id}", web::get().to(users::edit_form))
         .route("/users/{id}", web::post().to(users::update))
-        .route("/users/{id}/password", web::post().to(users::reset_password))
+        .route(
+            "/users/{id}/password",
+            web::post().to(users::reset_password),
+        )
         .route("/users/{id}/delete", web::get().to(users::confirm_delete))
         .route("/users/{id}/delete", web::post().to(users::delete))
         .route("/profile", web::get().to(profile::show))
         .route("/profile", web::post().to(profile::update))
-        .route("/profile/password", web::post().to(profile::change_password))
+        .route(
+            "/profile/password",
+            web::post().to(profile::change_password),
+        )
         .route("/settings", web::get().to(settings::show))
         .route("/settings/{category}", web::post().to(settings::update))
         .route("/audit", web::get().to(audit::index))

@@ -1,5 +1,5 @@
-use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
 use askama::Template;
 use serde::Deserialize;
 
@@ -45,7 +45,10 @@ pub struct ProfileForm {
     debug: Option<String>,
 }
 
-pub async fn update(auth: SignedIn, Form(form): Form<ProfileForm>) -> Result<HttpResponse, AppError> {
+pub async fn update(
+    auth: SignedIn,
+    Form(form): Form<ProfileForm>,
+) -> Result<HttpResponse, AppError> {
     let changes = ProfileChanges {
         realname: form.realname.clone(),
         email: form.email.clone(),
@@ -95,7 +98,10 @@ pub async fn change_password(
         Ok(()) => {
             // Every session of this user was ended; this browser keeps working under a new key.
             auth.session.renew();
-            auth.flash("success", "Password changed. Your other sessions were signed out.");
+            auth.flash(
+                "success",
+                "Password changed. Your other sessions were signed out.",
+            );
             Ok(redirect("/profile"))
         }
         Err(AppError::Validation(errors)) => {

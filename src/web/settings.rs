@@ -26,7 +26,9 @@ struct SettingsPage {
 impl SettingsPage {
     fn value(&self, s: &settings::SettingView) -> String {
         match self.submitted.get(&s.key) {
-            Some(v) if self.failed_category == s.key.split('.').next().unwrap_or_default() => v.clone(),
+            Some(v) if self.failed_category == s.key.split('.').next().unwrap_or_default() => {
+                v.clone()
+            }
             _ => s.display.clone(),
         }
     }
@@ -71,7 +73,13 @@ pub async fn update(
             let categories = settings::grouped(auth.db()).await?;
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &SettingsPage { ctx: auth.0, categories, errors, submitted: form, failed_category: category },
+                &SettingsPage {
+                    ctx: auth.0,
+                    categories,
+                    errors,
+                    submitted: form,
+                    failed_category: category,
+                },
             )
         }
         Err(e) => Err(e),

@@ -67,7 +67,14 @@ pub async fn index(auth: Manage, query: web::Query<ListQuery>) -> Result<HttpRes
     let sorter = Sorter::new("/users", &filters, &sort, desc);
     let pager = Pager::new("/users", &filters, Some(&sorter), &result);
     let htmx = is_htmx(&auth.request) && !auth.request.headers().contains_key("HX-Boosted");
-    let view = ListPage { ctx: auth.0, rows: result.items, q, status, sorter, pager };
+    let view = ListPage {
+        ctx: auth.0,
+        rows: result.items,
+        q,
+        status,
+        sorter,
+        pager,
+    };
     if htmx {
         render(StatusCode::OK, &view.as_table())
     } else {
@@ -155,7 +162,13 @@ fn form_page(ctx: Ctx, user: Option<user_entity::Model>) -> FormPage {
             u.permissions,
             u.is_active,
         ),
-        None => (String::new(), String::new(), String::new(), crate::auth::permissions::READ, true),
+        None => (
+            String::new(),
+            String::new(),
+            String::new(),
+            crate::auth::permissions::READ,
+            true,
+        ),
     };
     FormPage {
         ctx,
@@ -176,7 +189,11 @@ pub async fn new_form(auth: Manage) -> Result<HttpResponse, AppError> {
 
 pub async fn create(auth: Manage, Form(form): Form<UserForm>) -> Result<HttpResponse, AppError> {
     let generate = form.password.trim().is_empty();
-    let password = if generate { users::generate_password() } else { form.password.clone() };
+    let password = if generate {
+        users::generate_password()
+    } else {
+        form.password.clone()
+    };
     let input = NewUser {
         username: form.username.clone(),
         realname: form.realname.clone(),
@@ -258,10 +275,17 @@ pub async fn reset_password(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let generate = form.password.trim().is_empty();
-    let password = if generate { users::generate_password() } else { form.password };
+    let password = if generate {
+        users::generate_password()
+    } else {
+        form.password
+    };
     match users::reset_password(auth.db(), &auth.audit_actor(), id, password.clone()).await {
         Ok(user) => {
-            let mut message = format!("Password of {} reset; their sessions were ended.", user.username);
+            let mut message = format!(
+                "Password of {} reset; their sessions were ended.",
+                user.username
+            );
             if generate {
                 message.push_str(&format!(" New password: {password}"));
             }
@@ -288,7 +312,11 @@ struct DeletePage {
 
 pub async fn confirm_delete(auth: Manage, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
     let user = users::get(auth.db(), id.into_inner()).await?;
-    page(&DeletePage { ctx: auth.0, user, error: None })
+    page(&DeletePage {
+        ctx: auth.0,
+        user,
+        error: None,
+    })
 }
 
 pub async fn delete(auth: Manage, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
@@ -300,7 +328,14 @@ pub async fn delete(auth: Manage, id: web::Path<i32>) -> Result<HttpResponse, Ap
         }
         Err(AppError::Conflict(message)) => {
             let user = users::get(auth.db(), id).await?;
-            render(StatusCode::CONFLICT, &DeletePage { ctx: auth.0, user, error: Some(message) })
+            render(
+                StatusCode::CONFLICT,
+                &DeletePage {
+                    ctx: auth.0,
+                    user,
+                    error: Some(message),
+                },
+            )
         }
         Err(e) => Err(e),
     }

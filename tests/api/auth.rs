@@ -71,8 +71,17 @@ async fn logout_revokes_a_replayed_cookie() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let resp = replay.get(app.url("/")).header("cookie", raw).send().await.unwrap();
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "a revoked session cookie no longer works");
+    let resp = replay
+        .get(app.url("/"))
+        .header("cookie", raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::SEE_OTHER,
+        "a revoked session cookie no longer works"
+    );
     // The first browser is unaffected.
     assert_eq!(app.get("/").await.status(), StatusCode::OK);
 }
@@ -88,7 +97,10 @@ async fn wrong_password_and_unknown_user_look_the_same() {
     let unknown_html = unknown.text().await.unwrap();
     let msg = "Sign-in failed: wrong username or password, or the account is locked or disabled.";
     assert!(wrong_html.contains(msg) && unknown_html.contains(msg));
-    assert!(!wrong_html.contains("not-the-password"), "the password is not echoed");
+    assert!(
+        !wrong_html.contains("not-the-password"),
+        "the password is not echoed"
+    );
     assert_eq!(app.audit_count("login_failed").await, 2);
 }
 
@@ -108,25 +120,44 @@ async fn lockout_after_threshold_blocks_even_the_right_password() {
     assert!(admin.locked_until.is_some(), "locked after 5 failures");
     assert_eq!(app.audit_count("user.locked").await, 1);
     let r = app.login("admin", ADMIN_PASSWORD).await;
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "locked account refuses the right password");
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "locked account refuses the right password"
+    );
 }
 
 #[tokio::test]
 async fn inactive_user_cannot_sign_in_and_deactivation_ends_sessions() {
     let app = spawn_app().await;
     app.login_admin().await;
-    let id = app.create_user("operator1", "operator", "Operator-pass1").await;
+    let id = app
+        .create_user("operator1", "operator", "Operator-pass1")
+        .await;
     let op = app.new_browser();
-    assert_eq!(op.login("operator1", "Operator-pass1").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        op.login("operator1", "Operator-pass1").await.status(),
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(op.get("/").await.status(), StatusCode::OK);
 
     let r = app
-        .post_form(&format!("/users/{id}"), &[("role", "operator"), ("realname", "")])
+        .post_form(
+            &format!("/users/{id}"),
+            &[("role", "operator"), ("realname", "")],
+        )
         .await; // no is_active field: deactivate
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(op.get("/").await.status(), StatusCode::SEE_OTHER, "session revoked at once");
+    assert_eq!(
+        op.get("/").await.status(),
+        StatusCode::SEE_OTHER,
+        "session revoked at once"
+    );
     let again = op.new_browser();
-    assert_eq!(again.login("operator1", "Operator-pass1").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        again.login("operator1", "Operator-pass1").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -134,14 +165,31 @@ async fn csrf_missing_or_wrong_is_rejected_and_changes_nothing() {
     let app = spawn_app().await;
     app.login_admin().await;
     let before = users::Entity::find().count(&app.db).await.unwrap();
-    let fields = [("username", "mallory"), ("role", "admin"), ("password", "Mallory-pass1"), ("is_active", "on")];
+    let fields = [
+        ("username", "mallory"),
+        ("role", "admin"),
+        ("password", "Mallory-pass1"),
+        ("is_active", "on"),
+    ];
 
-    let missing = app.client.post(app.url("/users")).form(&fields).send().await.unwrap();
+    let missing = app
+        .client
+        .post(app.url("/users"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), StatusCode::FORBIDDEN);
 
     let mut wrong = fields.to_vec();
     wrong.push(("csrf_token", "forged-token"));
-    let r = app.client.post(app.url("/users")).form(&wrong).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/users"))
+        .form(&wrong)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     let r = app
@@ -168,7 +216,11 @@ async fn csrf_missing_or_wrong_is_rejected_and_changes_nothing() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
-    assert_eq!(users::Entity::find().count(&app.db).await.unwrap(), before, "no user created");
+    assert_eq!(
+        users::Entity::find().count(&app.db).await.unwrap(),
+        before,
+        "no user created"
+    );
     assert_eq!(app.audit_count("csrf_rejected").await, 4);
 
     // The header form (what htmx sends) with the right token and our own origin passes.
@@ -188,7 +240,14 @@ async fn csrf_missing_or_wrong_is_rejected_and_changes_nothing() {
 async fn login_redirect_only_goes_to_local_paths() {
     let app = spawn_app().await;
     let r = app
-        .post_form("/login", &[("username", "admin"), ("password", ADMIN_PASSWORD), ("next", "//evil.example/x")])
+        .post_form(
+            "/login",
+            &[
+                ("username", "admin"),
+                ("password", ADMIN_PASSWORD),
+                ("next", "//evil.example/x"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), "/");

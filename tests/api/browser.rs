@@ -22,10 +22,10 @@ fn free_port() -> u16 {
 
 async fn wait_for_text(client: &fantoccini::Client, css: &str, text: &str) -> Result<(), String> {
     for _ in 0..100 {
-        if let Ok(el) = client.find(Locator::Css(css)).await {
-            if el.text().await.unwrap_or_default().contains(text) {
-                return Ok(());
-            }
+        if let Ok(el) = client.find(Locator::Css(css)).await
+            && el.text().await.unwrap_or_default().contains(text)
+        {
+            return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -34,17 +34,23 @@ async fn wait_for_text(client: &fantoccini::Client, css: &str, text: &str) -> Re
 
 #[tokio::test]
 async fn browser_signs_in_and_filters_users_with_htmx() {
-    let present = std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
+    let present =
+        std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
     if !present {
         if std::env::var("CI").is_ok() {
-            panic!("chromium and chromium-driver must be installed in CI (apt-get install chromium chromium-driver)");
+            panic!(
+                "chromium and chromium-driver must be installed in CI (apt-get install chromium chromium-driver)"
+            );
         }
-        eprintln!("SKIPPED browser test: {CHROMIUM} or {CHROMEDRIVER} not installed (apt-get install chromium chromium-driver)");
+        eprintln!(
+            "SKIPPED browser test: {CHROMIUM} or {CHROMEDRIVER} not installed (apt-get install chromium chromium-driver)"
+        );
         return;
     }
     let app = spawn_app().await;
     app.login_admin().await;
-    app.create_user("network-alice", "operator", "Alice-passw0rd").await;
+    app.create_user("network-alice", "operator", "Alice-passw0rd")
+        .await;
 
     let port = free_port();
     let mut driver = tokio::process::Command::new(CHROMEDRIVER)
@@ -80,23 +86,48 @@ async fn browser_signs_in_and_filters_users_with_htmx() {
     }
     let c = client.expect("chromedriver session");
     let result = async {
-        c.goto(&app.url("/login")).await.map_err(|e| e.to_string())?;
-        c.find(Locator::Css("#username")).await.map_err(|e| e.to_string())?
-            .send_keys("admin").await.map_err(|e| e.to_string())?;
-        c.find(Locator::Css("#password")).await.map_err(|e| e.to_string())?
-            .send_keys(ADMIN_PASSWORD).await.map_err(|e| e.to_string())?;
-        c.find(Locator::Css("form button[type=submit]")).await.map_err(|e| e.to_string())?
-            .click().await.map_err(|e| e.to_string())?;
+        c.goto(&app.url("/login"))
+            .await
+            .map_err(|e| e.to_string())?;
+        c.find(Locator::Css("#username"))
+            .await
+            .map_err(|e| e.to_string())?
+            .send_keys("admin")
+            .await
+            .map_err(|e| e.to_string())?;
+        c.find(Locator::Css("#password"))
+            .await
+            .map_err(|e| e.to_string())?
+            .send_keys(ADMIN_PASSWORD)
+            .await
+            .map_err(|e| e.to_string())?;
+        c.find(Locator::Css("form button[type=submit]"))
+            .await
+            .map_err(|e| e.to_string())?
+            .click()
+            .await
+            .map_err(|e| e.to_string())?;
         wait_for_text(&c, "h1", "Dashboard").await?;
 
-        c.goto(&app.url("/users")).await.map_err(|e| e.to_string())?;
+        c.goto(&app.url("/users"))
+            .await
+            .map_err(|e| e.to_string())?;
         wait_for_text(&c, "#users-table", "network-alice").await?;
         // Typing in the search box filters through htmx, without a page load.
-        c.execute("window.__same_page = true;", vec![]).await.map_err(|e| e.to_string())?;
-        c.find(Locator::Css("#q")).await.map_err(|e| e.to_string())?
-            .send_keys("no-such-user").await.map_err(|e| e.to_string())?;
+        c.execute("window.__same_page = true;", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        c.find(Locator::Css("#q"))
+            .await
+            .map_err(|e| e.to_string())?
+            .send_keys("no-such-user")
+            .await
+            .map_err(|e| e.to_string())?;
         wait_for_text(&c, "#users-table", "No user matches").await?;
-        let same_page = c.execute("return window.__same_page === true;", vec![]).await.map_err(|e| e.to_string())?;
+        let same_page = c
+            .execute("return window.__same_page === true;", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
         if same_page != serde_json::Value::Bool(true) {
             return Err("the page reloaded instead of an htmx swap".into());
         }
@@ -104,15 +135,27 @@ async fn browser_signs_in_and_filters_users_with_htmx() {
         if !url.as_str().contains("q=no-such-user") {
             return Err(format!("URL not updated for bookmarking: {url}"));
         }
-        let q = c.find(Locator::Css("#q")).await.map_err(|e| e.to_string())?;
+        let q = c
+            .find(Locator::Css("#q"))
+            .await
+            .map_err(|e| e.to_string())?;
         q.clear().await.map_err(|e| e.to_string())?;
         q.send_keys("alice").await.map_err(|e| e.to_string())?;
         wait_for_text(&c, "#users-table", "network-alice").await?;
 
-        let png = c.screenshot().await.map_err(|e| e.to_string())?;
         let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
         std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+        let png = c.screenshot().await.map_err(|e| e.to_string())?;
         std::fs::write(out.join("users.png"), png).map_err(|e| e.to_string())?;
+        for (path, heading, file) in [
+            ("/", "Dashboard", "dashboard.png"),
+            ("/settings", "Settings", "settings.png"),
+        ] {
+            c.goto(&app.url(path)).await.map_err(|e| e.to_string())?;
+            wait_for_text(&c, "h1", heading).await?;
+            let png = c.screenshot().await.map_err(|e| e.to_string())?;
+            std::fs::write(out.join(file), png).map_err(|e| e.to_string())?;
+        }
         Ok::<(), String>(())
     }
     .await;

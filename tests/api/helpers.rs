@@ -18,6 +18,16 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub data_dir: PathBuf,
     pub settings: Settings,
+    /// The app that made the data folder removes it; extra browsers on the same app do not.
+    owns_data_dir: bool,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if self.owns_data_dir {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
+    }
 }
 
 pub fn unique_name(prefix: &str) -> String {
@@ -27,24 +37,38 @@ pub fn unique_name(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    format!("{prefix}_{}_{}_{nanos}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+    format!(
+        "{prefix}_{}_{}_{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 /// A database URL for a new test: a SQLite file in `data_dir`, or a new PostgreSQL database.
 pub async fn test_database_url(data_dir: &std::path::Path) -> String {
-    match std::env::var("NETRAVEN_TEST_DATABASE_URL").ok().filter(|v| !v.is_empty()) {
+    match std::env::var("NETRAVEN_TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
         Some(base) => {
             let name = unique_name("nrtest");
-            let admin = Database::connect(&base).await.expect("connect to NETRAVEN_TEST_DATABASE_URL");
+            let admin = Database::connect(&base)
+                .await
+                .expect("connect to NETRAVEN_TEST_DATABASE_URL");
             admin
                 .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                 .await
                 .expect("create test database");
             admin.close().await.ok();
-            let (prefix, _) = base.rsplit_once('/').expect("database URL with a database name");
+            let (prefix, _) = base
+                .rsplit_once('/')
+                .expect("database URL with a database name");
             format!("{prefix}/{name}")
         }
-        None => format!("sqlite://{}?mode=rwc", data_dir.join("netraven.db").display()),
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("netraven.db").display()
+        ),
     }
 }
 
@@ -57,7 +81,9 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
         ("NETRAVEN_LOG", "warn".to_string()),
     ];
     Settings::from_sources(None, |k| {
-        vars.iter().find(|(name, _)| *name == k).map(|(_, v)| v.clone())
+        vars.iter()
+            .find(|(name, _)| *name == k)
+            .map(|(_, v)| v.clone())
     })
     .expect("test settings")
 }
@@ -76,7 +102,9 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_with(settings: Settings) -> TestApp {
     netraven::telemetry::init(&settings.log);
-    let app = Application::build(settings.clone()).await.expect("application starts");
+    let app = Application::build(settings.clone())
+        .await
+        .expect("application starts");
     let port = app.port();
     let db = app.db.clone();
     tokio::spawn(app.run_until_stopped());
@@ -87,6 +115,7 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
         client: new_client(),
         data_dir: settings.data_dir.clone(),
         settings,
+        owns_data_dir: true,
     }
 }
 
@@ -154,7 +183,8 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
-        self.post_form("/login", &[("username", username), ("password", password)]).await
+        self.post_form("/login", &[("username", username), ("password", password)])
+            .await
     }
 
     pub async fn login_admin(&self) {
@@ -171,6 +201,7 @@ impl TestApp {
             client: new_client(),
             data_dir: self.data_dir.clone(),
             settings: self.settings.clone(),
+            owns_data_dir: false,
         }
     }
 
@@ -187,7 +218,11 @@ impl TestApp {
                 ],
             )
             .await;
-        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "create user {username}");
+        assert_eq!(
+            resp.status(),
+            StatusCode::SEE_OTHER,
+            "create user {username}"
+        );
         location(&resp)
             .trim_start_matches("/users/")
             .parse()

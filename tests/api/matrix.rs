@@ -15,20 +15,76 @@ const ROUTES: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/healthz", [OK, OK, OK, OK, OK]),
     ("GET", "/", [SEE_OTHER, OK, OK, OK, OK]),
     ("GET", "/profile", [SEE_OTHER, OK, OK, OK, OK]),
-    ("GET", "/users", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK]),
-    ("GET", "/users/new", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK]),
-    ("GET", "/users/{id}", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK]),
-    ("GET", "/users/{id}/delete", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK]),
-    ("GET", "/settings", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK]),
-    ("GET", "/audit", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK]),
-    ("POST", "/users", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID]),
-    ("POST", "/users/{id}", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID]),
-    ("POST", "/users/{id}/password", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID]),
-    ("POST", "/settings/security", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID]),
-    ("POST", "/profile", [SEE_OTHER, INVALID, INVALID, INVALID, INVALID]),
-    ("POST", "/profile/password", [SEE_OTHER, INVALID, INVALID, INVALID, INVALID]),
-    ("POST", "/users/{id}/delete", [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, SEE_OTHER]),
-    ("POST", "/logout", [SEE_OTHER, SEE_OTHER, SEE_OTHER, SEE_OTHER, SEE_OTHER]),
+    (
+        "GET",
+        "/users",
+        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK],
+    ),
+    (
+        "GET",
+        "/users/new",
+        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK],
+    ),
+    (
+        "GET",
+        "/users/{id}",
+        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK],
+    ),
+    (
+        "GET",
+        "/users/{id}/delete",
+        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK],
+    ),
+    (
+        "GET",
+        "/settings",
+        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK],
+    ),
+    (
+        "GET",
+        "/audit",
+        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK],
+    ),
+    (
+        "POST",
+        "/users",
+        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID],
+    ),
+    (
+        "POST",
+        "/users/{id}",
+        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID],
+    ),
+    (
+        "POST",
+        "/users/{id}/password",
+        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID],
+    ),
+    (
+        "POST",
+        "/settings/security",
+        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID],
+    ),
+    (
+        "POST",
+        "/profile",
+        [SEE_OTHER, INVALID, INVALID, INVALID, INVALID],
+    ),
+    (
+        "POST",
+        "/profile/password",
+        [SEE_OTHER, INVALID, INVALID, INVALID, INVALID],
+    ),
+    (
+        "POST",
+        "/users/{id}/delete",
+        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, SEE_OTHER],
+    ),
+    (
+        "POST",
+        "/logout",
+        [SEE_OTHER, SEE_OTHER, SEE_OTHER, SEE_OTHER, SEE_OTHER],
+    ),
 ];
 
 const ROLES: [&str; 5] = ["anonymous", "viewer", "operator", "engineer", "admin"];
@@ -36,7 +92,11 @@ const ROLES: [&str; 5] = ["anonymous", "viewer", "operator", "engineer", "admin"
 fn invalid_body(path: &str) -> Vec<(&'static str, &'static str)> {
     match path {
         "/users" => vec![("username", ""), ("role", "viewer")],
-        "/users/{id}" => vec![("email", "not-an-email"), ("role", "viewer"), ("is_active", "on")],
+        "/users/{id}" => vec![
+            ("email", "not-an-email"),
+            ("role", "viewer"),
+            ("is_active", "on"),
+        ],
         "/users/{id}/password" => vec![("password", "x")],
         "/settings/security" => vec![("security.lockout_threshold", "-1")],
         "/profile" => vec![("email", "not-an-email")],
@@ -62,12 +122,15 @@ async fn every_route_for_every_role() {
     let app = spawn_app().await;
     app.login_admin().await;
     for role in ["viewer", "operator", "engineer"] {
-        app.create_user(&format!("user_{role}"), role, "Role-passw0rd-1").await;
+        app.create_user(&format!("user_{role}"), role, "Role-passw0rd-1")
+            .await;
     }
     let mut failures = Vec::new();
     for (i, role) in ROLES.iter().enumerate() {
         // A fresh target per role, since the admin's delete succeeds.
-        let target = app.create_user(&format!("target_{role}"), "viewer", "Target-passw0rd1").await;
+        let target = app
+            .create_user(&format!("target_{role}"), "viewer", "Target-passw0rd1")
+            .await;
         let browser = browser_for(&app, role).await;
         for (method, pattern, expected) in ROUTES {
             let path = pattern.replace("{id}", &target.to_string());
@@ -78,15 +141,24 @@ async fn every_route_for_every_role() {
             };
             let got = resp.status().as_u16();
             if got != expected[i] {
-                failures.push(format!("{role:9} {method:4} {pattern:22} expected {} got {got}", expected[i]));
+                failures.push(format!(
+                    "{role:9} {method:4} {pattern:22} expected {} got {got}",
+                    expected[i]
+                ));
             }
             if got == FORBIDDEN && *method == "GET" {
                 let html = resp.text().await.unwrap_or_default();
                 if !html.contains("permission, which your account does not have") {
-                    failures.push(format!("{role} {pattern}: 403 page does not name the missing permission"));
+                    failures.push(format!(
+                        "{role} {pattern}: 403 page does not name the missing permission"
+                    ));
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "route matrix mismatches:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "route matrix mismatches:\n{}",
+        failures.join("\n")
+    );
 }

@@ -38,9 +38,20 @@ async fn settings_are_seeded_grouped_and_validated() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("Enter a whole number from 1 to 100."));
-    assert_eq!(value(&app, "security.lockout_threshold").await, serde_json::json!(5));
-    assert_eq!(value(&app, "security.lockout_minutes").await, serde_json::json!(15));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Enter a whole number from 1 to 100.")
+    );
+    assert_eq!(
+        value(&app, "security.lockout_threshold").await,
+        serde_json::json!(5)
+    );
+    assert_eq!(
+        value(&app, "security.lockout_minutes").await,
+        serde_json::json!(15)
+    );
 
     let r = app
         .post_form(
@@ -54,11 +65,19 @@ async fn settings_are_seeded_grouped_and_validated() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(value(&app, "security.lockout_threshold").await, serde_json::json!(3));
-    assert_eq!(value(&app, "security.password_require_mixed").await, serde_json::json!(false));
+    assert_eq!(
+        value(&app, "security.lockout_threshold").await,
+        serde_json::json!(3)
+    );
+    assert_eq!(
+        value(&app, "security.password_require_mixed").await,
+        serde_json::json!(false)
+    );
     assert_eq!(app.audit_count("settings.update").await, 1);
 
-    let r = app.post_form("/settings/nautobot", &[("nautobot.url", "ftp://nope")]).await;
+    let r = app
+        .post_form("/settings/nautobot", &[("nautobot.url", "ftp://nope")])
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let r = app.post_form("/settings/nosuch", &[]).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
@@ -70,7 +89,13 @@ async fn sensitive_settings_are_encrypted_and_never_shown() {
     app.login_admin().await;
     let secret = "nb-token-0123456789abcdef";
     let r = app
-        .post_form("/settings/nautobot", &[("nautobot.url", "https://nautobot.example.net"), ("nautobot.token", secret)])
+        .post_form(
+            "/settings/nautobot",
+            &[
+                ("nautobot.url", "https://nautobot.example.net"),
+                ("nautobot.token", secret),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let stored = value(&app, "nautobot.token").await;
@@ -83,9 +108,23 @@ async fn sensitive_settings_are_encrypted_and_never_shown() {
     assert!(!audit.contains(secret));
 
     // Empty keeps the value; the clear box removes it.
-    app.post_form("/settings/nautobot", &[("nautobot.url", "https://nautobot.example.net"), ("nautobot.token", "")]).await;
+    app.post_form(
+        "/settings/nautobot",
+        &[
+            ("nautobot.url", "https://nautobot.example.net"),
+            ("nautobot.token", ""),
+        ],
+    )
+    .await;
     assert_eq!(value(&app, "nautobot.token").await, stored);
-    app.post_form("/settings/nautobot", &[("nautobot.url", "https://nautobot.example.net"), ("nautobot.token__clear", "on")]).await;
+    app.post_form(
+        "/settings/nautobot",
+        &[
+            ("nautobot.url", "https://nautobot.example.net"),
+            ("nautobot.token__clear", "on"),
+        ],
+    )
+    .await;
     assert!(value(&app, "nautobot.token").await.is_null());
 }
 

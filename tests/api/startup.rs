@@ -25,14 +25,22 @@ async fn wrong_or_missing_fernet_key_refuses_to_start_once_data_is_encrypted() {
     let settings = test_settings(dir.clone(), url);
     let app = spawn_with(settings.clone()).await;
     app.login_admin().await;
-    let r = app.post_form("/settings/nautobot", &[("nautobot.url", ""), ("nautobot.token", "tok-123456")]).await;
+    let r = app
+        .post_form(
+            "/settings/nautobot",
+            &[("nautobot.url", ""), ("nautobot.token", "tok-123456")],
+        )
+        .await;
     assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
     let key_path = dir.join(FERNET_KEY_FILE);
     let original = std::fs::read_to_string(&key_path).unwrap();
 
     // Another valid key: refused, names the key file.
     std::fs::write(&key_path, "ZmRqc2tsZmpkc2tsZmpkc2xrZmpkc2xrZmpsa2RzamY=\n").unwrap();
-    let err = Application::build(settings.clone()).await.err().expect("refused");
+    let err = Application::build(settings.clone())
+        .await
+        .err()
+        .expect("refused");
     assert!(matches!(err, StartError::Crypto(_)), "{err}");
     assert!(err.to_string().contains(FERNET_KEY_FILE), "{err}");
     assert!(err.to_string().contains("setting nautobot.token"), "{err}");
@@ -40,9 +48,15 @@ async fn wrong_or_missing_fernet_key_refuses_to_start_once_data_is_encrypted() {
 
     // Missing key file: refused, and no new key is generated next to the data.
     std::fs::remove_file(&key_path).unwrap();
-    let err = Application::build(settings.clone()).await.err().expect("refused");
+    let err = Application::build(settings.clone())
+        .await
+        .err()
+        .expect("refused");
     assert!(err.to_string().contains("is missing"), "{err}");
-    assert!(!key_path.exists(), "no key generated while encrypted data exists");
+    assert!(
+        !key_path.exists(),
+        "no key generated while encrypted data exists"
+    );
 
     // The right key starts again and the data is intact.
     std::fs::write(&key_path, original).unwrap();

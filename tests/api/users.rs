@@ -16,7 +16,9 @@ async fn user(app: &crate::helpers::TestApp, name: &str) -> Option<users::Model>
 #[tokio::test]
 async fn first_start_creates_admin_once() {
     let app = spawn_app().await;
-    let admin = user(&app, "admin").await.expect("admin created on first start");
+    let admin = user(&app, "admin")
+        .await
+        .expect("admin created on first start");
     assert_eq!(admin.permissions, ALL);
     assert!(admin.password_hash.starts_with("$argon2id$"));
     assert_eq!(app.audit_count("user.create").await, 1);
@@ -33,7 +35,13 @@ async fn create_edit_and_list_users() {
     let r = app
         .post_form(
             &format!("/users/{id}"),
-            &[("realname", "Alice Liddell"), ("email", "alice@example.net"), ("role", "custom"), ("perm_read", "on"), ("is_active", "on")],
+            &[
+                ("realname", "Alice Liddell"),
+                ("email", "alice@example.net"),
+                ("role", "custom"),
+                ("perm_read", "on"),
+                ("is_active", "on"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -56,7 +64,10 @@ async fn create_edit_and_list_users() {
         .text()
         .await
         .unwrap();
-    assert!(frag.trim_start().starts_with("<div id=\"users-table\">"), "fragment, not a page");
+    assert!(
+        frag.trim_start().starts_with("<div id=\"users-table\">"),
+        "fragment, not a page"
+    );
     assert!(!frag.contains("<html"));
 }
 
@@ -66,14 +77,34 @@ async fn duplicate_and_bad_usernames_get_field_messages() {
     app.login_admin().await;
     app.create_user("bob", "viewer", "Bob-passw0rd1").await;
     let r = app
-        .post_form("/users", &[("username", "BOB"), ("role", "viewer"), ("password", "Bob-passw0rd2")])
+        .post_form(
+            "/users",
+            &[
+                ("username", "BOB"),
+                ("role", "viewer"),
+                ("password", "Bob-passw0rd2"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("This username is already taken."));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("This username is already taken.")
+    );
 
     let long = "x".repeat(300);
     let r = app
-        .post_form("/users", &[("username", "has space"), ("realname", &long), ("role", "viewer"), ("password", "short")])
+        .post_form(
+            "/users",
+            &[
+                ("username", "has space"),
+                ("realname", &long),
+                ("role", "viewer"),
+                ("password", "short"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
@@ -98,7 +129,12 @@ async fn non_utf8_and_malformed_forms_are_4xx() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("username: This is not valid UTF-8 text."));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("username: This is not valid UTF-8 text.")
+    );
 
     let r = app
         .client
@@ -119,32 +155,69 @@ async fn last_admin_and_self_protection() {
     let admin = user(&app, "admin").await.unwrap();
 
     // Cannot demote or deactivate yourself / the last admin.
-    let r = app.post_form(&format!("/users/{}", admin.id), &[("role", "engineer"), ("is_active", "on")]).await;
+    let r = app
+        .post_form(
+            &format!("/users/{}", admin.id),
+            &[("role", "engineer"), ("is_active", "on")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(html.contains("You cannot remove your own user_manage permission."));
-    let r = app.post_form(&format!("/users/{}", admin.id), &[("role", "admin")]).await;
-    assert!(r.text().await.unwrap().contains("You cannot deactivate your own account."));
-    assert_eq!(user(&app, "admin").await.unwrap().permissions, ALL, "unchanged");
+    let r = app
+        .post_form(&format!("/users/{}", admin.id), &[("role", "admin")])
+        .await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("You cannot deactivate your own account.")
+    );
+    assert_eq!(
+        user(&app, "admin").await.unwrap().permissions,
+        ALL,
+        "unchanged"
+    );
 
     // Cannot delete yourself.
-    let r = app.post_form(&format!("/users/{}/delete", admin.id), &[]).await;
+    let r = app
+        .post_form(&format!("/users/{}/delete", admin.id), &[])
+        .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
 
     // A second admin can remove the first, but then is the last one.
     app.create_user("root2", "admin", "Root2-passw0rd").await;
     let second = app.new_browser();
-    assert_eq!(second.login("root2", "Root2-passw0rd").await.status(), StatusCode::SEE_OTHER);
-    let r = second.post_form(&format!("/users/{}/delete", admin.id), &[]).await;
+    assert_eq!(
+        second.login("root2", "Root2-passw0rd").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let r = second
+        .post_form(&format!("/users/{}/delete", admin.id), &[])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), "/users");
     assert!(user(&app, "admin").await.is_none());
     assert_eq!(app.audit_count("user.delete").await, 1);
 
     let root2 = user(&app, "root2").await.unwrap();
-    let r = second.post_form(&format!("/users/{}", root2.id), &[("role", "custom"), ("perm_user_manage", "on"), ("is_active", "on")]).await;
+    let r = second
+        .post_form(
+            &format!("/users/{}", root2.id),
+            &[
+                ("role", "custom"),
+                ("perm_user_manage", "on"),
+                ("is_active", "on"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("last active administrator"));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("last active administrator")
+    );
 }
 
 #[tokio::test]
@@ -153,32 +226,90 @@ async fn password_reset_and_own_password_change() {
     app.login_admin().await;
     let id = app.create_user("carol", "viewer", "Carol-passw0rd").await;
     let carol = app.new_browser();
-    assert_eq!(carol.login("carol", "Carol-passw0rd").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        carol.login("carol", "Carol-passw0rd").await.status(),
+        StatusCode::SEE_OTHER
+    );
 
-    let r = app.post_form(&format!("/users/{id}/password"), &[("password", "Reset-passw0rd")]).await;
+    let r = app
+        .post_form(
+            &format!("/users/{id}/password"),
+            &[("password", "Reset-passw0rd")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(carol.get("/").await.status(), StatusCode::SEE_OTHER, "sessions ended by reset");
+    assert_eq!(
+        carol.get("/").await.status(),
+        StatusCode::SEE_OTHER,
+        "sessions ended by reset"
+    );
     assert_eq!(app.audit_count("user.password_reset").await, 1);
 
     let carol = app.new_browser();
-    assert_eq!(carol.login("carol", "Reset-passw0rd").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        carol.login("carol", "Reset-passw0rd").await.status(),
+        StatusCode::SEE_OTHER
+    );
     let r = carol
-        .post_form("/profile/password", &[("current_password", "wrong"), ("new_password", "Carol-new-pass1"), ("confirm_password", "Carol-new-pass1")])
+        .post_form(
+            "/profile/password",
+            &[
+                ("current_password", "wrong"),
+                ("new_password", "Carol-new-pass1"),
+                ("confirm_password", "Carol-new-pass1"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("The current password is not correct."));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("The current password is not correct.")
+    );
     let r = carol
-        .post_form("/profile/password", &[("current_password", "Reset-passw0rd"), ("new_password", "Carol-new-pass1"), ("confirm_password", "Carol-new-pass1")])
+        .post_form(
+            "/profile/password",
+            &[
+                ("current_password", "Reset-passw0rd"),
+                ("new_password", "Carol-new-pass1"),
+                ("confirm_password", "Carol-new-pass1"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(carol.get("/profile").await.status(), StatusCode::OK, "this browser stays signed in");
+    assert_eq!(
+        carol.get("/profile").await.status(),
+        StatusCode::OK,
+        "this browser stays signed in"
+    );
     assert_eq!(app.audit_count("profile.password_change").await, 1);
-    assert_eq!(app.new_browser().login("carol", "Carol-new-pass1").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.new_browser()
+            .login("carol", "Carol-new-pass1")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
 
-    let r = carol.post_form("/profile", &[("realname", "Carol C"), ("email", "not-an-email")]).await;
+    let r = carol
+        .post_form(
+            "/profile",
+            &[("realname", "Carol C"), ("email", "not-an-email")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("Enter an email address"));
-    let r = carol.post_form("/profile", &[("realname", "Carol C"), ("email", "carol@example.org"), ("debug", "on")]).await;
+    let r = carol
+        .post_form(
+            "/profile",
+            &[
+                ("realname", "Carol C"),
+                ("email", "carol@example.org"),
+                ("debug", "on"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let c = user(&app, "carol").await.unwrap();
     assert!(c.debug);
