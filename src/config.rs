@@ -169,6 +169,21 @@ mod tests {
     }
 
     #[test]
+    fn file_values_sit_between_defaults_and_environment() {
+        let path =
+            std::env::temp_dir().join(format!("netraven-config-{}.toml", std::process::id()));
+        std::fs::write(&path, "bind = \"0.0.0.0:9000\"\nlog = \"debug\"\n").unwrap();
+        let env: HashMap<&str, &str> = [("NETRAVEN_LOG", "warn")].into();
+        let s = Settings::from_sources(Some(&path), |k| env.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(s.bind, "0.0.0.0:9000");
+        assert_eq!(s.log, "warn");
+        std::fs::write(&path, "unknown_key = 1\n").unwrap();
+        let err = Settings::from_sources(Some(&path), |_| None).unwrap_err();
+        assert!(err.to_string().contains("not valid TOML"), "{err}");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
     fn cookie_secure_follows_tls_unless_set() {
         assert!(
             with(&[("NETRAVEN_BEHIND_TLS", "true")])

@@ -269,3 +269,58 @@ async fn healthz_needs_no_login_and_unknown_pages_are_404() {
     let (status, _) = app.get_html("/users/not-a-number").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_expired_session_is_signed_out() {
+    use sea_orm::sea_query::Expr;
+    let app = spawn_app().await;
+    app.login_admin().await;
+    assert_eq!(app.get("/").await.status(), StatusCode::OK);
+    // Pretend the lifetime has passed.
+    sessions::Entity::update_many()
+        .col_expr(
+            sessions::Column::ExpiresAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        )
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let r = app.get("/").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(location(&r).starts_with("/login"));
+}
+
+#[tokio::test]
+async fn session_lifetime_follows_the_setting() {
+    let app = spawn_app().await;
+    app.login_admin().await;
+    let r = app
+        .post_form(
+            "/settings/security",
+            &[
+                ("security.lockout_threshold", "5"),
+                ("security.lockout_minutes", "15"),
+                ("security.session_lifetime_minutes", "30"),
+                ("security.password_min_length", "10"),
+                ("security.password_require_mixed", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let other = app.new_browser();
+    other.login_admin().await;
+    let newest = sessions::Entity::find()
+        .filter(sessions::Column::UserId.is_not_null())
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .max_by_key(|s| s.created_at)
+        .unwrap();
+    let minutes = (newest.expires_at - newest.created_at).num_minutes();
+    assert_eq!(minutes, 30, "new sessions last the configured 30 minutes");
+    assert!(
+        newest.ip.as_deref() == Some("127.0.0.1"),
+        "client address recorded"
+    );
+}
