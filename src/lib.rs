@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod device;
 pub mod entity;
 pub mod error;
 pub mod services;

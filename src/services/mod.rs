@@ -3,7 +3,9 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod devices;
 pub mod query;
 pub mod settings;
+pub mod tags;
 pub mod users;
 pub mod validation;

@@ -5,11 +5,13 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;
+pub mod devices;
 pub mod form;
 pub mod health;
 pub mod list;
 pub mod profile;
 pub mod settings;
+pub mod tags;
 pub mod users;
 
 use actix_web::http::{StatusCode, header};
@@ -46,6 +48,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/users/{id}/delete", web::get().to(users::confirm_delete))
         .route("/users/{id}/delete", web::post().to(users::delete))
+        .route("/devices", web::get().to(devices::index))
+        .route("/devices", web::post().to(devices::create))
+        .route("/devices/new", web::get().to(devices::new_form))
+        .route("/devices/bulk", web::post().to(devices::bulk))
+        .route("/devices/{id}", web::get().to(devices::show))
+        .route("/devices/{id}", web::post().to(devices::update))
+        .route("/devices/{id}/edit", web::get().to(devices::edit_form))
+        .route("/devices/{id}/delete", web::get().to(devices::confirm_delete))
+        .route("/devices/{id}/delete", web::post().to(devices::delete))
+        .route("/devices/{id}/tags", web::post().to(devices::add_tag))
+        .route("/devices/{id}/tags/{tag_id}/remove", web::post().to(devices::remove_tag))
+        .route("/tags", web::get().to(tags::index))
+        .route("/tags", web::post().to(tags::create))
+        .route("/tags/new", web::get().to(tags::new_form))
+        .route("/tags/{id}", web::get().to(tags::show))
+        .route("/tags/{id}", web::post().to(tags::update))
+        .route("/tags/{id}/edit", web::get().to(tags::edit_form))
+        .route("/tags/{id}/delete", web::get().to(tags::confirm_delete))
+        .route("/tags/{id}/delete", web::post().to(tags::delete))
         .route("/profile", web::get().to(profile::show))
         .route("/profile", web::post().to(profile::update))
         .route(

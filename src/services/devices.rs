@@ -1,0 +1,519 @@
+//! The device inventory: validation, changes, the filtered list, bulk actions.
+
+use std::net::IpAddr;
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+
+use super::audit::{self, Actor, Event};
+use super::query::{Page, Paging, contains_ci, fetch_page};
+use super::tags;
+use super::validation::FieldErrors;
+use crate::device::platforms;
+use crate::entity::{backups, device_tags, devices, tags as tag_entity};
+use crate::error::AppError;
+
+pub const MAX_DESCRIPTION: usize = 2000;
+
+/// A device form or import row, as text, before validation.
+#[derive(Clone, Debug, Default)]
+pub struct DeviceInput {
+    pub hostname: String,
+    pub ip_address: String,
+    pub port: String,
+    pub device_type: String,
+    pub description: String,
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidDevice {
+    pub hostname: String,
+    pub ip_address: String,
+    pub port: i32,
+    pub device_type: String,
+    pub description: Option<String>,
+    pub enabled: bool,
+}
+
+/// RFC 1123 host name: dot-separated labels of letters, digits and hyphens, 1–63 characters
+/// each, not starting or ending with a hyphen, 253 characters in all.
+pub fn hostname_error(name: &str) -> Option<&'static str> {
+    if name.len() > 253 {
+        return Some("At most 253 characters.");
+    }
+    for label in name.split('.') {
+        if label.is_empty() || label.len() > 63 {
+            return Some("Each dot-separated part must have 1 to 63 characters.");
+        }
+        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Some("Use letters, digits, hyphens and dots only.");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Some("A part cannot start or end with a hyphen.");
+        }
+    }
+    None
+}
+
+/// Checks the fields alone (no database); errors are named by field.
+pub fn validate_fields(errors: &mut FieldErrors, input: &DeviceInput) -> ValidDevice {
+    let hostname = errors.required("hostname", &input.hostname, 253);
+    if !hostname.is_empty()
+        && let Some(message) = hostname_error(&hostname)
+    {
+        errors.add("hostname", message);
+    }
+    let ip_text = errors.required("ip_address", &input.ip_address, 45);
+    let ip_address = match ip_text.parse::<IpAddr>() {
+        // Stored canonically, so 2001:DB8::1 and 2001:db8:0::1 are the same address.
+        Ok(ip) => ip.to_string(),
+        Err(_) => {
+            if !ip_text.is_empty() {
+                errors.add("ip_address", "Enter an IPv4 (192.0.2.10) or IPv6 (2001:db8::10) address.");
+            }
+            ip_text
+        }
+    };
+    let port_text = input.port.trim();
+    let port = if port_text.is_empty() {
+        22
+    } else {
+        match port_text.parse::<i32>() {
+            Ok(p) if (1..=65535).contains(&p) => p,
+            _ => {
+                errors.add("port", "Enter a port from 1 to 65535.");
+                22
+            }
+        }
+    };
+    let device_type = input.device_type.trim().to_string();
+    if platforms::find(&device_type).is_none() {
+        errors.add("device_type", format!("Unknown platform {:?}: pick one from the list.", truncate(&device_type)));
+    }
+    let description = errors.optional("description", &input.description, MAX_DESCRIPTION);
+    ValidDevice { hostname, ip_address, port, device_type, description, enabled: input.enabled }
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+async fn hostname_taken(db: &impl ConnectionTrait, hostname: &str, except: Option<i32>) -> Result<bool, DbErr> {
+    let mut q = devices::Entity::find()
+        .filter(Expr::expr(Func::lower(Expr::col(devices::Column::Hostname))).eq(hostname.to_lowercase()));
+    if let Some(id) = except {
+        q = q.filter(devices::Column::Id.ne(id));
+    }
+    Ok(q.count(db).await? > 0)
+}
+
+async fn validate(db: &impl ConnectionTrait, input: &DeviceInput, except: Option<i32>) -> Result<ValidDevice, AppError> {
+    let mut errors = FieldErrors::new();
+    let valid = validate_fields(&mut errors, input);
+    if errors.get("hostname").is_none() && hostname_taken(db, &valid.hostname, except).await? {
+        errors.add("hostname", "A device with this host name already exists.");
+    }
+    errors.into_result()?;
+    Ok(valid)
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: DeviceInput,
+) -> Result<devices::Model, AppError> {
+    let txn = db.begin().await?;
+    let v = validate(&txn, &input, None).await?;
+    let now = Utc::now();
+    let device = devices::ActiveModel {
+        hostname: Set(v.hostname),
+        ip_address: Set(v.ip_address),
+        port: Set(v.port),
+        device_type: Set(v.device_type),
+        description: Set(v.description),
+        owner_id: Set(actor.id),
+        enabled: Set(v.enabled),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        Event::data("device.create")
+            .target("device", device.id)
+            .detail("hostname", device.hostname.clone())
+            .detail("ip_address", device.ip_address.clone())
+            .detail("device_type", device.device_type.clone()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(device)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<devices::Model, AppError> {
+    devices::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    input: DeviceInput,
+) -> Result<devices::Model, AppError> {
+    let txn = db.begin().await?;
+    let device = get(&txn, id).await?;
+    let v = validate(&txn, &input, Some(id)).await?;
+    let mut fields = Vec::new();
+    if v.hostname != device.hostname {
+        fields.push("hostname");
+    }
+    if v.ip_address != device.ip_address {
+        fields.push("ip_address");
+    }
+    if v.port != device.port {
+        fields.push("port");
+    }
+    if v.device_type != device.device_type {
+        fields.push("device_type");
+    }
+    if v.description != device.description {
+        fields.push("description");
+    }
+    if v.enabled != device.enabled {
+        fields.push("enabled");
+    }
+    let mut active = device.into_active_model();
+    active.hostname = Set(v.hostname);
+    active.ip_address = Set(v.ip_address);
+    active.port = Set(v.port);
+    active.device_type = Set(v.device_type);
+    active.description = Set(v.description);
+    active.enabled = Set(v.enabled);
+    active.updated_at = Set(Utc::now());
+    let device = active.update(&txn).await?;
+    if !fields.is_empty() {
+        audit::record(
+            &txn,
+            actor,
+            Event::data("device.update")
+                .target("device", id)
+                .detail("hostname", device.hostname.clone())
+                .detail("fields", fields),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(device)
+}
+
+/// Deletes a device. Its backups stay readable (their device link is cleared) unless
+/// `with_backups` asks to remove them too.
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    with_backups: bool,
+) -> Result<devices::Model, AppError> {
+    let txn = db.begin().await?;
+    let device = get(&txn, id).await?;
+    let removed_backups = if with_backups {
+        backups::Entity::delete_many()
+            .filter(backups::Column::DeviceId.eq(id))
+            .exec(&txn)
+            .await?
+            .rows_affected
+    } else {
+        0
+    };
+    devices::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        Event::data("device.delete")
+            .target("device", id)
+            .detail("hostname", device.hostname.clone())
+            .detail("backups_deleted", removed_backups),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(device)
+}
+
+pub async fn backup_count(db: &impl ConnectionTrait, device_id: i32) -> Result<u64, DbErr> {
+    backups::Entity::find().filter(backups::Column::DeviceId.eq(device_id)).count(db).await
+}
+
+/// Adds a tag to a device by hand (a manual tag, never removed by rules).
+pub async fn add_tag(db: &DatabaseConnection, actor: &Actor, device_id: i32, tag_id: i32) -> Result<bool, AppError> {
+    let txn = db.begin().await?;
+    let device = get(&txn, device_id).await?;
+    let tag = tags::get(&txn, tag_id).await?;
+    let exists = device_tags::Entity::find()
+        .filter(device_tags::Column::DeviceId.eq(device_id))
+        .filter(device_tags::Column::TagId.eq(tag_id))
+        .count(&txn)
+        .await?
+        > 0;
+    if !exists {
+        device_tags::ActiveModel {
+            device_id: Set(device_id),
+            tag_id: Set(tag_id),
+            rule_id: Set(None),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        audit::record(
+            &txn,
+            actor,
+            Event::data("device.tag_add").target("device", device_id).detail("hostname", device.hostname).detail("tag", tag.name),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(!exists)
+}
+
+pub async fn remove_tag(db: &DatabaseConnection, actor: &Actor, device_id: i32, tag_id: i32) -> Result<bool, AppError> {
+    let txn = db.begin().await?;
+    let device = get(&txn, device_id).await?;
+    let tag = tags::get(&txn, tag_id).await?;
+    let removed = device_tags::Entity::delete_many()
+        .filter(device_tags::Column::DeviceId.eq(device_id))
+        .filter(device_tags::Column::TagId.eq(tag_id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if removed > 0 {
+        audit::record(
+            &txn,
+            actor,
+            Event::data("device.tag_remove").target("device", device_id).detail("hostname", device.hostname).detail("tag", tag.name),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(removed > 0)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BulkAction {
+    AddTag(i32),
+    RemoveTag(i32),
+    Enable,
+    Disable,
+    Delete,
+}
+
+impl BulkAction {
+    fn name(&self) -> &'static str {
+        match self {
+            BulkAction::AddTag(_) => "add_tag",
+            BulkAction::RemoveTag(_) => "remove_tag",
+            BulkAction::Enable => "enable",
+            BulkAction::Disable => "disable",
+            BulkAction::Delete => "delete",
+        }
+    }
+}
+
+/// Applies one action to the selected devices in one transaction; returns how many changed.
+pub async fn bulk(db: &DatabaseConnection, actor: &Actor, ids: &[i32], action: BulkAction) -> Result<u64, AppError> {
+    if ids.is_empty() {
+        return Err(AppError::BadRequest("Select at least one device.".into()));
+    }
+    let txn = db.begin().await?;
+    let existing: Vec<i32> = devices::Entity::find()
+        .filter(devices::Column::Id.is_in(ids.iter().copied()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    let mut event = Event::data("device.bulk").detail("action", action.name()).detail("selected", existing.len());
+    let changed = match action {
+        BulkAction::Enable | BulkAction::Disable => {
+            devices::Entity::update_many()
+                .col_expr(devices::Column::Enabled, Expr::value(action == BulkAction::Enable))
+                .col_expr(devices::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(devices::Column::Id.is_in(existing.iter().copied()))
+                .exec(&txn)
+                .await?
+                .rows_affected
+        }
+        BulkAction::Delete => {
+            devices::Entity::delete_many()
+                .filter(devices::Column::Id.is_in(existing.iter().copied()))
+                .exec(&txn)
+                .await?
+                .rows_affected
+        }
+        BulkAction::AddTag(tag_id) => {
+            let tag = tags::get(&txn, tag_id).await?;
+            event = event.detail("tag", tag.name);
+            let tagged: Vec<i32> = device_tags::Entity::find()
+                .filter(device_tags::Column::TagId.eq(tag_id))
+                .filter(device_tags::Column::DeviceId.is_in(existing.iter().copied()))
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|l| l.device_id)
+                .collect();
+            let now = Utc::now();
+            let new_links: Vec<device_tags::ActiveModel> = existing
+                .iter()
+                .filter(|id| !tagged.contains(id))
+                .map(|id| device_tags::ActiveModel {
+                    device_id: Set(*id),
+                    tag_id: Set(tag_id),
+                    rule_id: Set(None),
+                    created_at: Set(now),
+                    ..Default::default()
+                })
+                .collect();
+            let n = new_links.len() as u64;
+            if n > 0 {
+                device_tags::Entity::insert_many(new_links).exec(&txn).await?;
+            }
+            n
+        }
+        BulkAction::RemoveTag(tag_id) => {
+            let tag = tags::get(&txn, tag_id).await?;
+            event = event.detail("tag", tag.name);
+            device_tags::Entity::delete_many()
+                .filter(device_tags::Column::TagId.eq(tag_id))
+                .filter(device_tags::Column::DeviceId.is_in(existing.iter().copied()))
+                .exec(&txn)
+                .await?
+                .rows_affected
+        }
+    };
+    audit::record(&txn, actor, event.detail("changed", changed)).await?;
+    txn.commit().await?;
+    Ok(changed)
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DeviceFilter {
+    pub text: Option<String>,
+    pub platform: Option<String>,
+    pub tag_id: Option<i32>,
+    pub enabled: Option<bool>,
+    /// success | failed | never
+    pub status: Option<String>,
+    pub sort: String,
+    pub descending: bool,
+}
+
+pub const SORT_COLUMNS: [&str; 5] = ["hostname", "ip_address", "device_type", "last_backup_at", "created_at"];
+pub const STATUSES: [&str; 3] = ["success", "failed", "never"];
+
+/// A device in a list, with its tags.
+pub struct DeviceRow {
+    pub device: devices::Model,
+    pub tags: Vec<tag_entity::Model>,
+}
+
+pub fn condition(filter: &DeviceFilter) -> Condition {
+    let mut cond = Condition::all();
+    if let Some(text) = &filter.text {
+        cond = cond.add(
+            Condition::any()
+                .add(contains_ci(Expr::col(devices::Column::Hostname), text))
+                .add(contains_ci(Expr::col(devices::Column::IpAddress), text))
+                .add(contains_ci(Expr::col(devices::Column::Description), text)),
+        );
+    }
+    if let Some(p) = &filter.platform {
+        cond = cond.add(devices::Column::DeviceType.eq(p.as_str()));
+    }
+    if let Some(tag_id) = filter.tag_id {
+        cond = cond.add(devices::Column::Id.in_subquery(tags::devices_with_tag(tag_id)));
+    }
+    if let Some(enabled) = filter.enabled {
+        cond = cond.add(devices::Column::Enabled.eq(enabled));
+    }
+    match filter.status.as_deref() {
+        Some("never") => cond = cond.add(devices::Column::LastBackupStatus.is_null()),
+        Some(s) => cond = cond.add(devices::Column::LastBackupStatus.eq(s)),
+        None => {}
+    }
+    cond
+}
+
+pub async fn list(db: &impl ConnectionTrait, filter: &DeviceFilter, paging: Paging) -> Result<Page<DeviceRow>, DbErr> {
+    let column = match filter.sort.as_str() {
+        "ip_address" => devices::Column::IpAddress,
+        "device_type" => devices::Column::DeviceType,
+        "last_backup_at" => devices::Column::LastBackupAt,
+        "created_at" => devices::Column::CreatedAt,
+        _ => devices::Column::Hostname,
+    };
+    let order = if filter.descending { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
+    let select = devices::Entity::find()
+        .filter(condition(filter))
+        .order_by(column, order)
+        .order_by_asc(devices::Column::Id);
+    let page = fetch_page(db, select, paging).await?;
+    let ids: Vec<i32> = page.items.iter().map(|d| d.id).collect();
+    let mut tag_map = tags::for_devices(db, &ids).await?;
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|d| DeviceRow { tags: tag_map.remove(&d.id).unwrap_or_default(), device: d })
+            .collect(),
+        total: page.total,
+        paging: page.paging,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostnames_follow_rfc1123() {
+        assert_eq!(hostname_error("core-sw01.dc1.example.net"), None);
+        assert_eq!(hostname_error("1fw"), None);
+        assert!(hostname_error("-bad").is_some());
+        assert!(hostname_error("bad-").is_some());
+        assert!(hostname_error("has space").is_some());
+        assert!(hostname_error("a..b").is_some());
+        assert!(hostname_error(&"a".repeat(64)).is_some());
+        assert!(hostname_error("under_score").is_some());
+    }
+
+    #[test]
+    fn fields_are_validated_and_normalised() {
+        let mut e = FieldErrors::new();
+        let v = validate_fields(
+            &mut e,
+            &DeviceInput {
+                hostname: " r1 ".into(),
+                ip_address: "2001:DB8:0::1".into(),
+                port: "".into(),
+                device_type: "cisco_ios".into(),
+                description: "".into(),
+                enabled: true,
+            },
+        );
+        assert!(e.is_empty(), "{e}");
+        assert_eq!((v.hostname.as_str(), v.ip_address.as_str(), v.port), ("r1", "2001:db8::1", 22));
+        let mut e = FieldErrors::new();
+        validate_fields(
+            &mut e,
+            &DeviceInput { hostname: "r1".into(), ip_address: "300.1.1.1".into(), port: "70000".into(), device_type: "cisco_foo".into(), ..Default::default() },
+        );
+        assert!(e.get("ip_address").is_some() && e.get("port").is_some() && e.get("device_type").is_some());
+    }
+}

@@ -1,0 +1,312 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::form::{Form, checked};
+use super::list::{Pager, Sorter, query_string};
+use super::{page, redirect, render, safe_next};
+use crate::auth::permissions::{DELETE, READ, WRITE};
+use crate::auth::{Auth, Ctx, extract::is_htmx};
+use crate::device::platforms::{self, PLATFORMS, Platform};
+use crate::entity::{devices as device_entity, tags as tag_entity};
+use crate::error::AppError;
+use crate::services::devices::{self, BulkAction, DeviceFilter, DeviceInput, DeviceRow, SORT_COLUMNS, STATUSES};
+use crate::services::query::PageParams;
+use crate::services::tags;
+use crate::services::validation::FieldErrors;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    platform: String,
+    #[serde(default)]
+    tag: String,
+    #[serde(default)]
+    enabled: String,
+    #[serde(default)]
+    status: String,
+    sort: Option<String>,
+    dir: Option<String>,
+    #[serde(flatten)]
+    paging: PageParams,
+}
+
+#[derive(Template)]
+#[template(path = "devices/list.html", blocks = ["table"])]
+struct ListPage {
+    ctx: Ctx,
+    rows: Vec<DeviceRow>,
+    f: ListQuery,
+    all_tags: Vec<tag_entity::Model>,
+    sorter: Sorter,
+    pager: Pager,
+    /// The current list address, so bulk actions come back to the same view.
+    here: String,
+}
+
+impl ListPage {
+    fn platforms(&self) -> &'static [Platform] {
+        &PLATFORMS
+    }
+    fn statuses(&self) -> &'static [&'static str] {
+        &STATUSES
+    }
+    fn platform_name<'a>(&self, id: &'a str) -> &'a str {
+        platforms::name(id)
+    }
+    fn tag_selected(&self, id: &i32) -> bool {
+        self.f.tag == id.to_string()
+    }
+}
+
+pub async fn index(auth: Auth<READ>, query: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    let f = query.into_inner();
+    let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+    let sort = f.sort.clone().filter(|s| SORT_COLUMNS.contains(&s.as_str())).unwrap_or_else(|| "hostname".into());
+    let desc = f.dir.as_deref() == Some("desc");
+    let filter = DeviceFilter {
+        text: non_empty(&f.q),
+        platform: non_empty(&f.platform).filter(|p| platforms::find(p).is_some()),
+        tag_id: f.tag.trim().parse().ok(),
+        enabled: match f.enabled.as_str() {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        },
+        status: non_empty(&f.status).filter(|s| STATUSES.contains(&s.as_str())),
+        sort: sort.clone(),
+        descending: desc,
+    };
+    let result = devices::list(auth.db(), &filter, f.paging.paging()).await?;
+    let filters = query_string(&[
+        ("q", &f.q),
+        ("platform", &f.platform),
+        ("tag", &f.tag),
+        ("enabled", &f.enabled),
+        ("status", &f.status),
+    ]);
+    let sorter = Sorter::new("/devices", &filters, &sort, desc);
+    let pager = Pager::new("/devices", &filters, Some(&sorter), &result);
+    let here = pager.href(&result.paging.page);
+    let all_tags = tags::all(auth.db()).await?;
+    let htmx = is_htmx(&auth.request);
+    let view = ListPage { ctx: auth.0, rows: result.items, f, all_tags, sorter, pager, here };
+    if htmx { render(StatusCode::OK, &view.as_table()) } else { page(&view) }
+}
+
+#[derive(Deserialize, Default)]
+pub struct DeviceForm {
+    #[serde(default)]
+    hostname: String,
+    #[serde(default)]
+    ip_address: String,
+    #[serde(default)]
+    port: String,
+    #[serde(default)]
+    device_type: String,
+    #[serde(default)]
+    description: String,
+    enabled: Option<String>,
+}
+
+impl DeviceForm {
+    fn input(&self) -> DeviceInput {
+        DeviceInput {
+            hostname: self.hostname.clone(),
+            ip_address: self.ip_address.clone(),
+            port: self.port.clone(),
+            device_type: self.device_type.clone(),
+            description: self.description.clone(),
+            enabled: checked(&self.enabled),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "devices/form.html")]
+struct FormPage {
+    ctx: Ctx,
+    device: Option<device_entity::Model>,
+    hostname: String,
+    ip_address: String,
+    port: String,
+    device_type: String,
+    description: String,
+    enabled: bool,
+    errors: FieldErrors,
+}
+
+impl FormPage {
+    fn platforms(&self) -> &'static [Platform] {
+        &PLATFORMS
+    }
+    fn new(ctx: Ctx, device: Option<device_entity::Model>) -> Self {
+        let (hostname, ip_address, port, device_type, description, enabled) = match &device {
+            Some(d) => (
+                d.hostname.clone(),
+                d.ip_address.clone(),
+                d.port.to_string(),
+                d.device_type.clone(),
+                d.description.clone().unwrap_or_default(),
+                d.enabled,
+            ),
+            None => (String::new(), String::new(), "22".into(), "cisco_ios".into(), String::new(), true),
+        };
+        Self { ctx, device, hostname, ip_address, port, device_type, description, enabled, errors: FieldErrors::new() }
+    }
+    fn with_form(mut self, form: &DeviceForm, errors: FieldErrors) -> Self {
+        self.hostname = form.hostname.clone();
+        self.ip_address = form.ip_address.clone();
+        self.port = form.port.clone();
+        self.device_type = form.device_type.clone();
+        self.description = form.description.clone();
+        self.enabled = checked(&form.enabled);
+        self.errors = errors;
+        self
+    }
+}
+
+pub async fn new_form(auth: Auth<WRITE>) -> Result<HttpResponse, AppError> {
+    page(&FormPage::new(auth.0, None))
+}
+
+pub async fn create(auth: Auth<WRITE>, Form(form): Form<DeviceForm>) -> Result<HttpResponse, AppError> {
+    match devices::create(auth.db(), &auth.audit_actor(), form.input()).await {
+        Ok(device) => {
+            auth.flash("success", format!("Device {} added.", device.hostname));
+            Ok(redirect(&format!("/devices/{}", device.id)))
+        }
+        Err(AppError::Validation(errors)) => {
+            render(StatusCode::UNPROCESSABLE_ENTITY, &FormPage::new(auth.0, None).with_form(&form, errors))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn edit_form(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let device = devices::get(auth.db(), id.into_inner()).await?;
+    page(&FormPage::new(auth.0, Some(device)))
+}
+
+pub async fn update(auth: Auth<WRITE>, id: web::Path<i32>, Form(form): Form<DeviceForm>) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    match devices::update(auth.db(), &auth.audit_actor(), id, form.input()).await {
+        Ok(device) => {
+            auth.flash("success", format!("Device {} saved.", device.hostname));
+            Ok(redirect(&format!("/devices/{id}")))
+        }
+        Err(AppError::Validation(errors)) => {
+            let device = devices::get(auth.db(), id).await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &FormPage::new(auth.0, Some(device)).with_form(&form, errors))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "devices/show.html")]
+struct ShowPage {
+    ctx: Ctx,
+    device: device_entity::Model,
+    tags: Vec<tag_entity::Model>,
+    other_tags: Vec<tag_entity::Model>,
+    backups: u64,
+}
+
+impl ShowPage {
+    fn platform_name(&self) -> &str {
+        platforms::name(&self.device.device_type)
+    }
+}
+
+pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let device = devices::get(auth.db(), id.into_inner()).await?;
+    let tags = tags::for_devices(auth.db(), &[device.id]).await?.remove(&device.id).unwrap_or_default();
+    let other_tags = tags::all(auth.db()).await?.into_iter().filter(|t| !tags.iter().any(|x| x.id == t.id)).collect();
+    let backups = devices::backup_count(auth.db(), device.id).await?;
+    page(&ShowPage { ctx: auth.0, device, tags, other_tags, backups })
+}
+
+#[derive(Deserialize)]
+pub struct TagForm {
+    #[serde(default)]
+    tag_id: String,
+}
+
+pub async fn add_tag(auth: Auth<WRITE>, id: web::Path<i32>, Form(form): Form<TagForm>) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let tag_id: i32 = form.tag_id.trim().parse().map_err(|_| FieldErrors::single("tag_id", "Pick a tag."))?;
+    devices::add_tag(auth.db(), &auth.audit_actor(), id, tag_id).await?;
+    Ok(redirect(&format!("/devices/{id}")))
+}
+
+pub async fn remove_tag(auth: Auth<WRITE>, path: web::Path<(i32, i32)>) -> Result<HttpResponse, AppError> {
+    let (id, tag_id) = path.into_inner();
+    devices::remove_tag(auth.db(), &auth.audit_actor(), id, tag_id).await?;
+    Ok(redirect(&format!("/devices/{id}")))
+}
+
+#[derive(Template)]
+#[template(path = "devices/delete.html")]
+struct DeletePage {
+    ctx: Ctx,
+    device: device_entity::Model,
+    backups: u64,
+}
+
+pub async fn confirm_delete(auth: Auth<DELETE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let device = devices::get(auth.db(), id.into_inner()).await?;
+    let backups = devices::backup_count(auth.db(), device.id).await?;
+    page(&DeletePage { ctx: auth.0, device, backups })
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    delete_backups: Option<String>,
+}
+
+pub async fn delete(auth: Auth<DELETE>, id: web::Path<i32>, Form(form): Form<DeleteForm>) -> Result<HttpResponse, AppError> {
+    let device = devices::delete(auth.db(), &auth.audit_actor(), id.into_inner(), checked(&form.delete_backups)).await?;
+    auth.flash("success", format!("Device {} deleted.", device.hostname));
+    Ok(redirect("/devices"))
+}
+
+/// Bulk actions: the form posts repeated `ids` fields, so it is read as pairs.
+pub async fn bulk(auth: Auth<WRITE>, Form(pairs): Form<Vec<(String, String)>>) -> Result<HttpResponse, AppError> {
+    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
+    let ids: Vec<i32> = pairs.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).collect();
+    let back = safe_next(field("back")).to_string();
+    let tag_id = field("tag_id").parse::<i32>().ok();
+    let action = match (field("action"), tag_id) {
+        ("add_tag", Some(t)) => BulkAction::AddTag(t),
+        ("remove_tag", Some(t)) => BulkAction::RemoveTag(t),
+        ("add_tag" | "remove_tag", None) => return bulk_refused(&auth, &back, "Pick the tag to add or remove."),
+        ("enable", _) => BulkAction::Enable,
+        ("disable", _) => BulkAction::Disable,
+        ("delete", _) => BulkAction::Delete,
+        _ => return bulk_refused(&auth, &back, "Pick an action."),
+    };
+    if action == BulkAction::Delete {
+        if !auth.can(DELETE) {
+            return Err(AppError::Forbidden { missing: auth.perms.missing(DELETE) });
+        }
+        if field("confirm_delete").is_empty() {
+            return bulk_refused(&auth, &back, "Tick the confirmation box to delete the selected devices.");
+        }
+    }
+    if ids.is_empty() {
+        return bulk_refused(&auth, &back, "Select at least one device.");
+    }
+    let changed = devices::bulk(auth.db(), &auth.audit_actor(), &ids, action).await?;
+    auth.flash("success", format!("{changed} of {} selected devices changed.", ids.len()));
+    Ok(redirect(&back))
+}
+
+/// Back to the list with the reason shown above it.
+fn bulk_refused(auth: &Auth<WRITE>, back: &str, message: &str) -> Result<HttpResponse, AppError> {
+    auth.flash("error", message);
+    Ok(redirect(back))
+}
