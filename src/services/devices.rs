@@ -5,8 +5,9 @@ use std::net::IpAddr;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 
 use super::audit::{self, Actor, Event};
@@ -74,7 +75,10 @@ pub fn validate_fields(errors: &mut FieldErrors, input: &DeviceInput) -> ValidDe
         Ok(ip) => ip.to_string(),
         Err(_) => {
             if !ip_text.is_empty() {
-                errors.add("ip_address", "Enter an IPv4 (192.0.2.10) or IPv6 (2001:db8::10) address.");
+                errors.add(
+                    "ip_address",
+                    "Enter an IPv4 (192.0.2.10) or IPv6 (2001:db8::10) address.",
+                );
             }
             ip_text
         }
@@ -93,26 +97,48 @@ pub fn validate_fields(errors: &mut FieldErrors, input: &DeviceInput) -> ValidDe
     };
     let device_type = input.device_type.trim().to_string();
     if platforms::find(&device_type).is_none() {
-        errors.add("device_type", format!("Unknown platform {:?}: pick one from the list.", truncate(&device_type)));
+        errors.add(
+            "device_type",
+            format!(
+                "Unknown platform {:?}: pick one from the list.",
+                truncate(&device_type)
+            ),
+        );
     }
     let description = errors.optional("description", &input.description, MAX_DESCRIPTION);
-    ValidDevice { hostname, ip_address, port, device_type, description, enabled: input.enabled }
+    ValidDevice {
+        hostname,
+        ip_address,
+        port,
+        device_type,
+        description,
+        enabled: input.enabled,
+    }
 }
 
 fn truncate(s: &str) -> String {
     s.chars().take(40).collect()
 }
 
-async fn hostname_taken(db: &impl ConnectionTrait, hostname: &str, except: Option<i32>) -> Result<bool, DbErr> {
-    let mut q = devices::Entity::find()
-        .filter(Expr::expr(Func::lower(Expr::col(devices::Column::Hostname))).eq(hostname.to_lowercase()));
+async fn hostname_taken(
+    db: &impl ConnectionTrait,
+    hostname: &str,
+    except: Option<i32>,
+) -> Result<bool, DbErr> {
+    let mut q = devices::Entity::find().filter(
+        Expr::expr(Func::lower(Expr::col(devices::Column::Hostname))).eq(hostname.to_lowercase()),
+    );
     if let Some(id) = except {
         q = q.filter(devices::Column::Id.ne(id));
     }
     Ok(q.count(db).await? > 0)
 }
 
-async fn validate(db: &impl ConnectionTrait, input: &DeviceInput, except: Option<i32>) -> Result<ValidDevice, AppError> {
+async fn validate(
+    db: &impl ConnectionTrait,
+    input: &DeviceInput,
+    except: Option<i32>,
+) -> Result<ValidDevice, AppError> {
     let mut errors = FieldErrors::new();
     let valid = validate_fields(&mut errors, input);
     if errors.get("hostname").is_none() && hostname_taken(db, &valid.hostname, except).await? {
@@ -159,7 +185,10 @@ pub async fn create(
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<devices::Model, AppError> {
-    devices::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)
+    devices::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 pub async fn update(
@@ -248,11 +277,19 @@ pub async fn delete(
 }
 
 pub async fn backup_count(db: &impl ConnectionTrait, device_id: i32) -> Result<u64, DbErr> {
-    backups::Entity::find().filter(backups::Column::DeviceId.eq(device_id)).count(db).await
+    backups::Entity::find()
+        .filter(backups::Column::DeviceId.eq(device_id))
+        .count(db)
+        .await
 }
 
 /// Adds a tag to a device by hand (a manual tag, never removed by rules).
-pub async fn add_tag(db: &DatabaseConnection, actor: &Actor, device_id: i32, tag_id: i32) -> Result<bool, AppError> {
+pub async fn add_tag(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    device_id: i32,
+    tag_id: i32,
+) -> Result<bool, AppError> {
     let txn = db.begin().await?;
     let device = get(&txn, device_id).await?;
     let tag = tags::get(&txn, tag_id).await?;
@@ -275,7 +312,10 @@ pub async fn add_tag(db: &DatabaseConnection, actor: &Actor, device_id: i32, tag
         audit::record(
             &txn,
             actor,
-            Event::data("device.tag_add").target("device", device_id).detail("hostname", device.hostname).detail("tag", tag.name),
+            Event::data("device.tag_add")
+                .target("device", device_id)
+                .detail("hostname", device.hostname)
+                .detail("tag", tag.name),
         )
         .await?;
     }
@@ -283,7 +323,12 @@ pub async fn add_tag(db: &DatabaseConnection, actor: &Actor, device_id: i32, tag
     Ok(!exists)
 }
 
-pub async fn remove_tag(db: &DatabaseConnection, actor: &Actor, device_id: i32, tag_id: i32) -> Result<bool, AppError> {
+pub async fn remove_tag(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    device_id: i32,
+    tag_id: i32,
+) -> Result<bool, AppError> {
     let txn = db.begin().await?;
     let device = get(&txn, device_id).await?;
     let tag = tags::get(&txn, tag_id).await?;
@@ -297,7 +342,10 @@ pub async fn remove_tag(db: &DatabaseConnection, actor: &Actor, device_id: i32, 
         audit::record(
             &txn,
             actor,
-            Event::data("device.tag_remove").target("device", device_id).detail("hostname", device.hostname).detail("tag", tag.name),
+            Event::data("device.tag_remove")
+                .target("device", device_id)
+                .detail("hostname", device.hostname)
+                .detail("tag", tag.name),
         )
         .await?;
     }
@@ -327,7 +375,12 @@ impl BulkAction {
 }
 
 /// Applies one action to the selected devices in one transaction; returns how many changed.
-pub async fn bulk(db: &DatabaseConnection, actor: &Actor, ids: &[i32], action: BulkAction) -> Result<u64, AppError> {
+pub async fn bulk(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    ids: &[i32],
+    action: BulkAction,
+) -> Result<u64, AppError> {
     if ids.is_empty() {
         return Err(AppError::BadRequest("Select at least one device.".into()));
     }
@@ -339,11 +392,16 @@ pub async fn bulk(db: &DatabaseConnection, actor: &Actor, ids: &[i32], action: B
         .into_iter()
         .map(|d| d.id)
         .collect();
-    let mut event = Event::data("device.bulk").detail("action", action.name()).detail("selected", existing.len());
+    let mut event = Event::data("device.bulk")
+        .detail("action", action.name())
+        .detail("selected", existing.len());
     let changed = match action {
         BulkAction::Enable | BulkAction::Disable => {
             devices::Entity::update_many()
-                .col_expr(devices::Column::Enabled, Expr::value(action == BulkAction::Enable))
+                .col_expr(
+                    devices::Column::Enabled,
+                    Expr::value(action == BulkAction::Enable),
+                )
                 .col_expr(devices::Column::UpdatedAt, Expr::value(Utc::now()))
                 .filter(devices::Column::Id.is_in(existing.iter().copied()))
                 .exec(&txn)
@@ -382,7 +440,9 @@ pub async fn bulk(db: &DatabaseConnection, actor: &Actor, ids: &[i32], action: B
                 .collect();
             let n = new_links.len() as u64;
             if n > 0 {
-                device_tags::Entity::insert_many(new_links).exec(&txn).await?;
+                device_tags::Entity::insert_many(new_links)
+                    .exec(&txn)
+                    .await?;
             }
             n
         }
@@ -414,7 +474,13 @@ pub struct DeviceFilter {
     pub descending: bool,
 }
 
-pub const SORT_COLUMNS: [&str; 5] = ["hostname", "ip_address", "device_type", "last_backup_at", "created_at"];
+pub const SORT_COLUMNS: [&str; 5] = [
+    "hostname",
+    "ip_address",
+    "device_type",
+    "last_backup_at",
+    "created_at",
+];
 pub const STATUSES: [&str; 3] = ["success", "failed", "never"];
 
 /// A device in a list, with its tags.
@@ -450,7 +516,11 @@ pub fn condition(filter: &DeviceFilter) -> Condition {
     cond
 }
 
-pub async fn list(db: &impl ConnectionTrait, filter: &DeviceFilter, paging: Paging) -> Result<Page<DeviceRow>, DbErr> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &DeviceFilter,
+    paging: Paging,
+) -> Result<Page<DeviceRow>, DbErr> {
     let column = match filter.sort.as_str() {
         "ip_address" => devices::Column::IpAddress,
         "device_type" => devices::Column::DeviceType,
@@ -458,7 +528,11 @@ pub async fn list(db: &impl ConnectionTrait, filter: &DeviceFilter, paging: Pagi
         "created_at" => devices::Column::CreatedAt,
         _ => devices::Column::Hostname,
     };
-    let order = if filter.descending { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
+    let order = if filter.descending {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
     let select = devices::Entity::find()
         .filter(condition(filter))
         .order_by(column, order)
@@ -470,7 +544,10 @@ pub async fn list(db: &impl ConnectionTrait, filter: &DeviceFilter, paging: Pagi
         items: page
             .items
             .into_iter()
-            .map(|d| DeviceRow { tags: tag_map.remove(&d.id).unwrap_or_default(), device: d })
+            .map(|d| DeviceRow {
+                tags: tag_map.remove(&d.id).unwrap_or_default(),
+                device: d,
+            })
             .collect(),
         total: page.total,
         paging: page.paging,
@@ -508,12 +585,25 @@ mod tests {
             },
         );
         assert!(e.is_empty(), "{e}");
-        assert_eq!((v.hostname.as_str(), v.ip_address.as_str(), v.port), ("r1", "2001:db8::1", 22));
+        assert_eq!(
+            (v.hostname.as_str(), v.ip_address.as_str(), v.port),
+            ("r1", "2001:db8::1", 22)
+        );
         let mut e = FieldErrors::new();
         validate_fields(
             &mut e,
-            &DeviceInput { hostname: "r1".into(), ip_address: "300.1.1.1".into(), port: "70000".into(), device_type: "cisco_foo".into(), ..Default::default() },
+            &DeviceInput {
+                hostname: "r1".into(),
+                ip_address: "300.1.1.1".into(),
+                port: "70000".into(),
+                device_type: "cisco_foo".into(),
+                ..Default::default()
+            },
         );
-        assert!(e.get("ip_address").is_some() && e.get("port").is_some() && e.get("device_type").is_some());
+        assert!(
+            e.get("ip_address").is_some()
+                && e.get("port").is_some()
+                && e.get("device_type").is_some()
+        );
     }
 }

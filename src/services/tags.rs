@@ -43,10 +43,17 @@ async fn validate(
     let mut errors = FieldErrors::new();
     let name = errors.required("name", &input.name, MAX_TAG_NAME);
     if name.contains([';', ',']) {
-        errors.add("name", "Tag names cannot contain ; or , (they separate tags in CSV files).");
+        errors.add(
+            "name",
+            "Tag names cannot contain ; or , (they separate tags in CSV files).",
+        );
     }
     let color = input.color.trim().to_lowercase();
-    let color = if color.is_empty() { DEFAULT_COLOR.to_string() } else { color };
+    let color = if color.is_empty() {
+        DEFAULT_COLOR.to_string()
+    } else {
+        color
+    };
     if !valid_color(&color) {
         errors.add("color", "Enter a colour as #RRGGBB, for example #1f6feb.");
     }
@@ -62,10 +69,18 @@ async fn validate(
         }
     }
     errors.into_result()?;
-    Ok(ValidTag { name, color, description })
+    Ok(ValidTag {
+        name,
+        color,
+        description,
+    })
 }
 
-pub async fn create(db: &DatabaseConnection, actor: &Actor, input: TagInput) -> Result<tags::Model, AppError> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: TagInput,
+) -> Result<tags::Model, AppError> {
     let txn = db.begin().await?;
     let v = validate(&txn, &input, None).await?;
     let now = Utc::now();
@@ -79,7 +94,14 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: TagInput) -> 
     }
     .insert(&txn)
     .await?;
-    audit::record(&txn, actor, Event::data("tag.create").target("tag", tag.id).detail("name", tag.name.clone())).await?;
+    audit::record(
+        &txn,
+        actor,
+        Event::data("tag.create")
+            .target("tag", tag.id)
+            .detail("name", tag.name.clone()),
+    )
+    .await?;
     txn.commit().await?;
     Ok(tag)
 }
@@ -113,7 +135,10 @@ pub async fn update(
         audit::record(
             &txn,
             actor,
-            Event::data("tag.update").target("tag", id).detail("name", tag.name.clone()).detail("fields", fields),
+            Event::data("tag.update")
+                .target("tag", id)
+                .detail("name", tag.name.clone())
+                .detail("fields", fields),
         )
         .await?;
     }
@@ -121,7 +146,11 @@ pub async fn update(
     Ok(tag)
 }
 
-pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<tags::Model, AppError> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+) -> Result<tags::Model, AppError> {
     let txn = db.begin().await?;
     let tag = get(&txn, id).await?;
     let devices = device_count(&txn, id).await?;
@@ -129,7 +158,10 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<t
     audit::record(
         &txn,
         actor,
-        Event::data("tag.delete").target("tag", id).detail("name", tag.name.clone()).detail("devices", devices),
+        Event::data("tag.delete")
+            .target("tag", id)
+            .detail("name", tag.name.clone())
+            .detail("devices", devices),
     )
     .await?;
     txn.commit().await?;
@@ -137,15 +169,24 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<t
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<tags::Model, AppError> {
-    tags::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)
+    tags::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<tags::Model>, DbErr> {
-    tags::Entity::find().order_by_asc(tags::Column::Name).all(db).await
+    tags::Entity::find()
+        .order_by_asc(tags::Column::Name)
+        .all(db)
+        .await
 }
 
 pub async fn device_count(db: &impl ConnectionTrait, tag_id: i32) -> Result<u64, DbErr> {
-    device_tags::Entity::find().filter(device_tags::Column::TagId.eq(tag_id)).count(db).await
+    device_tags::Entity::find()
+        .filter(device_tags::Column::TagId.eq(tag_id))
+        .count(db)
+        .await
 }
 
 #[derive(Debug, FromQueryResult)]

@@ -11,7 +11,9 @@ use crate::auth::{Auth, Ctx, extract::is_htmx};
 use crate::device::platforms::{self, PLATFORMS, Platform};
 use crate::entity::{devices as device_entity, tags as tag_entity};
 use crate::error::AppError;
-use crate::services::devices::{self, BulkAction, DeviceFilter, DeviceInput, DeviceRow, SORT_COLUMNS, STATUSES};
+use crate::services::devices::{
+    self, BulkAction, DeviceFilter, DeviceInput, DeviceRow, SORT_COLUMNS, STATUSES,
+};
 use crate::services::query::PageParams;
 use crate::services::tags;
 use crate::services::validation::FieldErrors;
@@ -62,10 +64,17 @@ impl ListPage {
     }
 }
 
-pub async fn index(auth: Auth<READ>, query: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+pub async fn index(
+    auth: Auth<READ>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
     let f = query.into_inner();
     let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
-    let sort = f.sort.clone().filter(|s| SORT_COLUMNS.contains(&s.as_str())).unwrap_or_else(|| "hostname".into());
+    let sort = f
+        .sort
+        .clone()
+        .filter(|s| SORT_COLUMNS.contains(&s.as_str()))
+        .unwrap_or_else(|| "hostname".into());
     let desc = f.dir.as_deref() == Some("desc");
     let filter = DeviceFilter {
         text: non_empty(&f.q),
@@ -93,8 +102,20 @@ pub async fn index(auth: Auth<READ>, query: web::Query<ListQuery>) -> Result<Htt
     let here = pager.href(&result.paging.page);
     let all_tags = tags::all(auth.db()).await?;
     let htmx = is_htmx(&auth.request);
-    let view = ListPage { ctx: auth.0, rows: result.items, f, all_tags, sorter, pager, here };
-    if htmx { render(StatusCode::OK, &view.as_table()) } else { page(&view) }
+    let view = ListPage {
+        ctx: auth.0,
+        rows: result.items,
+        f,
+        all_tags,
+        sorter,
+        pager,
+        here,
+    };
+    if htmx {
+        render(StatusCode::OK, &view.as_table())
+    } else {
+        page(&view)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -153,9 +174,26 @@ impl FormPage {
                 d.description.clone().unwrap_or_default(),
                 d.enabled,
             ),
-            None => (String::new(), String::new(), "22".into(), "cisco_ios".into(), String::new(), true),
+            None => (
+                String::new(),
+                String::new(),
+                "22".into(),
+                "cisco_ios".into(),
+                String::new(),
+                true,
+            ),
         };
-        Self { ctx, device, hostname, ip_address, port, device_type, description, enabled, errors: FieldErrors::new() }
+        Self {
+            ctx,
+            device,
+            hostname,
+            ip_address,
+            port,
+            device_type,
+            description,
+            enabled,
+            errors: FieldErrors::new(),
+        }
     }
     fn with_form(mut self, form: &DeviceForm, errors: FieldErrors) -> Self {
         self.hostname = form.hostname.clone();
@@ -173,15 +211,19 @@ pub async fn new_form(auth: Auth<WRITE>) -> Result<HttpResponse, AppError> {
     page(&FormPage::new(auth.0, None))
 }
 
-pub async fn create(auth: Auth<WRITE>, Form(form): Form<DeviceForm>) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    auth: Auth<WRITE>,
+    Form(form): Form<DeviceForm>,
+) -> Result<HttpResponse, AppError> {
     match devices::create(auth.db(), &auth.audit_actor(), form.input()).await {
         Ok(device) => {
             auth.flash("success", format!("Device {} added.", device.hostname));
             Ok(redirect(&format!("/devices/{}", device.id)))
         }
-        Err(AppError::Validation(errors)) => {
-            render(StatusCode::UNPROCESSABLE_ENTITY, &FormPage::new(auth.0, None).with_form(&form, errors))
-        }
+        Err(AppError::Validation(errors)) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &FormPage::new(auth.0, None).with_form(&form, errors),
+        ),
         Err(e) => Err(e),
     }
 }
@@ -191,7 +233,11 @@ pub async fn edit_form(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpResp
     page(&FormPage::new(auth.0, Some(device)))
 }
 
-pub async fn update(auth: Auth<WRITE>, id: web::Path<i32>, Form(form): Form<DeviceForm>) -> Result<HttpResponse, AppError> {
+pub async fn update(
+    auth: Auth<WRITE>,
+    id: web::Path<i32>,
+    Form(form): Form<DeviceForm>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     match devices::update(auth.db(), &auth.audit_actor(), id, form.input()).await {
         Ok(device) => {
@@ -200,7 +246,10 @@ pub async fn update(auth: Auth<WRITE>, id: web::Path<i32>, Form(form): Form<Devi
         }
         Err(AppError::Validation(errors)) => {
             let device = devices::get(auth.db(), id).await?;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &FormPage::new(auth.0, Some(device)).with_form(&form, errors))
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &FormPage::new(auth.0, Some(device)).with_form(&form, errors),
+            )
         }
         Err(e) => Err(e),
     }
@@ -224,10 +273,23 @@ impl ShowPage {
 
 pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
     let device = devices::get(auth.db(), id.into_inner()).await?;
-    let tags = tags::for_devices(auth.db(), &[device.id]).await?.remove(&device.id).unwrap_or_default();
-    let other_tags = tags::all(auth.db()).await?.into_iter().filter(|t| !tags.iter().any(|x| x.id == t.id)).collect();
+    let tags = tags::for_devices(auth.db(), &[device.id])
+        .await?
+        .remove(&device.id)
+        .unwrap_or_default();
+    let other_tags = tags::all(auth.db())
+        .await?
+        .into_iter()
+        .filter(|t| !tags.iter().any(|x| x.id == t.id))
+        .collect();
     let backups = devices::backup_count(auth.db(), device.id).await?;
-    page(&ShowPage { ctx: auth.0, device, tags, other_tags, backups })
+    page(&ShowPage {
+        ctx: auth.0,
+        device,
+        tags,
+        other_tags,
+        backups,
+    })
 }
 
 #[derive(Deserialize)]
@@ -236,14 +298,25 @@ pub struct TagForm {
     tag_id: String,
 }
 
-pub async fn add_tag(auth: Auth<WRITE>, id: web::Path<i32>, Form(form): Form<TagForm>) -> Result<HttpResponse, AppError> {
+pub async fn add_tag(
+    auth: Auth<WRITE>,
+    id: web::Path<i32>,
+    Form(form): Form<TagForm>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let tag_id: i32 = form.tag_id.trim().parse().map_err(|_| FieldErrors::single("tag_id", "Pick a tag."))?;
+    let tag_id: i32 = form
+        .tag_id
+        .trim()
+        .parse()
+        .map_err(|_| FieldErrors::single("tag_id", "Pick a tag."))?;
     devices::add_tag(auth.db(), &auth.audit_actor(), id, tag_id).await?;
     Ok(redirect(&format!("/devices/{id}")))
 }
 
-pub async fn remove_tag(auth: Auth<WRITE>, path: web::Path<(i32, i32)>) -> Result<HttpResponse, AppError> {
+pub async fn remove_tag(
+    auth: Auth<WRITE>,
+    path: web::Path<(i32, i32)>,
+) -> Result<HttpResponse, AppError> {
     let (id, tag_id) = path.into_inner();
     devices::remove_tag(auth.db(), &auth.audit_actor(), id, tag_id).await?;
     Ok(redirect(&format!("/devices/{id}")))
@@ -257,10 +330,17 @@ struct DeletePage {
     backups: u64,
 }
 
-pub async fn confirm_delete(auth: Auth<DELETE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+pub async fn confirm_delete(
+    auth: Auth<DELETE>,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
     let device = devices::get(auth.db(), id.into_inner()).await?;
     let backups = devices::backup_count(auth.db(), device.id).await?;
-    page(&DeletePage { ctx: auth.0, device, backups })
+    page(&DeletePage {
+        ctx: auth.0,
+        device,
+        backups,
+    })
 }
 
 #[derive(Deserialize)]
@@ -268,22 +348,47 @@ pub struct DeleteForm {
     delete_backups: Option<String>,
 }
 
-pub async fn delete(auth: Auth<DELETE>, id: web::Path<i32>, Form(form): Form<DeleteForm>) -> Result<HttpResponse, AppError> {
-    let device = devices::delete(auth.db(), &auth.audit_actor(), id.into_inner(), checked(&form.delete_backups)).await?;
+pub async fn delete(
+    auth: Auth<DELETE>,
+    id: web::Path<i32>,
+    Form(form): Form<DeleteForm>,
+) -> Result<HttpResponse, AppError> {
+    let device = devices::delete(
+        auth.db(),
+        &auth.audit_actor(),
+        id.into_inner(),
+        checked(&form.delete_backups),
+    )
+    .await?;
     auth.flash("success", format!("Device {} deleted.", device.hostname));
     Ok(redirect("/devices"))
 }
 
 /// Bulk actions: the form posts repeated `ids` fields, so it is read as pairs.
-pub async fn bulk(auth: Auth<WRITE>, Form(pairs): Form<Vec<(String, String)>>) -> Result<HttpResponse, AppError> {
-    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
-    let ids: Vec<i32> = pairs.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).collect();
+pub async fn bulk(
+    auth: Auth<WRITE>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    let ids: Vec<i32> = pairs
+        .iter()
+        .filter(|(k, _)| k == "ids")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
     let back = safe_next(field("back")).to_string();
     let tag_id = field("tag_id").parse::<i32>().ok();
     let action = match (field("action"), tag_id) {
         ("add_tag", Some(t)) => BulkAction::AddTag(t),
         ("remove_tag", Some(t)) => BulkAction::RemoveTag(t),
-        ("add_tag" | "remove_tag", None) => return bulk_refused(&auth, &back, "Pick the tag to add or remove."),
+        ("add_tag" | "remove_tag", None) => {
+            return bulk_refused(&auth, &back, "Pick the tag to add or remove.");
+        }
         ("enable", _) => BulkAction::Enable,
         ("disable", _) => BulkAction::Disable,
         ("delete", _) => BulkAction::Delete,
@@ -291,17 +396,26 @@ pub async fn bulk(auth: Auth<WRITE>, Form(pairs): Form<Vec<(String, String)>>) -
     };
     if action == BulkAction::Delete {
         if !auth.can(DELETE) {
-            return Err(AppError::Forbidden { missing: auth.perms.missing(DELETE) });
+            return Err(AppError::Forbidden {
+                missing: auth.perms.missing(DELETE),
+            });
         }
         if field("confirm_delete").is_empty() {
-            return bulk_refused(&auth, &back, "Tick the confirmation box to delete the selected devices.");
+            return bulk_refused(
+                &auth,
+                &back,
+                "Tick the confirmation box to delete the selected devices.",
+            );
         }
     }
     if ids.is_empty() {
         return bulk_refused(&auth, &back, "Select at least one device.");
     }
     let changed = devices::bulk(auth.db(), &auth.audit_actor(), &ids, action).await?;
-    auth.flash("success", format!("{changed} of {} selected devices changed.", ids.len()));
+    auth.flash(
+        "success",
+        format!("{changed} of {} selected devices changed.", ids.len()),
+    );
     Ok(redirect(&back))
 }
 

@@ -55,10 +55,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/devices/{id}", web::get().to(devices::show))
         .route("/devices/{id}", web::post().to(devices::update))
         .route("/devices/{id}/edit", web::get().to(devices::edit_form))
-        .route("/devices/{id}/delete", web::get().to(devices::confirm_delete))
+        .route(
+            "/devices/{id}/delete",
+            web::get().to(devices::confirm_delete),
+        )
         .route("/devices/{id}/delete", web::post().to(devices::delete))
         .route("/devices/{id}/tags", web::post().to(devices::add_tag))
-        .route("/devices/{id}/tags/{tag_id}/remove", web::post().to(devices::remove_tag))
+        .route(
+            "/devices/{id}/tags/{tag_id}/remove",
+            web::post().to(devices::remove_tag),
+        )
         .route("/tags", web::get().to(tags::index))
         .route("/tags", web::post().to(tags::create))
         .route("/tags/new", web::get().to(tags::new_form))

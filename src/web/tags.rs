@@ -36,12 +36,25 @@ struct ShowPage {
     pager: Pager,
 }
 
-pub async fn show(auth: Auth<READ>, id: web::Path<i32>, query: web::Query<PageParams>) -> Result<HttpResponse, AppError> {
+pub async fn show(
+    auth: Auth<READ>,
+    id: web::Path<i32>,
+    query: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
     let tag = tags::get(auth.db(), id.into_inner()).await?;
-    let filter = DeviceFilter { tag_id: Some(tag.id), sort: "hostname".into(), ..Default::default() };
+    let filter = DeviceFilter {
+        tag_id: Some(tag.id),
+        sort: "hostname".into(),
+        ..Default::default()
+    };
     let result = devices::list(auth.db(), &filter, query.paging()).await?;
     let pager = Pager::new(&format!("/tags/{}", tag.id), "", None, &result);
-    page(&ShowPage { ctx: auth.0, tag, rows: result.items, pager })
+    page(&ShowPage {
+        ctx: auth.0,
+        tag,
+        rows: result.items,
+        pager,
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -56,7 +69,11 @@ pub struct TagForm {
 
 impl TagForm {
     fn input(&self) -> TagInput {
-        TagInput { name: self.name.clone(), color: self.color.clone(), description: self.description.clone() }
+        TagInput {
+            name: self.name.clone(),
+            color: self.color.clone(),
+            description: self.description.clone(),
+        }
     }
 }
 
@@ -71,24 +88,45 @@ struct FormPage {
 
 fn form_of(tag: Option<&tag_entity::Model>) -> TagForm {
     match tag {
-        Some(t) => TagForm { name: t.name.clone(), color: t.color.clone(), description: t.description.clone().unwrap_or_default() },
-        None => TagForm { color: DEFAULT_COLOR.into(), ..Default::default() },
+        Some(t) => TagForm {
+            name: t.name.clone(),
+            color: t.color.clone(),
+            description: t.description.clone().unwrap_or_default(),
+        },
+        None => TagForm {
+            color: DEFAULT_COLOR.into(),
+            ..Default::default()
+        },
     }
 }
 
 pub async fn new_form(auth: Auth<WRITE>) -> Result<HttpResponse, AppError> {
-    page(&FormPage { ctx: auth.0, tag: None, form: form_of(None), errors: FieldErrors::new() })
+    page(&FormPage {
+        ctx: auth.0,
+        tag: None,
+        form: form_of(None),
+        errors: FieldErrors::new(),
+    })
 }
 
-pub async fn create(auth: Auth<WRITE>, Form(form): Form<TagForm>) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    auth: Auth<WRITE>,
+    Form(form): Form<TagForm>,
+) -> Result<HttpResponse, AppError> {
     match tags::create(auth.db(), &auth.audit_actor(), form.input()).await {
         Ok(tag) => {
             auth.flash("success", format!("Tag {} created.", tag.name));
             Ok(redirect(&format!("/tags/{}", tag.id)))
         }
-        Err(AppError::Validation(errors)) => {
-            render(StatusCode::UNPROCESSABLE_ENTITY, &FormPage { ctx: auth.0, tag: None, form, errors })
-        }
+        Err(AppError::Validation(errors)) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &FormPage {
+                ctx: auth.0,
+                tag: None,
+                form,
+                errors,
+            },
+        ),
         Err(e) => Err(e),
     }
 }
@@ -96,10 +134,19 @@ pub async fn create(auth: Auth<WRITE>, Form(form): Form<TagForm>) -> Result<Http
 pub async fn edit_form(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
     let tag = tags::get(auth.db(), id.into_inner()).await?;
     let form = form_of(Some(&tag));
-    page(&FormPage { ctx: auth.0, tag: Some(tag), form, errors: FieldErrors::new() })
+    page(&FormPage {
+        ctx: auth.0,
+        tag: Some(tag),
+        form,
+        errors: FieldErrors::new(),
+    })
 }
 
-pub async fn update(auth: Auth<WRITE>, id: web::Path<i32>, Form(form): Form<TagForm>) -> Result<HttpResponse, AppError> {
+pub async fn update(
+    auth: Auth<WRITE>,
+    id: web::Path<i32>,
+    Form(form): Form<TagForm>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     match tags::update(auth.db(), &auth.audit_actor(), id, form.input()).await {
         Ok(tag) => {
@@ -108,7 +155,15 @@ pub async fn update(auth: Auth<WRITE>, id: web::Path<i32>, Form(form): Form<TagF
         }
         Err(AppError::Validation(errors)) => {
             let tag = tags::get(auth.db(), id).await?;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &FormPage { ctx: auth.0, tag: Some(tag), form, errors })
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &FormPage {
+                    ctx: auth.0,
+                    tag: Some(tag),
+                    form,
+                    errors,
+                },
+            )
         }
         Err(e) => Err(e),
     }
@@ -122,14 +177,24 @@ struct DeletePage {
     devices: u64,
 }
 
-pub async fn confirm_delete(auth: Auth<DELETE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+pub async fn confirm_delete(
+    auth: Auth<DELETE>,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
     let tag = tags::get(auth.db(), id.into_inner()).await?;
     let devices = tags::device_count(auth.db(), tag.id).await?;
-    page(&DeletePage { ctx: auth.0, tag, devices })
+    page(&DeletePage {
+        ctx: auth.0,
+        tag,
+        devices,
+    })
 }
 
 pub async fn delete(auth: Auth<DELETE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
     let tag = tags::delete(auth.db(), &auth.audit_actor(), id.into_inner()).await?;
-    auth.flash("success", format!("Tag {} deleted; its devices were kept.", tag.name));
+    auth.flash(
+        "success",
+        format!("Tag {} deleted; its devices were kept.", tag.name),
+    );
     Ok(redirect("/tags"))
 }

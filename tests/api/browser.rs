@@ -51,6 +51,33 @@ async fn browser_signs_in_and_filters_users_with_htmx() {
     app.login_admin().await;
     app.create_user("network-alice", "operator", "Alice-passw0rd")
         .await;
+    let tag = app
+        .post_form("/tags", &[("name", "core"), ("color", "#d1242f")])
+        .await;
+    let tag_id = crate::helpers::location(&tag)
+        .trim_start_matches("/tags/")
+        .to_string();
+    for (host, ip, platform) in [
+        ("core-sw01", "10.0.0.1", "arista_eos"),
+        ("edge-r1", "2001:db8::1", "juniper_junos"),
+    ] {
+        let r = app
+            .post_form(
+                "/devices",
+                &[
+                    ("hostname", host),
+                    ("ip_address", ip),
+                    ("device_type", platform),
+                    ("enabled", "on"),
+                ],
+            )
+            .await;
+        let id = crate::helpers::location(&r)
+            .trim_start_matches("/devices/")
+            .to_string();
+        app.post_form(&format!("/devices/{id}/tags"), &[("tag_id", &tag_id)])
+            .await;
+    }
 
     let port = free_port();
     let mut driver = tokio::process::Command::new(CHROMEDRIVER)
@@ -150,6 +177,7 @@ async fn browser_signs_in_and_filters_users_with_htmx() {
         for (path, heading, file) in [
             ("/", "Dashboard", "dashboard.png"),
             ("/settings", "Settings", "settings.png"),
+            ("/devices", "Devices", "devices.png"),
         ] {
             c.goto(&app.url(path)).await.map_err(|e| e.to_string())?;
             wait_for_text(&c, "h1", heading).await?;

@@ -3,6 +3,7 @@
 mod auth;
 mod browser;
 mod helpers;
+mod inventory;
 mod matrix;
 mod settings;
 mod startup;

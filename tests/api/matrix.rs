@@ -101,6 +101,8 @@ fn invalid_body(path: &str) -> Vec<(&'static str, &'static str)> {
         "/settings/security" => vec![("security.lockout_threshold", "-1")],
         "/profile" => vec![("email", "not-an-email")],
         "/profile/password" => vec![("current_password", "wrong")],
+        "/devices" => vec![("hostname", ""), ("device_type", "cisco_ios")],
+        "/tags" => vec![("name", "")],
         _ => vec![],
     }
 }
