@@ -170,6 +170,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
+    super::tag_rules::apply_to_device(&txn, &device).await?;
     audit::record(
         &txn,
         actor,
@@ -228,6 +229,7 @@ pub async fn update(
     active.enabled = Set(v.enabled);
     active.updated_at = Set(Utc::now());
     let device = active.update(&txn).await?;
+    super::tag_rules::apply_to_device(&txn, &device).await?;
     if !fields.is_empty() {
         audit::record(
             &txn,

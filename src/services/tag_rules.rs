@@ -1,0 +1,364 @@
+//! Tag rules: criteria that give a tag to matching devices. A tag given by a rule records the
+//! rule; rules add and remove only their own links, never manual tags.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+
+use super::audit::{self, Actor, Event};
+use super::rule_criteria::{DeviceFacts, Group, Matcher};
+use super::tags;
+use super::validation::{FieldErrors, MAX_NAME};
+use crate::entity::{device_tags, devices, tag_rules};
+use crate::error::AppError;
+
+/// Rows written per statement, well under SQLite's and PostgreSQL's parameter limits.
+const CHUNK: usize = 500;
+
+pub struct RuleInput {
+    pub name: String,
+    pub is_active: bool,
+    pub criteria: Group,
+}
+
+fn validate(input: &RuleInput) -> Result<(String, Matcher), AppError> {
+    let mut errors = FieldErrors::new();
+    let name = errors.required("name", &input.name, MAX_NAME);
+    let matcher = match input.criteria.compile() {
+        Ok(m) => Some(m),
+        Err(e) => {
+            errors.add("criteria", e.to_string());
+            None
+        }
+    };
+    errors.into_result()?;
+    matcher
+        .map(|m| (name, m))
+        .ok_or_else(|| AppError::Internal("criteria did not compile".into()))
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    tag_id: i32,
+    rule_id: i32,
+) -> Result<tag_rules::Model, AppError> {
+    tag_rules::Entity::find_by_id(rule_id)
+        .filter(tag_rules::Column::TagId.eq(tag_id))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn for_tag(
+    db: &impl ConnectionTrait,
+    tag_id: i32,
+) -> Result<Vec<tag_rules::Model>, DbErr> {
+    tag_rules::Entity::find()
+        .filter(tag_rules::Column::TagId.eq(tag_id))
+        .order_by_asc(tag_rules::Column::Id)
+        .all(db)
+        .await
+}
+
+pub fn criteria_of(rule: &tag_rules::Model) -> Result<Group, AppError> {
+    Group::from_json(&rule.criteria)
+        .map_err(|e| AppError::Internal(format!("stored rule {} is unreadable: {e}", rule.id)))
+}
+
+pub async fn assigned_count(db: &impl ConnectionTrait, rule_id: i32) -> Result<u64, DbErr> {
+    device_tags::Entity::find()
+        .filter(device_tags::Column::RuleId.eq(rule_id))
+        .count(db)
+        .await
+}
+
+/// Saves a rule (new when `rule_id` is None) and, if active, applies it at once.
+pub async fn save(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    tag_id: i32,
+    rule_id: Option<i32>,
+    input: RuleInput,
+) -> Result<(tag_rules::Model, Applied), AppError> {
+    let (name, matcher) = validate(&input)?;
+    let txn = db.begin().await?;
+    let tag = tags::get(&txn, tag_id).await?;
+    let now = Utc::now();
+    let rule = match rule_id {
+        Some(id) => {
+            let mut active = get(&txn, tag_id, id).await?.into_active_model();
+            active.name = Set(name);
+            active.is_active = Set(input.is_active);
+            active.criteria = Set(input.criteria.to_json());
+            active.updated_at = Set(now);
+            active.update(&txn).await?
+        }
+        None => {
+            tag_rules::ActiveModel {
+                tag_id: Set(tag_id),
+                name: Set(name),
+                criteria: Set(input.criteria.to_json()),
+                is_active: Set(input.is_active),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    let applied = if rule.is_active {
+        apply_matcher(&txn, &rule, &matcher).await?
+    } else {
+        Applied::default()
+    };
+    audit::record(
+        &txn,
+        actor,
+        Event::data(if rule_id.is_some() {
+            "tag_rule.update"
+        } else {
+            "tag_rule.create"
+        })
+        .target("tag_rule", rule.id)
+        .detail("tag", tag.name)
+        .detail("criteria", input.criteria.summary())
+        .detail("active", rule.is_active)
+        .detail("added", applied.added)
+        .detail("removed", applied.removed),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((rule, applied))
+}
+
+/// What a rule would do now, without changing anything.
+pub struct Preview {
+    pub gain: Vec<devices::Model>,
+    pub gain_total: usize,
+    pub already: usize,
+    pub lose: usize,
+}
+
+pub const PREVIEW_LIST: usize = 100;
+
+pub async fn preview(
+    db: &impl ConnectionTrait,
+    tag_id: i32,
+    rule_id: Option<i32>,
+    criteria: &Group,
+) -> Result<Preview, AppError> {
+    let matcher = criteria
+        .compile()
+        .map_err(|e| FieldErrors::single("criteria", e.to_string()))?;
+    let plan = plan(db, tag_id, rule_id, &matcher).await?;
+    let all = devices::Entity::find()
+        .filter(devices::Column::Id.is_in(plan.add.iter().take(PREVIEW_LIST).copied()))
+        .order_by_asc(devices::Column::Hostname)
+        .all(db)
+        .await?;
+    Ok(Preview {
+        gain_total: plan.add.len(),
+        gain: all,
+        already: plan.already,
+        lose: plan.remove.len(),
+    })
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Applied {
+    pub added: usize,
+    pub removed: usize,
+}
+
+struct Plan {
+    add: Vec<i32>,
+    remove: Vec<i32>,
+    already: usize,
+}
+
+/// Which devices gain the tag, which lose it (only links this rule made), which already have it.
+async fn plan(
+    db: &impl ConnectionTrait,
+    tag_id: i32,
+    rule_id: Option<i32>,
+    matcher: &Matcher,
+) -> Result<Plan, DbErr> {
+    let links = device_tags::Entity::find()
+        .filter(device_tags::Column::TagId.eq(tag_id))
+        .all(db)
+        .await?;
+    let linked: HashMap<i32, Option<i32>> = links
+        .into_iter()
+        .map(|l| (l.device_id, l.rule_id))
+        .collect();
+    let matching: HashSet<i32> = devices::Entity::find()
+        .all(db)
+        .await?
+        .iter()
+        .filter(|d| matcher.matches(&DeviceFacts::of(d)))
+        .map(|d| d.id)
+        .collect();
+    let mut add: Vec<i32> = matching
+        .iter()
+        .filter(|id| !linked.contains_key(id))
+        .copied()
+        .collect();
+    add.sort_unstable();
+    let already = matching.len() - add.len();
+    let remove = match rule_id {
+        Some(rid) => linked
+            .iter()
+            .filter(|(d, r)| **r == Some(rid) && !matching.contains(d))
+            .map(|(d, _)| *d)
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(Plan {
+        add,
+        remove,
+        already,
+    })
+}
+
+async fn apply_matcher(
+    db: &impl ConnectionTrait,
+    rule: &tag_rules::Model,
+    matcher: &Matcher,
+) -> Result<Applied, DbErr> {
+    let plan = plan(db, rule.tag_id, Some(rule.id), matcher).await?;
+    let now = Utc::now();
+    for chunk in plan.add.chunks(CHUNK) {
+        let rows = chunk.iter().map(|id| device_tags::ActiveModel {
+            device_id: Set(*id),
+            tag_id: Set(rule.tag_id),
+            rule_id: Set(Some(rule.id)),
+            created_at: Set(now),
+            ..Default::default()
+        });
+        device_tags::Entity::insert_many(rows).exec(db).await?;
+    }
+    for chunk in plan.remove.chunks(CHUNK) {
+        device_tags::Entity::delete_many()
+            .filter(device_tags::Column::TagId.eq(rule.tag_id))
+            .filter(device_tags::Column::RuleId.eq(rule.id))
+            .filter(device_tags::Column::DeviceId.is_in(chunk.iter().copied()))
+            .exec(db)
+            .await?;
+    }
+    Ok(Applied {
+        added: plan.add.len(),
+        removed: plan.remove.len(),
+    })
+}
+
+/// Runs an active rule over the whole inventory now.
+pub async fn apply(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    tag_id: i32,
+    rule_id: i32,
+) -> Result<Applied, AppError> {
+    let txn = db.begin().await?;
+    let rule = get(&txn, tag_id, rule_id).await?;
+    let matcher = criteria_of(&rule)?
+        .compile()
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let applied = apply_matcher(&txn, &rule, &matcher).await?;
+    audit::record(
+        &txn,
+        actor,
+        Event::data("tag_rule.apply")
+            .target("tag_rule", rule_id)
+            .detail("added", applied.added)
+            .detail("removed", applied.removed),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(applied)
+}
+
+/// Deletes a rule; the tags it gave are removed too when asked, else they become manual tags.
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    tag_id: i32,
+    rule_id: i32,
+    remove_assigned: bool,
+) -> Result<u64, AppError> {
+    let txn = db.begin().await?;
+    let rule = get(&txn, tag_id, rule_id).await?;
+    let removed = if remove_assigned {
+        device_tags::Entity::delete_many()
+            .filter(device_tags::Column::RuleId.eq(rule_id))
+            .exec(&txn)
+            .await?
+            .rows_affected
+    } else {
+        0
+    };
+    tag_rules::Entity::delete_by_id(rule_id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        Event::data("tag_rule.delete")
+            .target("tag_rule", rule_id)
+            .detail("name", rule.name)
+            .detail("tags_removed", removed),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(removed)
+}
+
+/// Brings one device in line with every active rule (after it was created, edited or imported).
+pub async fn apply_to_device(
+    db: &impl ConnectionTrait,
+    device: &devices::Model,
+) -> Result<(), AppError> {
+    let rules = tag_rules::Entity::find()
+        .filter(tag_rules::Column::IsActive.eq(true))
+        .all(db)
+        .await?;
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let links = device_tags::Entity::find()
+        .filter(device_tags::Column::DeviceId.eq(device.id))
+        .all(db)
+        .await?;
+    let facts = DeviceFacts::of(device);
+    for rule in rules {
+        let Ok(matcher) = criteria_of(&rule)?.compile() else {
+            tracing::warn!(
+                rule = rule.id,
+                "skipping a tag rule whose criteria no longer compile"
+            );
+            continue;
+        };
+        let link = links.iter().find(|l| l.tag_id == rule.tag_id);
+        let hit = matcher.matches(&facts);
+        match (hit, link) {
+            (true, None) => {
+                device_tags::ActiveModel {
+                    device_id: Set(device.id),
+                    tag_id: Set(rule.tag_id),
+                    rule_id: Set(Some(rule.id)),
+                    created_at: Set(Utc::now()),
+                    ..Default::default()
+                }
+                .insert(db)
+                .await?;
+            }
+            (false, Some(l)) if l.rule_id == Some(rule.id) => {
+                device_tags::Entity::delete_by_id(l.id).exec(db).await?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
