@@ -11,6 +11,7 @@ pub mod health;
 pub mod list;
 pub mod profile;
 pub mod settings;
+pub mod tag_rules;
 pub mod tags;
 pub mod users;
 
@@ -73,6 +74,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/tags/{id}/edit", web::get().to(tags::edit_form))
         .route("/tags/{id}/delete", web::get().to(tags::confirm_delete))
         .route("/tags/{id}/delete", web::post().to(tags::delete))
+        .route("/tags/{id}/rules", web::get().to(tag_rules::index))
+        .route("/tags/{id}/rules", web::post().to(tag_rules::create))
+        .route("/tags/{id}/rules/new", web::get().to(tag_rules::new_form))
+        .route(
+            "/tags/{id}/rules/{rule_id}",
+            web::get().to(tag_rules::edit_form),
+        )
+        .route(
+            "/tags/{id}/rules/{rule_id}",
+            web::post().to(tag_rules::update),
+        )
+        .route(
+            "/tags/{id}/rules/{rule_id}/apply",
+            web::post().to(tag_rules::apply),
+        )
+        .route(
+            "/tags/{id}/rules/{rule_id}/delete",
+            web::get().to(tag_rules::confirm_delete),
+        )
+        .route(
+            "/tags/{id}/rules/{rule_id}/delete",
+            web::post().to(tag_rules::delete),
+        )
         .route("/profile", web::get().to(profile::show))
         .route("/profile", web::post().to(profile::update))
         .route(

@@ -7,4 +7,5 @@ mod inventory;
 mod matrix;
 mod settings;
 mod startup;
+mod tag_rules;
 mod users;

@@ -1,0 +1,355 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::form::Form;
+use super::{page, redirect, render};
+use crate::auth::permissions::{DELETE, READ, WRITE};
+use crate::auth::{Auth, Ctx};
+use crate::entity::{tag_rules as rule_entity, tags as tag_entity};
+use crate::error::AppError;
+use crate::services::rule_criteria::{FIELDS, Group, GroupOp, OPERATORS, Row};
+use crate::services::tag_rules::{self, Preview, RuleInput};
+use crate::services::tags;
+use crate::services::validation::FieldErrors;
+
+/// Blank rows offered under the existing ones, so the editor works without JavaScript.
+const BLANK_ROWS: usize = 4;
+const MAX_DEPTH: usize = 3;
+
+struct RuleRow {
+    rule: rule_entity::Model,
+    summary: String,
+    assigned: u64,
+}
+
+#[derive(Template)]
+#[template(path = "tags/rules.html")]
+struct ListPage {
+    ctx: Ctx,
+    tag: tag_entity::Model,
+    rules: Vec<RuleRow>,
+}
+
+pub async fn index(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let tag = tags::get(auth.db(), id.into_inner()).await?;
+    let mut rules = Vec::new();
+    for rule in tag_rules::for_tag(auth.db(), tag.id).await? {
+        let summary = tag_rules::criteria_of(&rule)
+            .map(|g| g.summary())
+            .unwrap_or_else(|e| e.to_string());
+        let assigned = tag_rules::assigned_count(auth.db(), rule.id).await?;
+        rules.push(RuleRow {
+            rule,
+            summary,
+            assigned,
+        });
+    }
+    page(&ListPage {
+        ctx: auth.0,
+        tag,
+        rules,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "tags/rule_form.html")]
+struct EditorPage {
+    ctx: Ctx,
+    tag: tag_entity::Model,
+    rule_id: Option<i32>,
+    name: String,
+    is_active: bool,
+    top_any: bool,
+    top_negate: bool,
+    rows: Vec<Row>,
+    errors: FieldErrors,
+    preview: Option<Preview>,
+}
+
+impl EditorPage {
+    fn fields(&self) -> &'static [&'static str] {
+        &FIELDS
+    }
+    fn operators(&self) -> &'static [&'static str] {
+        &OPERATORS
+    }
+    fn depths(&self) -> std::ops::RangeInclusive<usize> {
+        0..=MAX_DEPTH
+    }
+    fn action(&self) -> String {
+        match self.rule_id {
+            Some(r) => format!("/tags/{}/rules/{r}", self.tag.id),
+            None => format!("/tags/{}/rules", self.tag.id),
+        }
+    }
+}
+
+fn with_blank_rows(mut rows: Vec<Row>) -> Vec<Row> {
+    rows.extend((0..BLANK_ROWS).map(|_| Row {
+        kind: "condition".into(),
+        field: "hostname".into(),
+        operator: "contains".into(),
+        ..Default::default()
+    }));
+    rows
+}
+
+fn editor(
+    ctx: Ctx,
+    tag: tag_entity::Model,
+    rule: Option<&rule_entity::Model>,
+) -> Result<EditorPage, AppError> {
+    let (name, is_active, group) = match rule {
+        Some(r) => (r.name.clone(), r.is_active, tag_rules::criteria_of(r)?),
+        None => (
+            String::new(),
+            true,
+            Group {
+                op: GroupOp::All,
+                negate: false,
+                items: Vec::new(),
+            },
+        ),
+    };
+    Ok(EditorPage {
+        ctx,
+        tag,
+        rule_id: rule.map(|r| r.id),
+        name,
+        is_active,
+        top_any: group.op == GroupOp::Any,
+        top_negate: group.negate,
+        rows: with_blank_rows(group.rows()),
+        errors: FieldErrors::new(),
+        preview: None,
+    })
+}
+
+pub async fn new_form(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let tag = tags::get(auth.db(), id.into_inner()).await?;
+    page(&editor(auth.0, tag, None)?)
+}
+
+pub async fn edit_form(
+    auth: Auth<WRITE>,
+    path: web::Path<(i32, i32)>,
+) -> Result<HttpResponse, AppError> {
+    let (tag_id, rule_id) = path.into_inner();
+    let tag = tags::get(auth.db(), tag_id).await?;
+    let rule = tag_rules::get(auth.db(), tag_id, rule_id).await?;
+    page(&editor(auth.0, tag, Some(&rule))?)
+}
+
+/// The editor's submitted state: rows come as parallel repeated fields.
+struct Submitted {
+    name: String,
+    is_active: bool,
+    top_any: bool,
+    top_negate: bool,
+    rows: Vec<Row>,
+    intent: String,
+}
+
+fn parse(pairs: &[(String, String)]) -> Submitted {
+    let one = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let all = |name: &str| {
+        pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect::<Vec<_>>()
+    };
+    let (kinds, depths, ops, fields, operators, values, negates) = (
+        all("row_kind"),
+        all("row_depth"),
+        all("row_op"),
+        all("row_field"),
+        all("row_operator"),
+        all("row_value"),
+        all("row_negate"),
+    );
+    let get = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_default();
+    let rows = (0..kinds.len())
+        .map(|i| Row {
+            kind: get(&kinds, i),
+            depth: get(&depths, i).parse::<usize>().unwrap_or(0).min(MAX_DEPTH),
+            op: get(&ops, i),
+            field: get(&fields, i),
+            operator: get(&operators, i),
+            value: get(&values, i),
+            negate: get(&negates, i) == "not",
+        })
+        // A blank condition row is an unused slot of the editor.
+        .filter(|r| r.kind == "group" || (r.kind == "condition" && !r.value.trim().is_empty()))
+        .collect();
+    Submitted {
+        name: one("name"),
+        is_active: !one("is_active").is_empty(),
+        top_any: one("top_op") == "any",
+        top_negate: one("top_negate") == "not",
+        rows,
+        intent: one("intent"),
+    }
+}
+
+pub async fn create(
+    auth: Auth<WRITE>,
+    id: web::Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    submit(auth, id.into_inner(), None, parse(&pairs)).await
+}
+
+pub async fn update(
+    auth: Auth<WRITE>,
+    path: web::Path<(i32, i32)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let (tag_id, rule_id) = path.into_inner();
+    tag_rules::get(auth.db(), tag_id, rule_id).await?;
+    submit(auth, tag_id, Some(rule_id), parse(&pairs)).await
+}
+
+async fn submit(
+    auth: Auth<WRITE>,
+    tag_id: i32,
+    rule_id: Option<i32>,
+    s: Submitted,
+) -> Result<HttpResponse, AppError> {
+    let tag = tags::get(auth.db(), tag_id).await?;
+    let op = if s.top_any {
+        GroupOp::Any
+    } else {
+        GroupOp::All
+    };
+    let criteria = Group::from_rows(op, s.top_negate, &s.rows);
+    let mut view = EditorPage {
+        ctx: auth.0,
+        tag,
+        rule_id,
+        name: s.name.clone(),
+        is_active: s.is_active,
+        top_any: s.top_any,
+        top_negate: s.top_negate,
+        rows: with_blank_rows(s.rows),
+        errors: FieldErrors::new(),
+        preview: None,
+    };
+    if s.intent == "preview" {
+        match tag_rules::preview(view.ctx.db(), tag_id, rule_id, &criteria).await {
+            Ok(p) => view.preview = Some(p),
+            Err(AppError::Validation(errors)) => {
+                view.errors = errors;
+                return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
+            }
+            Err(e) => return Err(e),
+        }
+        return page(&view);
+    }
+    let input = RuleInput {
+        name: s.name,
+        is_active: s.is_active,
+        criteria,
+    };
+    match tag_rules::save(
+        view.ctx.db(),
+        &view.ctx.audit_actor(),
+        tag_id,
+        rule_id,
+        input,
+    )
+    .await
+    {
+        Ok((rule, applied)) => {
+            let text = if rule.is_active {
+                format!(
+                    "Rule {} saved and applied: {} devices gained the tag, {} lost it.",
+                    rule.name, applied.added, applied.removed
+                )
+            } else {
+                format!("Rule {} saved (inactive, not applied).", rule.name)
+            };
+            view.ctx.flash("success", text);
+            Ok(redirect(&format!("/tags/{tag_id}/rules")))
+        }
+        Err(AppError::Validation(errors)) => {
+            view.errors = errors;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn apply(
+    auth: Auth<WRITE>,
+    path: web::Path<(i32, i32)>,
+) -> Result<HttpResponse, AppError> {
+    let (tag_id, rule_id) = path.into_inner();
+    let applied = tag_rules::apply(auth.db(), &auth.audit_actor(), tag_id, rule_id).await?;
+    auth.flash(
+        "success",
+        format!(
+            "Rule applied: {} devices gained the tag, {} lost it.",
+            applied.added, applied.removed
+        ),
+    );
+    Ok(redirect(&format!("/tags/{tag_id}/rules")))
+}
+
+#[derive(Template)]
+#[template(path = "tags/rule_delete.html")]
+struct DeletePage {
+    ctx: Ctx,
+    tag: tag_entity::Model,
+    rule: rule_entity::Model,
+    assigned: u64,
+}
+
+pub async fn confirm_delete(
+    auth: Auth<DELETE>,
+    path: web::Path<(i32, i32)>,
+) -> Result<HttpResponse, AppError> {
+    let (tag_id, rule_id) = path.into_inner();
+    let tag = tags::get(auth.db(), tag_id).await?;
+    let rule = tag_rules::get(auth.db(), tag_id, rule_id).await?;
+    let assigned = tag_rules::assigned_count(auth.db(), rule_id).await?;
+    page(&DeletePage {
+        ctx: auth.0,
+        tag,
+        rule,
+        assigned,
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct DeleteForm {
+    remove_assigned: Option<String>,
+}
+
+pub async fn delete(
+    auth: Auth<DELETE>,
+    path: web::Path<(i32, i32)>,
+    Form(form): Form<DeleteForm>,
+) -> Result<HttpResponse, AppError> {
+    let (tag_id, rule_id) = path.into_inner();
+    let removed = tag_rules::delete(
+        auth.db(),
+        &auth.audit_actor(),
+        tag_id,
+        rule_id,
+        form.remove_assigned.is_some(),
+    )
+    .await?;
+    auth.flash(
+        "success",
+        format!("Rule deleted; {removed} tags it had given were removed."),
+    );
+    Ok(redirect(&format!("/tags/{tag_id}/rules")))
+}
