@@ -346,10 +346,10 @@ impl Group {
 }
 
 fn close_top(stack: &mut Vec<(usize, Group)>) {
-    if let Some((_, group)) = stack.pop() {
-        if let Some((_, parent)) = stack.last_mut() {
-            parent.items.push(Node::Group(group));
-        }
+    if let Some((_, group)) = stack.pop()
+        && let Some((_, parent)) = stack.last_mut()
+    {
+        parent.items.push(Node::Group(group));
     }
 }
 
