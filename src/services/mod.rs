@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod device_csv;
 pub mod devices;
 pub mod query;
 pub mod rule_criteria;

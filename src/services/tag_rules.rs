@@ -256,6 +256,17 @@ async fn apply_matcher(
     })
 }
 
+/// Re-applies a stored rule inside the caller's transaction (after an import).
+pub async fn apply_rule(
+    db: &impl ConnectionTrait,
+    rule: &tag_rules::Model,
+) -> Result<Applied, AppError> {
+    let matcher = criteria_of(rule)?
+        .compile()
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    Ok(apply_matcher(db, rule, &matcher).await?)
+}
+
 /// Runs an active rule over the whole inventory now.
 pub async fn apply(
     db: &DatabaseConnection,

@@ -1,6 +1,8 @@
+use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::form::{Form, checked};
@@ -11,6 +13,7 @@ use crate::auth::{Auth, Ctx, extract::is_htmx};
 use crate::device::platforms::{self, PLATFORMS, Platform};
 use crate::entity::{devices as device_entity, tags as tag_entity};
 use crate::error::AppError;
+use crate::services::device_csv::{self, ImportPlan, ImportSummary};
 use crate::services::devices::{
     self, BulkAction, DeviceFilter, DeviceInput, DeviceRow, SORT_COLUMNS, STATUSES,
 };
@@ -59,8 +62,48 @@ impl ListPage {
     fn platform_name<'a>(&self, id: &'a str) -> &'a str {
         platforms::name(id)
     }
+    /// The current filters (not paging) for the export link.
+    fn export_query(&self) -> String {
+        let q = self.f.filters_query();
+        if q.is_empty() { q } else { format!("?{q}") }
+    }
     fn tag_selected(&self, id: &i32) -> bool {
         self.f.tag == id.to_string()
+    }
+}
+
+impl ListQuery {
+    /// The list's filters from the query string; unknown values are ignored.
+    fn filter(&self) -> DeviceFilter {
+        let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+        DeviceFilter {
+            text: non_empty(&self.q),
+            platform: non_empty(&self.platform).filter(|p| platforms::find(p).is_some()),
+            tag_id: self.tag.trim().parse().ok(),
+            enabled: match self.enabled.as_str() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            },
+            status: non_empty(&self.status).filter(|s| STATUSES.contains(&s.as_str())),
+            sort: self
+                .sort
+                .clone()
+                .filter(|s| SORT_COLUMNS.contains(&s.as_str()))
+                .unwrap_or_else(|| "hostname".into()),
+            descending: self.dir.as_deref() == Some("desc"),
+        }
+    }
+
+    /// The filters (not sort or paging) as a query string, for links.
+    fn filters_query(&self) -> String {
+        query_string(&[
+            ("q", &self.q),
+            ("platform", &self.platform),
+            ("tag", &self.tag),
+            ("enabled", &self.enabled),
+            ("status", &self.status),
+        ])
     }
 }
 
@@ -69,34 +112,10 @@ pub async fn index(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let f = query.into_inner();
-    let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
-    let sort = f
-        .sort
-        .clone()
-        .filter(|s| SORT_COLUMNS.contains(&s.as_str()))
-        .unwrap_or_else(|| "hostname".into());
-    let desc = f.dir.as_deref() == Some("desc");
-    let filter = DeviceFilter {
-        text: non_empty(&f.q),
-        platform: non_empty(&f.platform).filter(|p| platforms::find(p).is_some()),
-        tag_id: f.tag.trim().parse().ok(),
-        enabled: match f.enabled.as_str() {
-            "yes" => Some(true),
-            "no" => Some(false),
-            _ => None,
-        },
-        status: non_empty(&f.status).filter(|s| STATUSES.contains(&s.as_str())),
-        sort: sort.clone(),
-        descending: desc,
-    };
+    let filter = f.filter();
+    let (sort, desc) = (filter.sort.clone(), filter.descending);
     let result = devices::list(auth.db(), &filter, f.paging.paging()).await?;
-    let filters = query_string(&[
-        ("q", &f.q),
-        ("platform", &f.platform),
-        ("tag", &f.tag),
-        ("enabled", &f.enabled),
-        ("status", &f.status),
-    ]);
+    let filters = f.filters_query();
     let sorter = Sorter::new("/devices", &filters, &sort, desc);
     let pager = Pager::new("/devices", &filters, Some(&sorter), &result);
     let here = pager.href(&result.paging.page);
@@ -423,4 +442,127 @@ pub async fn bulk(
 fn bulk_refused(auth: &Auth<WRITE>, back: &str, message: &str) -> Result<HttpResponse, AppError> {
     auth.flash("error", message);
     Ok(redirect(back))
+}
+
+pub async fn export(
+    auth: Auth<READ>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let csv = device_csv::export(auth.db(), &query.filter()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Content-Type", "text/csv; charset=utf-8"))
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"devices.csv\"",
+        ))
+        .body(csv))
+}
+
+#[derive(Template)]
+#[template(path = "devices/import.html")]
+struct ImportPage {
+    ctx: Ctx,
+}
+
+pub async fn import_form(auth: Auth<WRITE>) -> Result<HttpResponse, AppError> {
+    page(&ImportPage { ctx: auth.0 })
+}
+
+#[derive(Template)]
+#[template(path = "devices/import_result.html")]
+struct ImportResult {
+    plan: Option<ImportPlan>,
+    summary: Option<ImportSummary>,
+    file_error: Option<String>,
+    applied: bool,
+}
+
+impl ImportResult {
+    fn error(message: String) -> Self {
+        Self {
+            plan: None,
+            summary: None,
+            file_error: Some(message),
+            applied: false,
+        }
+    }
+}
+
+/// The uploaded file and what to do with it, read from a multipart body with a size cap.
+async fn read_upload(mut payload: Multipart) -> Result<(Vec<u8>, String), ImportResult> {
+    let (mut file, mut intent) = (None, String::new());
+    while let Some(item) = payload.next().await {
+        let mut field =
+            item.map_err(|e| ImportResult::error(format!("The upload could not be read: {e}")))?;
+        let limit = if field.name() == Some("file") {
+            device_csv::MAX_IMPORT_BYTES
+        } else {
+            64
+        };
+        let bytes = match field.bytes(limit).await {
+            Ok(Ok(b)) => b,
+            Ok(Err(e)) => {
+                return Err(ImportResult::error(format!(
+                    "The upload could not be read: {e}"
+                )));
+            }
+            Err(_) => {
+                return Err(ImportResult::error(format!(
+                    "The file is larger than {} MB; split it into smaller files.",
+                    device_csv::MAX_IMPORT_BYTES / 1024 / 1024
+                )));
+            }
+        };
+        match field.name() {
+            Some("file") => file = Some(bytes.to_vec()),
+            Some("intent") => intent = String::from_utf8_lossy(&bytes).into_owned(),
+            _ => {}
+        }
+    }
+    match file {
+        Some(f) if !f.is_empty() => Ok((f, intent)),
+        _ => Err(ImportResult::error("Choose a CSV file to import.".into())),
+    }
+}
+
+pub async fn import(auth: Auth<WRITE>, payload: Multipart) -> Result<HttpResponse, AppError> {
+    let (data, intent) = match read_upload(payload).await {
+        Ok(upload) => upload,
+        Err(view) => return render(StatusCode::UNPROCESSABLE_ENTITY, &view),
+    };
+    let outcome = if intent == "apply" {
+        device_csv::apply(auth.db(), &auth.audit_actor(), &data)
+            .await
+            .map(|(plan, summary)| (plan, summary, true))
+    } else {
+        device_csv::plan(auth.db(), &data)
+            .await
+            .map(|plan| (plan, None, false))
+    };
+    match outcome {
+        Ok((plan, summary, applied)) => {
+            let status = if plan.is_clean() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            render(
+                status,
+                &ImportResult {
+                    plan: Some(plan),
+                    summary,
+                    file_error: None,
+                    applied,
+                },
+            )
+        }
+        Err(AppError::Validation(errors)) => {
+            let message = errors.iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ");
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ImportResult::error(message),
+            )
+        }
+        Err(e) => Err(e),
+    }
 }

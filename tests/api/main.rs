@@ -2,6 +2,7 @@
 
 mod auth;
 mod browser;
+mod device_csv;
 mod helpers;
 mod inventory;
 mod matrix;
