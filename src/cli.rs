@@ -35,6 +35,20 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Developer tools (benchmark data).
+    #[command(subcommand)]
+    Dev(DevCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DevCommand {
+    /// Add synthetic devices and tags (names seed-NNNNN / seed-tag-NN) for benchmarks and demos.
+    Seed {
+        #[arg(long, default_value_t = 10_000)]
+        devices: usize,
+        #[arg(long, default_value_t = 50)]
+        tags: usize,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -176,6 +190,24 @@ pub async fn run_user(settings: &Settings, command: UserCommand) -> Result<(), C
             if generated {
                 println!("password: {password}");
             }
+        }
+    }
+    Ok(())
+}
+
+pub async fn run_dev(settings: &Settings, command: DevCommand) -> Result<(), CliError> {
+    let db = connect(settings).await?;
+    match command {
+        DevCommand::Seed { devices, tags } => {
+            let started = std::time::Instant::now();
+            let s = crate::services::seed::seed(&db, devices, tags).await?;
+            println!(
+                "seeded {} devices, {} tags, {} device-tag links in {:.2} s",
+                s.devices,
+                s.tags,
+                s.links,
+                started.elapsed().as_secs_f64()
+            );
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ pub mod device_csv;
 pub mod devices;
 pub mod query;
 pub mod rule_criteria;
+pub mod seed;
 pub mod settings;
 pub mod tag_rules;
 pub mod tags;

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Inventory benchmark (issue "Inventory"): on the release build, with 10,000 seeded devices and 50
+# tags, measures the device list (filtered by tag, sorted, page of 50) under concurrency 64 with
+# wrk, the time to save-and-apply a tag rule over all devices, and a 10,000-row CSV import.
+# Runs on SQLite, then on PostgreSQL when one answers on 127.0.0.1:5432.
+# Usage: bash scripts/bench.sh [seconds per wrk run, default 15]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${1:-15}"
+PORT="${BENCH_PORT:-18090}"
+PASSWORD="Bench-passw0rd-1"
+BASE="http://127.0.0.1:$PORT"
+
+if ! command -v wrk >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+cargo build --release -q
+BIN="$PWD/target/release/netraven"
+
+csrf() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | cut -d'"' -f4; }
+
+bench_backend() {
+  local name="$1" url="$2" dir jar pid token cookie
+  dir="$(mktemp -d)"; jar="$dir/cookies"
+  export NETRAVEN_DATA_DIR="$dir" NETRAVEN_DATABASE_URL="$url" NETRAVEN_BIND="127.0.0.1:$PORT" \
+         NETRAVEN_ADMIN_PASSWORD="$PASSWORD" NETRAVEN_LOG=warn
+  echo "=== $name"
+  "$BIN" dev seed --devices 10000 --tags 50
+  "$BIN" serve >"$dir/server.log" 2>&1 & pid=$!
+  for _ in $(seq 50); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.2; done
+  token="$(curl -s -c "$jar" "$BASE/login" | csrf)"
+  curl -s -b "$jar" -c "$jar" -o /dev/null --data-urlencode "username=admin" \
+       --data-urlencode "password=$PASSWORD" --data-urlencode "csrf_token=$token" "$BASE/login"
+  cookie="$(awk '/netraven_session/ {print $7}' "$jar")"
+
+  echo "--- device list: tag filter, sorted by IP, 50 per page, 64 connections, ${DURATION}s"
+  wrk -t2 -c64 -d"${DURATION}s" --latency -H "Cookie: netraven_session=$cookie" \
+      "$BASE/devices?tag=8&sort=ip_address&dir=desc&per_page=50" | sed -n '1,/Requests\/sec/p' | grep -E 'Latency|50%|90%|99%|Requests/sec|requests in|Non-2xx'
+
+  echo "--- tag rule save-and-apply over 10,000 devices (regex on host name)"
+  token="$(curl -s -b "$jar" "$BASE/tags/8/rules/new" | csrf)"
+  curl -s -b "$jar" -o /dev/null -w "rule applied in %{time_total} s (HTTP %{http_code})\n" \
+       --data "csrf_token=$token&name=bench&is_active=on&top_op=all&top_negate=is&intent=save&row_depth=0&row_kind=condition&row_negate=is&row_field=hostname&row_op=all&row_operator=regex&row_value=%5Eseed-0%5B0-4%5D" \
+       "$BASE/tags/8/rules"
+
+  echo "--- CSV import of 10,000 new rows (preview + apply in one request each)"
+  { echo "hostname,ip,port,device_type,description,tags"
+    for i in $(seq -w 0 9999); do echo "import-$i,172.16.$((10#$i / 250)).$((10#$i % 250 + 1)),22,cisco_ios,imported,imported;dc$((10#$i % 4))"; done
+  } >"$dir/import.csv"
+  token="$(curl -s -b "$jar" "$BASE/devices/import" | csrf)"
+  for intent in preview apply; do
+    curl -s -b "$jar" -o "$dir/import-$intent.html" -H "X-CSRF-Token: $token" -H "HX-Request: true" \
+         -F "file=@$dir/import.csv;type=text/csv" -F "intent=$intent" \
+         -w "import $intent in %{time_total} s (HTTP %{http_code})\n" "$BASE/devices/import"
+  done
+  grep -o 'Imported: [^<]*' "$dir/import-apply.html" || true
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  rm -rf "$dir"
+}
+
+bench_backend "SQLite" "sqlite://$(mktemp -d)/bench.db?mode=rwc"
+if command -v pg_isready >/dev/null && pg_isready -h 127.0.0.1 -p 5432 -q; then
+  db="nrbench_$$"
+  psql -h 127.0.0.1 -U postgres -qc "create database $db"
+  bench_backend "PostgreSQL" "postgres://postgres@127.0.0.1:5432/$db" || true
+  psql -h 127.0.0.1 -U postgres -qc "drop database if exists $db"
+else
+  echo "NOTICE: no PostgreSQL on 127.0.0.1:5432; PostgreSQL run skipped"
+fi
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(date -u +%F)"
