@@ -23,6 +23,11 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // The default 2 MB page cache is smaller than a real inventory, so list scans
+                // re-read pages through syscalls; 64 MB per connection and mmap keep them in memory.
+                .pragma("cache_size", "-65536")
+                .pragma("mmap_size", "268435456")
+                .pragma("temp_store", "memory")
         });
     } else {
         options.max_connections(16);

@@ -2,7 +2,7 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QuerySelect, Select,
+    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QuerySelect, QueryTrait, Select,
 };
 use serde::Deserialize;
 
@@ -75,6 +75,24 @@ impl<T> Page<T> {
     }
 }
 
+/// `SELECT COUNT(*)` with the select's filters but without its columns and ORDER BY: SeaORM's
+/// `count()` wraps the whole ordered query, which sorts every matching row just to count them.
+pub async fn count<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    select: &Select<E>,
+) -> Result<u64, DbErr> {
+    let mut stmt = select.clone().into_query();
+    stmt.clear_order_by()
+        .clear_selects()
+        .expr_as(Expr::cust("COUNT(*)"), "n");
+    let row = db.query_one(&stmt).await?;
+    let n: i64 = match row {
+        Some(r) => r.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// Runs `select` for one page (a page past the end shows the last page) and counts the total.
 pub async fn fetch_page<E, M>(
     db: &impl ConnectionTrait,
@@ -85,7 +103,7 @@ where
     E: EntityTrait<Model = M>,
     M: FromQueryResult + Sized + Send + Sync,
 {
-    let total = select.clone().count(db).await?;
+    let total = count(db, &select).await?;
     let pages = std::cmp::max(total.div_ceil(paging.per_page), 1);
     let paging = Paging {
         page: std::cmp::min(paging.page, pages),
