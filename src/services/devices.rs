@@ -6,8 +6,8 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::audit::{self, Actor, Event};
@@ -518,10 +518,31 @@ pub fn condition(filter: &DeviceFilter) -> Condition {
     cond
 }
 
+/// A page row: the device and the ids of its tags, read in the same query (a correlated
+/// aggregate) so a page costs one round trip instead of one per device or per tag link.
+#[derive(Debug, FromQueryResult)]
+struct ListRow {
+    #[sea_orm(nested)]
+    device: devices::Model,
+    tag_ids: Option<String>,
+}
+
+fn tag_ids_column(backend: DbBackend) -> Expr {
+    Expr::cust(match backend {
+        DbBackend::Postgres => {
+            "(SELECT string_agg(dt.tag_id::text, ',') FROM device_tags dt WHERE dt.device_id = devices.id)"
+        }
+        _ => "(SELECT group_concat(dt.tag_id) FROM device_tags dt WHERE dt.device_id = devices.id)",
+    })
+}
+
+/// One page of devices with their tags; `all_tags` (which list pages show anyway) resolves
+/// the tag ids.
 pub async fn list(
     db: &impl ConnectionTrait,
     filter: &DeviceFilter,
     paging: Paging,
+    all_tags: &[tag_entity::Model],
 ) -> Result<Page<DeviceRow>, DbErr> {
     let column = match filter.sort.as_str() {
         "ip_address" => devices::Column::IpAddress,
@@ -536,19 +557,30 @@ pub async fn list(
         sea_orm::Order::Asc
     };
     let select = devices::Entity::find()
+        .column_as(tag_ids_column(db.get_database_backend()), "tag_ids")
         .filter(condition(filter))
         .order_by(column, order)
         .order_by_asc(devices::Column::Id);
-    let page = fetch_page(db, select, paging).await?;
-    let ids: Vec<i32> = page.items.iter().map(|d| d.id).collect();
-    let mut tag_map = tags::for_devices(db, &ids).await?;
+    let page: Page<ListRow> = fetch_page(db, select, paging).await?;
+    let by_id: std::collections::HashMap<i32, &tag_entity::Model> =
+        all_tags.iter().map(|t| (t.id, t)).collect();
     Ok(Page {
         items: page
             .items
             .into_iter()
-            .map(|d| DeviceRow {
-                tags: tag_map.remove(&d.id).unwrap_or_default(),
-                device: d,
+            .map(|row| {
+                let mut tags: Vec<tag_entity::Model> = row
+                    .tag_ids
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|id| id.trim().parse::<i32>().ok())
+                    .filter_map(|id| by_id.get(&id).map(|t| (*t).clone()))
+                    .collect();
+                tags.sort_by(|a, b| a.name.cmp(&b.name));
+                DeviceRow {
+                    device: row.device,
+                    tags,
+                }
             })
             .collect(),
         total: page.total,

@@ -94,13 +94,14 @@ pub async fn count<E: EntityTrait>(
 }
 
 /// Runs `select` for one page (a page past the end shows the last page) and counts the total.
+/// Rows are read as `M`, so a list can add computed columns to the entity's own.
 pub async fn fetch_page<E, M>(
     db: &impl ConnectionTrait,
     select: Select<E>,
     paging: Paging,
 ) -> Result<Page<M>, DbErr>
 where
-    E: EntityTrait<Model = M>,
+    E: EntityTrait,
     M: FromQueryResult + Sized + Send + Sync,
 {
     let total = count(db, &select).await?;
@@ -112,6 +113,7 @@ where
     let items = select
         .offset((paging.page - 1) * paging.per_page)
         .limit(paging.per_page)
+        .into_model::<M>()
         .all(db)
         .await?;
     Ok(Page {

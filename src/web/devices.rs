@@ -114,12 +114,12 @@ pub async fn index(
     let f = query.into_inner();
     let filter = f.filter();
     let (sort, desc) = (filter.sort.clone(), filter.descending);
-    let result = devices::list(auth.db(), &filter, f.paging.paging()).await?;
+    let all_tags = tags::all(auth.db()).await?;
+    let result = devices::list(auth.db(), &filter, f.paging.paging(), &all_tags).await?;
     let filters = f.filters_query();
     let sorter = Sorter::new("/devices", &filters, &sort, desc);
     let pager = Pager::new("/devices", &filters, Some(&sorter), &result);
     let here = pager.href(&result.paging.page);
-    let all_tags = tags::all(auth.db()).await?;
     let htmx = is_htmx(&auth.request);
     let view = ListPage {
         ctx: auth.0,

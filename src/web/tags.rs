@@ -47,7 +47,8 @@ pub async fn show(
         sort: "hostname".into(),
         ..Default::default()
     };
-    let result = devices::list(auth.db(), &filter, query.paging()).await?;
+    let all_tags = tags::all(auth.db()).await?;
+    let result = devices::list(auth.db(), &filter, query.paging(), &all_tags).await?;
     let pager = Pager::new(&format!("/tags/{}", tag.id), "", None, &result);
     page(&ShowPage {
         ctx: auth.0,
