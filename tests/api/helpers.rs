@@ -238,4 +238,36 @@ impl TestApp {
             .await
             .expect("count audit")
     }
+
+    /// Adds an enabled device through the form; returns its id.
+    pub async fn add_device(&self, hostname: &str, ip: &str, platform: &str) -> i32 {
+        let r = self
+            .post_form(
+                "/devices",
+                &[
+                    ("hostname", hostname),
+                    ("ip_address", ip),
+                    ("device_type", platform),
+                    ("enabled", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "add device {hostname}");
+        location(&r)
+            .trim_start_matches("/devices/")
+            .parse()
+            .expect("device id")
+    }
+
+    /// Adds a tag through the form; returns its id.
+    pub async fn add_tag(&self, name: &str, color: &str) -> i32 {
+        let r = self
+            .post_form("/tags", &[("name", name), ("color", color)])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "add tag {name}");
+        location(&r)
+            .trim_start_matches("/tags/")
+            .parse()
+            .expect("tag id")
+    }
 }

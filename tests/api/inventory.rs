@@ -6,37 +6,6 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use crate::helpers::{TestApp, location, spawn_app};
 use netraven::entity::{device_tags, devices, tags};
 
-async fn add_device(app: &TestApp, hostname: &str, ip: &str, platform: &str) -> i32 {
-    let r = app
-        .post_form(
-            "/devices",
-            &[
-                ("hostname", hostname),
-                ("ip_address", ip),
-                ("port", "22"),
-                ("device_type", platform),
-                ("enabled", "on"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "add {hostname}");
-    location(&r)
-        .trim_start_matches("/devices/")
-        .parse()
-        .expect("device id")
-}
-
-async fn add_tag(app: &TestApp, name: &str, color: &str) -> i32 {
-    let r = app
-        .post_form("/tags", &[("name", name), ("color", color)])
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "add tag {name}");
-    location(&r)
-        .trim_start_matches("/tags/")
-        .parse()
-        .expect("tag id")
-}
-
 async fn device(app: &TestApp, hostname: &str) -> Option<devices::Model> {
     devices::Entity::find()
         .filter(devices::Column::Hostname.eq(hostname))
@@ -49,7 +18,9 @@ async fn device(app: &TestApp, hostname: &str) -> Option<devices::Model> {
 async fn device_crud_with_validation() {
     let app = spawn_app().await;
     app.login_admin().await;
-    let id = add_device(&app, "core-sw01", "2001:DB8::1", "arista_eos").await;
+    let id = app
+        .add_device("core-sw01", "2001:DB8::1", "arista_eos")
+        .await;
     let d = device(&app, "core-sw01").await.unwrap();
     assert_eq!(d.ip_address, "2001:db8::1", "IPv6 stored canonically");
     assert_eq!(app.audit_count("device.create").await, 1);
@@ -123,20 +94,20 @@ async fn device_crud_with_validation() {
 async fn device_list_filters_sorts_and_pages() {
     let app = spawn_app().await;
     app.login_admin().await;
-    let core = add_tag(&app, "core", "#d1242f").await;
+    let core = app.add_tag("core", "#d1242f").await;
     for i in 0..30 {
         let platform = if i % 3 == 0 {
             "juniper_junos"
         } else {
             "cisco_ios"
         };
-        let id = add_device(
-            &app,
-            &format!("sw{i:02}.example.net"),
-            &format!("10.0.0.{i}"),
-            platform,
-        )
-        .await;
+        let id = app
+            .add_device(
+                &format!("sw{i:02}.example.net"),
+                &format!("10.0.0.{i}"),
+                platform,
+            )
+            .await;
         if i < 5 {
             app.post_form(
                 &format!("/devices/{id}/tags"),
@@ -193,14 +164,17 @@ async fn device_list_filters_sorts_and_pages() {
 async fn bulk_actions_apply_to_the_selection_in_one_go() {
     let app = spawn_app().await;
     app.login_admin().await;
-    let lab = add_tag(&app, "lab", "#8250df").await.to_string();
-    let a = add_device(&app, "a1", "192.0.2.1", "cisco_ios")
+    let lab = app.add_tag("lab", "#8250df").await.to_string();
+    let a = app
+        .add_device("a1", "192.0.2.1", "cisco_ios")
         .await
         .to_string();
-    let b = add_device(&app, "b1", "192.0.2.2", "cisco_ios")
+    let b = app
+        .add_device("b1", "192.0.2.2", "cisco_ios")
         .await
         .to_string();
-    let c = add_device(&app, "c1", "192.0.2.3", "cisco_ios")
+    let c = app
+        .add_device("c1", "192.0.2.3", "cisco_ios")
         .await
         .to_string();
 
@@ -269,7 +243,7 @@ async fn bulk_actions_apply_to_the_selection_in_one_go() {
 async fn tags_crud_colour_and_counts() {
     let app = spawn_app().await;
     app.login_admin().await;
-    let id = add_tag(&app, "branch", "#1A7F37").await;
+    let id = app.add_tag("branch", "#1A7F37").await;
     let t = tags::Entity::find_by_id(id)
         .one(&app.db)
         .await
@@ -292,7 +266,7 @@ async fn tags_crud_colour_and_counts() {
     let html = r.text().await.unwrap();
     assert!(html.contains("cannot contain ;") && html.contains("#RRGGBB"));
 
-    let d = add_device(&app, "br-01", "198.51.100.1", "hp_procurve").await;
+    let d = app.add_device("br-01", "198.51.100.1", "hp_procurve").await;
     app.post_form(
         &format!("/devices/{d}/tags"),
         &[("tag_id", &id.to_string())],
@@ -323,7 +297,7 @@ async fn tags_crud_colour_and_counts() {
 async fn viewer_reads_operator_changes_only_delete_deletes() {
     let app = spawn_app().await;
     app.login_admin().await;
-    let id = add_device(&app, "r1", "192.0.2.1", "cisco_ios").await;
+    let id = app.add_device("r1", "192.0.2.1", "cisco_ios").await;
     app.create_user("v", "viewer", "Viewer-passw0rd").await;
     app.create_user("o", "operator", "Operator-passw0rd").await;
     let viewer = app.new_browser();

@@ -4,34 +4,8 @@
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::helpers::{TestApp, location, spawn_app};
+use crate::helpers::{TestApp, spawn_app};
 use netraven::entity::{device_tags, devices, tag_rules};
-
-async fn add_device(app: &TestApp, hostname: &str, ip: &str, platform: &str) -> i32 {
-    let r = app
-        .post_form(
-            "/devices",
-            &[
-                ("hostname", hostname),
-                ("ip_address", ip),
-                ("device_type", platform),
-                ("enabled", "on"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    location(&r)
-        .trim_start_matches("/devices/")
-        .parse()
-        .unwrap()
-}
-
-async fn tag(app: &TestApp, name: &str) -> i32 {
-    let r = app
-        .post_form("/tags", &[("name", name), ("color", "#0969da")])
-        .await;
-    location(&r).trim_start_matches("/tags/").parse().unwrap()
-}
 
 /// Rows as the editor posts them: (level, kind, negate, field, group op, operator, value).
 type RowSpec<'a> = (
@@ -94,11 +68,12 @@ async fn tagged(app: &TestApp, tag_id: i32) -> Vec<String> {
 async fn rules_preview_apply_follow_devices_and_spare_manual_tags() {
     let app = spawn_app().await;
     app.login_admin().await;
-    add_device(&app, "core-sw01", "10.1.0.1", "cisco_ios").await;
-    add_device(&app, "core-sw02", "10.1.0.2", "juniper_junos").await;
-    add_device(&app, "edge-r1", "2001:db8::1", "arista_eos").await;
-    let lab = add_device(&app, "lab-1", "192.168.1.1", "linux").await;
-    let core = tag(&app, "core").await;
+    app.add_device("core-sw01", "10.1.0.1", "cisco_ios").await;
+    app.add_device("core-sw02", "10.1.0.2", "juniper_junos")
+        .await;
+    app.add_device("edge-r1", "2001:db8::1", "arista_eos").await;
+    let lab = app.add_device("lab-1", "192.168.1.1", "linux").await;
+    let core = app.add_tag("core", "#0969da").await;
     app.post_form(
         &format!("/devices/{lab}/tags"),
         &[("tag_id", &core.to_string())],
@@ -181,7 +156,7 @@ async fn rules_preview_apply_follow_devices_and_spare_manual_tags() {
         .unwrap();
 
     // New and edited devices follow active rules.
-    let sw3 = add_device(&app, "core-sw03", "10.1.0.3", "cisco_ios").await;
+    let sw3 = app.add_device("core-sw03", "10.1.0.3", "cisco_ios").await;
     assert!(tagged(&app, core).await.contains(&"core-sw03".to_string()));
     app.post_form(
         &format!("/devices/{sw3}"),
@@ -218,11 +193,11 @@ async fn rules_preview_apply_follow_devices_and_spare_manual_tags() {
 async fn nested_any_all_groups_with_ipv6_cidr() {
     let app = spawn_app().await;
     app.login_admin().await;
-    add_device(&app, "edge-r1", "2001:db8::1", "arista_eos").await;
-    add_device(&app, "edge-r2", "2001:db9::1", "arista_eos").await;
-    add_device(&app, "lab-a", "192.168.1.1", "linux").await;
-    add_device(&app, "lab-b", "10.9.9.9", "linux").await;
-    let t = tag(&app, "special").await;
+    app.add_device("edge-r1", "2001:db8::1", "arista_eos").await;
+    app.add_device("edge-r2", "2001:db9::1", "arista_eos").await;
+    app.add_device("lab-a", "192.168.1.1", "linux").await;
+    app.add_device("lab-b", "10.9.9.9", "linux").await;
+    let t = app.add_tag("special", "#0969da").await;
     // any( ip in 2001:db8::/32 , all( hostname starts_with lab , NOT ip in 10.0.0.0/8 ) )
     let rows = [
         (
