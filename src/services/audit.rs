@@ -99,6 +99,16 @@ impl Event {
     }
 }
 
+/// The names of the fields whose flag is true, for "which fields changed" details (names only,
+/// never values).
+pub fn changed_fields(flags: &[(&'static str, bool)]) -> Vec<&'static str> {
+    flags
+        .iter()
+        .filter(|(_, changed)| *changed)
+        .map(|(name, _)| *name)
+        .collect()
+}
+
 pub async fn record(db: &impl ConnectionTrait, actor: &Actor, event: Event) -> Result<(), DbErr> {
     let (target_type, target_id) = match event.target {
         Some((kind, id)) => (Some(kind), Some(id.chars().take(64).collect())),

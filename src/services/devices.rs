@@ -201,25 +201,14 @@ pub async fn update(
     let txn = db.begin().await?;
     let device = get(&txn, id).await?;
     let v = validate(&txn, &input, Some(id)).await?;
-    let mut fields = Vec::new();
-    if v.hostname != device.hostname {
-        fields.push("hostname");
-    }
-    if v.ip_address != device.ip_address {
-        fields.push("ip_address");
-    }
-    if v.port != device.port {
-        fields.push("port");
-    }
-    if v.device_type != device.device_type {
-        fields.push("device_type");
-    }
-    if v.description != device.description {
-        fields.push("description");
-    }
-    if v.enabled != device.enabled {
-        fields.push("enabled");
-    }
+    let fields = audit::changed_fields(&[
+        ("hostname", v.hostname != device.hostname),
+        ("ip_address", v.ip_address != device.ip_address),
+        ("port", v.port != device.port),
+        ("device_type", v.device_type != device.device_type),
+        ("description", v.description != device.description),
+        ("enabled", v.enabled != device.enabled),
+    ]);
     let mut active = device.into_active_model();
     active.hostname = Set(v.hostname);
     active.ip_address = Set(v.ip_address);

@@ -115,16 +115,11 @@ pub async fn update(
     let txn = db.begin().await?;
     let tag = get(&txn, id).await?;
     let v = validate(&txn, &input, Some(id)).await?;
-    let mut fields = Vec::new();
-    if v.name != tag.name {
-        fields.push("name");
-    }
-    if v.color != tag.color {
-        fields.push("color");
-    }
-    if v.description != tag.description {
-        fields.push("description");
-    }
+    let fields = audit::changed_fields(&[
+        ("name", v.name != tag.name),
+        ("color", v.color != tag.color),
+        ("description", v.description != tag.description),
+    ]);
     let mut active = tag.into_active_model();
     active.name = Set(v.name);
     active.color = Set(v.color);

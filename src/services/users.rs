@@ -229,19 +229,12 @@ pub async fn update(
     }
     errors.into_result()?;
 
-    let mut changed: Vec<&str> = Vec::new();
-    if realname != user.realname {
-        changed.push("realname");
-    }
-    if email != user.email {
-        changed.push("email");
-    }
-    if input.permissions != user.permissions {
-        changed.push("permissions");
-    }
-    if input.is_active != user.is_active {
-        changed.push("is_active");
-    }
+    let changed = audit::changed_fields(&[
+        ("realname", realname != user.realname),
+        ("email", email != user.email),
+        ("permissions", input.permissions != user.permissions),
+        ("is_active", input.is_active != user.is_active),
+    ]);
     let before = Permissions(user.permissions).names();
     let was_active = user.is_active;
     let mut active = user.into_active_model();
@@ -364,16 +357,11 @@ pub async fn update_profile(
     let realname = errors.optional("realname", &input.realname, MAX_NAME);
     let email = errors.email("email", &input.email);
     errors.into_result()?;
-    let mut fields = Vec::new();
-    if realname != user.realname {
-        fields.push("realname");
-    }
-    if email != user.email {
-        fields.push("email");
-    }
-    if input.debug != user.debug {
-        fields.push("debug");
-    }
+    let fields = audit::changed_fields(&[
+        ("realname", realname != user.realname),
+        ("email", email != user.email),
+        ("debug", input.debug != user.debug),
+    ]);
     let mut active = user.into_active_model();
     active.realname = Set(realname);
     active.email = Set(email);
