@@ -2,6 +2,7 @@
 //! tests share it.
 
 pub mod audit;
+pub mod credentials;
 pub mod dashboard;
 pub mod device_csv;
 pub mod devices;

@@ -8,11 +8,12 @@ use serde::Deserialize;
 use super::form::{Form, checked};
 use super::list::{Pager, Sorter, query_string};
 use super::{page, redirect, render, safe_next};
-use crate::auth::permissions::{DELETE, READ, WRITE};
+use crate::auth::permissions::{ADMIN, DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx, extract::is_htmx};
 use crate::device::platforms::{self, PLATFORMS, Platform};
 use crate::entity::{devices as device_entity, tags as tag_entity};
 use crate::error::AppError;
+use crate::services::credentials::{self, CredentialView, Viewer};
 use crate::services::device_csv::{self, ImportPlan, ImportSummary};
 use crate::services::devices::{
     self, BulkAction, DeviceFilter, DeviceInput, DeviceRow, SORT_COLUMNS, STATUSES,
@@ -282,6 +283,7 @@ struct ShowPage {
     tags: Vec<tag_entity::Model>,
     other_tags: Vec<tag_entity::Model>,
     backups: u64,
+    creds: Vec<(CredentialView, i32)>,
 }
 
 impl ShowPage {
@@ -302,12 +304,18 @@ pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, 
         .filter(|t| !tags.iter().any(|x| x.id == t.id))
         .collect();
     let backups = devices::backup_count(auth.db(), device.id).await?;
+    let viewer = Viewer {
+        user_id: auth.user.id,
+        is_admin: auth.can(ADMIN),
+    };
+    let creds = credentials::for_device(auth.db(), Some(viewer), device.id).await?;
     page(&ShowPage {
         ctx: auth.0,
         device,
         tags,
         other_tags,
         backups,
+        creds,
     })
 }
 

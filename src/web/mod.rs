@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod credentials;
 pub mod dashboard;
 pub mod devices;
 pub mod form;
@@ -99,6 +100,31 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/tags/{id}/rules/{rule_id}/delete",
             web::post().to(tag_rules::delete),
+        )
+        .route("/credentials", web::get().to(credentials::index))
+        .route("/credentials", web::post().to(credentials::create))
+        .route("/credentials/new", web::get().to(credentials::new_form))
+        .route("/credentials/{id}", web::get().to(credentials::show))
+        .route("/credentials/{id}", web::post().to(credentials::update))
+        .route(
+            "/credentials/{id}/edit",
+            web::get().to(credentials::edit_form),
+        )
+        .route(
+            "/credentials/{id}/tags",
+            web::post().to(credentials::attach),
+        )
+        .route(
+            "/credentials/{id}/tags/{tag_id}/remove",
+            web::post().to(credentials::detach),
+        )
+        .route(
+            "/credentials/{id}/delete",
+            web::get().to(credentials::confirm_delete),
+        )
+        .route(
+            "/credentials/{id}/delete",
+            web::post().to(credentials::delete),
         )
         .route("/profile", web::get().to(profile::show))
         .route("/profile", web::post().to(profile::update))

@@ -2,6 +2,7 @@
 
 mod auth;
 mod browser;
+mod credentials;
 mod device_csv;
 mod helpers;
 mod inventory;

@@ -103,6 +103,7 @@ fn invalid_body(path: &str) -> Vec<(&'static str, &'static str)> {
         "/profile/password" => vec![("current_password", "wrong")],
         "/devices" => vec![("hostname", ""), ("device_type", "cisco_ios")],
         "/tags" => vec![("name", "")],
+        "/credentials" => vec![("name", ""), ("kind", "ssh")],
         _ => vec![],
     }
 }

@@ -1,0 +1,646 @@
+//! The credential vault. Secrets are Fernet tokens from the moment they leave the form; no view
+//! type here carries a secret, only whether one is set. A private credential exists only for its
+//! owner: every lookup for another user is "not found" (an admin may delete it, nothing more).
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+
+use super::audit::{self, Actor, Event};
+use super::settings;
+use super::tags;
+use super::validation::{FieldErrors, MAX_NAME};
+use crate::crypto::Vault;
+use crate::entity::{credential_tags, credentials, device_tags, tags as tag_entity};
+use crate::error::AppError;
+
+pub const KINDS: [&str; 4] = ["ssh", "tacacs", "generic", "token"];
+pub const MAX_SECRET: usize = 16 * 1024;
+const EXPIRY_WARNING_KEY: &str = "credentials.expiry_warning_days";
+
+/// Who is asking: their id and whether they hold ADMIN (which only adds the right to delete
+/// other users' private credentials).
+#[derive(Clone, Copy, Debug)]
+pub struct Viewer {
+    pub user_id: i32,
+    pub is_admin: bool,
+}
+
+fn visible_to(viewer: Viewer) -> Condition {
+    Condition::any()
+        .add(credentials::Column::OwnerId.is_null())
+        .add(credentials::Column::OwnerId.eq(viewer.user_id))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Status {
+    Active,
+    Expiring,
+    Expired,
+}
+
+impl Status {
+    pub fn of(valid_until: Option<DateTime<Utc>>, warning_days: i64, now: DateTime<Utc>) -> Self {
+        match valid_until {
+            Some(t) if t <= now => Status::Expired,
+            Some(t) if t <= now + Duration::days(warning_days) => Status::Expiring,
+            _ => Status::Active,
+        }
+    }
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Expiring => "expiring",
+            Status::Expired => "expired",
+        }
+    }
+}
+
+/// A credential as pages and lists show it: no secret, only whether one is set.
+#[derive(Clone, Debug)]
+pub struct CredentialView {
+    pub id: i32,
+    pub name: String,
+    pub kind: String,
+    pub username: String,
+    pub description: Option<String>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub private: bool,
+    pub has_secret: bool,
+    pub has_enable_secret: bool,
+    pub status: Status,
+    pub success_count: i32,
+    pub failure_count: i32,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_failure_at: Option<DateTime<Utc>>,
+}
+
+impl CredentialView {
+    fn of(m: &credentials::Model, warning_days: i64, now: DateTime<Utc>) -> Self {
+        Self {
+            id: m.id,
+            name: m.name.clone(),
+            kind: m.kind.clone(),
+            username: m.username.clone(),
+            description: m.description.clone(),
+            valid_until: m.valid_until,
+            private: m.owner_id.is_some(),
+            has_secret: m.secret.is_some(),
+            has_enable_secret: m.enable_secret.is_some(),
+            status: Status::of(m.valid_until, warning_days, now),
+            success_count: m.success_count,
+            failure_count: m.failure_count,
+            last_used_at: m.last_used_at,
+            last_success_at: m.last_success_at,
+            last_failure_at: m.last_failure_at,
+        }
+    }
+}
+
+async fn warning_days(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    settings::get_i64(db, EXPIRY_WARNING_KEY, 7).await
+}
+
+/// Credentials the viewer may see, expired ones only when asked for.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    include_expired: bool,
+) -> Result<Vec<CredentialView>, DbErr> {
+    let days = warning_days(db).await?;
+    let now = Utc::now();
+    let mut q = credentials::Entity::find().filter(visible_to(viewer));
+    if !include_expired {
+        q = q.filter(
+            Condition::any()
+                .add(credentials::Column::ValidUntil.is_null())
+                .add(credentials::Column::ValidUntil.gt(now)),
+        );
+    }
+    Ok(q.order_by_asc(credentials::Column::Name)
+        .order_by_asc(credentials::Column::Id)
+        .all(db)
+        .await?
+        .iter()
+        .map(|m| CredentialView::of(m, days, now))
+        .collect())
+}
+
+/// How many private credentials of other users exist (admins see the number, not the items).
+pub async fn others_private_count(db: &impl ConnectionTrait, viewer: Viewer) -> Result<u64, DbErr> {
+    credentials::Entity::find()
+        .filter(credentials::Column::OwnerId.is_not_null())
+        .filter(credentials::Column::OwnerId.ne(viewer.user_id))
+        .count(db)
+        .await
+}
+
+async fn get_model(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    id: i32,
+) -> Result<credentials::Model, AppError> {
+    credentials::Entity::find_by_id(id)
+        .filter(visible_to(viewer))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    id: i32,
+) -> Result<CredentialView, AppError> {
+    let m = get_model(db, viewer, id).await?;
+    Ok(CredentialView::of(&m, warning_days(db).await?, Utc::now()))
+}
+
+/// The form as typed. Empty secret fields keep the stored value; the clear boxes remove it.
+#[derive(Clone, Debug, Default)]
+pub struct CredentialInput {
+    pub name: String,
+    pub kind: String,
+    pub username: String,
+    pub secret: String,
+    pub clear_secret: bool,
+    pub enable_secret: String,
+    pub clear_enable_secret: bool,
+    pub description: String,
+    pub valid_until: String,
+    pub private: bool,
+}
+
+struct Valid {
+    name: String,
+    kind: String,
+    username: String,
+    description: Option<String>,
+    valid_until: Option<DateTime<Utc>>,
+}
+
+/// `YYYY-MM-DD` (end of that day, UTC) or the `YYYY-MM-DDTHH:MM` of a datetime-local input.
+pub fn parse_valid_until(text: &str) -> Result<Option<DateTime<Utc>>, &'static str> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(dt) = NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M") {
+        return Ok(Some(dt.and_utc()));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(23, 59, 59).map(|dt| dt.and_utc()));
+    }
+    Err("Enter a date like 2027-01-31 (or a date and time).")
+}
+
+fn validate(input: &CredentialInput) -> Result<Valid, AppError> {
+    let mut e = FieldErrors::new();
+    let name = e.required("name", &input.name, MAX_NAME);
+    let kind = input.kind.trim().to_string();
+    if !KINDS.contains(&kind.as_str()) {
+        e.add("kind", "Pick ssh, tacacs, generic or token.");
+    }
+    let username = e.required("username", &input.username, MAX_NAME);
+    let description = e.optional("description", &input.description, 2000);
+    for (field, value) in [
+        ("secret", &input.secret),
+        ("enable_secret", &input.enable_secret),
+    ] {
+        if value.chars().count() > MAX_SECRET {
+            e.add(field, format!("At most {MAX_SECRET} characters."));
+        }
+    }
+    let valid_until = parse_valid_until(&input.valid_until)
+        .map_err(|m| e.add("valid_until", m))
+        .ok()
+        .flatten();
+    e.into_result()?;
+    Ok(Valid {
+        name,
+        kind,
+        username,
+        description,
+        valid_until,
+    })
+}
+
+/// A secret field's new stored value: a fresh token, cleared, or unchanged (None).
+fn secret_change(vault: &Vault, typed: &str, clear: bool) -> Option<Option<String>> {
+    if clear {
+        Some(None)
+    } else if typed.is_empty() {
+        None
+    } else {
+        Some(Some(vault.encrypt(typed)))
+    }
+}
+
+/// Creates a credential. Returns it and whether its expiry lies in the past (allowed, with a
+/// warning for the form).
+pub async fn create(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    actor: &Actor,
+    viewer: Viewer,
+    input: CredentialInput,
+) -> Result<(CredentialView, bool), AppError> {
+    let v = validate(&input)?;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let m = credentials::ActiveModel {
+        name: Set(v.name),
+        kind: Set(v.kind),
+        username: Set(v.username),
+        secret: Set(secret_change(vault, &input.secret, false).flatten()),
+        enable_secret: Set(secret_change(vault, &input.enable_secret, false).flatten()),
+        description: Set(v.description),
+        valid_until: Set(v.valid_until),
+        owner_id: Set(input.private.then_some(viewer.user_id)),
+        created_by: Set(Some(viewer.user_id)),
+        success_count: Set(0),
+        failure_count: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        Event::data("credential.create")
+            .target("credential", m.id)
+            .detail("name", m.name.clone())
+            .detail("kind", m.kind.clone())
+            .detail("private", m.owner_id.is_some())
+            .detail("secret_set", m.secret.is_some()),
+    )
+    .await?;
+    txn.commit().await?;
+    let past = m.valid_until.is_some_and(|t| t <= now);
+    Ok((CredentialView::of(&m, warning_days(db).await?, now), past))
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    actor: &Actor,
+    viewer: Viewer,
+    id: i32,
+    input: CredentialInput,
+) -> Result<CredentialView, AppError> {
+    let v = validate(&input)?;
+    let txn = db.begin().await?;
+    let m = get_model(&txn, viewer, id).await?;
+    let new_secret = secret_change(vault, &input.secret, input.clear_secret);
+    let new_enable = secret_change(vault, &input.enable_secret, input.clear_enable_secret);
+    let new_owner = input.private.then_some(viewer.user_id);
+    // Field names only: the audit log never sees a secret or its token.
+    let fields = audit::changed_fields(&[
+        ("name", v.name != m.name),
+        ("kind", v.kind != m.kind),
+        ("username", v.username != m.username),
+        ("secret", new_secret.is_some()),
+        ("enable_secret", new_enable.is_some()),
+        ("description", v.description != m.description),
+        ("valid_until", v.valid_until != m.valid_until),
+        ("scope", new_owner != m.owner_id),
+    ]);
+    let mut a = m.into_active_model();
+    a.name = Set(v.name);
+    a.kind = Set(v.kind);
+    a.username = Set(v.username);
+    if let Some(s) = new_secret {
+        a.secret = Set(s);
+    }
+    if let Some(s) = new_enable {
+        a.enable_secret = Set(s);
+    }
+    a.description = Set(v.description);
+    a.valid_until = Set(v.valid_until);
+    a.owner_id = Set(new_owner);
+    a.updated_at = Set(Utc::now());
+    let m = a.update(&txn).await?;
+    if !fields.is_empty() {
+        audit::record(
+            &txn,
+            actor,
+            Event::data("credential.update")
+                .target("credential", id)
+                .detail("name", m.name.clone())
+                .detail("fields", fields),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(CredentialView::of(&m, warning_days(db).await?, Utc::now()))
+}
+
+/// Deletes a credential the viewer can see, or, for an admin, another user's private one.
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    viewer: Viewer,
+    id: i32,
+) -> Result<String, AppError> {
+    let txn = db.begin().await?;
+    let m = credentials::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let allowed = m.owner_id.is_none() || m.owner_id == Some(viewer.user_id) || viewer.is_admin;
+    if !allowed {
+        return Err(AppError::NotFound);
+    }
+    credentials::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        Event::data("credential.delete")
+            .target("credential", id)
+            .detail(
+                "name",
+                if m.owner_id.is_some() && m.owner_id != Some(viewer.user_id) {
+                    "(private)".to_string()
+                } else {
+                    m.name.clone()
+                },
+            )
+            .detail("private", m.owner_id.is_some()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(m.name)
+}
+
+/// Other users' private credentials, for an admin's delete list: owner and dates, no names.
+pub async fn others_private(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+) -> Result<Vec<credentials::Model>, DbErr> {
+    if !viewer.is_admin {
+        return Ok(Vec::new());
+    }
+    credentials::Entity::find()
+        .filter(credentials::Column::OwnerId.is_not_null())
+        .filter(credentials::Column::OwnerId.ne(viewer.user_id))
+        .order_by_asc(credentials::Column::OwnerId)
+        .all(db)
+        .await
+}
+
+pub struct TagLink {
+    pub tag: tag_entity::Model,
+    pub priority: i32,
+}
+
+pub async fn tags_of(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    id: i32,
+) -> Result<Vec<TagLink>, AppError> {
+    get_model(db, viewer, id).await?;
+    let rows = credential_tags::Entity::find()
+        .filter(credential_tags::Column::CredentialId.eq(id))
+        .find_also_related(tag_entity::Entity)
+        .order_by_asc(credential_tags::Column::Priority)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(l, t)| {
+            t.map(|tag| TagLink {
+                tag,
+                priority: l.priority,
+            })
+        })
+        .collect())
+}
+
+pub fn parse_priority(text: &str) -> Result<i32, AppError> {
+    match text.trim().parse::<i32>() {
+        Ok(p) if (0..=10_000).contains(&p) => Ok(p),
+        _ => Err(FieldErrors::single(
+            "priority",
+            "Priority must be a whole number from 0 to 10000 (lower is tried first).",
+        )),
+    }
+}
+
+/// Attaches a credential to a tag (or changes its priority there).
+pub async fn attach(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    viewer: Viewer,
+    id: i32,
+    tag_id: i32,
+    priority: i32,
+) -> Result<(), AppError> {
+    let txn = db.begin().await?;
+    let cred = get_model(&txn, viewer, id).await?;
+    let tag = tags::get(&txn, tag_id)
+        .await
+        .map_err(|_| FieldErrors::single("tag_id", "That tag does not exist."))?;
+    let existing = credential_tags::Entity::find()
+        .filter(credential_tags::Column::CredentialId.eq(id))
+        .filter(credential_tags::Column::TagId.eq(tag_id))
+        .one(&txn)
+        .await?;
+    match existing {
+        Some(link) => {
+            let mut a = link.into_active_model();
+            a.priority = Set(priority);
+            a.update(&txn).await?;
+        }
+        None => {
+            credential_tags::ActiveModel {
+                credential_id: Set(id),
+                tag_id: Set(tag_id),
+                priority: Set(priority),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    audit::record(
+        &txn,
+        actor,
+        Event::data("credential.attach")
+            .target("credential", id)
+            .detail("name", cred.name)
+            .detail("tag", tag.name)
+            .detail("priority", priority),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn detach(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    viewer: Viewer,
+    id: i32,
+    tag_id: i32,
+) -> Result<(), AppError> {
+    let txn = db.begin().await?;
+    let cred = get_model(&txn, viewer, id).await?;
+    let tag = tags::get(&txn, tag_id).await?;
+    credential_tags::Entity::delete_many()
+        .filter(credential_tags::Column::CredentialId.eq(id))
+        .filter(credential_tags::Column::TagId.eq(tag_id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        actor,
+        Event::data("credential.detach")
+            .target("credential", id)
+            .detail("name", cred.name)
+            .detail("tag", tag.name),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The credentials a device will try, in order: by priority on its tags, then the one that
+/// worked most recently; each once; expired ones left out. `viewer` limits the list to what that
+/// user may see (None: the backup engine's view, general credentials only).
+pub async fn for_device(
+    db: &impl ConnectionTrait,
+    viewer: Option<Viewer>,
+    device_id: i32,
+) -> Result<Vec<(CredentialView, i32)>, DbErr> {
+    let tag_ids: Vec<i32> = device_tags::Entity::find()
+        .filter(device_tags::Column::DeviceId.eq(device_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.tag_id)
+        .collect();
+    if tag_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let links = credential_tags::Entity::find()
+        .filter(credential_tags::Column::TagId.is_in(tag_ids))
+        .all(db)
+        .await?;
+    let ids: Vec<i32> = links.iter().map(|l| l.credential_id).collect();
+    let now = Utc::now();
+    let mut q = credentials::Entity::find()
+        .filter(credentials::Column::Id.is_in(ids))
+        .filter(
+            Condition::any()
+                .add(credentials::Column::ValidUntil.is_null())
+                .add(credentials::Column::ValidUntil.gt(now)),
+        );
+    q = match viewer {
+        Some(v) => q.filter(visible_to(v)),
+        None => q.filter(credentials::Column::OwnerId.is_null()),
+    };
+    let creds = q.all(db).await?;
+    let days = warning_days(db).await?;
+    let mut ordered: Vec<(CredentialView, i32)> = creds
+        .iter()
+        .map(|c| {
+            let best = links
+                .iter()
+                .filter(|l| l.credential_id == c.id)
+                .map(|l| l.priority)
+                .min()
+                .unwrap_or(i32::MAX);
+            (CredentialView::of(c, days, now), best)
+        })
+        .collect();
+    ordered.sort_by(|(a, pa), (b, pb)| {
+        pa.cmp(pb)
+            .then(b.last_success_at.cmp(&a.last_success_at))
+            .then(a.id.cmp(&b.id))
+    });
+    let mut seen = HashSet::new();
+    ordered.retain(|(c, _)| seen.insert(c.id));
+    Ok(ordered)
+}
+
+/// A credential ready for a login attempt. Only the backup engine (worker) calls this.
+pub struct UsableCredential {
+    pub id: i32,
+    pub name: String,
+    pub kind: String,
+    pub username: String,
+    pub secret: Option<String>,
+    pub enable_secret: Option<String>,
+}
+
+impl std::fmt::Debug for UsableCredential {
+    // Secrets must not reach logs through a stray `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UsableCredential")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+pub async fn usable_for_device(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    device_id: i32,
+) -> Result<Vec<UsableCredential>, AppError> {
+    let order = for_device(db, None, device_id).await?;
+    let mut out = Vec::with_capacity(order.len());
+    for (view, _) in order {
+        let m = credentials::Entity::find_by_id(view.id)
+            .one(db)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let decrypt = |t: &Option<String>| t.as_deref().map(|t| vault.decrypt(t)).transpose();
+        out.push(UsableCredential {
+            id: m.id,
+            name: m.name.clone(),
+            kind: m.kind.clone(),
+            username: m.username.clone(),
+            secret: decrypt(&m.secret)?,
+            enable_secret: decrypt(&m.enable_secret)?,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_and_dates() {
+        let now = Utc::now();
+        assert_eq!(Status::of(None, 7, now), Status::Active);
+        assert_eq!(
+            Status::of(Some(now - Duration::hours(1)), 7, now),
+            Status::Expired
+        );
+        assert_eq!(
+            Status::of(Some(now + Duration::days(3)), 7, now),
+            Status::Expiring
+        );
+        assert_eq!(
+            Status::of(Some(now + Duration::days(30)), 7, now),
+            Status::Active
+        );
+        assert!(parse_valid_until("2027-01-31").unwrap().is_some());
+        assert!(parse_valid_until("2027-01-31T10:30").unwrap().is_some());
+        assert!(parse_valid_until("31/01/2027").is_err());
+        assert!(parse_valid_until("").unwrap().is_none());
+    }
+}
