@@ -35,9 +35,20 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Fernet key management for stored secrets.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Developer tools (benchmark data).
     #[command(subcommand)]
     Dev(DevCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Add a new first key and re-encrypt every stored secret with it (old keys stay readable).
+    Rotate,
+    /// Drop every key but the first, after checking that nothing still needs them.
+    Prune,
 }
 
 #[derive(Subcommand, Debug)]
@@ -190,6 +201,28 @@ pub async fn run_user(settings: &Settings, command: UserCommand) -> Result<(), C
             if generated {
                 println!("password: {password}");
             }
+        }
+    }
+    Ok(())
+}
+
+pub async fn run_key(settings: &Settings, command: KeyCommand) -> Result<(), CliError> {
+    let db = connect(settings).await?;
+    let vault = crate::bootstrap::open_vault(&db, settings).await?;
+    let actor = Actor::system("command line");
+    match command {
+        KeyCommand::Rotate => {
+            match crate::services::keys::rotate(&db, settings, &vault, &actor).await? {
+                (_, Some(instructions)) => println!("{instructions}"),
+                (r, None) => println!(
+                    "re-encrypted {} credentials and {} settings with a new key; {} keys are configured (run `netraven key prune` to drop the old ones)",
+                    r.credentials, r.settings, r.keys_now
+                ),
+            }
+        }
+        KeyCommand::Prune => {
+            let dropped = crate::services::keys::prune(&db, settings, &vault, &actor).await?;
+            println!("dropped {dropped} old key(s)");
         }
     }
     Ok(())

@@ -47,6 +47,7 @@ pub enum CryptoError {
 pub struct Vault {
     fernet: MultiFernet,
     source_name: String,
+    keys: Vec<String>,
 }
 
 impl Vault {
@@ -56,6 +57,7 @@ impl Vault {
             Some(list) if !list.is_empty() => Ok(Self {
                 fernet: MultiFernet::new(list),
                 source_name: source_name.to_string(),
+                keys: keys.iter().map(|k| k.trim().to_string()).collect(),
             }),
             _ => Err(CryptoError::BadFernetKey {
                 source_name: source_name.to_string(),
@@ -73,6 +75,11 @@ impl Vault {
             .decrypt(token)
             .map_err(|_| CryptoError::Decrypt)?;
         String::from_utf8(bytes).map_err(|_| CryptoError::Decrypt)
+    }
+
+    /// The keys, first (encrypting) one first. For key rotation only.
+    pub fn keys(&self) -> &[String] {
+        &self.keys
     }
 
     /// Where the keys came from, for error messages that tell the operator what to fix.
@@ -130,6 +137,31 @@ pub fn load_session_key(settings: &Settings) -> Result<Key, CryptoError> {
             source_name: source_name.clone(),
         })?;
     Key::try_from(bytes.as_slice()).map_err(|_| CryptoError::BadSessionKey { source_name })
+}
+
+/// Where the Fernet keys live when they are not given in the environment.
+pub fn fernet_key_path(settings: &Settings) -> Option<PathBuf> {
+    settings
+        .fernet_keys
+        .is_none()
+        .then(|| settings.data_dir.join(FERNET_KEY_FILE))
+}
+
+pub fn generate_fernet_key() -> String {
+    Fernet::generate_key()
+}
+
+/// Replaces the key file atomically (temporary file with mode 0600, then rename), so a crash
+/// leaves either the old or the new list, never a torn file.
+pub fn write_key_file(path: &Path, keys: &[String]) -> Result<(), CryptoError> {
+    let tmp = path.with_extension("keys.new");
+    let _ = std::fs::remove_file(&tmp);
+    write_secret_file(&tmp, &format!("{}\n", keys.join("\n")))?;
+    std::fs::rename(&tmp, path).map_err(|source| CryptoError::Io {
+        action: "replace",
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 pub fn random_bytes(n: usize) -> Vec<u8> {

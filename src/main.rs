@@ -1,6 +1,6 @@
 use clap::Parser;
 
-use netraven::cli::{Cli, CliError, Command, run_dev, run_migrate, run_user};
+use netraven::cli::{Cli, CliError, Command, run_dev, run_key, run_migrate, run_user};
 use netraven::config::Settings;
 use netraven::startup::Application;
 
@@ -20,6 +20,7 @@ async fn main() {
         Command::Migrate => run_migrate(&settings).await,
         Command::User(cmd) => run_user(&settings, cmd).await,
         Command::Dev(cmd) => run_dev(&settings, cmd).await,
+        Command::Key(cmd) => run_key(&settings, cmd).await,
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -6,6 +6,7 @@ pub mod credentials;
 pub mod dashboard;
 pub mod device_csv;
 pub mod devices;
+pub mod keys;
 pub mod query;
 pub mod rule_criteria;
 pub mod seed;

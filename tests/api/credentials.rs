@@ -404,3 +404,113 @@ async fn bad_credential_input_is_explained_and_stores_nothing() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("That tag does not exist."));
 }
+
+fn netraven(app: &TestApp, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_netraven"))
+        .args(args)
+        .env_clear()
+        .env("NETRAVEN_DATA_DIR", &app.data_dir)
+        .env("NETRAVEN_DATABASE_URL", &app.settings.database_url)
+        .env("NETRAVEN_LOG", "warn")
+        .output()
+        .expect("run netraven")
+}
+
+#[tokio::test]
+async fn key_rotate_reencrypts_everything_and_prune_drops_the_old_key() {
+    let app = spawn_app().await;
+    app.login_admin().await;
+    let id = add_credential(&app, "rot", SECRET, false).await;
+    app.post_form(
+        "/settings/nautobot",
+        &[("nautobot.url", ""), ("nautobot.token", "nb-token-123")],
+    )
+    .await;
+    let before = credentials::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let key_file = app.data_dir.join(netraven::crypto::FERNET_KEY_FILE);
+    let old_key = std::fs::read_to_string(&key_file)
+        .unwrap()
+        .trim()
+        .to_string();
+
+    let out = netraven(&app, &["key", "rotate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("re-encrypted 1 credentials and 1 settings")
+    );
+    let keys: Vec<String> = std::fs::read_to_string(&key_file)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[1], old_key, "the old key stays readable");
+    let after = credentials::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(after.secret, before.secret, "tokens changed");
+    let vault = netraven::bootstrap::open_vault(&app.db, &app.settings)
+        .await
+        .unwrap();
+    assert_eq!(
+        vault.decrypt(after.secret.as_deref().unwrap()).unwrap(),
+        SECRET
+    );
+    let new_only = netraven::crypto::Vault::from_keys(&keys[..1], "test").unwrap();
+    assert_eq!(
+        new_only.decrypt(after.secret.as_deref().unwrap()).unwrap(),
+        SECRET,
+        "encrypted with the new key"
+    );
+
+    let out = netraven(&app, &["key", "prune"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let keys_after: Vec<String> = std::fs::read_to_string(&key_file)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(keys_after, keys[..1].to_vec(), "only the new key is left");
+    let vault = netraven::bootstrap::open_vault(&app.db, &app.settings)
+        .await
+        .unwrap();
+    assert_eq!(
+        vault.decrypt(after.secret.as_deref().unwrap()).unwrap(),
+        SECRET
+    );
+    let token = netraven::services::settings::get_secret(&app.db, &vault, "nautobot.token")
+        .await
+        .unwrap();
+    assert_eq!(token.as_deref(), Some("nb-token-123"));
+    let old_only = netraven::crypto::Vault::from_keys(&[old_key], "test").unwrap();
+    assert!(
+        old_only.decrypt(after.secret.as_deref().unwrap()).is_err(),
+        "the old key no longer opens anything"
+    );
+    assert_eq!(app.audit_count("key.rotate").await, 1);
+    assert_eq!(app.audit_count("key.prune").await, 1);
+
+    // A wrong key file: the command refuses with exit code 78 and names the file.
+    std::fs::write(
+        &key_file,
+        format!("{}\n", netraven::crypto::generate_fernet_key()),
+    )
+    .unwrap();
+    let out = netraven(&app, &["key", "rotate"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fernet.keys"));
+}
