@@ -514,3 +514,95 @@ async fn key_rotate_reencrypts_everything_and_prune_drops_the_old_key() {
     assert_eq!(out.status.code(), Some(78));
     assert!(String::from_utf8_lossy(&out.stderr).contains("fernet.keys"));
 }
+
+#[tokio::test]
+async fn the_server_log_never_contains_a_secret() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::{Arc, Mutex};
+
+    let dir = crate::helpers::new_data_dir();
+    let url = crate::helpers::test_database_url(&dir).await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_netraven"))
+        .arg("serve")
+        .env_clear()
+        .env("NETRAVEN_DATA_DIR", &dir)
+        .env("NETRAVEN_DATABASE_URL", &url)
+        .env("NETRAVEN_BIND", "127.0.0.1:0")
+        .env("NETRAVEN_ADMIN_PASSWORD", crate::helpers::ADMIN_PASSWORD)
+        .env("NETRAVEN_LOG", "debug")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start netraven");
+    let log = Arc::new(Mutex::new(String::new()));
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(port) = line
+                .split("port=")
+                .nth(1)
+                .and_then(|p| p.split_whitespace().next())
+                .and_then(|p| p.parse::<u16>().ok())
+            {
+                let _ = port_tx.send(port);
+            }
+            sink.lock().unwrap().push_str(&line);
+            sink.lock().unwrap().push('\n');
+        }
+    });
+    let port = port_rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("server reports its port");
+    let app = TestApp::attach(format!("http://127.0.0.1:{port}"), dir.clone(), url).await;
+    app.login_admin().await;
+    let id = add_credential(&app, "logged", SECRET, false).await;
+    app.post_form(
+        &format!("/credentials/{id}"),
+        &[
+            ("name", "logged"),
+            ("kind", "ssh"),
+            ("username", "u"),
+            ("secret", PRIVATE_SECRET),
+        ],
+    )
+    .await;
+    app.post_form(
+        "/settings/nautobot",
+        &[("nautobot.url", ""), ("nautobot.token", "nb-log-token-1")],
+    )
+    .await;
+    let bad = app
+        .post_form(
+            "/credentials",
+            &[
+                ("name", ""),
+                ("kind", "ssh"),
+                ("username", "u"),
+                ("secret", "Rejected-Secret-9"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    child.kill().ok();
+    child.wait().ok();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let text = log.lock().unwrap().clone();
+    assert!(
+        text.contains("NetRaven is listening"),
+        "the log was captured"
+    );
+    assert!(text.lines().count() > 5, "debug logging produced output");
+    for s in [
+        SECRET,
+        ENABLE,
+        PRIVATE_SECRET,
+        "nb-log-token-1",
+        "Rejected-Secret-9",
+        crate::helpers::ADMIN_PASSWORD,
+    ] {
+        assert!(!text.contains(s), "secret {s:?} found in the server log");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

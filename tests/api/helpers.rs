@@ -239,6 +239,28 @@ impl TestApp {
             .expect("count audit")
     }
 
+    /// A client for a server started some other way (a child process), on the same database.
+    pub async fn attach(address: String, data_dir: PathBuf, database_url: String) -> TestApp {
+        let settings = test_settings(data_dir.clone(), database_url.clone());
+        let db = Database::connect(&database_url)
+            .await
+            .expect("connect to the test database");
+        let port = address
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        TestApp {
+            address,
+            port,
+            db,
+            client: new_client(),
+            data_dir,
+            settings,
+            owns_data_dir: false,
+        }
+    }
+
     /// Adds an enabled device through the form; returns its id.
     pub async fn add_device(&self, hostname: &str, ip: &str, platform: &str) -> i32 {
         let r = self
