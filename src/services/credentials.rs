@@ -73,6 +73,7 @@ pub struct CredentialView {
     pub private: bool,
     pub has_secret: bool,
     pub has_enable_secret: bool,
+    pub has_private_key: bool,
     pub status: Status,
     pub success_count: i32,
     pub failure_count: i32,
@@ -93,6 +94,7 @@ impl CredentialView {
             private: m.owner_id.is_some(),
             has_secret: m.secret.is_some(),
             has_enable_secret: m.enable_secret.is_some(),
+            has_private_key: m.private_key.is_some(),
             status: Status::of(m.valid_until, warning_days, now),
             success_count: m.success_count,
             failure_count: m.failure_count,
@@ -172,6 +174,8 @@ pub struct CredentialInput {
     pub clear_secret: bool,
     pub enable_secret: String,
     pub clear_enable_secret: bool,
+    pub private_key: String,
+    pub clear_private_key: bool,
     pub description: String,
     pub valid_until: String,
     pub private: bool,
@@ -212,6 +216,7 @@ fn validate(input: &CredentialInput) -> Result<Valid, AppError> {
     for (field, value) in [
         ("secret", &input.secret),
         ("enable_secret", &input.enable_secret),
+        ("private_key", &input.private_key),
     ] {
         if value.chars().count() > MAX_SECRET {
             e.add(field, format!("At most {MAX_SECRET} characters."));
@@ -221,6 +226,13 @@ fn validate(input: &CredentialInput) -> Result<Valid, AppError> {
         .map_err(|m| e.add("valid_until", m))
         .ok()
         .flatten();
+    let key = input.private_key.trim();
+    if !key.is_empty() && !(key.starts_with("-----BEGIN ") && key.contains("PRIVATE KEY-----")) {
+        e.add(
+            "private_key",
+            "Paste the whole private key, from -----BEGIN ... PRIVATE KEY----- to the END line.",
+        );
+    }
     e.into_result()?;
     Ok(Valid {
         name,
@@ -260,6 +272,7 @@ pub async fn create(
         username: Set(v.username),
         secret: Set(secret_change(vault, &input.secret, false).flatten()),
         enable_secret: Set(secret_change(vault, &input.enable_secret, false).flatten()),
+        private_key: Set(secret_change(vault, input.private_key.trim(), false).flatten()),
         description: Set(v.description),
         valid_until: Set(v.valid_until),
         owner_id: Set(input.private.then_some(viewer.user_id)),
@@ -301,6 +314,7 @@ pub async fn update(
     let m = get_model(&txn, viewer, id).await?;
     let new_secret = secret_change(vault, &input.secret, input.clear_secret);
     let new_enable = secret_change(vault, &input.enable_secret, input.clear_enable_secret);
+    let new_key = secret_change(vault, input.private_key.trim(), input.clear_private_key);
     let new_owner = input.private.then_some(viewer.user_id);
     // Field names only: the audit log never sees a secret or its token.
     let fields = audit::changed_fields(&[
@@ -309,6 +323,7 @@ pub async fn update(
         ("username", v.username != m.username),
         ("secret", new_secret.is_some()),
         ("enable_secret", new_enable.is_some()),
+        ("private_key", new_key.is_some()),
         ("description", v.description != m.description),
         ("valid_until", v.valid_until != m.valid_until),
         ("scope", new_owner != m.owner_id),
@@ -322,6 +337,9 @@ pub async fn update(
     }
     if let Some(s) = new_enable {
         a.enable_secret = Set(s);
+    }
+    if let Some(s) = new_key {
+        a.private_key = Set(s);
     }
     a.description = Set(v.description);
     a.valid_until = Set(v.valid_until);
@@ -580,6 +598,7 @@ pub struct UsableCredential {
     pub username: String,
     pub secret: Option<String>,
     pub enable_secret: Option<String>,
+    pub private_key: Option<String>,
 }
 
 impl std::fmt::Debug for UsableCredential {
@@ -613,6 +632,7 @@ pub async fn usable_for_device(
             username: m.username.clone(),
             secret: decrypt(&m.secret)?,
             enable_secret: decrypt(&m.enable_secret)?,
+            private_key: decrypt(&m.private_key)?,
         });
     }
     Ok(out)

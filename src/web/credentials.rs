@@ -65,6 +65,9 @@ pub struct CredentialForm {
     enable_secret: String,
     clear_enable_secret: Option<String>,
     #[serde(default)]
+    private_key: String,
+    clear_private_key: Option<String>,
+    #[serde(default)]
     description: String,
     #[serde(default)]
     valid_until: String,
@@ -81,6 +84,8 @@ impl CredentialForm {
             clear_secret: checked(&self.clear_secret),
             enable_secret: self.enable_secret.clone(),
             clear_enable_secret: checked(&self.clear_enable_secret),
+            private_key: self.private_key.clone(),
+            clear_private_key: checked(&self.clear_private_key),
             description: self.description.clone(),
             valid_until: self.valid_until.clone(),
             private: checked(&self.private),

@@ -9,6 +9,8 @@ use netraven::entity::credentials;
 const SECRET: &str = "Sup3r-S3cret-Device-Pw!";
 const ENABLE: &str = "En4ble-S3cret-xyz";
 const PRIVATE_SECRET: &str = "Pr1vate-0wner-Only-Pw";
+const KEY_BODY: &str = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW";
+const PRIVATE_KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
 
 async fn add_credential(app: &TestApp, name: &str, secret: &str, private: bool) -> i32 {
     let mut fields = vec![
@@ -68,6 +70,36 @@ async fn secrets_are_encrypted_at_rest_and_never_shown() {
     let app = spawn_app().await;
     app.login_admin().await;
     let id = add_credential(&app, "core-login", SECRET, false).await;
+    let r = app
+        .post_form(
+            "/credentials",
+            &[
+                ("name", "badkey"),
+                ("kind", "ssh"),
+                ("username", "u"),
+                ("private_key", "ssh-rsa AAAA"),
+            ],
+        )
+        .await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Paste the whole private key")
+    );
+    let r = app
+        .post_form(
+            "/credentials",
+            &[
+                ("name", "keyed"),
+                ("kind", "ssh"),
+                ("username", "u"),
+                ("private_key", PRIVATE_KEY),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let key_id = location(&r).trim_start_matches("/credentials/").to_string();
     let device = app.add_device("r1", "192.0.2.1", "cisco_ios").await;
     let tag = app.add_tag("core", "#d1242f").await;
     app.post_form(
@@ -82,9 +114,11 @@ async fn secrets_are_encrypted_at_rest_and_never_shown() {
     .await;
 
     let raw = raw_database(&app).await;
-    for s in [SECRET, ENABLE] {
+    for s in [SECRET, ENABLE, KEY_BODY] {
         assert!(!contains(&raw, s), "plaintext {s} found in the database");
     }
+    let (_, html) = app.get_html(&format!("/credentials/{key_id}")).await;
+    assert!(html.contains("private key <span class=\"badge badge-ok\">set</span>"));
     let stored = credentials::Entity::find_by_id(id)
         .one(&app.db)
         .await
@@ -123,7 +157,7 @@ async fn secrets_are_encrypted_at_rest_and_never_shown() {
         }
     }
     for (who, path, html) in &pages {
-        for s in [SECRET, ENABLE, stored.secret.as_deref().unwrap()] {
+        for s in [SECRET, ENABLE, KEY_BODY, stored.secret.as_deref().unwrap()] {
             assert!(
                 !html.contains(s),
                 "{who} sees a secret or its token on {path}"
