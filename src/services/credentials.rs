@@ -227,7 +227,8 @@ fn validate(input: &CredentialInput) -> Result<Valid, AppError> {
         .ok()
         .flatten();
     let key = input.private_key.trim();
-    if !key.is_empty() && !(key.starts_with("-----BEGIN ") && key.contains("PRIVATE KEY-----")) {
+    let looks_like_pem = key.starts_with("-----BEGIN ") && key.contains("PRIVATE KEY-----");
+    if !key.is_empty() && !looks_like_pem {
         e.add(
             "private_key",
             "Paste the whole private key, from -----BEGIN ... PRIVATE KEY----- to the END line.",
