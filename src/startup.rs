@@ -58,6 +58,7 @@ impl Application {
             db: db.clone(),
             vault,
             config: config.clone(),
+            tags: Default::default(),
         });
         let store_db = db.clone();
         let server = HttpServer::new(move || {

@@ -476,8 +476,22 @@ pub const STATUSES: [&str; 3] = ["success", "failed", "never"];
 
 /// A device in a list, with its tags.
 pub struct DeviceRow {
-    pub device: devices::Model,
+    pub device: DeviceSummary,
     pub tags: Vec<tag_entity::Model>,
+}
+
+/// The columns a device list shows: list pages read only these.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct DeviceSummary {
+    pub id: i32,
+    pub hostname: String,
+    pub ip_address: String,
+    pub port: i32,
+    pub device_type: String,
+    pub description: Option<String>,
+    pub enabled: bool,
+    pub last_backup_status: Option<String>,
+    pub last_backup_at: Option<chrono::DateTime<Utc>>,
 }
 
 pub fn condition(filter: &DeviceFilter) -> Condition {
@@ -512,7 +526,7 @@ pub fn condition(filter: &DeviceFilter) -> Condition {
 #[derive(Debug, FromQueryResult)]
 struct ListRow {
     #[sea_orm(nested)]
-    device: devices::Model,
+    device: DeviceSummary,
     tag_ids: Option<String>,
 }
 
@@ -546,6 +560,18 @@ pub async fn list(
         sea_orm::Order::Asc
     };
     let select = devices::Entity::find()
+        .select_only()
+        .columns([
+            devices::Column::Id,
+            devices::Column::Hostname,
+            devices::Column::IpAddress,
+            devices::Column::Port,
+            devices::Column::DeviceType,
+            devices::Column::Description,
+            devices::Column::Enabled,
+            devices::Column::LastBackupStatus,
+            devices::Column::LastBackupAt,
+        ])
         .column_as(tag_ids_column(db.get_database_backend()), "tag_ids")
         .filter(condition(filter))
         .order_by(column, order)

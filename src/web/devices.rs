@@ -46,7 +46,7 @@ struct ListPage {
     ctx: Ctx,
     rows: Vec<DeviceRow>,
     f: ListQuery,
-    all_tags: Vec<tag_entity::Model>,
+    all_tags: std::sync::Arc<Vec<tag_entity::Model>>,
     sorter: Sorter,
     pager: Pager,
     /// The current list address, so bulk actions come back to the same view.
@@ -115,7 +115,7 @@ pub async fn index(
     let f = query.into_inner();
     let filter = f.filter();
     let (sort, desc) = (filter.sort.clone(), filter.descending);
-    let all_tags = tags::all(auth.db()).await?;
+    let all_tags = auth.state.tags.get(auth.db()).await?;
     let result = devices::list(auth.db(), &filter, f.paging.paging(), &all_tags).await?;
     let filters = f.filters_query();
     let sorter = Sorter::new("/devices", &filters, &sort, desc);
@@ -547,6 +547,8 @@ pub async fn import(auth: Auth<WRITE>, payload: Multipart) -> Result<HttpRespons
             .await
             .map(|plan| (plan, None, false))
     };
+    // An import may have created tags.
+    auth.state.tags.invalidate();
     match outcome {
         Ok((plan, summary, applied)) => {
             let status = if plan.is_clean() {

@@ -12,6 +12,7 @@ pub mod health;
 pub mod list;
 pub mod profile;
 pub mod settings;
+pub mod tag_cache;
 pub mod tag_rules;
 pub mod tags;
 pub mod users;
@@ -30,6 +31,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub vault: Vault,
     pub config: Settings,
+    pub tags: tag_cache::TagCache,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

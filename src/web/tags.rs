@@ -47,7 +47,7 @@ pub async fn show(
         sort: "hostname".into(),
         ..Default::default()
     };
-    let all_tags = tags::all(auth.db()).await?;
+    let all_tags = auth.state.tags.get(auth.db()).await?;
     let result = devices::list(auth.db(), &filter, query.paging(), &all_tags).await?;
     let pager = Pager::new(&format!("/tags/{}", tag.id), "", None, &result);
     page(&ShowPage {
@@ -114,7 +114,9 @@ pub async fn create(
     auth: Auth<WRITE>,
     Form(form): Form<TagForm>,
 ) -> Result<HttpResponse, AppError> {
-    match tags::create(auth.db(), &auth.audit_actor(), form.input()).await {
+    let result = tags::create(auth.db(), &auth.audit_actor(), form.input()).await;
+    auth.state.tags.invalidate();
+    match result {
         Ok(tag) => {
             auth.flash("success", format!("Tag {} created.", tag.name));
             Ok(redirect(&format!("/tags/{}", tag.id)))
@@ -149,7 +151,9 @@ pub async fn update(
     Form(form): Form<TagForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    match tags::update(auth.db(), &auth.audit_actor(), id, form.input()).await {
+    let result = tags::update(auth.db(), &auth.audit_actor(), id, form.input()).await;
+    auth.state.tags.invalidate();
+    match result {
         Ok(tag) => {
             auth.flash("success", format!("Tag {} saved.", tag.name));
             Ok(redirect(&format!("/tags/{id}")))
@@ -192,7 +196,9 @@ pub async fn confirm_delete(
 }
 
 pub async fn delete(auth: Auth<DELETE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
-    let tag = tags::delete(auth.db(), &auth.audit_actor(), id.into_inner()).await?;
+    let tag = tags::delete(auth.db(), &auth.audit_actor(), id.into_inner()).await;
+    auth.state.tags.invalidate();
+    let tag = tag?;
     auth.flash(
         "success",
         format!("Tag {} deleted; its devices were kept.", tag.name),
