@@ -136,6 +136,8 @@ struct FormPage {
     is_active: bool,
     errors: FieldErrors,
     password_errors: FieldErrors,
+    /// A one-time message (a generated password) shown in this response only.
+    notice: Option<String>,
 }
 
 impl FormPage {
@@ -180,6 +182,7 @@ fn form_page(ctx: Ctx, user: Option<user_entity::Model>) -> FormPage {
         is_active,
         errors: FieldErrors::new(),
         password_errors: FieldErrors::new(),
+        notice: None,
     }
 }
 
@@ -203,13 +206,9 @@ pub async fn create(auth: Manage, Form(form): Form<UserForm>) -> Result<HttpResp
         is_active: checked(&form.is_active),
     };
     match users::create(auth.db(), &auth.audit_actor(), input).await {
+        Ok(user) if generate => show_generated(auth, user, "created", &password),
         Ok(user) => {
-            let mut message = format!("User {} created.", user.username);
-            if generate {
-                // Shown once, to the user manager who has to pass it on.
-                message.push_str(&format!(" Generated password: {password}"));
-            }
-            auth.flash("success", message);
+            auth.flash("success", format!("User {} created.", user.username));
             Ok(redirect(&format!("/users/{}", user.id)))
         }
         Err(AppError::Validation(errors)) => {
@@ -281,15 +280,20 @@ pub async fn reset_password(
         form.password
     };
     match users::reset_password(auth.db(), &auth.audit_actor(), id, password.clone()).await {
+        Ok(user) if generate => show_generated(
+            auth,
+            user,
+            "given a new password; their sessions were ended",
+            &password,
+        ),
         Ok(user) => {
-            let mut message = format!(
-                "Password of {} reset; their sessions were ended.",
-                user.username
+            auth.flash(
+                "success",
+                format!(
+                    "Password of {} reset; their sessions were ended.",
+                    user.username
+                ),
             );
-            if generate {
-                message.push_str(&format!(" New password: {password}"));
-            }
-            auth.flash("success", message);
             Ok(redirect(&format!("/users/{id}")))
         }
         Err(AppError::Validation(errors)) => {
@@ -300,6 +304,23 @@ pub async fn reset_password(
         }
         Err(e) => Err(e),
     }
+}
+
+/// Shows a generated password once, in this response only: a flash message would park it in
+/// the session table until the next page.
+fn show_generated(
+    auth: Manage,
+    user: user_entity::Model,
+    what: &str,
+    password: &str,
+) -> Result<HttpResponse, AppError> {
+    let notice = format!(
+        "User {} {what}. Generated password, shown only now: {password}",
+        user.username
+    );
+    let mut view = form_page(auth.0, Some(user));
+    view.notice = Some(notice);
+    render(StatusCode::OK, &view)
 }
 
 #[derive(Template)]

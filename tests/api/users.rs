@@ -316,3 +316,46 @@ async fn password_reset_and_own_password_change() {
     assert_eq!(c.email.as_deref(), Some("carol@example.org"));
     assert_eq!(app.audit_count("profile.update").await, 1);
 }
+
+#[tokio::test]
+async fn a_generated_password_is_shown_once_and_never_stored_readably() {
+    use netraven::entity::sessions;
+    let app = spawn_app().await;
+    app.login_admin().await;
+    let r = app
+        .post_form(
+            "/users",
+            &[
+                ("username", "dave"),
+                ("role", "viewer"),
+                ("is_active", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    let marker = "Generated password, shown only now: ";
+    let start = html.find(marker).expect("password shown") + marker.len();
+    let password: String = html[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    assert!(password.len() >= 20);
+    let sessions_data: Vec<String> = sessions::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.data)
+        .collect();
+    assert!(
+        sessions_data.iter().all(|d| !d.contains(&password)),
+        "not parked in the session table"
+    );
+    let (_, next) = app.get_html("/users").await;
+    assert!(!next.contains(&password), "shown once");
+    assert_eq!(
+        app.new_browser().login("dave", &password).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
