@@ -5,7 +5,7 @@ use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrai
 
 use super::audit::{self, Actor, Event};
 use super::tags;
-use crate::device::platforms::PLATFORMS;
+use crate::device::platforms::platforms;
 use crate::entity::{device_tags, devices, tags as tag_entity};
 use crate::error::AppError;
 
@@ -58,7 +58,7 @@ pub async fn seed(
                 i & 255
             )),
             port: Set(22),
-            device_type: Set(PLATFORMS[i % PLATFORMS.len()].id.to_string()),
+            device_type: Set(platforms()[i % platforms().len()].id.clone()),
             description: Set(Some(format!("rack {} row {}", i % 40, i % 7))),
             enabled: Set(i % 17 != 0),
             last_backup_status: Set(match i % 10 {

@@ -10,7 +10,7 @@ use super::list::{Pager, Sorter, query_string};
 use super::{page, redirect, render, safe_next};
 use crate::auth::permissions::{ADMIN, DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx, extract::is_htmx};
-use crate::device::platforms::{self, PLATFORMS, Platform};
+use crate::device::platforms::{self, Platform};
 use crate::entity::{devices as device_entity, tags as tag_entity};
 use crate::error::AppError;
 use crate::services::credentials::{self, CredentialView, Viewer};
@@ -55,7 +55,7 @@ struct ListPage {
 
 impl ListPage {
     fn platforms(&self) -> &'static [Platform] {
-        &PLATFORMS
+        platforms::platforms()
     }
     fn statuses(&self) -> &'static [&'static str] {
         &STATUSES
@@ -182,7 +182,7 @@ struct FormPage {
 
 impl FormPage {
     fn platforms(&self) -> &'static [Platform] {
-        &PLATFORMS
+        platforms::platforms()
     }
     fn new(ctx: Ctx, device: Option<device_entity::Model>) -> Self {
         let (hostname, ip_address, port, device_type, description, enabled) = match &device {

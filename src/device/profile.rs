@@ -1,0 +1,309 @@
+//! Platform profiles: everything the engine knows about one network operating system, as data.
+//! Each platform is one TOML file in `src/device/profiles/`, compiled into the binary; adding a
+//! platform means adding a file and naming it in `PROFILE_FILES`, with no change to the engine.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Deserialize;
+
+/// The compiled-in profile files, one per platform.
+const PROFILE_FILES: [&str; 16] = [
+    include_str!("profiles/arista_eos.toml"),
+    include_str!("profiles/aruba_aoscx.toml"),
+    include_str!("profiles/brocade_fastiron.toml"),
+    include_str!("profiles/cisco_asa.toml"),
+    include_str!("profiles/cisco_ios.toml"),
+    include_str!("profiles/cisco_iosxr.toml"),
+    include_str!("profiles/cisco_nxos.toml"),
+    include_str!("profiles/dell_os10.toml"),
+    include_str!("profiles/dell_os6.toml"),
+    include_str!("profiles/fortinet_fortios.toml"),
+    include_str!("profiles/hp_procurve.toml"),
+    include_str!("profiles/huawei_vrp.toml"),
+    include_str!("profiles/juniper_junos.toml"),
+    include_str!("profiles/linux.toml"),
+    include_str!("profiles/mikrotik_routeros.toml"),
+    include_str!("profiles/paloalto_panos.toml"),
+];
+
+static PROFILES: LazyLock<Vec<Profile>> = LazyLock::new(|| {
+    let mut all: Vec<Profile> = PROFILE_FILES
+        .iter()
+        .map(|text| {
+            // The files are part of the source; the unit tests load every one of them.
+            Profile::parse(text).unwrap_or_else(|e| panic!("built-in platform profile: {e}"))
+        })
+        .collect();
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    all
+});
+
+/// Every platform, sorted by id.
+pub fn all() -> &'static [Profile] {
+    &PROFILES
+}
+
+pub fn find(id: &str) -> Option<&'static Profile> {
+    PROFILES.iter().find(|p| p.id == id)
+}
+
+#[derive(Debug)]
+pub struct Profile {
+    pub id: String,
+    pub name: String,
+    /// Matches the whole last line of output when the device waits for a command.
+    pub prompt: Regex,
+    /// Matches a prompt of privileged (enable) mode; when absent every prompt is privileged.
+    pub privileged: Option<Regex>,
+    /// Appended to the login name (MikroTik's `+ct` turns off colours and terminal detection).
+    pub username_suffix: String,
+    /// What ends a typed command line.
+    pub newline: String,
+    /// Prompts that may appear before the first command prompt, and what to answer.
+    pub login: Vec<LoginStep>,
+    pub enable: Option<Enable>,
+    /// Enter enable mode before the paging commands (they need privileges on some platforms).
+    pub enable_before_paging: bool,
+    pub paging_off: Vec<String>,
+    /// Matches a pager waiting for a key at the end of the output so far.
+    pub pager: Option<Regex>,
+    pub pager_answer: String,
+    /// Any output line matching one of these means the command was rejected.
+    pub command_errors: Vec<Regex>,
+    pub exit_command: String,
+    /// Commands whose output is the configuration (joined when several).
+    pub config_commands: Vec<String>,
+    pub facts: Vec<FactsCommand>,
+    pub filters: Filters,
+}
+
+#[derive(Debug)]
+pub struct LoginStep {
+    pub expect: Regex,
+    pub send: String,
+}
+
+#[derive(Debug)]
+pub struct Enable {
+    pub command: String,
+    pub password_prompt: Regex,
+    pub refused: Regex,
+}
+
+#[derive(Debug)]
+pub struct FactsCommand {
+    pub command: String,
+    /// For each fact, patterns tried in order; the first capture group is the value.
+    pub model: Vec<Regex>,
+    pub serial: Vec<Regex>,
+    pub os_version: Vec<Regex>,
+}
+
+#[derive(Debug, Default)]
+pub struct Filters {
+    /// Lines removed before the configuration is stored (volatile: clocks, counters, banners).
+    pub strip: Vec<Regex>,
+    /// Secrets: the span of the group named `secret` is replaced by a marker.
+    pub mask: Vec<Regex>,
+    /// Lines (or the span of a group named `value`) left out when deciding whether the config changed.
+    pub ignore: Vec<Regex>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    id: String,
+    name: String,
+    prompt: String,
+    privileged: Option<String>,
+    #[serde(default)]
+    username_suffix: String,
+    #[serde(default = "newline")]
+    newline: String,
+    #[serde(default)]
+    login: Vec<RawLogin>,
+    enable: Option<RawEnable>,
+    #[serde(default)]
+    enable_before_paging: bool,
+    #[serde(default)]
+    paging_off: Vec<String>,
+    pager: Option<String>,
+    #[serde(default = "space")]
+    pager_answer: String,
+    #[serde(default)]
+    command_errors: Vec<String>,
+    #[serde(default = "exit")]
+    exit_command: String,
+    config_commands: Vec<String>,
+    #[serde(default)]
+    facts: Vec<RawFacts>,
+    #[serde(default)]
+    filters: RawFilters,
+}
+
+fn newline() -> String {
+    "\n".into()
+}
+
+fn space() -> String {
+    " ".into()
+}
+
+fn exit() -> String {
+    "exit".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLogin {
+    expect: String,
+    send: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnable {
+    #[serde(default = "enable_command")]
+    command: String,
+    password_prompt: String,
+    refused: String,
+}
+
+fn enable_command() -> String {
+    "enable".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFacts {
+    command: String,
+    #[serde(default)]
+    model: Vec<String>,
+    #[serde(default)]
+    serial: Vec<String>,
+    #[serde(default)]
+    os_version: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFilters {
+    #[serde(default)]
+    strip: Vec<String>,
+    #[serde(default)]
+    mask: Vec<String>,
+    #[serde(default)]
+    ignore: Vec<String>,
+}
+
+fn compile(what: &str, pattern: &str) -> Result<Regex, String> {
+    // Line-oriented patterns: `^`/`$` anchor at line boundaries everywhere.
+    Regex::new(&format!("(?m){pattern}")).map_err(|e| format!("{what} {pattern:?}: {e}"))
+}
+
+fn compile_all(what: &str, patterns: &[String]) -> Result<Vec<Regex>, String> {
+    patterns.iter().map(|p| compile(what, p)).collect()
+}
+
+impl Profile {
+    pub fn parse(text: &str) -> Result<Profile, String> {
+        let raw: RawProfile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let id = raw.id.clone();
+        let ctx = |what: &str| format!("{id}: {what}");
+        let mask = compile_all(&ctx("mask"), &raw.filters.mask)?;
+        if let Some(bad) = mask
+            .iter()
+            .find(|r| !r.capture_names().any(|n| n == Some("secret")))
+        {
+            return Err(format!("{id}: mask {bad} has no group named `secret`"));
+        }
+        if raw.config_commands.is_empty() {
+            return Err(format!("{id}: config_commands is empty"));
+        }
+        Ok(Profile {
+            prompt: compile(&ctx("prompt"), &format!("^(?:{})$", raw.prompt))?,
+            privileged: raw
+                .privileged
+                .as_deref()
+                .map(|p| compile(&ctx("privileged"), p))
+                .transpose()?,
+            username_suffix: raw.username_suffix,
+            newline: raw.newline,
+            login: raw
+                .login
+                .into_iter()
+                .map(|l| {
+                    Ok(LoginStep {
+                        expect: compile(&ctx("login.expect"), &l.expect)?,
+                        send: l.send,
+                    })
+                })
+                .collect::<Result<_, String>>()?,
+            enable: raw
+                .enable
+                .map(|e| {
+                    Ok::<_, String>(Enable {
+                        command: e.command,
+                        password_prompt: compile(
+                            &ctx("enable.password_prompt"),
+                            &e.password_prompt,
+                        )?,
+                        refused: compile(&ctx("enable.refused"), &e.refused)?,
+                    })
+                })
+                .transpose()?,
+            enable_before_paging: raw.enable_before_paging,
+            paging_off: raw.paging_off,
+            pager: raw
+                .pager
+                .as_deref()
+                .map(|p| compile(&ctx("pager"), p))
+                .transpose()?,
+            pager_answer: raw.pager_answer,
+            command_errors: compile_all(&ctx("command_errors"), &raw.command_errors)?,
+            exit_command: raw.exit_command,
+            config_commands: raw.config_commands,
+            facts: raw
+                .facts
+                .into_iter()
+                .map(|f| {
+                    Ok(FactsCommand {
+                        model: compile_all(&ctx("facts.model"), &f.model)?,
+                        serial: compile_all(&ctx("facts.serial"), &f.serial)?,
+                        os_version: compile_all(&ctx("facts.os_version"), &f.os_version)?,
+                        command: f.command,
+                    })
+                })
+                .collect::<Result<_, String>>()?,
+            filters: Filters {
+                strip: compile_all(&ctx("strip"), &raw.filters.strip)?,
+                mask,
+                ignore: compile_all(&ctx("ignore"), &raw.filters.ignore)?,
+            },
+            id: raw.id,
+            name: raw.name,
+        })
+    }
+
+    /// Whether this prompt line is privileged mode.
+    pub fn is_privileged(&self, prompt: &str) -> bool {
+        self.privileged.as_ref().is_none_or(|r| r.is_match(prompt))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_profile_loads_and_ids_are_unique() {
+        for text in PROFILE_FILES {
+            if let Err(e) = Profile::parse(text) {
+                panic!("{e}");
+            }
+        }
+        let ids: std::collections::BTreeSet<_> = all().iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids.len(), PROFILE_FILES.len());
+    }
+}
