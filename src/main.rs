@@ -1,12 +1,24 @@
 use clap::Parser;
 
+use netraven::cli::device::run_device;
 use netraven::cli::{Cli, CliError, Command, run_dev, run_key, run_migrate, run_user};
 use netraven::config::Settings;
 use netraven::startup::Application;
 
-#[actix_web::main]
+// A multi-threaded runtime: actix-web runs its own workers under it, and device sessions
+// (the `device` commands now, background jobs later) spread over every core.
+#[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Device(cmd) = command {
+        // The device engine needs no settings and no database.
+        if let Err(e) = run_device(cmd).await {
+            eprintln!("error: {e}");
+            std::process::exit(e.exit_code());
+        }
+        return;
+    }
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,
         Err(e) => {
@@ -15,12 +27,13 @@ async fn main() {
         }
     };
     netraven::telemetry::init(&settings.log);
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let result = match command {
         Command::Serve => serve(settings).await,
         Command::Migrate => run_migrate(&settings).await,
         Command::User(cmd) => run_user(&settings, cmd).await,
         Command::Dev(cmd) => run_dev(&settings, cmd).await,
         Command::Key(cmd) => run_key(&settings, cmd).await,
+        Command::Device(_) => Ok(()),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

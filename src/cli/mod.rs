@@ -1,4 +1,8 @@
-//! Command-line interface: `serve` (default), `migrate`, `user create`, `user reset-password`.
+//! Command-line interface: `serve` (default), `migrate`, `user create`, `user reset-password`,
+//! `key rotate|prune`, `dev seed`, and the device engine's `device fetch|bench|platforms`.
+
+mod bench;
+pub mod device;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -41,6 +45,9 @@ pub enum Command {
     /// Developer tools (benchmark data).
     #[command(subcommand)]
     Dev(DevCommand),
+    /// The device engine without a database: fetch a device, benchmark many, list platforms.
+    #[command(subcommand)]
+    Device(device::DeviceCommand),
 }
 
 #[derive(Subcommand, Debug)]
