@@ -103,7 +103,7 @@ pub async fn run_bench(args: BenchArgs) -> Result<(), DeviceCliError> {
             (
                 begun.elapsed(),
                 result
-                    .map(|f| f.config.text.len())
+                    .map(|f| f.config.map_or(0, |c| c.text.len()))
                     .map_err(|e| (e.class().id(), e.error.to_string())),
             )
         });

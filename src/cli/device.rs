@@ -190,9 +190,13 @@ async fn run_fetch(args: FetchArgs) -> Result<(), DeviceCliError> {
         step_timeout: Duration::from_secs(args.login.timeout.max(1)),
         debug: args.debug,
         config_commands: (!args.commands.is_empty()).then(|| args.commands.clone()),
+        ..Options::default()
     };
     match fetch(&target, std::slice::from_ref(&credential), &options).await {
         Ok(fetched) => {
+            let Some(config) = fetched.config else {
+                return Err(DeviceCliError::Usage("no configuration was read".into()));
+            };
             if let Some(t) = &fetched.transcript {
                 eprint!("{t}");
             }
@@ -207,18 +211,19 @@ async fn run_fetch(args: FetchArgs) -> Result<(), DeviceCliError> {
                     "os_version": fetched.facts.os_version,
                     "host_key": fetched.host_key.openssh,
                     "host_key_fingerprint": fetched.host_key.fingerprint,
-                    "sha256": fetched.config.sha256,
-                    "change_key": fetched.config.change_key,
-                    "ignored_lines": scrub::ignored_lines(&profile.filters, &fetched.config.text),
-                    "lines": fetched.config.text.lines().count(),
+                    "credential": fetched.credential_name,
+                    "sha256": config.sha256,
+                    "change_key": config.change_key,
+                    "ignored_lines": scrub::ignored_lines(&profile.filters, &config.text),
+                    "lines": config.text.lines().count(),
                     "duration_ms": fetched.duration.as_millis() as u64,
                 });
                 eprintln!("{facts}");
             }
             let text = if args.mask {
-                &fetched.config.masked
+                &config.masked
             } else {
-                &fetched.config.text
+                &config.text
             };
             print!("{text}");
             Ok(())

@@ -49,6 +49,16 @@ pub struct Options {
     pub debug: bool,
     /// Replace the platform's configuration commands (the `linux` platform's are site-specific).
     pub config_commands: Option<Vec<String>>,
+    /// What to read after logging in.
+    pub collect: Collect,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collect {
+    /// Facts and the configuration: a backup.
+    Configuration,
+    /// Facts only: a connection test (login, enable, paging, facts commands).
+    FactsOnly,
 }
 
 impl Default for Options {
@@ -57,6 +67,7 @@ impl Default for Options {
             step_timeout: Duration::from_secs(30),
             debug: false,
             config_commands: None,
+            collect: Collect::Configuration,
         }
     }
 }
@@ -97,7 +108,8 @@ pub struct Attempt {
 
 #[derive(Debug)]
 pub struct Fetched {
-    pub config: Config,
+    /// `None` only when the options asked for facts only.
+    pub config: Option<Config>,
     pub facts: Facts,
     /// Index into the credentials passed in, and its name.
     pub credential_index: usize,
@@ -241,7 +253,8 @@ pub async fn fetch(
     Err(fail(error, attempts, host_key, &events))
 }
 
-type AttemptResult = Result<(Config, Facts, Vec<String>, Vec<Event>), (DeviceError, Vec<Event>)>;
+type AttemptResult =
+    Result<(Option<Config>, Facts, Vec<String>, Vec<Event>), (DeviceError, Vec<Event>)>;
 
 async fn attempt(
     target: &Target<'_>,
@@ -284,7 +297,7 @@ async fn converse<T: super::transport::Transport>(
     session: &mut CliSession<'_, T>,
     credential: &Credential,
     options: &Options,
-) -> Result<(Config, Facts, Vec<String>), DeviceError> {
+) -> Result<(Option<Config>, Facts, Vec<String>), DeviceError> {
     let profile = session.profile();
     let mut warnings = Vec::new();
     let secret = credential.enable_secret.as_deref();
@@ -316,6 +329,9 @@ async fn converse<T: super::transport::Transport>(
             Err(e) => return Err(e),
         }
     }
+    if options.collect == Collect::FactsOnly {
+        return Ok((None, facts, warnings));
+    }
     let commands = options
         .config_commands
         .as_ref()
@@ -329,5 +345,5 @@ async fn converse<T: super::transport::Transport>(
         }
         output.push_str(&text);
     }
-    Ok((Config::from_output(profile, &output), facts, warnings))
+    Ok((Some(Config::from_output(profile, &output)), facts, warnings))
 }

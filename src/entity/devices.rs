@@ -21,6 +21,9 @@ pub struct Model {
     pub os_version: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub ssh_host_key: Option<String>,
+    /// The key presented when it no longer matched `ssh_host_key`, until an admin decides.
+    #[sea_orm(column_type = "Text")]
+    pub ssh_host_key_pending: Option<String>,
     pub last_backup_at: Option<DateTimeUtc>,
     pub last_backup_status: Option<String>,
     #[sea_orm(column_type = "Text")]

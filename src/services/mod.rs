@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod credentials;
 pub mod dashboard;
+pub mod device_access;
 pub mod device_csv;
 pub mod devices;
 pub mod keys;

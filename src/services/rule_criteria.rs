@@ -410,6 +410,7 @@ mod tests {
             model: None,
             os_version: None,
             ssh_host_key: None,
+            ssh_host_key_pending: None,
             last_backup_at: None,
             last_backup_status: None,
             last_backup_error: None,

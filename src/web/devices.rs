@@ -14,6 +14,7 @@ use crate::device::platforms::{self, Platform};
 use crate::entity::{devices as device_entity, tags as tag_entity};
 use crate::error::AppError;
 use crate::services::credentials::{self, CredentialView, Viewer};
+use crate::services::device_access;
 use crate::services::device_csv::{self, ImportPlan, ImportSummary};
 use crate::services::devices::{
     self, BulkAction, DeviceFilter, DeviceInput, DeviceRow, SORT_COLUMNS, STATUSES,
@@ -289,6 +290,20 @@ struct ShowPage {
 impl ShowPage {
     fn platform_name(&self) -> &str {
         platforms::name(&self.device.device_type)
+    }
+
+    fn host_key(&self) -> Option<String> {
+        self.device
+            .ssh_host_key
+            .as_deref()
+            .map(device_access::fingerprint)
+    }
+
+    fn pending_host_key(&self) -> Option<String> {
+        self.device
+            .ssh_host_key_pending
+            .as_deref()
+            .map(device_access::fingerprint)
     }
 }
 

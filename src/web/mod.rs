@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod credentials;
 pub mod dashboard;
+pub mod device_access;
 pub mod devices;
 pub mod form;
 pub mod health;
@@ -68,6 +69,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/devices/{id}/delete", web::post().to(devices::delete))
         .route("/devices/{id}/tags", web::post().to(devices::add_tag))
+        .route(
+            "/devices/{id}/test-connection",
+            web::post().to(device_access::test_connection),
+        )
+        .route(
+            "/devices/{id}/host-key/accept",
+            web::post().to(device_access::accept_host_key),
+        )
+        .route(
+            "/devices/{id}/host-key/forget",
+            web::post().to(device_access::forget_host_key),
+        )
         .route(
             "/devices/{id}/tags/{tag_id}/remove",
             web::post().to(devices::remove_tag),
