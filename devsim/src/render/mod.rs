@@ -1,0 +1,194 @@
+//! Device content: generated configurations, `show version`-style facts and login banners,
+//! in each platform's own syntax. Everything is derived from the device's [`Identity`], so it
+//! is deterministic per device; only [`Volatile`] pieces change between reads.
+
+mod arista;
+mod brocade;
+mod cisco;
+mod common;
+mod dell;
+mod fortinet;
+mod hp;
+mod huawei;
+mod juniper;
+mod linux;
+mod mikrotik;
+mod paloalto;
+mod template;
+
+pub(crate) use mikrotik::colour as mikrotik_colour;
+pub(crate) use mikrotik::colourize as mikrotik_colourize;
+pub(crate) use template::{Template, Volatile};
+
+use crate::clock::{Span, Stamp};
+use crate::platform::Platform;
+use crate::rng::Rng;
+
+/// Which rendering of the configuration a command asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum ConfigView {
+    /// The platform's usual format (`show running-config`, Junos curly braces, `/export`).
+    Native,
+    /// Junos `show configuration | display set`.
+    SetCommands,
+    /// RouterOS `/export show-sensitive`.
+    ShowSensitive,
+}
+
+impl ConfigView {
+    pub(crate) const COUNT: usize = 3;
+
+    pub(crate) fn index(self) -> usize {
+        match self {
+            ConfigView::Native => 0,
+            ConfigView::SetCommands => 1,
+            ConfigView::ShowSensitive => 2,
+        }
+    }
+}
+
+/// An informational command's output (not the configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fact {
+    /// `show version`, `display version`, `get system status`, `show system info`
+    Version,
+    /// `show inventory`, `show chassis hardware`, `display esn`, `show modules`,
+    /// `/system routerboard print`
+    Inventory,
+    /// `show system` (ProCurve, AOS-CX), `/system resource print`
+    System,
+    /// `show clock`
+    Clock,
+    /// `/system identity print`
+    Identity,
+    /// Linux `uname -a`
+    UnameAll,
+    /// Linux `uname -sr`
+    UnameSr,
+    /// Linux `uname`
+    Uname,
+    /// Linux `cat /etc/hostname`, `hostname`
+    Hostname,
+    /// Linux `cat /etc/os-release`
+    OsRelease,
+    /// Linux `cat /etc/network/interfaces`
+    NetworkInterfaces,
+    /// Linux `whoami`
+    Whoami,
+}
+
+/// The immutable identity of a device that all generated content derives from.
+#[derive(Debug, Clone)]
+pub(crate) struct Identity {
+    pub(crate) platform: Platform,
+    pub(crate) hostname: String,
+    pub(crate) seed: u64,
+    pub(crate) config_lines: usize,
+    /// Unix time the simulated device "booted" (weeks before the simulator started).
+    pub(crate) boot_unix: u64,
+}
+
+impl Identity {
+    pub(crate) fn new(platform: Platform, hostname: &str, seed: u64, config_lines: usize) -> Self {
+        let mut rng = Rng::from_parts(&[
+            platform.as_str().as_bytes(),
+            hostname.as_bytes(),
+            &seed.to_le_bytes(),
+            b"boot",
+        ]);
+        let uptime = rng.range(3 * 86_400, 400 * 86_400);
+        Identity {
+            platform,
+            hostname: hostname.to_string(),
+            seed,
+            config_lines,
+            boot_unix: Stamp::now().unix.saturating_sub(uptime),
+        }
+    }
+
+    /// A generator for one purpose ("serial", "site", ...): the same purpose always yields the
+    /// same values for the same device, whatever else was generated before.
+    pub(crate) fn rng(&self, purpose: &str) -> Rng {
+        Rng::from_parts(&[
+            self.platform.as_str().as_bytes(),
+            self.hostname.as_bytes(),
+            &self.seed.to_le_bytes(),
+            purpose.as_bytes(),
+        ])
+    }
+
+    pub(crate) fn uptime(&self, now: &Stamp) -> Span {
+        Span::of(now.unix.saturating_sub(self.boot_unix))
+    }
+
+    pub(crate) fn boot(&self) -> Stamp {
+        Stamp::from_unix(self.boot_unix, 0)
+    }
+}
+
+/// The configuration with `extra` lines (added through config mode or
+/// [`crate::Sim::change_config`]) in the place the platform would show them.
+pub(crate) fn config(id: &Identity, extra: &[String], view: ConfigView) -> Template {
+    match id.platform {
+        Platform::CiscoIos => cisco::ios_config(id, extra),
+        Platform::CiscoNxos => cisco::nxos_config(id, extra),
+        Platform::CiscoIosxr => cisco::iosxr_config(id, extra),
+        Platform::CiscoAsa => cisco::asa_config(id, extra),
+        Platform::AristaEos => arista::config(id, extra),
+        Platform::JuniperJunos => juniper::config(id, extra, view),
+        Platform::HpProcurve => hp::procurve_config(id, extra),
+        Platform::ArubaAoscx => hp::aoscx_config(id, extra),
+        Platform::MikrotikRouteros => mikrotik::config(id, extra, view),
+        Platform::FortinetFortios => fortinet::config(id, extra),
+        Platform::PaloaltoPanos => paloalto::config(id, extra),
+        Platform::HuaweiVrp => huawei::config(id, extra),
+        Platform::DellOs10 => dell::os10_config(id, extra),
+        Platform::DellOs6 => dell::os6_config(id, extra),
+        Platform::BrocadeFastiron => brocade::config(id, extra),
+        Platform::Linux => linux::frr_config(id, extra),
+    }
+}
+
+/// An informational command's output at `now`, as seen by `user`; `None` if the platform has no
+/// such command.
+pub(crate) fn fact(id: &Identity, fact: Fact, now: &Stamp, user: &str) -> Option<String> {
+    match id.platform {
+        Platform::CiscoIos => cisco::ios_fact(id, fact, now),
+        Platform::CiscoNxos => cisco::nxos_fact(id, fact, now),
+        Platform::CiscoIosxr => cisco::iosxr_fact(id, fact, now),
+        Platform::CiscoAsa => cisco::asa_fact(id, fact, now),
+        Platform::AristaEos => arista::fact(id, fact, now),
+        Platform::JuniperJunos => juniper::fact(id, fact, now),
+        Platform::HpProcurve => hp::procurve_fact(id, fact, now),
+        Platform::ArubaAoscx => hp::aoscx_fact(id, fact, now),
+        Platform::MikrotikRouteros => mikrotik::fact(id, fact, now),
+        Platform::FortinetFortios => fortinet::fact(id, fact, now),
+        Platform::PaloaltoPanos => paloalto::fact(id, fact, now),
+        Platform::HuaweiVrp => huawei::fact(id, fact, now),
+        Platform::DellOs10 => dell::os10_fact(id, fact, now),
+        Platform::DellOs6 => dell::os6_fact(id, fact, now),
+        Platform::BrocadeFastiron => brocade::fact(id, fact, now),
+        Platform::Linux => linux::fact(id, fact, now, user),
+    }
+}
+
+/// What the device prints when the shell opens, before the first prompt.
+pub(crate) fn banner(id: &Identity, now: &Stamp, user: &str, colour: bool) -> String {
+    match id.platform {
+        Platform::CiscoIos | Platform::CiscoIosxr | Platform::CiscoAsa | Platform::DellOs6 => {
+            cisco::motd(id)
+        }
+        Platform::CiscoNxos => cisco::nxos_banner(),
+        Platform::AristaEos => arista::banner(now),
+        Platform::JuniperJunos => juniper::banner(id, now),
+        Platform::HpProcurve => hp::procurve_banner(),
+        Platform::ArubaAoscx => hp::aoscx_banner(now),
+        Platform::MikrotikRouteros => mikrotik::banner(colour),
+        Platform::FortinetFortios => String::new(),
+        Platform::PaloaltoPanos => paloalto::banner(now),
+        Platform::HuaweiVrp => huawei::banner(now),
+        Platform::DellOs10 => dell::os10_banner(now),
+        Platform::BrocadeFastiron => String::new(),
+        Platform::Linux => linux::banner(id, now, user),
+    }
+}

@@ -1,0 +1,160 @@
+//! The simulator handle: starts every device's listener and controls running devices.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use russh::keys::PublicKey;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::device::Device;
+use crate::error::SimError;
+use crate::keys;
+use crate::platform::Platform;
+use crate::server;
+use crate::spec::DeviceSpec;
+
+/// A running device as the caller sees it.
+#[derive(Debug, Clone)]
+pub struct RunningDevice {
+    pub index: usize,
+    pub hostname: String,
+    pub platform: Platform,
+    /// Where the device's SSH server listens.
+    pub addr: SocketAddr,
+    device: Arc<Device>,
+}
+
+impl RunningDevice {
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The host key the device presents now (changes with [`Sim::rotate_host_key`]).
+    pub fn public_key(&self) -> PublicKey {
+        self.device.public_key()
+    }
+
+    /// The SHA256 fingerprint of [`Self::public_key`], as OpenSSH prints it
+    /// (`SHA256:...`).
+    pub fn fingerprint(&self) -> String {
+        keys::fingerprint(&self.device.public_key())
+    }
+}
+
+/// A set of running simulated devices. Dropping it, or calling [`Sim::shutdown`], closes every
+/// listener and session.
+#[derive(Debug)]
+pub struct Sim {
+    devices: Vec<RunningDevice>,
+    shutdown: watch::Sender<bool>,
+    listeners: Vec<JoinHandle<()>>,
+}
+
+impl Sim {
+    /// Starts one SSH server per spec on `bind`. Device `i` listens on `base_port + i`, or on
+    /// an ephemeral port when `base_port` is 0. All ports are bound before any device runs, so
+    /// an error leaves nothing running.
+    pub async fn start(
+        specs: Vec<DeviceSpec>,
+        bind: IpAddr,
+        base_port: u16,
+    ) -> Result<Sim, SimError> {
+        if base_port != 0 && usize::from(base_port) + specs.len() > usize::from(u16::MAX) + 1 {
+            return Err(SimError::PortRange {
+                base_port,
+                devices: specs.len(),
+            });
+        }
+        let mut bound = Vec::with_capacity(specs.len());
+        for (index, spec) in specs.into_iter().enumerate() {
+            let port = if base_port == 0 {
+                0
+            } else {
+                base_port + index as u16
+            };
+            let addr = SocketAddr::new(bind, port);
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|source| SimError::Bind { addr, source })?;
+            let addr = listener
+                .local_addr()
+                .map_err(|source| SimError::Bind { addr, source })?;
+            let device = Arc::new(Device::new(spec)?);
+            bound.push((listener, addr, device));
+        }
+        let (shutdown, watcher) = watch::channel(false);
+        let mut devices = Vec::with_capacity(bound.len());
+        let mut listeners = Vec::with_capacity(bound.len());
+        for (index, (listener, addr, device)) in bound.into_iter().enumerate() {
+            devices.push(RunningDevice {
+                index,
+                hostname: device.spec.hostname.clone(),
+                platform: device.spec.platform,
+                addr,
+                device: Arc::clone(&device),
+            });
+            listeners.push(tokio::spawn(server::serve(
+                listener,
+                device,
+                watcher.clone(),
+            )));
+        }
+        Ok(Sim {
+            devices,
+            shutdown,
+            listeners,
+        })
+    }
+
+    /// The running devices, in the order of the specs.
+    pub fn devices(&self) -> &[RunningDevice] {
+        &self.devices
+    }
+
+    fn device(&self, index: usize) -> &Device {
+        &self.devices[index].device
+    }
+
+    /// Adds a line to device `index`'s configuration, where the platform shows added lines
+    /// (usually at the end of the configuration; Junos `set` lines go into their hierarchy).
+    /// Sessions see it in their next configuration read. Panics if `index` is out of range.
+    pub fn change_config(&self, index: usize, line: &str) {
+        self.device(index).add_config_line(line);
+    }
+
+    /// Makes device `index` present a new host key to new connections and returns it.
+    /// Panics if `index` is out of range.
+    pub fn rotate_host_key(&self, index: usize) -> Result<PublicKey, SimError> {
+        self.device(index).rotate_host_key()
+    }
+
+    /// Changes the enable secret of device `index` for sessions started afterwards (`None`:
+    /// they land in privileged mode). Panics if `index` is out of range.
+    pub fn set_enable_secret(&self, index: usize, secret: Option<String>) {
+        self.device(index).set_enable_secret(secret);
+    }
+
+    /// How many logins to device `index` succeeded. Panics if `index` is out of range.
+    pub fn sessions_served(&self, index: usize) -> u64 {
+        self.device(index).sessions_served()
+    }
+
+    /// Stops every listener and session and waits for the listeners to finish.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        for task in std::mem::take(&mut self.listeners) {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        for task in &self.listeners {
+            task.abort();
+        }
+    }
+}
