@@ -59,23 +59,23 @@ impl Rng {
         (0..n).map(|_| self.next_u64() as u8).collect()
     }
 
-    fn from_alphabet(&mut self, alphabet: &[u8], n: usize) -> String {
+    fn chars_from(&mut self, alphabet: &[u8], n: usize) -> String {
         (0..n).map(|_| char::from(*self.pick(alphabet))).collect()
     }
 
     /// Lowercase hexadecimal digits.
     pub(crate) fn hex(&mut self, n: usize) -> String {
-        self.from_alphabet(b"0123456789abcdef", n)
+        self.chars_from(b"0123456789abcdef", n)
     }
 
     /// Uppercase hexadecimal digits.
     pub(crate) fn hex_upper(&mut self, n: usize) -> String {
-        self.from_alphabet(b"0123456789ABCDEF", n)
+        self.chars_from(b"0123456789ABCDEF", n)
     }
 
     /// Characters of the crypt(3) alphabet, as in `$6$salt$hash` and Cisco type 9 secrets.
     pub(crate) fn crypt64(&mut self, n: usize) -> String {
-        self.from_alphabet(CRYPT64, n)
+        self.chars_from(CRYPT64, n)
     }
 
     /// Standard base64 of `n` random bytes, with padding.

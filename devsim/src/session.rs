@@ -183,7 +183,7 @@ impl Shell {
     /// Writes the prompt; `after_output` adds the blank line some platforms print after a
     /// command's output.
     fn prompt(&mut self, after_output: bool) {
-        if after_output && self.cli.profile().blank_before_prompt {
+        if self.cli.blank_line_before_prompt(after_output) {
             self.out.extend_from_slice(b"\r\n");
         }
         let prompt = self.cli.prompt();
@@ -280,10 +280,8 @@ impl Shell {
                 let line = String::from_utf8_lossy(&std::mem::take(&mut self.line)).into_owned();
                 return self.submit(&line).await;
             }
-            0x7f | 0x08 => {
-                if self.line.pop().is_some() {
-                    self.out.extend_from_slice(b"\x08 \x08");
-                }
+            0x7f | 0x08 if self.line.pop().is_some() => {
+                self.out.extend_from_slice(b"\x08 \x08");
             }
             // Ctrl-C: abandon the line.
             0x03 => {

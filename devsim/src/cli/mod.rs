@@ -15,7 +15,8 @@ use crate::render;
 use crate::render::ConfigView;
 use crate::spec::Paging;
 
-pub(crate) use profile::{EnableStyle, Mode, Pager, Profile};
+use profile::Profile;
+pub(crate) use profile::{EnableStyle, Mode, Pager};
 use profile::{ErrorStyle, prompt, visible_width};
 use table::{Action, Level, Lookup, commands, lookup};
 
@@ -120,10 +121,6 @@ impl Cli {
         self.device.spec.platform
     }
 
-    pub(crate) fn profile(&self) -> &Profile {
-        &self.profile
-    }
-
     /// The pager, while paging is on.
     pub(crate) fn pager(&self) -> Option<Pager> {
         self.profile.pager.filter(|_| self.paging)
@@ -194,28 +191,35 @@ impl Cli {
         let tokens = self.tokens(line);
         let table = commands(self.platform());
         let abbreviations = self.profile.abbreviations;
-        let (tokens, filters) = match lookup(table, &tokens, abbreviations) {
-            Lookup::Found(_) => (tokens, Vec::new()),
-            _ => match tokens.iter().position(|t| *t == "|") {
-                Some(pipe) => (tokens[..pipe].to_vec(), tokens[pipe..].to_vec()),
-                None => (tokens, Vec::new()),
-            },
-        };
-        let cmd = match lookup(table, &tokens, abbreviations) {
+        // The command is the longest prefix before a `|` that is a command (Junos's
+        // `show configuration | display set` has a pipe of its own); the rest are filters.
+        let split = (0..=tokens.len())
+            .rev()
+            .filter(|&end| end == tokens.len() || tokens[end] == "|")
+            .find(|&end| {
+                matches!(
+                    lookup(table, &tokens[..end], abbreviations),
+                    Lookup::Found(_)
+                )
+            })
+            .or_else(|| tokens.iter().position(|t| *t == "|"))
+            .unwrap_or(tokens.len());
+        let (tokens, filters) = tokens.split_at(split);
+        let cmd = match lookup(table, tokens, abbreviations) {
             Lookup::Found(cmd) => cmd,
-            Lookup::Invalid(at) => return self.invalid(line, &tokens, at),
-            Lookup::Incomplete => return self.incomplete(line, &tokens),
+            Lookup::Invalid(at) => return self.invalid(line, tokens, at),
+            Lookup::Incomplete => return self.incomplete(line, tokens),
         };
         if cmd.level == Level::Privileged && self.mode == Mode::User {
             if let Some(message) = self.profile.privileged_required {
                 return Reply::error(format!("{message}\n"));
             }
-            return self.invalid(line, &tokens, 1.min(tokens.len() - 1));
+            return self.invalid(line, tokens, 1.min(tokens.len() - 1));
         }
         let mut reply = self.run(cmd.action);
-        match self.apply_filters(&mut reply, &filters) {
+        match apply_filters(&mut reply, filters) {
             Ok(()) => reply,
-            Err(bad) => self.invalid(line, &self.tokens(line), bad),
+            Err(bad) => self.invalid(line, &self.tokens(line), split + bad),
         }
     }
 
@@ -284,38 +288,6 @@ impl Cli {
                 Reply::text(text).then(After::Close)
             }
         }
-    }
-
-    /// Applies `| include x`-style filters; on a bad filter returns the token index to blame.
-    fn apply_filters(&self, reply: &mut Reply, filters: &[&str]) -> Result<(), usize> {
-        let mut segments = filters.split(|t| *t == "|").skip(1).peekable();
-        let offset = 0;
-        while let Some(segment) = segments.next() {
-            let Some((&verb, args)) = segment.split_first() else {
-                return Err(offset);
-            };
-            let pattern = args.join(" ");
-            let matches = |l: &&str| l.contains(pattern.as_str());
-            let lines: Vec<&str> = reply.text.lines().collect();
-            let kept: Vec<&str> = match verb {
-                "include" | "inc" | "i" | "match" | "grep" => {
-                    lines.iter().copied().filter(matches).collect()
-                }
-                "exclude" | "exc" | "e" | "except" => {
-                    lines.iter().copied().filter(|l| !matches(l)).collect()
-                }
-                "begin" | "beg" | "b" | "find" => {
-                    lines.iter().copied().skip_while(|l| !matches(l)).collect()
-                }
-                "no-more" | "nomore" => {
-                    reply.pageable = false;
-                    continue;
-                }
-                _ => return Err(offset),
-            };
-            reply.text = kept.iter().map(|l| format!("{l}\n")).collect();
-        }
-        Ok(())
     }
 
     /// IOS-style configuration mode: every line is part of the configuration.
@@ -517,6 +489,12 @@ impl Cli {
     }
 
     /// Whether a typed line is in a configuration mode that Ctrl-Z leaves.
+    /// Whether an empty line separates the previous output from the prompt (Junos prints one
+    /// after command output, and always before `[edit]` in configuration mode).
+    pub(crate) fn blank_line_before_prompt(&self, after_output: bool) -> bool {
+        self.profile.blank_before_prompt && (after_output || self.mode == Mode::JunosConfig)
+    }
+
     pub(crate) fn in_config_mode(&self) -> bool {
         matches!(self.mode, Mode::Config { .. })
     }
@@ -526,6 +504,41 @@ impl Cli {
     pub(crate) fn render_config(&self, view: ConfigView) -> String {
         self.device.config(view).render(&Stamp::now())
     }
+}
+
+/// Applies `| include x`-style filters (`filters` starts with a `|`); on a bad filter returns
+/// the index of the offending token within `filters`.
+fn apply_filters(reply: &mut Reply, filters: &[&str]) -> Result<(), usize> {
+    let mut start = 0;
+    while start < filters.len() {
+        let end = filters[start + 1..]
+            .iter()
+            .position(|t| *t == "|")
+            .map_or(filters.len(), |p| start + 1 + p);
+        let segment = &filters[start + 1..end];
+        let Some((&verb, args)) = segment.split_first() else {
+            return Err(start);
+        };
+        let pattern = args.join(" ");
+        let pattern = pattern.trim_matches('"');
+        let lines = reply.text.lines();
+        let kept: Vec<&str> = match verb {
+            "include" | "inc" | "i" | "match" | "grep" => {
+                lines.filter(|l| l.contains(pattern)).collect()
+            }
+            "exclude" | "exc" | "e" | "except" => lines.filter(|l| !l.contains(pattern)).collect(),
+            "begin" | "beg" | "b" | "find" => lines.skip_while(|l| !l.contains(pattern)).collect(),
+            "no-more" | "nomore" => {
+                reply.pageable = false;
+                start = end;
+                continue;
+            }
+            _ => return Err(start + 1),
+        };
+        reply.text = kept.iter().map(|l| format!("{l}\n")).collect();
+        start = end;
+    }
+    Ok(())
 }
 
 fn with_newline(message: &str) -> String {

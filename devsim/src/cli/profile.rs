@@ -28,7 +28,7 @@ pub(crate) enum Erase {
     /// Cursor left by N columns, spaces, cursor left again (Huawei).
     CursorLeft(usize),
     /// Erase the line with VT100 codes (ProCurve, AOS-CX).
-    EraseLine,
+    ClearLine,
 }
 
 /// A platform's pager.
@@ -55,7 +55,7 @@ impl Pager {
             Erase::Backspaces => format!("{0}{1}{0}", "\x08".repeat(n), " ".repeat(n)),
             Erase::CarriageReturn => format!("\r{}\r", " ".repeat(n)),
             Erase::CursorLeft(left) => format!("\x1b[{left}D{}\x1b[{left}D", " ".repeat(left)),
-            Erase::EraseLine => "\r\x1b[2K".to_string(),
+            Erase::ClearLine => "\r\x1b[2K".to_string(),
         }
     }
 }
@@ -261,7 +261,7 @@ pub(crate) fn profile(platform: Platform) -> Profile {
 
 const PROCURVE_PAGER: Pager = Pager {
     text: "-- MORE --, next page: Space, next line: Enter, quit: Control-C",
-    erase: Erase::EraseLine,
+    erase: Erase::ClearLine,
 };
 
 /// The VT100 codes ProCurve writes before its prompt (cursor to the last line, clear it, show

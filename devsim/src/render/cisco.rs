@@ -3,7 +3,7 @@
 use crate::clock::Stamp;
 
 use super::common::{
-    Site, cisco_type7, cisco_type9, fill_to, mac, mac_dotted, md5_crypt, netmask, port_description,
+    Site, cisco_type7, cisco_type9, fill_to, mac, mac_dotted, netmask, port_description,
     sha256_crypt, sha512_crypt,
 };
 use super::{Fact, Identity, Template, Volatile};
@@ -418,10 +418,7 @@ pub(crate) fn ios_fact(id: &Identity, fact: Fact, now: &Stamp) -> Option<String>
             now.day,
             now.year
         )),
-        _ => {
-            let _ = base_mac;
-            None
-        }
+        _ => None,
     }
 }
 
@@ -901,8 +898,8 @@ pub(crate) fn asa_config(id: &Identity, extra: &[String]) -> Template {
     );
     rest.push(format!(" ip address {} 255.255.255.0 ", site.mgmt_ip));
     push(&mut rest, &["!", "ftp mode passive"]);
-    rest.push(format!("dns domain-lookup inside"));
-    rest.push(format!("dns server-group DefaultDNS"));
+    rest.push("dns domain-lookup inside".into());
+    rest.push("dns server-group DefaultDNS".into());
     rest.push(format!(" name-server {} inside", site.dns[0]));
     rest.push(format!(" domain-name {}", site.domain));
     push(&mut rest, &["object network OBJ-WEB"]);
@@ -1163,9 +1160,6 @@ pub(crate) fn asa_fact(id: &Identity, fact: Fact, now: &Stamp) -> Option<String>
             now.day,
             now.year
         )),
-        _ => {
-            let _ = md5_crypt;
-            None
-        }
+        _ => None,
     }
 }

@@ -97,7 +97,7 @@ impl Site {
             asn: 65100 + u32::from(site),
             vlans,
             uplinks,
-            domain: *rng.pick(&DOMAINS),
+            domain: DOMAINS[rng.below(DOMAINS.len() as u64) as usize],
             location: format!(
                 "{}, Building {}, Floor {}",
                 *rng.pick(&CITIES),

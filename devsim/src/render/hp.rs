@@ -124,6 +124,11 @@ pub(crate) fn procurve_fact(id: &Identity, fact: Fact, now: &Stamp) -> Option<St
     let site = Site::of(id);
     let m = mac(&mut id.rng("mac"));
     let up = id.uptime(now);
+    let days = format!("{} days", up.total_days());
+    let procurve_mac = format!(
+        "{:02x}{:02x}{:02x}-{:02x}{:02x}{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    );
     match fact {
         Fact::System => Some(format!(
             "\n Status and Counters - General System Information\n\
@@ -150,11 +155,8 @@ pub(crate) fn procurve_fact(id: &Identity, fact: Fact, now: &Stamp) -> Option<St
              \n",
             host = id.hostname,
             location = site.location,
-            mac = format!(
-                "{:02x}{:02x}{:02x}-{:02x}{:02x}{:02x}",
-                m[0], m[1], m[2], m[3], m[4], m[5]
-            ),
-            days = format!("{} days", up.total_days()),
+            mac = procurve_mac,
+            days = days,
         )),
         Fact::Inventory => Some(format!(
             "\n Status and Counters - Module Information\n\

@@ -20,17 +20,19 @@ pub(crate) mod colour {
 }
 
 pub(crate) fn banner(colour: bool) -> String {
-    let art = "\n\n\n\
-  MMM      MMM       KKK                          TTTTTTTTTTT      KKK\n\
-  MMMM    MMMM       KKK                          TTTTTTTTTTT      KKK\n\
-  MMM MMMM MMM  III  KKK  KKK  RRRRRR     OOOOOO      TTT     III  KKK  KKK\n\
-  MMM  MM  MMM  III  KKKKK     RRR  RRR  OOO  OOO     TTT     III  KKKKK\n\
-  MMM      MMM  III  KKK KKK   RRRRRR    OOO  OOO     TTT     III  KKK KKK\n\
-  MMM      MMM  III  KKK  KKK  RRR  RRR   OOOOOO      TTT     III  KKK  KKK\n\
-\n\
-  MikroTik RouterOS 7.12.1 (c) 1999-2023       https://www.mikrotik.com/\n\
-\n\
-Press F1 for help\n\n";
+    const ART: [&str; 10] = [
+        "  MMM      MMM       KKK                          TTTTTTTTTTT      KKK",
+        "  MMMM    MMMM       KKK                          TTTTTTTTTTT      KKK",
+        "  MMM MMMM MMM  III  KKK  KKK  RRRRRR     OOOOOO      TTT     III  KKK  KKK",
+        "  MMM  MM  MMM  III  KKKKK     RRR  RRR  OOO  OOO     TTT     III  KKKKK",
+        "  MMM      MMM  III  KKK KKK   RRRRRR    OOO  OOO     TTT     III  KKK KKK",
+        "  MMM      MMM  III  KKK  KKK  RRR  RRR   OOOOOO      TTT     III  KKK  KKK",
+        "",
+        "  MikroTik RouterOS 7.12.1 (c) 1999-2023       https://www.mikrotik.com/",
+        "",
+        "Press F1 for help",
+    ];
+    let art = format!("\n\n\n{}\n\n", ART.join("\n"));
     if colour {
         format!("{}{art}{}", colour::BOLD, colour::RESET)
     } else {
