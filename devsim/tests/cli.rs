@@ -37,6 +37,13 @@ async fn ios_login_show_version_and_running_config() {
         error,
         "        ^\r\n% Invalid input detected at '^' marker.\r\n"
     );
+    // Lines may end with \n alone, too.
+    sh.send("show clock\n").await;
+    let clock = sh.until_end("r1#").await;
+    assert!(
+        clock.starts_with("show clock\r\n*") && clock.contains(" UTC "),
+        "{clock:?}"
+    );
     sh.send("exit\r").await;
     sh.until_closed().await;
     assert_eq!(sim.sessions_served(0), 1);

@@ -172,21 +172,21 @@ pub(crate) fn fact(id: &Identity, fact: Fact, now: &Stamp) -> Option<String> {
     match fact {
         Fact::Version => Some(format!(
             "Arista DCS-7050TX-64-R\n\
-             Hardware version: 01.11\n\
-             Serial number: {serial}\n\
-             Hardware MAC address: {m}\n\
-             System MAC address: {m}\n\
+             Hardware version:    01.11\n\
+             Serial number:       {serial}\n\
+             Hardware MAC address:  {m}\n\
+             System MAC address:  {m}\n\
              \n\
              Software image version: 4.28.3M\n\
-             Architecture: x86_64\n\
+             Architecture:           x86_64\n\
              Internal build version: 4.28.3M-28980034.4283M\n\
-             Internal build ID: 2e1a0c4b-6d32-4b4b-a7f4-0f7e3c2b1a90\n\
-             Image format version: 1.0\n\
-             Image optimization: Default\n\
+             Internal build ID:      2e1a0c4b-6d32-4b4b-a7f4-0f7e3c2b1a90\n\
+             Image format version:   1.0\n\
+             Image optimization:     Default\n\
              \n\
-             Uptime: {w} weeks, {d} days, {h} hours and {mi} minutes\n\
-             Total memory: 3818468 kB\n\
-             Free memory: {free} kB\n\
+             Uptime:                 {w} weeks, {d} days, {h} hours and {mi} minutes\n\
+             Total memory:           3818468 kB\n\
+             Free memory:            {free} kB\n\
              \n",
             serial = serial(id),
             w = up.weeks,

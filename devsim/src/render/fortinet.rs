@@ -70,7 +70,8 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
         .line("        set role lan")
         .line("        set snmp-index 2")
         .line("    next");
-    let ports = fill_to(id.config_lines, 160, 2, |n| {
+    // Everything but the internal interfaces takes about 225 lines.
+    let ports = fill_to(id.config_lines, 225, 2, |n| {
         let vlan = &site.vlans[n % site.vlans.len()];
         vec![
             format!("    edit \"internal{}\"", n + 1),

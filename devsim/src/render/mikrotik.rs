@@ -111,7 +111,8 @@ pub(crate) fn config(id: &Identity, extra: &[String], view: ConfigView) -> Templ
         ),
         "/interface ethernet".into(),
     ];
-    let ports = fill_to(id.config_lines / 2, 0, 4, |n| {
+    // Each port costs two lines (its comment and its bridge port); the rest is about 84.
+    let ports = fill_to(id.config_lines.saturating_sub(84) / 2, 0, 4, |n| {
         vec![format!(
             "set [ find default-name=sfp-sfpplus{} ] comment=\"{}\"",
             n + 1,

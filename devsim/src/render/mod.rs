@@ -192,3 +192,28 @@ pub(crate) fn banner(id: &Identity, now: &Stamp, user: &str, colour: bool) -> St
         Platform::Linux => linux::banner(id, now, user),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_sizes_follow_the_knob() {
+        let now = Stamp::now();
+        for platform in Platform::ALL {
+            for target in [300, 1000] {
+                let id = Identity::new(platform, "r1", 3, target);
+                let view = if platform == Platform::JuniperJunos {
+                    ConfigView::SetCommands
+                } else {
+                    ConfigView::Native
+                };
+                let lines = config(&id, &[], view).render(&now).lines().count();
+                assert!(
+                    lines.abs_diff(target) <= target / 10,
+                    "{platform}: {lines} lines for a target of {target}"
+                );
+            }
+        }
+    }
+}

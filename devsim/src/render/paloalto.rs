@@ -114,8 +114,9 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
         .open("network")
         .open("interface")
         .open("ethernet");
-    // Everything but the interfaces takes about 110 lines; each interface takes 8.
-    let count = (id.config_lines.saturating_sub(110) / 8).max(2);
+    // Everything but the interfaces takes about 200 lines; each interface takes 9 (its block,
+    // its virtual-router and zone membership).
+    let count = (id.config_lines.saturating_sub(200) / 9).max(2);
     let mut ifnames = Vec::new();
     for n in 0..count {
         let vlan = &site.vlans[n % site.vlans.len()];
