@@ -500,7 +500,7 @@ pub(crate) fn nxos_config(id: &Identity, extra: &[String]) -> Template {
     for server in site.aaa {
         head.push(format!(
             "tacacs-server host {server} key 7 \"{}\" ",
-            rng.pattern("AAAAAAAAAA")
+            rng.pattern("??????????")
         ));
     }
     head.push("aaa group server tacacs+ TACACS ".into());
@@ -776,7 +776,7 @@ pub(crate) fn iosxr_config(id: &Identity, extra: &[String]) -> Template {
             block.push(format!(
                 " description Customer CUST-{:04} circuit {}",
                 rng.range(1, 9999),
-                rng.pattern("AA####")
+                rng.pattern("??####")
             ));
             block.push(format!(
                 " ipv4 address 100.64.{}.{} {}",

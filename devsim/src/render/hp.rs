@@ -7,7 +7,7 @@ use super::common::{Site, fill_to, mac, port_description};
 use super::{Fact, Identity, Template};
 
 fn procurve_serial(id: &Identity) -> String {
-    id.rng("serial").pattern("SG##AAA@@@")
+    id.rng("serial").pattern("SG##???@@@")
 }
 
 pub(crate) fn procurve_banner() -> String {
@@ -167,7 +167,7 @@ pub(crate) fn procurve_fact(id: &Identity, fact: Fact, now: &Stamp) -> Option<St
              \x20 ----- ----------------------------------- ---------------- -------\n\
              \x20 STK   HP J9733A 2-Port Stacking Module    {stk:<17}Up\n\
              \n",
-            stk = id.rng("stack").pattern("SG#AA####Z"),
+            stk = id.rng("stack").pattern("SG#??####Z"),
         )),
         Fact::Version => Some(
             "Image stamp:    /ws/swbuildm/rel_venice_qaoff/code/build/tam(swbuildm_rel_venice_qaoff_rel_venice)\n\
@@ -182,7 +182,7 @@ pub(crate) fn procurve_fact(id: &Identity, fact: Fact, now: &Stamp) -> Option<St
 }
 
 fn aoscx_serial(id: &Identity) -> String {
-    id.rng("serial").pattern("SG#AAA##AA")
+    id.rng("serial").pattern("SG#???##??")
 }
 
 /// An AOS-CX `ciphertext` value (base64 of an encrypted blob, always starting `AQBap`).

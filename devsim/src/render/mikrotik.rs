@@ -222,7 +222,7 @@ pub(crate) fn config(id: &Identity, extra: &[String], view: ConfigView) -> Templ
     if sensitive {
         head.push(format!(
             "add name=vpn-user password={} profile=default-encryption",
-            rng.pattern("AAAA####")
+            rng.pattern("????####")
         ));
     } else {
         head.push("add name=vpn-user profile=default-encryption".into());
