@@ -100,6 +100,8 @@ pub enum DeviceError {
         addr: String,
         expected: String,
         presented: String,
+        /// The presented key as an OpenSSH line, kept for an administrator to accept.
+        presented_key: String,
     },
     #[error("authentication failed with credential {credential:?} (user {username:?}): {detail}")]
     AuthFailed {

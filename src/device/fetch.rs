@@ -266,9 +266,23 @@ async fn attempt(
     let step = options.step_timeout;
     let profile = target.profile;
     let no_events = |e| (e, Vec::new());
-    let mut connection = ssh::connect(target.host, target.port, expected, step)
-        .await
-        .map_err(no_events)?;
+    let mut connection = match ssh::connect(target.host, target.port, expected, step).await {
+        Ok(c) => c,
+        Err(e) => {
+            if let DeviceError::HostKeyChanged {
+                presented,
+                presented_key,
+                ..
+            } = &e
+            {
+                *host_key = Some(HostKey {
+                    openssh: presented_key.clone(),
+                    fingerprint: presented.clone(),
+                });
+            }
+            return Err((e, Vec::new()));
+        }
+    };
     *host_key = Some(connection.host_key.clone());
     let login = SshLogin {
         credential: &credential.name,

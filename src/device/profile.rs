@@ -105,9 +105,36 @@ pub struct Filters {
     /// Lines removed before the configuration is stored (volatile: clocks, counters, banners).
     pub strip: Vec<Regex>,
     /// Secrets: the span of the group named `secret` is replaced by a marker.
-    pub mask: Vec<Regex>,
+    pub mask: Vec<MaskRule>,
     /// Lines (or the span of a group named `value`) left out when deciding whether the config changed.
     pub ignore: Vec<Regex>,
+}
+
+/// A secret pattern, anywhere or only inside a configuration section (FortiOS `config ... end`,
+/// RouterOS `/menu`), where the same words mean something else elsewhere.
+#[derive(Debug)]
+pub struct MaskRule {
+    pub pattern: Regex,
+    pub section: Option<Section>,
+}
+
+#[derive(Debug)]
+pub struct Section {
+    /// The line that opens the section.
+    pub start: Regex,
+    /// The line that closes it.
+    pub end: Regex,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawMask {
+    Anywhere(String),
+    InSection {
+        section: String,
+        until: String,
+        pattern: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -192,7 +219,7 @@ struct RawFilters {
     #[serde(default)]
     strip: Vec<String>,
     #[serde(default)]
-    mask: Vec<String>,
+    mask: Vec<RawMask>,
     #[serde(default)]
     ignore: Vec<String>,
 }
@@ -206,18 +233,39 @@ fn compile_all(what: &str, patterns: &[String]) -> Result<Vec<Regex>, String> {
     patterns.iter().map(|p| compile(what, p)).collect()
 }
 
+fn compile_mask(what: &str, raw: &RawMask) -> Result<MaskRule, String> {
+    let (pattern, section) = match raw {
+        RawMask::Anywhere(p) => (p, None),
+        RawMask::InSection {
+            section,
+            until,
+            pattern,
+        } => (
+            pattern,
+            Some(Section {
+                start: compile(what, section)?,
+                end: compile(what, until)?,
+            }),
+        ),
+    };
+    let pattern = compile(what, pattern)?;
+    if !pattern.capture_names().any(|n| n == Some("secret")) {
+        return Err(format!("{what} {pattern} has no group named `secret`"));
+    }
+    Ok(MaskRule { pattern, section })
+}
+
 impl Profile {
     pub fn parse(text: &str) -> Result<Profile, String> {
         let raw: RawProfile = toml::from_str(text).map_err(|e| e.to_string())?;
         let id = raw.id.clone();
         let ctx = |what: &str| format!("{id}: {what}");
-        let mask = compile_all(&ctx("mask"), &raw.filters.mask)?;
-        if let Some(bad) = mask
+        let mask = raw
+            .filters
+            .mask
             .iter()
-            .find(|r| !r.capture_names().any(|n| n == Some("secret")))
-        {
-            return Err(format!("{id}: mask {bad} has no group named `secret`"));
-        }
+            .map(|m| compile_mask(&ctx("mask"), m))
+            .collect::<Result<Vec<_>, String>>()?;
         if raw.config_commands.is_empty() {
             return Err(format!("{id}: config_commands is empty"));
         }

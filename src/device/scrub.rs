@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use regex::{Captures, Regex};
 use sha2::{Digest, Sha256};
 
-use super::profile::Filters;
+use super::profile::{Filters, Section};
 
 /// What replaces a secret in a masked configuration.
 pub const MASK_MARKER: &str = "<masked>";
@@ -34,11 +34,34 @@ pub fn strip(filters: &Filters, text: &str) -> String {
 pub fn mask(filters: &Filters, text: &str) -> String {
     let mut out = Cow::Borrowed(text);
     for rule in &filters.mask {
-        if rule.is_match(&out) {
-            out = Cow::Owned(replace_group(rule, &out, "secret", MASK_MARKER));
+        if !rule.pattern.is_match(&out) {
+            continue;
         }
+        out = Cow::Owned(match &rule.section {
+            None => replace_group(&rule.pattern, &out, "secret", MASK_MARKER),
+            Some(section) => mask_in_section(&rule.pattern, section, &out),
+        });
     }
     out.into_owned()
+}
+
+fn mask_in_section(pattern: &Regex, section: &Section, text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut inside = false;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if inside && section.end.is_match(bare) {
+            inside = false;
+        } else if !inside && section.start.is_match(bare) {
+            inside = true;
+        } else if inside && pattern.is_match(bare) {
+            out.push_str(&replace_group(pattern, bare, "secret", MASK_MARKER));
+            out.push_str(&line[bare.len()..]);
+            continue;
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// Lines matching an ignore rule left out (or only the rule's `value` group blanked), then hashed:

@@ -4,6 +4,7 @@ mod auth;
 mod browser;
 mod credentials;
 mod device_csv;
+mod engine;
 mod helpers;
 mod inventory;
 mod matrix;

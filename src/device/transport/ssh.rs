@@ -158,11 +158,15 @@ pub async fn connect(
         }
         Ok(Err(russh::Error::UnknownKey)) => {
             return Err(match (known, seen) {
-                (Some(k), Some(s)) => DeviceError::HostKeyChanged {
-                    addr,
-                    expected: HostKey::from_public(k).fingerprint,
-                    presented: HostKey::from_public(&s).fingerprint,
-                },
+                (Some(k), Some(s)) => {
+                    let presented = HostKey::from_public(&s);
+                    DeviceError::HostKeyChanged {
+                        addr,
+                        expected: HostKey::from_public(k).fingerprint,
+                        presented: presented.fingerprint,
+                        presented_key: presented.openssh,
+                    }
+                }
                 _ => DeviceError::Protocol {
                     addr,
                     detail: "the server's host key was not accepted".into(),
