@@ -82,7 +82,7 @@ pub fn inventory_csv(devices: &[RunningDevice]) -> String {
         let row = [
             d.hostname.clone(),
             d.addr.ip().to_string(),
-            d.port().to_string(),
+            d.port.to_string(),
             d.platform.as_str().to_string(),
             format!("devsim simulated {}", d.platform.as_str()),
             format!("devsim;{}", d.platform.as_str()),

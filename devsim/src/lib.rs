@@ -8,7 +8,7 @@
 //! use devsim::{DeviceSpec, Platform, Sim};
 //! let spec = DeviceSpec::new(Platform::CiscoIos, "r1", "admin", "admin");
 //! let sim = Sim::start(vec![spec], "127.0.0.1".parse().unwrap(), 0).await?;
-//! let port = sim.devices()[0].port();
+//! let port = sim.devices()[0].port;
 //! // ... connect with an SSH client to 127.0.0.1:port ...
 //! sim.change_config(0, "snmp-server location lab");
 //! sim.shutdown().await;

@@ -139,8 +139,8 @@ async fn run(args: Args) -> Result<(), SimError> {
     for d in sim.devices() {
         let entry = per_platform.entry(d.platform).or_insert((0, u16::MAX, 0));
         entry.0 += 1;
-        entry.1 = entry.1.min(d.port());
-        entry.2 = entry.2.max(d.port());
+        entry.1 = entry.1.min(d.port);
+        entry.2 = entry.2.max(d.port);
     }
     for (platform, (count, low, high)) in per_platform {
         println!(

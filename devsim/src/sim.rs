@@ -23,14 +23,12 @@ pub struct RunningDevice {
     pub platform: Platform,
     /// Where the device's SSH server listens.
     pub addr: SocketAddr,
+    /// `addr`'s port.
+    pub port: u16,
     device: Arc<Device>,
 }
 
 impl RunningDevice {
-    pub fn port(&self) -> u16 {
-        self.addr.port()
-    }
-
     /// The host key the device presents now (changes with [`Sim::rotate_host_key`]).
     pub fn public_key(&self) -> PublicKey {
         self.device.public_key()
@@ -93,6 +91,7 @@ impl Sim {
                 hostname: device.spec.hostname.clone(),
                 platform: device.spec.platform,
                 addr,
+                port: addr.port(),
                 device: Arc::clone(&device),
             });
             listeners.push(tokio::spawn(server::serve(

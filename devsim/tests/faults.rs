@@ -54,3 +54,26 @@ async fn login_and_command_latency_are_honoured() {
     sh.cmd("terminal length 0", "e1#").await;
     assert!(started.elapsed() >= Duration::from_millis(300));
 }
+
+#[tokio::test]
+async fn shutdown_ends_sessions_and_listeners() {
+    let sim = start(vec![spec(Platform::DellOs10, "d1")]).await;
+    let addr = sim.devices()[0].addr;
+    let mut sh = Shell::start(&sim, 0, "admin", "secret").await;
+    sh.until_end("d1# ").await;
+    sim.shutdown().await;
+    sh.until_closed().await;
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+#[tokio::test]
+async fn dropping_the_sim_stops_it_too() {
+    let sim = start(vec![spec(Platform::Linux, "l1")]).await;
+    let addr = sim.devices()[0].addr;
+    let mut sh = Shell::start(&sim, 0, "admin", "secret").await;
+    sh.until_end("admin@l1:~$ ").await;
+    drop(sim);
+    sh.until_closed().await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}

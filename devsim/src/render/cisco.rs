@@ -140,6 +140,8 @@ pub(crate) fn ios_config(id: &Identity, extra: &[String]) -> Template {
             " authentication pre-share",
             " group 14",
             "crypto isakmp key MyPreSharedKey address 0.0.0.0",
+            "crypto keyring KR-BRANCH",
+            "  pre-shared-key address 198.51.100.7 key Br4nchPsk",
             "!",
             "key chain OSPF-KEYS",
             " key 1",

@@ -174,6 +174,21 @@ fn tree(id: &Identity, extra: &[String]) -> Node {
     }
     add(
         false,
+        &["system", "archival", "configuration", "transfer-on-commit"],
+    );
+    // A URL with credentials, as people configure for config archival.
+    add(
+        false,
+        &[
+            "system",
+            "archival",
+            "configuration",
+            "archive-sites",
+            "\"scp://backup:Backup123@10.0.0.5:/configs\"",
+        ],
+    );
+    add(
+        false,
         &[
             "chassis",
             "aggregated-devices",

@@ -170,7 +170,13 @@ impl Template {
 
     /// Bytes of stable text, a close estimate of the rendered size (for "N bytes" headers).
     pub(crate) fn approx_bytes(&self) -> usize {
-        self.stable_bytes + 48 * self.parts.len().saturating_sub(1) / 2
+        // A volatile piece renders to about 60 bytes (a timestamp line, a counter).
+        let volatile = self
+            .parts
+            .iter()
+            .filter(|p| matches!(p, Part::Volatile(_)))
+            .count();
+        self.stable_bytes + 60 * volatile
     }
 
     /// Stable text only, for checksums that change with content but not with time.
