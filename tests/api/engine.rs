@@ -44,7 +44,7 @@ async fn fetch_device(
     let host = device.addr.ip().to_string();
     let target = Target {
         host: &host,
-        port: device.port(),
+        port: device.port,
         profile,
         known_host_key: known,
     };

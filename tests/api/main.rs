@@ -3,6 +3,7 @@
 mod auth;
 mod browser;
 mod credentials;
+mod device_access;
 mod device_csv;
 mod engine;
 mod helpers;
