@@ -489,3 +489,107 @@ async fn a_changed_config_changes_the_key_and_volatile_lines_do_not() {
     }
     sim.shutdown().await;
 }
+
+/// Runs the real `netraven device fetch` binary with the given stdin.
+async fn run_cli(args: &[&str], stdin: &str) -> (i32, String, String) {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_netraven"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn netraven");
+    let mut input = child.stdin.take().expect("stdin");
+    input
+        .write_all(stdin.as_bytes())
+        .await
+        .expect("write stdin");
+    drop(input);
+    let out = child.wait_with_output().await.expect("netraven runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_fetch_command_prints_the_config_and_exits_with_the_error_class() {
+    let mut spec = DeviceSpec::new(Platform::CiscoIos, "cli-r1", USER, PASSWORD);
+    spec.enable_secret = Some("En4ble-secret".into());
+    let sim = start(vec![spec]).await;
+    let port = sim.devices()[0].port.to_string();
+    let base = [
+        "device",
+        "fetch",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--platform",
+        "cisco_ios",
+        "--username",
+        USER,
+        "--password-stdin",
+        "--enable-stdin",
+        "--timeout",
+        "5",
+    ];
+    let input = format!("{PASSWORD}\nEn4ble-secret\n");
+    let (code, stdout, stderr) =
+        run_cli(&[&base[..], &["--facts", "--debug"]].concat(), &input).await;
+    assert_eq!(code, 0, "stderr: {stderr}");
+    assert!(stdout.contains("hostname cli-r1"), "{stdout}");
+    assert!(!stdout.contains("Building configuration"));
+    let facts_line = stderr
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .expect("facts JSON on stderr");
+    let facts: serde_json::Value = serde_json::from_str(facts_line).expect("JSON");
+    assert_eq!(facts["model"], "C9300-24P");
+    assert_eq!(
+        facts["host_key_fingerprint"],
+        sim.devices()[0].fingerprint()
+    );
+    assert!(
+        stderr.contains("> show running-config"),
+        "transcript: {stderr}"
+    );
+    assert!(!stderr.contains(PASSWORD) && !stderr.contains("En4ble-secret"));
+
+    let (code, masked, _) = run_cli(&[&base[..], &["--mask"]].concat(), &input).await;
+    assert_eq!(code, 0);
+    assert!(masked.contains(scrub::MASK_MARKER));
+
+    let (code, _, stderr) = run_cli(&base, "Wrong-passw0rd\nEn4ble-secret\n").await;
+    assert_eq!(
+        code, 13,
+        "authentication failure exit code; stderr: {stderr}"
+    );
+    let (code, _, _) = run_cli(&base, &format!("{PASSWORD}\nnope\n")).await;
+    assert_eq!(code, 14, "enable refused exit code");
+    let (code, _, stderr) = run_cli(&base, "").await;
+    assert_eq!(code, 2, "no password on stdin: usage error; {stderr}");
+    let (code, _, stderr) = run_cli(
+        &[
+            "device",
+            "fetch",
+            "--host",
+            "127.0.0.1",
+            "--platform",
+            "nope",
+            "--username",
+            "x",
+            "--password-stdin",
+        ],
+        "x\n",
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown platform"), "{stderr}");
+    let (code, stdout, _) = run_cli(&["device", "fetch", "--help"], "").await;
+    assert_eq!(code, 0);
+    assert!(stdout.contains("13  authentication failed"), "{stdout}");
+    sim.shutdown().await;
+}
