@@ -36,7 +36,13 @@ async fn device(app: &TestApp, id: i32) -> devices::Model {
 
 #[tokio::test]
 async fn test_connection_records_host_key_facts_and_credential_outcomes() {
-    let sim = start(vec![DeviceSpec::new(Platform::CiscoIos, "edge1", USER, PASSWORD)]).await;
+    let sim = start(vec![DeviceSpec::new(
+        Platform::CiscoIos,
+        "edge1",
+        USER,
+        PASSWORD,
+    )])
+    .await;
     let app = spawn_app().await;
     app.login_admin().await;
     let port = sim.devices()[0].port.to_string();
@@ -90,12 +96,17 @@ async fn test_connection_records_host_key_facts_and_credential_outcomes() {
     let stored = device(&app, id).await;
     let fingerprint = sim.devices()[0].fingerprint();
     assert_eq!(
-        netraven::services::device_access::fingerprint(stored.ssh_host_key.as_deref().expect("key")),
+        netraven::services::device_access::fingerprint(
+            stored.ssh_host_key.as_deref().expect("key")
+        ),
         fingerprint
     );
     assert_eq!(stored.model.as_deref(), Some("C9300-24P"));
     assert!(stored.serial_number.is_some() && stored.os_version.is_some());
-    let creds = credentials::Entity::find().all(&app.db).await.expect("creds");
+    let creds = credentials::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("creds");
     let by_name = |n: &str| creds.iter().find(|c| c.name == n).expect("credential");
     assert_eq!(by_name("stale-local").failure_count, 1);
     assert_eq!(by_name("stale-local").success_count, 0);
@@ -104,7 +115,10 @@ async fn test_connection_records_host_key_facts_and_credential_outcomes() {
     assert_eq!(app.audit_count("device.test_connection").await, 1);
     assert_eq!(app.audit_count("device.host_key_recorded").await, 1);
     let (_, page) = app.get_html(&format!("/devices/{id}")).await;
-    assert!(page.contains(&fingerprint), "fingerprint on the device page");
+    assert!(
+        page.contains(&fingerprint),
+        "fingerprint on the device page"
+    );
 
     // The device is re-keyed: nothing is read, the new key waits for an administrator.
     sim.rotate_host_key(0).expect("rotate");
@@ -118,7 +132,9 @@ async fn test_connection_records_host_key_facts_and_credential_outcomes() {
     assert!(html.contains("different SSH host key"));
     let stored = device(&app, id).await;
     assert_eq!(
-        netraven::services::device_access::fingerprint(stored.ssh_host_key.as_deref().expect("key")),
+        netraven::services::device_access::fingerprint(
+            stored.ssh_host_key.as_deref().expect("key")
+        ),
         fingerprint,
         "the recorded key is kept"
     );
@@ -126,8 +142,10 @@ async fn test_connection_records_host_key_facts_and_credential_outcomes() {
     assert_eq!(app.audit_count("device.host_key_changed").await, 1);
 
     // Who may do what: a viewer reads, an operator tests, only an admin accepts a key.
-    app.create_user("viewer1", "viewer", "Viewer-passw0rd1").await;
-    app.create_user("operator1", "operator", "Operator-passw0rd1").await;
+    app.create_user("viewer1", "viewer", "Viewer-passw0rd1")
+        .await;
+    app.create_user("operator1", "operator", "Operator-passw0rd1")
+        .await;
     let viewer = app.new_browser();
     viewer.login("viewer1", "Viewer-passw0rd1").await;
     let (status, page) = viewer.get_html(&format!("/devices/{id}")).await;
@@ -157,7 +175,9 @@ async fn test_connection_records_host_key_facts_and_credential_outcomes() {
     let stored = device(&app, id).await;
     assert!(stored.ssh_host_key_pending.is_none());
     assert_eq!(
-        netraven::services::device_access::fingerprint(stored.ssh_host_key.as_deref().expect("key")),
+        netraven::services::device_access::fingerprint(
+            stored.ssh_host_key.as_deref().expect("key")
+        ),
         sim.devices()[0].fingerprint()
     );
     assert_eq!(app.audit_count("device.host_key_accepted").await, 1);
