@@ -13,6 +13,7 @@ use super::permissions::Permissions;
 use super::session_store::USER_ID;
 use crate::entity::users;
 use crate::error::AppError;
+use crate::services::query::unique;
 use crate::web::AppState;
 
 const FLASH_KEY: &str = "flash";
@@ -149,7 +150,7 @@ async fn load_ctx(req: &HttpRequest) -> Result<Ctx, AppError> {
     let Some(user_id) = session.get::<i32>(USER_ID).ok().flatten() else {
         return Err(login_required());
     };
-    let user = users::Entity::find_by_id(user_id).one(&state.db).await?;
+    let user = unique(&state.db, users::Entity::find_by_id(user_id)).await?;
     let Some(user) = user.filter(|u| u.is_active) else {
         // Deactivated or deleted while signed in: end this session now.
         session.purge();

@@ -15,6 +15,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 
 use crate::crypto::{random_token, sha256_hex};
 use crate::entity::sessions;
+use crate::services::query::unique;
 use crate::services::settings;
 
 /// Keys of the session state that the store copies into columns.
@@ -46,9 +47,9 @@ fn truncated(value: Option<String>, max: usize) -> Option<String> {
 
 impl SessionStore for DbSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
-        let row = sessions::Entity::find_by_id(sha256_hex(key.as_ref().as_bytes()))
-            .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
-            .one(&self.db)
+        let select = sessions::Entity::find_by_id(sha256_hex(key.as_ref().as_bytes()))
+            .filter(sessions::Column::ExpiresAt.gt(Utc::now()));
+        let row = unique(&self.db, select)
             .await
             .map_err(|e| LoadError::Other(e.into()))?;
         match row {

@@ -3,15 +3,16 @@
 use std::net::IpAddr;
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, SelectStatement, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    DatabaseConnection, DbBackend, DbErr, EntityTrait, IdenStatic, IntoActiveModel, JoinType,
+    Order, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, RelationTrait, TransactionTrait,
 };
+use serde::Deserialize;
 
 use super::audit::{self, Actor, Event};
-use super::query::{Page, Paging, contains_ci, fetch_page};
+use super::query::{self, JsonPage, Page, Paging, contains_ci, fetch_json_page};
 use super::tags;
 use super::validation::FieldErrors;
 use crate::device::platforms;
@@ -480,8 +481,9 @@ pub struct DeviceRow {
     pub tags: Vec<tag_entity::Model>,
 }
 
-/// The columns a device list shows: list pages read only these.
-#[derive(Clone, Debug, FromQueryResult)]
+/// The columns a device list shows: list pages read only these, as JSON (see
+/// `query::fetch_json_page`).
+#[derive(Clone, Debug, Deserialize)]
 pub struct DeviceSummary {
     pub id: i32,
     pub hostname: String,
@@ -489,12 +491,27 @@ pub struct DeviceSummary {
     pub port: i32,
     pub device_type: String,
     pub description: Option<String>,
+    #[serde(deserialize_with = "query::json_bool")]
     pub enabled: bool,
     pub last_backup_status: Option<String>,
+    #[serde(deserialize_with = "query::json_time")]
     pub last_backup_at: Option<chrono::DateTime<Utc>>,
 }
 
-pub fn condition(filter: &DeviceFilter) -> Condition {
+const SUMMARY_COLUMNS: [devices::Column; 9] = [
+    devices::Column::Id,
+    devices::Column::Hostname,
+    devices::Column::IpAddress,
+    devices::Column::Port,
+    devices::Column::DeviceType,
+    devices::Column::Description,
+    devices::Column::Enabled,
+    devices::Column::LastBackupStatus,
+    devices::Column::LastBackupAt,
+];
+
+/// The filters on the device's own columns.
+fn attribute_condition(filter: &DeviceFilter) -> Condition {
     let mut cond = Condition::all();
     if let Some(text) = &filter.text {
         cond = cond.add(
@@ -507,9 +524,6 @@ pub fn condition(filter: &DeviceFilter) -> Condition {
     if let Some(p) = &filter.platform {
         cond = cond.add(devices::Column::DeviceType.eq(p.as_str()));
     }
-    if let Some(tag_id) = filter.tag_id {
-        cond = cond.add(devices::Column::Id.in_subquery(tags::devices_with_tag(tag_id)));
-    }
     if let Some(enabled) = filter.enabled {
         cond = cond.add(devices::Column::Enabled.eq(enabled));
     }
@@ -521,86 +535,127 @@ pub fn condition(filter: &DeviceFilter) -> Condition {
     cond
 }
 
-/// A page row: the device and the ids of its tags, read in the same query (a correlated
-/// aggregate) so a page costs one round trip instead of one per device or per tag link.
-#[derive(Debug, FromQueryResult)]
+/// All of `filter` as one condition on `devices` (the tag as a subquery).
+pub fn condition(filter: &DeviceFilter) -> Condition {
+    let mut cond = attribute_condition(filter);
+    if let Some(tag_id) = filter.tag_id {
+        cond = cond.add(devices::Column::Id.in_subquery(tags::devices_with_tag(tag_id)));
+    }
+    cond
+}
+
+/// A page row: the device and the ids of its tags.
+#[derive(Debug, Deserialize)]
 struct ListRow {
-    #[sea_orm(nested)]
+    #[serde(flatten)]
     device: DeviceSummary,
     tag_ids: Option<String>,
 }
 
-fn tag_ids_column(backend: DbBackend) -> Expr {
-    Expr::cust(match backend {
+/// A page row's tag ids, comma-separated, computed for the page's rows only.
+fn tag_ids_sql(backend: DbBackend) -> &'static str {
+    match backend {
         DbBackend::Postgres => {
-            "(SELECT string_agg(dt.tag_id::text, ',') FROM device_tags dt WHERE dt.device_id = devices.id)"
+            "(SELECT string_agg(dt.tag_id::text, ',') FROM device_tags dt WHERE dt.device_id = p.\"id\")"
         }
-        _ => "(SELECT group_concat(dt.tag_id) FROM device_tags dt WHERE dt.device_id = devices.id)",
-    })
+        _ => "(SELECT group_concat(dt.tag_id) FROM device_tags dt WHERE dt.device_id = p.\"id\")",
+    }
 }
 
-/// One page of devices with their tags; `all_tags` (which list pages show anyway) resolves
-/// the tag ids.
+/// The devices `filter` selects (FROM, joins and WHERE only). The tag filter is a join rather
+/// than `id IN (subquery)`: SQLite builds a temporary index for the IN list on every run.
+/// (device_id, tag_id) is unique, so the join yields each device once.
+fn filtered(filter: &DeviceFilter) -> SelectStatement {
+    let mut select = devices::Entity::find().filter(attribute_condition(filter));
+    if let Some(tag_id) = filter.tag_id {
+        select = select
+            .join(
+                JoinType::InnerJoin,
+                device_tags::Relation::Device.def().rev(),
+            )
+            .filter(device_tags::Column::TagId.eq(tag_id));
+    }
+    let mut query = select.into_query();
+    query.clear_selects();
+    query
+}
+
+/// When a tag is the only filter, its links count its devices without reading the devices:
+/// each link names an existing device (foreign key) and names it once (unique pair).
+fn tag_links_only(filter: &DeviceFilter) -> Option<SelectStatement> {
+    let tag_id = filter.tag_id?;
+    attribute_condition(filter)
+        .is_empty()
+        .then(|| tags::devices_with_tag(tag_id))
+}
+
+fn sort_column(sort: &str) -> devices::Column {
+    match sort {
+        "ip_address" => devices::Column::IpAddress,
+        "device_type" => devices::Column::DeviceType,
+        "last_backup_at" => devices::Column::LastBackupAt,
+        "created_at" => devices::Column::CreatedAt,
+        _ => devices::Column::Hostname,
+    }
+}
+
+/// One page of devices with their tags, in one statement; `all_tags` (which list pages show
+/// anyway) resolves the tag ids.
 pub async fn list(
     db: &impl ConnectionTrait,
     filter: &DeviceFilter,
     paging: Paging,
     all_tags: &[tag_entity::Model],
 ) -> Result<Page<DeviceRow>, DbErr> {
-    let column = match filter.sort.as_str() {
-        "ip_address" => devices::Column::IpAddress,
-        "device_type" => devices::Column::DeviceType,
-        "last_backup_at" => devices::Column::LastBackupAt,
-        "created_at" => devices::Column::CreatedAt,
-        _ => devices::Column::Hostname,
-    };
+    let sort = sort_column(&filter.sort);
+    let mut columns: Vec<(&'static str, SimpleExpr)> = SUMMARY_COLUMNS
+        .iter()
+        .map(|c| (c.as_str(), Expr::col((devices::Entity, *c))))
+        .collect();
+    if !SUMMARY_COLUMNS.iter().any(|c| c.as_str() == sort.as_str()) {
+        columns.push((sort.as_str(), Expr::col((devices::Entity, sort))));
+    }
     let order = if filter.descending {
-        sea_orm::Order::Desc
+        Order::Desc
     } else {
-        sea_orm::Order::Asc
+        Order::Asc
     };
-    let select = devices::Entity::find()
-        .select_only()
-        .columns([
-            devices::Column::Id,
-            devices::Column::Hostname,
-            devices::Column::IpAddress,
-            devices::Column::Port,
-            devices::Column::DeviceType,
-            devices::Column::Description,
-            devices::Column::Enabled,
-            devices::Column::LastBackupStatus,
-            devices::Column::LastBackupAt,
-        ])
-        .column_as(tag_ids_column(db.get_database_backend()), "tag_ids")
-        .filter(condition(filter))
-        .order_by(column, order)
-        .order_by_asc(devices::Column::Id);
-    let page: Page<ListRow> = fetch_page(db, select, paging).await?;
+    let page = JsonPage {
+        columns,
+        late: vec![("tag_ids", tag_ids_sql(db.get_database_backend()))],
+        order: vec![(sort.as_str(), order), ("id", Order::Asc)],
+        count: tag_links_only(filter),
+    };
+    let page: Page<ListRow> = fetch_json_page(db, &filtered(filter), &page, paging).await?;
     let by_id: std::collections::HashMap<i32, &tag_entity::Model> =
         all_tags.iter().map(|t| (t.id, t)).collect();
     Ok(Page {
         items: page
             .items
             .into_iter()
-            .map(|row| {
-                let mut tags: Vec<tag_entity::Model> = row
-                    .tag_ids
-                    .unwrap_or_default()
-                    .split(',')
-                    .filter_map(|id| id.trim().parse::<i32>().ok())
-                    .filter_map(|id| by_id.get(&id).map(|t| (*t).clone()))
-                    .collect();
-                tags.sort_by(|a, b| a.name.cmp(&b.name));
-                DeviceRow {
-                    device: row.device,
-                    tags,
-                }
+            .map(|row| DeviceRow {
+                tags: row_tags(row.tag_ids.as_deref(), &by_id),
+                device: row.device,
             })
             .collect(),
         total: page.total,
         paging: page.paging,
     })
+}
+
+/// Tags by name from a comma-separated id list.
+fn row_tags(
+    ids: Option<&str>,
+    by_id: &std::collections::HashMap<i32, &tag_entity::Model>,
+) -> Vec<tag_entity::Model> {
+    let mut tags: Vec<tag_entity::Model> = ids
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|id| id.trim().parse::<i32>().ok())
+        .filter_map(|id| by_id.get(&id).map(|t| (*t).clone()))
+        .collect();
+    tags.sort_by(|a, b| a.name.cmp(&b.name));
+    tags
 }
 
 #[cfg(test)]
