@@ -14,7 +14,8 @@ MIX="cisco_ios:60,arista_eos:20,juniper_junos:20"
 
 cargo build --release -q -p devsim -p netraven
 TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
-ulimit -n 65536
+# Each device needs a listener and a connection on the devsim side.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 run() {
   local label="$1" login_ms="$2" command_ms="$3" dir pid
