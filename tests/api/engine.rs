@@ -135,6 +135,14 @@ async fn every_platform_fetches_with_facts_filters_and_masking() {
                 "{platform}: facts incomplete: {facts:?}"
             );
         }
+        // Lines that differ on every read are recognised by the ignore filter.
+        if !profile.filters.ignore.is_empty() {
+            assert!(
+                !scrub::ignored_lines(&profile.filters, &config.text).is_empty(),
+                "{platform}: no ignore-filter line found in:\n{}",
+                config.text
+            );
+        }
         // A second read: volatile lines differ, the change key does not.
         let second = ok(fetch_device(&sim, i, &creds, None, &opts).await, platform);
         let again = second.config.as_ref().expect("config");
