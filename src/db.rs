@@ -35,8 +35,10 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
+/// Our schema, then the job queue's tables.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    Migrator::up(db, None).await?;
+    crate::jobs::Queue::setup(db).await
 }
 
 fn create_sqlite_parent_dir(url: &str) -> Result<(), DbErr> {

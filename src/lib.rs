@@ -10,6 +10,7 @@ pub mod db;
 pub mod device;
 pub mod entity;
 pub mod error;
+pub mod jobs;
 pub mod services;
 pub mod startup;
 pub mod telemetry;

@@ -56,6 +56,7 @@ impl Application {
         let secure = config.cookie_secure;
         let state = web::Data::new(AppState {
             db: db.clone(),
+            queue: crate::jobs::Queue::new(&db),
             vault,
             config: config.clone(),
             tags: Default::default(),

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_schema;
 mod m20261125_000001_host_key_pending;
+mod m20261125_000002_jobs;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_schema::Migration),
             Box::new(m20261125_000001_host_key_pending::Migration),
+            Box::new(m20261125_000002_jobs::Migration),
         ]
     }
 }

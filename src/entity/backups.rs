@@ -20,6 +20,8 @@ pub struct Model {
     pub job_log_id: Option<i32>,
     pub first_seen_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
+    /// The content was stored with its secrets masked (setting `backups.store_secrets_masked`).
+    pub secrets_masked: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -25,6 +25,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
+    /// When the job's queue tasks were handed to the queue; `None` until then.
+    pub dispatched_at: Option<DateTimeUtc>,
+    /// The last time a device of the job started or finished.
+    pub updated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

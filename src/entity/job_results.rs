@@ -16,6 +16,10 @@ pub struct Model {
     pub message: Option<String>,
     pub backup_id: Option<i32>,
     pub credential_id: Option<i32>,
+    /// The credential's name at the time (it may be renamed or deleted later).
+    pub credential_name: Option<String>,
+    /// `ErrorClass::id()` of the device engine when the device failed.
+    pub error_class: Option<String>,
     pub changed: bool,
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,

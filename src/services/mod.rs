@@ -2,11 +2,14 @@
 //! tests share it.
 
 pub mod audit;
+pub mod backups;
+pub mod config_diff;
 pub mod credentials;
 pub mod dashboard;
 pub mod device_access;
 pub mod device_csv;
 pub mod devices;
+pub mod jobs;
 pub mod keys;
 pub mod query;
 pub mod rule_criteria;

@@ -30,6 +30,7 @@ use crate::error::AppError;
 /// Shared by every handler.
 pub struct AppState {
     pub db: DatabaseConnection,
+    pub queue: crate::jobs::Queue,
     pub vault: Vault,
     pub config: Settings,
     pub tags: tag_cache::TagCache,

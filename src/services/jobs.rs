@@ -1,0 +1,669 @@
+//! Jobs: one `job_logs` row per run, one `job_results` row per device, log entries. A job is
+//! created with its devices in one transaction, then handed to the queue (one task per device,
+//! so several worker processes share a big job); the last device to finish settles the job's
+//! status. Cancelling stops devices that have not started; running ones finish.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde_json::json;
+
+use super::audit::{self, Actor, Event};
+use crate::entity::{device_tags, devices, job_log_entries, job_logs, job_results};
+use crate::error::AppError;
+use crate::jobs::Queue;
+use crate::jobs::queue::{DeviceTask, JobTask};
+
+pub const STATUSES: [&str; 6] = [
+    "queued",
+    "running",
+    "success",
+    "partial",
+    "failed",
+    "cancelled",
+];
+pub const LEVELS: [&str; 4] = ["debug", "info", "warning", "error"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobType {
+    Backup,
+    Retention,
+}
+
+impl JobType {
+    pub const ALL: [JobType; 2] = [JobType::Backup, JobType::Retention];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobType::Backup => "backup",
+            JobType::Retention => "retention",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobType> {
+        JobType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// Which devices a backup job covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Device(i32),
+    Tag(i32),
+    Devices(Vec<i32>),
+    All,
+}
+
+impl Target {
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            Target::Device(id) => json!({"target": "device", "id": id}),
+            Target::Tag(id) => json!({"target": "tag", "id": id}),
+            Target::Devices(ids) => json!({"target": "devices", "ids": ids}),
+            Target::All => json!({"target": "all"}),
+        }
+    }
+}
+
+/// A job to start.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub job_type: JobType,
+    /// Ignored by job types that do not work on devices.
+    pub target: Target,
+    pub created_by: Option<i32>,
+    pub scheduled_job_id: Option<i32>,
+    /// A job with a key already used is not created again (one job per schedule tick, whichever
+    /// node's scheduler gets there first). `None`: a fresh key.
+    pub idempotency_key: Option<String>,
+    /// Capture a transcript of every device session into the job log (secrets masked).
+    pub debug: bool,
+}
+
+fn new_id() -> String {
+    ulid::Ulid::generate().to_string()
+}
+
+/// The enabled devices a target covers, as (id, hostname).
+async fn resolve(
+    db: &impl ConnectionTrait,
+    target: &Target,
+) -> Result<Vec<(i32, String)>, AppError> {
+    let mut q = devices::Entity::find()
+        .select_only()
+        .column(devices::Column::Id)
+        .column(devices::Column::Hostname)
+        .filter(devices::Column::Enabled.eq(true))
+        .order_by_asc(devices::Column::Hostname);
+    match target {
+        Target::Device(id) => {
+            let device = devices::Entity::find_by_id(*id)
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if !device.enabled {
+                return Err(AppError::BadRequest(format!(
+                    "{} is disabled: enable it to back it up",
+                    device.hostname
+                )));
+            }
+            q = q.filter(devices::Column::Id.eq(*id));
+        }
+        Target::Tag(tag) => {
+            q = q.filter(
+                devices::Column::Id.in_subquery(
+                    Query::select()
+                        .column(device_tags::Column::DeviceId)
+                        .from(device_tags::Entity)
+                        .and_where(device_tags::Column::TagId.eq(*tag))
+                        .to_owned(),
+                ),
+            );
+        }
+        Target::Devices(ids) => q = q.filter(devices::Column::Id.is_in(ids.clone())),
+        Target::All => {}
+    }
+    Ok(q.into_tuple::<(i32, String)>().all(db).await?)
+}
+
+/// Create the job and its per-device results in one transaction. `None` when the idempotency
+/// key was already used.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    new: NewJob,
+) -> Result<Option<job_logs::Model>, AppError> {
+    let targets = match new.job_type {
+        JobType::Backup => resolve(db, &new.target).await?,
+        JobType::Retention => Vec::new(),
+    };
+    if new.job_type == JobType::Backup && targets.is_empty() {
+        return Err(AppError::BadRequest(
+            "no enabled device matches: nothing to back up".into(),
+        ));
+    }
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let inserted = job_logs::ActiveModel {
+        session_id: Set(new_id()),
+        job_type: Set(new.job_type.as_str().into()),
+        status: Set("queued".into()),
+        device_id: Set(match new.target {
+            Target::Device(id) if new.job_type == JobType::Backup => Some(id),
+            _ => None,
+        }),
+        scheduled_job_id: Set(new.scheduled_job_id),
+        created_by: Set(new.created_by),
+        parameters: Set(Some(new.target.to_json())),
+        idempotency_key: Set(new.idempotency_key.clone().unwrap_or_else(new_id)),
+        progress_done: Set(0),
+        progress_total: Set(i32::try_from(targets.len()).unwrap_or(i32::MAX)),
+        debug: Set(new.debug),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let job = match inserted {
+        Ok(job) => job,
+        Err(e) if new.idempotency_key.is_some() && is_unique_violation(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    for chunk in targets.chunks(500) {
+        job_results::Entity::insert_many(chunk.iter().map(|(id, hostname)| {
+            job_results::ActiveModel {
+                job_log_id: Set(job.id),
+                device_id: Set(Some(*id)),
+                hostname: Set(hostname.clone()),
+                status: Set("queued".into()),
+                changed: Set(false),
+                ..Default::default()
+            }
+        }))
+        .exec(&txn)
+        .await?;
+    }
+    audit::record(
+        &txn,
+        actor,
+        Event::job("job.start")
+            .target("job", job.id)
+            .detail("job_type", new.job_type.as_str())
+            .detail("target", new.target.to_json())
+            .detail("devices", targets.len())
+            .detail("scheduled_job_id", new.scheduled_job_id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Some(job))
+}
+
+fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+/// Hand a created job's tasks to the queue and mark it dispatched.
+pub async fn dispatch(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    job: &job_logs::Model,
+) -> Result<(), AppError> {
+    match JobType::parse(&job.job_type) {
+        Some(JobType::Backup) => {
+            let device_ids: Vec<Option<i32>> = job_results::Entity::find()
+                .select_only()
+                .column(job_results::Column::DeviceId)
+                .filter(job_results::Column::JobLogId.eq(job.id))
+                .filter(job_results::Column::Status.eq("queued"))
+                .into_tuple()
+                .all(db)
+                .await?;
+            let tasks: Vec<DeviceTask> = device_ids
+                .into_iter()
+                .flatten()
+                .map(|device_id| DeviceTask {
+                    job_log_id: job.id,
+                    device_id,
+                })
+                .collect();
+            queue.push_devices(tasks).await?;
+        }
+        Some(JobType::Retention) => queue.push_job(JobTask { job_log_id: job.id }).await?,
+        None => {
+            return Err(AppError::Internal(format!(
+                "job {} has an unknown type {:?}",
+                job.id, job.job_type
+            )));
+        }
+    }
+    job_logs::Entity::update_many()
+        .col_expr(job_logs::Column::DispatchedAt, Expr::value(Utc::now()))
+        .filter(job_logs::Column::Id.eq(job.id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Create and dispatch a job. `None` when its idempotency key was already used.
+pub async fn start(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    actor: &Actor,
+    new: NewJob,
+) -> Result<Option<job_logs::Model>, AppError> {
+    let Some(job) = create(db, actor, new).await? else {
+        return Ok(None);
+    };
+    dispatch(db, queue, &job).await?;
+    Ok(Some(job))
+}
+
+/// Jobs created but never handed to the queue (the process stopped in between): dispatch them
+/// now. Handing a device over twice is harmless (the queue keys tasks by job and device).
+pub async fn redispatch_stranded(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    older_than: Duration,
+) -> Result<usize, AppError> {
+    let stranded = job_logs::Entity::find()
+        .filter(job_logs::Column::DispatchedAt.is_null())
+        .filter(job_logs::Column::Status.is_in(["queued", "running"]))
+        .filter(job_logs::Column::CreatedAt.lt(Utc::now() - older_than))
+        .all(db)
+        .await?;
+    for job in &stranded {
+        if let Err(e) = dispatch(db, queue, job).await {
+            tracing::warn!(job = job.id, error = %e, "cannot dispatch a stranded job");
+        } else {
+            entry(
+                db,
+                job.id,
+                "warning",
+                "job",
+                "handed to the queue again after an interruption",
+                None,
+            )
+            .await?;
+        }
+    }
+    Ok(stranded.len())
+}
+
+/// Write one log entry.
+pub async fn entry(
+    db: &impl ConnectionTrait,
+    job_log_id: i32,
+    level: &str,
+    category: &str,
+    message: &str,
+    device_id: Option<i32>,
+) -> Result<(), DbErr> {
+    job_log_entries::ActiveModel {
+        job_log_id: Set(job_log_id),
+        level: Set(level.into()),
+        category: Set(category.into()),
+        message: Set(message.into()),
+        device_id: Set(device_id),
+        timestamp: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Cancel a queued or running job: devices not yet started are not started.
+pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(), AppError> {
+    let job = get(db, id).await?;
+    if !matches!(job.status.as_str(), "queued" | "running") {
+        return Err(AppError::Conflict(format!(
+            "job {id} is {} and cannot be cancelled",
+            job.status
+        )));
+    }
+    let txn = db.begin().await?;
+    let now = Utc::now();
+    job_logs::Entity::update_many()
+        .col_expr(job_logs::Column::Status, Expr::value("cancelled"))
+        .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
+        .filter(job_logs::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let skipped = job_results::Entity::update_many()
+        .col_expr(job_results::Column::Status, Expr::value("cancelled"))
+        .col_expr(
+            job_results::Column::Message,
+            Expr::value("cancelled before it started"),
+        )
+        .filter(job_results::Column::JobLogId.eq(id))
+        .filter(job_results::Column::Status.eq("queued"))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    job_logs::Entity::update_many()
+        .col_expr(
+            job_logs::Column::ProgressDone,
+            Expr::col(job_logs::Column::ProgressDone).add(skipped as i64),
+        )
+        .filter(job_logs::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    entry(
+        &txn,
+        id,
+        "warning",
+        "job",
+        &format!(
+            "cancelled by {}: {skipped} devices will not be started; running ones finish",
+            actor.name.as_deref().unwrap_or("someone")
+        ),
+        None,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        Event::job("job.cancel")
+            .target("job", id)
+            .detail("not_started", skipped),
+    )
+    .await?;
+    txn.commit().await?;
+    settle_if_done(db, id).await?;
+    Ok(())
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<job_logs::Model, AppError> {
+    job_logs::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// A device of the job is starting: mark it and the job running. Returns false when the device
+/// must not run (the job was cancelled, or the device already finished in an earlier delivery).
+/// `Some(true)` in the second value: an earlier attempt was interrupted.
+pub async fn begin_device(
+    db: &DatabaseConnection,
+    job_log_id: i32,
+    device_id: i32,
+) -> Result<DeviceStart, AppError> {
+    let now = Utc::now();
+    let Some(job) = job_logs::Entity::find_by_id(job_log_id).one(db).await? else {
+        return Ok(DeviceStart::Skip);
+    };
+    let Some(result) = job_results::Entity::find()
+        .filter(job_results::Column::JobLogId.eq(job_log_id))
+        .filter(job_results::Column::DeviceId.eq(device_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(DeviceStart::Skip);
+    };
+    let interrupted = match result.status.as_str() {
+        "queued" => false,
+        "running" => true,
+        _ => return Ok(DeviceStart::Skip),
+    };
+    if job.status == "cancelled" {
+        finish_device(
+            db,
+            job_log_id,
+            device_id,
+            DeviceOutcome {
+                status: "cancelled",
+                message: Some("cancelled before it started".into()),
+                ..DeviceOutcome::default()
+            },
+        )
+        .await?;
+        return Ok(DeviceStart::Skip);
+    }
+    job_logs::Entity::update_many()
+        .col_expr(job_logs::Column::Status, Expr::value("running"))
+        .col_expr(job_logs::Column::StartedAt, Expr::value(now))
+        .filter(job_logs::Column::Id.eq(job_log_id))
+        .filter(job_logs::Column::Status.eq("queued"))
+        .exec(db)
+        .await?;
+    job_logs::Entity::update_many()
+        .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
+        .filter(job_logs::Column::Id.eq(job_log_id))
+        .exec(db)
+        .await?;
+    job_results::Entity::update_many()
+        .col_expr(job_results::Column::Status, Expr::value("running"))
+        .col_expr(job_results::Column::StartedAt, Expr::value(now))
+        .filter(job_results::Column::Id.eq(result.id))
+        .exec(db)
+        .await?;
+    Ok(DeviceStart::Run {
+        debug: job.debug,
+        interrupted,
+    })
+}
+
+pub enum DeviceStart {
+    Skip,
+    Run { debug: bool, interrupted: bool },
+}
+
+/// How one device of a job ended.
+#[derive(Debug, Default)]
+pub struct DeviceOutcome {
+    pub status: &'static str,
+    pub message: Option<String>,
+    pub error_class: Option<&'static str>,
+    pub backup_id: Option<i32>,
+    pub changed: bool,
+    pub credential_id: Option<i32>,
+    pub credential_name: Option<String>,
+    pub duration_ms: Option<i32>,
+}
+
+/// Record a device's outcome (once: a second delivery of the same device changes nothing),
+/// count it in the job's progress and settle the job when it was the last one.
+pub async fn finish_device(
+    db: &DatabaseConnection,
+    job_log_id: i32,
+    device_id: i32,
+    outcome: DeviceOutcome,
+) -> Result<(), AppError> {
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let updated = job_results::Entity::update_many()
+        .col_expr(job_results::Column::Status, Expr::value(outcome.status))
+        .col_expr(job_results::Column::Message, Expr::value(outcome.message))
+        .col_expr(
+            job_results::Column::ErrorClass,
+            Expr::value(outcome.error_class),
+        )
+        .col_expr(
+            job_results::Column::BackupId,
+            Expr::value(outcome.backup_id),
+        )
+        .col_expr(job_results::Column::Changed, Expr::value(outcome.changed))
+        .col_expr(
+            job_results::Column::CredentialId,
+            Expr::value(outcome.credential_id),
+        )
+        .col_expr(
+            job_results::Column::CredentialName,
+            Expr::value(outcome.credential_name),
+        )
+        .col_expr(
+            job_results::Column::DurationMs,
+            Expr::value(outcome.duration_ms),
+        )
+        .col_expr(job_results::Column::FinishedAt, Expr::value(now))
+        .filter(job_results::Column::JobLogId.eq(job_log_id))
+        .filter(job_results::Column::DeviceId.eq(device_id))
+        .filter(job_results::Column::Status.is_in(["queued", "running"]))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if updated > 0 {
+        job_logs::Entity::update_many()
+            .col_expr(
+                job_logs::Column::ProgressDone,
+                Expr::col(job_logs::Column::ProgressDone).add(1),
+            )
+            .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
+            .filter(job_logs::Column::Id.eq(job_log_id))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    settle_if_done(db, job_log_id).await
+}
+
+/// When every device of a job has an outcome, give the job its final status (exactly once).
+pub async fn settle_if_done(db: &DatabaseConnection, job_log_id: i32) -> Result<(), AppError> {
+    let job = get(db, job_log_id).await?;
+    if job.finished_at.is_some() || job.progress_done < job.progress_total {
+        return Ok(());
+    }
+    let counts: Vec<(String, i64)> = job_results::Entity::find()
+        .select_only()
+        .column(job_results::Column::Status)
+        .column_as(job_results::Column::Id.count(), "n")
+        .filter(job_results::Column::JobLogId.eq(job_log_id))
+        .group_by(job_results::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let count = |s: &str| counts.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+    let (ok, failed) = (count("success"), count("failed"));
+    let status = if job.status == "cancelled" {
+        "cancelled"
+    } else if failed == 0 {
+        "success"
+    } else if ok == 0 {
+        "failed"
+    } else {
+        "partial"
+    };
+    settle(
+        db,
+        job_log_id,
+        status,
+        &format!("{ok} succeeded, {failed} failed"),
+    )
+    .await
+}
+
+/// Give a job its final status and message, once.
+pub async fn settle(
+    db: &DatabaseConnection,
+    job_log_id: i32,
+    status: &str,
+    message: &str,
+) -> Result<(), AppError> {
+    let now = Utc::now();
+    let settled = job_logs::Entity::update_many()
+        .col_expr(job_logs::Column::Status, Expr::value(status))
+        .col_expr(job_logs::Column::Message, Expr::value(message))
+        .col_expr(job_logs::Column::FinishedAt, Expr::value(now))
+        .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
+        .filter(job_logs::Column::Id.eq(job_log_id))
+        .filter(job_logs::Column::FinishedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected;
+    if settled > 0 {
+        let level = match status {
+            "success" => "info",
+            "partial" | "cancelled" => "warning",
+            _ => "error",
+        };
+        entry(
+            db,
+            job_log_id,
+            level,
+            "job",
+            &format!("job {status}: {message}"),
+            None,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Jobs that stopped moving (their worker died and the queue did not bring their devices back
+/// within `stalled_after`): the devices still open are marked failed (interrupted) and the job
+/// settled, so nothing stays running forever.
+pub async fn end_stalled(
+    db: &DatabaseConnection,
+    stalled_after: Duration,
+) -> Result<usize, AppError> {
+    let limit = Utc::now() - stalled_after;
+    let stalled = job_logs::Entity::find()
+        .filter(job_logs::Column::FinishedAt.is_null())
+        .filter(job_logs::Column::DispatchedAt.is_not_null())
+        .filter(
+            Condition::any()
+                .add(job_logs::Column::UpdatedAt.lt(limit))
+                .add(
+                    Condition::all()
+                        .add(job_logs::Column::UpdatedAt.is_null())
+                        .add(job_logs::Column::DispatchedAt.lt(limit)),
+                ),
+        )
+        .all(db)
+        .await?;
+    for job in &stalled {
+        let open = job_results::Entity::find()
+            .filter(job_results::Column::JobLogId.eq(job.id))
+            .filter(job_results::Column::Status.is_in(["queued", "running"]))
+            .all(db)
+            .await?;
+        for result in &open {
+            if let Some(device_id) = result.device_id {
+                finish_device(
+                    db,
+                    job.id,
+                    device_id,
+                    DeviceOutcome {
+                        status: "failed",
+                        error_class: Some("interrupted"),
+                        message: Some(
+                            "interrupted: the worker running this job stopped and the device was not run again".into(),
+                        ),
+                        ..DeviceOutcome::default()
+                    },
+                )
+                .await?;
+            }
+        }
+        entry(
+            db,
+            job.id,
+            "error",
+            "job",
+            &format!(
+                "interrupted: no progress for {} minutes; {} devices marked failed",
+                stalled_after.num_minutes(),
+                open.len()
+            ),
+            None,
+        )
+        .await?;
+        if job.job_type != JobType::Backup.as_str() || open.is_empty() {
+            settle(db, job.id, "failed", "interrupted").await?;
+        } else {
+            settle_if_done(db, job.id).await?;
+        }
+    }
+    Ok(stalled.len())
+}
+
+/// Started time of a job for display, or its creation time while queued.
+pub fn started_or_created(job: &job_logs::Model) -> DateTime<Utc> {
+    job.started_at.unwrap_or(job.created_at)
+}
