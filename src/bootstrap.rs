@@ -27,6 +27,8 @@ pub enum StartError {
         addr: String,
         source: std::io::Error,
     },
+    #[error("cannot start the workers: {0}")]
+    Workers(crate::error::AppError),
 }
 
 impl StartError {

@@ -1,7 +1,9 @@
 use clap::Parser;
 
 use netraven::cli::device::run_device;
-use netraven::cli::{Cli, CliError, Command, run_dev, run_key, run_migrate, run_user};
+use netraven::cli::{
+    Cli, CliError, Command, ServeArgs, run_dev, run_key, run_migrate, run_user, run_worker,
+};
 use netraven::config::Settings;
 use netraven::startup::Application;
 
@@ -10,7 +12,7 @@ use netraven::startup::Application;
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    let command = cli.command.unwrap_or(Command::Serve);
+    let command = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
     if let Command::Device(cmd) = command {
         // The device engine needs no settings and no database.
         if let Err(e) = run_device(cmd).await {
@@ -28,7 +30,8 @@ async fn main() {
     };
     netraven::telemetry::init(&settings.log);
     let result = match command {
-        Command::Serve => serve(settings).await,
+        Command::Serve(args) => serve(settings, args).await,
+        Command::Worker => run_worker(&settings).await,
         Command::Migrate => run_migrate(&settings).await,
         Command::User(cmd) => run_user(&settings, cmd).await,
         Command::Dev(cmd) => run_dev(&settings, cmd).await,
@@ -41,7 +44,19 @@ async fn main() {
     }
 }
 
-async fn serve(settings: Settings) -> Result<(), CliError> {
+async fn serve(settings: Settings, args: ServeArgs) -> Result<(), CliError> {
     let app = Application::build(settings).await?;
-    app.run_until_stopped().await.map_err(CliError::Server)
+    let runner = if args.no_workers {
+        None
+    } else {
+        Some(app.start_workers().await?)
+    };
+    // The server stops on SIGINT/SIGTERM; the workers then finish their running devices.
+    let served = app.run_until_stopped().await.map_err(CliError::Server);
+    if let Some(runner) = runner {
+        runner.shutdown(SHUTDOWN_GRACE).await;
+    }
+    served
 }
+
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);

@@ -28,6 +28,18 @@ pub struct Application {
     port: u16,
     server: Server,
     pub db: DatabaseConnection,
+    settings: Settings,
+}
+
+/// Workers and scheduler on an open database (`serve` and `worker`).
+pub async fn start_workers(
+    db: &DatabaseConnection,
+    settings: &Settings,
+) -> Result<crate::jobs::Runner, StartError> {
+    let vault = bootstrap::open_vault(db, settings).await?;
+    crate::jobs::Runner::start(db.clone(), vault)
+        .await
+        .map_err(StartError::Workers)
 }
 
 impl Application {
@@ -103,7 +115,12 @@ impl Application {
         })?
         .run();
         tracing::info!(address = %config.bind, port, "NetRaven is listening");
-        Ok(Self { port, server, db })
+        Ok(Self {
+            port,
+            server,
+            db,
+            settings: config,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -112,5 +129,11 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+
+    /// Start this process's workers and scheduler beside the web server (`serve` without
+    /// `--no-workers`).
+    pub async fn start_workers(&self) -> Result<crate::jobs::Runner, StartError> {
+        start_workers(&self.db, &self.settings).await
     }
 }

@@ -71,6 +71,24 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Backups mostly wait on the network: 8 devices at a time was far too few. Only a value
+        // nobody changed is raised.
+        manager
+            .exec_stmt(
+                Query::update()
+                    .table("admin_settings")
+                    .values([
+                        ("value", serde_json::json!(100).into()),
+                        (
+                            "description",
+                            "Devices backed up at the same time by each worker process (applies after a restart)".into(),
+                        ),
+                    ])
+                    .and_where(Expr::col("key").eq("jobs.concurrency"))
+                    .and_where(Expr::col("value").eq(serde_json::json!(8)))
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create()

@@ -32,8 +32,10 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the web application (the default).
-    Serve,
+    /// Run the web application with its workers and scheduler (the default).
+    Serve(ServeArgs),
+    /// Run only workers and the scheduler, for extra machines sharing a PostgreSQL database.
+    Worker,
     /// Apply database migrations and exit.
     Migrate,
     /// Manage user accounts.
@@ -48,6 +50,13 @@ pub enum Command {
     /// The device engine without a database: fetch a device, benchmark many, list platforms.
     #[command(subcommand)]
     Device(device::DeviceCommand),
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ServeArgs {
+    /// Serve the web application only; `netraven worker` processes do the jobs.
+    #[arg(long)]
+    pub no_workers: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -257,4 +266,30 @@ pub async fn run_migrate(settings: &Settings) -> Result<(), CliError> {
     connect(settings).await?;
     println!("database is up to date");
     Ok(())
+}
+
+/// `netraven worker`: workers and scheduler until SIGINT or SIGTERM.
+pub async fn run_worker(settings: &Settings) -> Result<(), CliError> {
+    let db = connect(settings).await?;
+    let runner = crate::startup::start_workers(&db, settings).await?;
+    tracing::info!("worker running; stop it with Ctrl-C or SIGTERM");
+    wait_for_stop_signal().await;
+    tracing::info!("stopping: running devices finish first");
+    runner.shutdown(std::time::Duration::from_secs(30)).await;
+    Ok(())
+}
+
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

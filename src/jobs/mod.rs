@@ -1,6 +1,10 @@
 //! Background work: the queue (apalis on the application's database), the workers that back up
 //! devices and run retention, and the scheduler tick.
 
+pub mod backup;
 pub mod queue;
+pub mod scheduler;
+pub mod worker;
 
 pub use queue::Queue;
+pub use worker::Runner;

@@ -52,6 +52,8 @@ pub fn fingerprint(openssh: &str) -> String {
 /// bookkeeping is stored.
 pub struct Contact {
     pub result: Result<Fetched, FetchError>,
+    /// The id of the credential that worked.
+    pub credential_id: Option<i32>,
     /// What happened to the device's host key.
     pub host_key: HostKeyEvent,
 }
@@ -135,7 +137,15 @@ pub async fn contact(
         }
         _ => HostKeyEvent::Unchanged,
     };
-    Ok(Contact { result, host_key })
+    let credential_id = result
+        .as_ref()
+        .ok()
+        .and_then(|f| ids.get(f.credential_index).copied());
+    Ok(Contact {
+        result,
+        credential_id,
+        host_key,
+    })
 }
 
 async fn set_host_key(

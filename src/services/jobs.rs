@@ -558,6 +558,20 @@ pub async fn settle_if_done(db: &DatabaseConnection, job_log_id: i32) -> Result<
     .await
 }
 
+/// A whole-job task (retention) is starting.
+pub async fn mark_running(db: &DatabaseConnection, job_log_id: i32) -> Result<(), AppError> {
+    let now = Utc::now();
+    job_logs::Entity::update_many()
+        .col_expr(job_logs::Column::Status, Expr::value("running"))
+        .col_expr(job_logs::Column::StartedAt, Expr::value(now))
+        .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
+        .filter(job_logs::Column::Id.eq(job_log_id))
+        .filter(job_logs::Column::Status.eq("queued"))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Give a job its final status and message, once.
 pub async fn settle(
     db: &DatabaseConnection,
@@ -666,4 +680,136 @@ pub async fn end_stalled(
 /// Started time of a job for display, or its creation time while queued.
 pub fn started_or_created(job: &job_logs::Model) -> DateTime<Utc> {
     job.started_at.unwrap_or(job.created_at)
+}
+
+/// Filters of the job list.
+#[derive(Debug, Default)]
+pub struct JobFilter {
+    pub job_type: Option<String>,
+    pub status: Option<String>,
+    pub created_by: Option<i32>,
+    pub scheduled_job_id: Option<i32>,
+    pub device_id: Option<i32>,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+fn start_of(day: chrono::NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+}
+
+/// Jobs, newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &JobFilter,
+    paging: super::query::Paging,
+) -> Result<super::query::Page<job_logs::Model>, DbErr> {
+    let mut cond = Condition::all();
+    if let Some(t) = &filter.job_type {
+        cond = cond.add(job_logs::Column::JobType.eq(t.as_str()));
+    }
+    if let Some(s) = &filter.status {
+        cond = cond.add(job_logs::Column::Status.eq(s.as_str()));
+    }
+    if let Some(u) = filter.created_by {
+        cond = cond.add(job_logs::Column::CreatedBy.eq(u));
+    }
+    if let Some(s) = filter.scheduled_job_id {
+        cond = cond.add(job_logs::Column::ScheduledJobId.eq(s));
+    }
+    if let Some(d) = filter.device_id {
+        cond = cond.add(
+            job_logs::Column::Id.in_subquery(
+                Query::select()
+                    .column(job_results::Column::JobLogId)
+                    .from(job_results::Entity)
+                    .and_where(job_results::Column::DeviceId.eq(d))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(from) = filter.from {
+        cond = cond.add(job_logs::Column::CreatedAt.gte(start_of(from)));
+    }
+    if let Some(to) = filter.to.and_then(|d| d.succ_opt()) {
+        cond = cond.add(job_logs::Column::CreatedAt.lt(start_of(to)));
+    }
+    let select = job_logs::Entity::find()
+        .filter(cond)
+        .order_by_desc(job_logs::Column::Id);
+    super::query::fetch_page(db, select, paging).await
+}
+
+/// The per-device results of a job: failures first, then by host name.
+pub async fn results(
+    db: &impl ConnectionTrait,
+    job_log_id: i32,
+    status: Option<&str>,
+) -> Result<Vec<job_results::Model>, DbErr> {
+    let mut q = job_results::Entity::find().filter(job_results::Column::JobLogId.eq(job_log_id));
+    if let Some(s) = status {
+        q = q.filter(job_results::Column::Status.eq(s));
+    }
+    let mut rows = q
+        .order_by_asc(job_results::Column::Hostname)
+        .all(db)
+        .await?;
+    let rank = |s: &str| match s {
+        "failed" => 0,
+        "running" => 1,
+        "queued" => 2,
+        _ => 3,
+    };
+    rows.sort_by_key(|r| rank(&r.status));
+    Ok(rows)
+}
+
+/// Result counts of a job by status.
+pub async fn result_counts(
+    db: &impl ConnectionTrait,
+    job_log_id: i32,
+) -> Result<Vec<(String, i64)>, DbErr> {
+    job_results::Entity::find()
+        .select_only()
+        .column(job_results::Column::Status)
+        .column_as(job_results::Column::Id.count(), "n")
+        .filter(job_results::Column::JobLogId.eq(job_log_id))
+        .group_by(job_results::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Log entries of a job, oldest first, optionally at one level or above.
+pub async fn entries(
+    db: &impl ConnectionTrait,
+    job_log_id: i32,
+    min_level: Option<&str>,
+    limit: u64,
+) -> Result<Vec<job_log_entries::Model>, DbErr> {
+    let mut q =
+        job_log_entries::Entity::find().filter(job_log_entries::Column::JobLogId.eq(job_log_id));
+    if let Some(level) = min_level {
+        let from = LEVELS.iter().position(|l| *l == level).unwrap_or(0);
+        q = q.filter(job_log_entries::Column::Level.is_in(LEVELS[from..].to_vec()));
+    }
+    q.order_by_asc(job_log_entries::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// The recent jobs a device took part in, newest first, with its result in each.
+pub async fn for_device(
+    db: &impl ConnectionTrait,
+    device_id: i32,
+    limit: u64,
+) -> Result<Vec<(job_results::Model, Option<job_logs::Model>)>, DbErr> {
+    job_results::Entity::find()
+        .filter(job_results::Column::DeviceId.eq(device_id))
+        .find_also_related(job_logs::Entity)
+        .order_by_desc(job_results::Column::JobLogId)
+        .limit(limit)
+        .all(db)
+        .await
 }

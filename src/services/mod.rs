@@ -12,6 +12,7 @@ pub mod devices;
 pub mod jobs;
 pub mod keys;
 pub mod query;
+pub mod retention;
 pub mod rule_criteria;
 pub mod seed;
 pub mod settings;

@@ -28,7 +28,7 @@ const INTEGER_BOUNDS: [(&str, i64, i64); 10] = [
     (LOCKOUT_MINUTES, 1, 1440),
     (SESSION_LIFETIME, 5, 43_200),
     (PASSWORD_MIN_LENGTH, 8, 128),
-    ("jobs.concurrency", 1, 256),
+    ("jobs.concurrency", 1, 2000),
     ("jobs.device_timeout_seconds", 5, 3600),
     ("jobs.log_retention_days", 1, 3650),
     ("backups.retention_versions", 0, 100_000),

@@ -10,6 +10,7 @@ pub mod device_access;
 pub mod devices;
 pub mod form;
 pub mod health;
+pub mod jobs;
 pub mod list;
 pub mod profile;
 pub mod settings;
@@ -58,6 +59,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/devices", web::post().to(devices::create))
         .route("/devices/new", web::get().to(devices::new_form))
         .route("/devices/bulk", web::post().to(devices::bulk))
+        .route("/devices/backup", web::post().to(jobs::backup_selected))
         .route("/devices/export.csv", web::get().to(devices::export))
         .route("/devices/import", web::get().to(devices::import_form))
         .route("/devices/import", web::post().to(devices::import))
@@ -70,6 +72,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/devices/{id}/delete", web::post().to(devices::delete))
         .route("/devices/{id}/tags", web::post().to(devices::add_tag))
+        .route("/devices/{id}/backup", web::post().to(jobs::backup_device))
+        .route("/tags/{id}/backup", web::post().to(jobs::backup_tag))
+        .route("/backup-all", web::post().to(jobs::backup_all))
+        .route("/jobs", web::get().to(jobs::index))
+        .route("/jobs/{id}", web::get().to(jobs::show))
+        .route("/jobs/{id}/cancel", web::post().to(jobs::cancel))
         .route(
             "/devices/{id}/test-connection",
             web::post().to(device_access::test_connection),

@@ -20,6 +20,8 @@ pub struct TestApp {
     pub settings: Settings,
     /// The app that made the data folder removes it; extra browsers on the same app do not.
     owns_data_dir: bool,
+    /// Workers and scheduler, as `netraven serve` runs them (only `spawn_app_with_workers`).
+    pub workers: Option<netraven::jobs::Runner>,
 }
 
 impl Drop for TestApp {
@@ -100,11 +102,27 @@ pub async fn spawn_app() -> TestApp {
     spawn_with(test_settings(data_dir, url)).await
 }
 
+/// The app with its workers and scheduler running, as `netraven serve` starts it.
+pub async fn spawn_app_with_workers() -> TestApp {
+    let data_dir = new_data_dir();
+    let url = test_database_url(&data_dir).await;
+    spawn_inner(test_settings(data_dir, url), true).await
+}
+
 pub async fn spawn_with(settings: Settings) -> TestApp {
+    spawn_inner(settings, false).await
+}
+
+async fn spawn_inner(settings: Settings, with_workers: bool) -> TestApp {
     netraven::telemetry::init(&settings.log);
     let app = Application::build(settings.clone())
         .await
         .expect("application starts");
+    let workers = if with_workers {
+        Some(app.start_workers().await.expect("workers start"))
+    } else {
+        None
+    };
     let port = app.port();
     let db = app.db.clone();
     tokio::spawn(app.run_until_stopped());
@@ -116,6 +134,7 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
         data_dir: settings.data_dir.clone(),
         settings,
         owns_data_dir: true,
+        workers,
     }
 }
 
@@ -144,6 +163,14 @@ pub fn location(resp: &reqwest::Response) -> String {
 }
 
 impl TestApp {
+    /// Start workers and scheduler now (after changing settings they read at start).
+    pub async fn start_workers(&mut self) {
+        let runner = netraven::startup::start_workers(&self.db, &self.settings)
+            .await
+            .expect("workers start");
+        self.workers = Some(runner);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -202,6 +229,7 @@ impl TestApp {
             data_dir: self.data_dir.clone(),
             settings: self.settings.clone(),
             owns_data_dir: false,
+            workers: None,
         }
     }
 
@@ -258,6 +286,7 @@ impl TestApp {
             data_dir,
             settings,
             owns_data_dir: false,
+            workers: None,
         }
     }
 

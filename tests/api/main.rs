@@ -8,6 +8,7 @@ mod device_csv;
 mod engine;
 mod helpers;
 mod inventory;
+mod jobs;
 mod matrix;
 mod settings;
 mod startup;

@@ -1,0 +1,219 @@
+//! One device of a backup job: contact it with its credentials in order, store a new version
+//! when the configuration changed, and record the outcome, the log entries (and, with debug on,
+//! the session transcript) for the job.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use sea_orm::{DatabaseConnection, EntityTrait};
+
+use crate::crypto::Vault;
+use crate::device::fetch::Collect;
+use crate::entity::devices;
+use crate::error::AppError;
+use crate::jobs::queue::DeviceTask;
+use crate::services::device_access::{self, HostKeyEvent};
+use crate::services::jobs::{self, DeviceOutcome, DeviceStart};
+use crate::services::{backups, settings};
+
+/// A device session may take this many step timeouts in all (several credentials, several
+/// commands) before the worker gives up on it.
+const STEPS_PER_DEVICE: u32 = 20;
+
+pub async fn run_device(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    task: &DeviceTask,
+) -> Result<(), AppError> {
+    let (job, device_id) = (task.job_log_id, task.device_id);
+    let DeviceStart::Run { debug, interrupted } = jobs::begin_device(db, job, device_id).await?
+    else {
+        return Ok(());
+    };
+    let Some(device) = devices::Entity::find_by_id(device_id).one(db).await? else {
+        return jobs::finish_device(
+            db,
+            job,
+            device_id,
+            DeviceOutcome {
+                status: "skipped",
+                message: Some("the device was deleted".into()),
+                ..DeviceOutcome::default()
+            },
+        )
+        .await;
+    };
+    let log = |level: &'static str, message: String| {
+        let device = Some(device_id);
+        async move { jobs::entry(db, job, level, "device", &message, device).await }
+    };
+    if interrupted {
+        log(
+            "warning",
+            format!(
+                "{}: an earlier attempt was interrupted (its worker stopped); running it again",
+                device.hostname
+            ),
+        )
+        .await?;
+    }
+    let started = Instant::now();
+    let deadline = device_access::step_timeout(db).await? * STEPS_PER_DEVICE;
+    let contact = tokio::time::timeout(
+        deadline,
+        device_access::contact(db, vault, &device, Collect::Configuration, debug),
+    )
+    .await;
+    let elapsed_ms = |s: Instant| i32::try_from(s.elapsed().as_millis()).unwrap_or(i32::MAX);
+    let outcome = match contact {
+        Err(_) => {
+            let message = format!(
+                "gave up after {} s (the device kept answering slowly)",
+                deadline.as_secs()
+            );
+            fail(db, &device, &message).await?;
+            log("error", format!("{}: {message}", device.hostname)).await?;
+            DeviceOutcome {
+                status: "failed",
+                error_class: Some("timeout"),
+                message: Some(message),
+                duration_ms: Some(elapsed_ms(started)),
+                ..DeviceOutcome::default()
+            }
+        }
+        Ok(Err(e)) => {
+            let message = format!("could not start the backup: {e}");
+            fail(db, &device, &message).await?;
+            log("error", format!("{}: {message}", device.hostname)).await?;
+            DeviceOutcome {
+                status: "failed",
+                error_class: Some("internal"),
+                message: Some(message),
+                duration_ms: Some(elapsed_ms(started)),
+                ..DeviceOutcome::default()
+            }
+        }
+        Ok(Ok(contact)) => {
+            match &contact.host_key {
+                HostKeyEvent::Recorded(fp) => {
+                    log(
+                        "info",
+                        format!("{}: SSH host key recorded on first contact ({fp})", device.hostname),
+                    )
+                    .await?
+                }
+                HostKeyEvent::Changed { presented } => {
+                    log(
+                        "error",
+                        format!(
+                            "{}: the SSH host key changed (now {presented}); an administrator must accept it on the device page",
+                            device.hostname
+                        ),
+                    )
+                    .await?
+                }
+                HostKeyEvent::Unchanged => {}
+            }
+            match contact.result {
+                Ok(fetched) => {
+                    for w in &fetched.warnings {
+                        log("warning", format!("{}: {w}", device.hostname)).await?;
+                    }
+                    if let Some(t) = &fetched.transcript {
+                        log(
+                            "debug",
+                            format!("{}: session transcript\n{t}", device.hostname),
+                        )
+                        .await?;
+                    }
+                    let Some(config) = fetched.config.as_ref() else {
+                        return Err(AppError::Internal(
+                            "the engine read no configuration".into(),
+                        ));
+                    };
+                    let masked =
+                        settings::get_bool(db, "backups.store_secrets_masked", true).await?;
+                    let stored =
+                        backups::store(db, &device, config, &fetched.facts, Some(job), masked)
+                            .await?;
+                    let what = if stored.changed {
+                        format!(
+                            "new version {} ({} lines changed)",
+                            stored.version, stored.changed_lines
+                        )
+                    } else {
+                        format!("unchanged since version {}", stored.version)
+                    };
+                    log(
+                        "info",
+                        format!(
+                            "{}: {what}; logged in with {:?}",
+                            device.hostname, fetched.credential_name
+                        ),
+                    )
+                    .await?;
+                    DeviceOutcome {
+                        status: "success",
+                        message: Some(what),
+                        backup_id: Some(stored.backup_id),
+                        changed: stored.changed,
+                        credential_id: contact.credential_id,
+                        credential_name: Some(fetched.credential_name),
+                        duration_ms: Some(elapsed_ms(started)),
+                        ..DeviceOutcome::default()
+                    }
+                }
+                Err(e) => {
+                    if let Some(t) = &e.transcript {
+                        log(
+                            "debug",
+                            format!("{}: session transcript\n{t}", device.hostname),
+                        )
+                        .await?;
+                    }
+                    for attempt in e.attempts.iter().filter(|a| a.error_class.is_some()) {
+                        log(
+                            "warning",
+                            format!(
+                                "{}: credential {:?}: {}",
+                                device.hostname,
+                                attempt.credential,
+                                attempt.message.as_deref().unwrap_or("failed")
+                            ),
+                        )
+                        .await?;
+                    }
+                    let message = e.error.to_string();
+                    fail(db, &device, &message).await?;
+                    log(
+                        "error",
+                        format!("{}: {}: {message}", device.hostname, e.class().describe()),
+                    )
+                    .await?;
+                    DeviceOutcome {
+                        status: "failed",
+                        error_class: Some(e.class().id()),
+                        message: Some(message),
+                        duration_ms: Some(elapsed_ms(started)),
+                        ..DeviceOutcome::default()
+                    }
+                }
+            }
+        }
+    };
+    jobs::finish_device(db, job, device_id, outcome).await
+}
+
+async fn fail(
+    db: &DatabaseConnection,
+    device: &devices::Model,
+    message: &str,
+) -> Result<(), AppError> {
+    backups::record_failure(db, device.id, message, Utc::now()).await
+}
+
+/// The longest a device may take, for the stalled-job watchdog: a device still running after
+/// this has lost its worker.
+pub fn device_deadline(step: Duration) -> Duration {
+    step * STEPS_PER_DEVICE
+}

@@ -1,0 +1,58 @@
+//! The scheduler tick, run by every process that runs workers: start the jobs of schedules that
+//! are due (one job per schedule and due time, whichever node gets there first), hand stranded
+//! jobs to the queue again, and end jobs that stopped moving.
+
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::Queue;
+use crate::error::AppError;
+use crate::services::device_access;
+use crate::services::jobs;
+
+pub const TICK: Duration = Duration::from_secs(5);
+
+pub struct Handle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Handle {
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+pub fn start(db: DatabaseConnection) -> Handle {
+    let (stop, mut stopped) = watch::channel(false);
+    let queue = Queue::new(&db);
+    let task = tokio::spawn(async move {
+        loop {
+            if let Err(e) = tick(&db, &queue).await {
+                tracing::error!(error = %e, "scheduler tick failed");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(TICK) => {}
+                _ = stopped.changed() => break,
+            }
+        }
+    });
+    Handle { stop, task }
+}
+
+/// One tick; also called directly by tests.
+pub async fn tick(db: &DatabaseConnection, queue: &Queue) -> Result<(), AppError> {
+    jobs::redispatch_stranded(db, queue, chrono::Duration::minutes(1)).await?;
+    let step = device_access::step_timeout(db).await?;
+    let stalled_after = super::backup::device_deadline(step) + Duration::from_secs(300);
+    jobs::end_stalled(
+        db,
+        chrono::Duration::from_std(stalled_after).unwrap_or(chrono::Duration::hours(1)),
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,411 @@
+//! Jobs: the list, a job's page with live progress, cancel, and the "Back up now" actions that
+//! start a job and take the user to it.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDate;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use serde::Deserialize;
+
+use super::form::Form;
+use super::list::{Pager, query_string};
+use super::{page, redirect, render, safe_next};
+use crate::auth::permissions::{READ, WRITE};
+use crate::auth::{Auth, Ctx, extract::is_htmx};
+use crate::entity::{backups, job_log_entries, job_logs, job_results, scheduled_jobs, users};
+use crate::error::AppError;
+use crate::services::jobs::{self, JobFilter, JobType, LEVELS, NewJob, STATUSES, Target};
+use crate::services::query::PageParams;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    job_type: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(flatten)]
+    paging: PageParams,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/list.html")]
+struct ListPage {
+    ctx: Ctx,
+    rows: Vec<job_logs::Model>,
+    names: Names,
+    users: Vec<(i32, String)>,
+    f: ListQuery,
+    pager: Pager,
+    date_error: bool,
+}
+
+/// Display names of the users and schedules that started the listed jobs.
+#[derive(Default)]
+struct Names {
+    users: HashMap<i32, String>,
+    schedules: HashMap<i32, String>,
+}
+
+impl Names {
+    async fn load(
+        db: &sea_orm::DatabaseConnection,
+        jobs: &[job_logs::Model],
+    ) -> Result<Names, AppError> {
+        let user_ids: Vec<i32> = jobs.iter().filter_map(|j| j.created_by).collect();
+        let schedule_ids: Vec<i32> = jobs.iter().filter_map(|j| j.scheduled_job_id).collect();
+        let users = users::Entity::find()
+            .select_only()
+            .column(users::Column::Id)
+            .column(users::Column::Username)
+            .filter(users::Column::Id.is_in(user_ids))
+            .into_tuple::<(i32, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let schedules = scheduled_jobs::Entity::find()
+            .select_only()
+            .column(scheduled_jobs::Column::Id)
+            .column(scheduled_jobs::Column::Name)
+            .filter(scheduled_jobs::Column::Id.is_in(schedule_ids))
+            .into_tuple::<(i32, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(Names { users, schedules })
+    }
+
+    /// "alice", "schedule Daily backup", or "system".
+    fn started_by(&self, job: &job_logs::Model) -> String {
+        if let Some(name) = job.scheduled_job_id.and_then(|s| self.schedules.get(&s)) {
+            return format!("schedule {name}");
+        }
+        match job.created_by.and_then(|u| self.users.get(&u)) {
+            Some(name) => name.clone(),
+            None if job.scheduled_job_id.is_some() => "a schedule".into(),
+            None => "system".into(),
+        }
+    }
+}
+
+/// "device r1", "tag core", "3 devices", "all devices" from a job's parameters.
+fn target_words(job: &job_logs::Model) -> String {
+    let p = job.parameters.as_ref();
+    let get = |k: &str| p.and_then(|p| p.get(k));
+    match get("target").and_then(|t| t.as_str()) {
+        _ if job.job_type == JobType::Retention.as_str() => {
+            "stored versions and old job logs".into()
+        }
+        Some("device") => format!(
+            "device #{}",
+            get("id").and_then(|v| v.as_i64()).unwrap_or(0)
+        ),
+        Some("tag") => format!("tag #{}", get("id").and_then(|v| v.as_i64()).unwrap_or(0)),
+        Some("devices") => format!(
+            "{} selected devices",
+            get("ids").and_then(|v| v.as_array()).map_or(0, |a| a.len())
+        ),
+        _ => "all devices".into(),
+    }
+}
+
+pub fn status_class(status: &str) -> &'static str {
+    match status {
+        "success" => "badge-ok",
+        "failed" => "badge-err",
+        "partial" | "cancelled" => "badge-warn",
+        "running" | "queued" => "badge-info",
+        _ => "badge-muted",
+    }
+}
+
+fn duration_words(job: &job_logs::Model) -> String {
+    match (job.started_at, job.finished_at) {
+        (Some(s), Some(f)) => {
+            let secs = (f - s).num_milliseconds() as f64 / 1000.0;
+            if secs < 120.0 {
+                format!("{secs:.1} s")
+            } else {
+                format!("{:.1} min", secs / 60.0)
+            }
+        }
+        (Some(_), None) => "running".into(),
+        _ => "—".into(),
+    }
+}
+
+impl ListPage {
+    fn job_types(&self) -> [&'static str; 2] {
+        JobType::ALL.map(JobType::as_str)
+    }
+    fn statuses(&self) -> &'static [&'static str] {
+        &STATUSES
+    }
+    fn target(&self, job: &job_logs::Model) -> String {
+        target_words(job)
+    }
+    fn started_by(&self, job: &job_logs::Model) -> String {
+        self.names.started_by(job)
+    }
+    fn status_class(&self, status: &str) -> &'static str {
+        status_class(status)
+    }
+    fn duration(&self, job: &job_logs::Model) -> String {
+        duration_words(job)
+    }
+    fn user_selected(&self, id: &i32) -> bool {
+        self.f.user == id.to_string()
+    }
+}
+
+fn date(value: &str) -> Result<Option<NaiveDate>, ()> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| ())
+}
+
+pub async fn index(
+    auth: Auth<READ>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let f = query.into_inner();
+    let (from, to) = (date(&f.from), date(&f.to));
+    let filter = JobFilter {
+        job_type: JobType::parse(&f.job_type).map(|t| t.as_str().to_string()),
+        status: STATUSES
+            .contains(&f.status.as_str())
+            .then(|| f.status.clone()),
+        created_by: f.user.parse().ok(),
+        from: from.ok().flatten(),
+        to: to.ok().flatten(),
+        ..JobFilter::default()
+    };
+    let result = jobs::list(auth.db(), &filter, f.paging.paging()).await?;
+    let names = Names::load(auth.db(), &result.items).await?;
+    let users = users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .column(users::Column::Username)
+        .into_tuple::<(i32, String)>()
+        .all(auth.db())
+        .await?;
+    let filters = query_string(&[
+        ("job_type", &f.job_type),
+        ("status", &f.status),
+        ("user", &f.user),
+        ("from", &f.from),
+        ("to", &f.to),
+    ]);
+    let pager = Pager::new("/jobs", &filters, None, &result);
+    page(&ListPage {
+        ctx: auth.0,
+        rows: result.items,
+        names,
+        users,
+        pager,
+        date_error: from.is_err() || to.is_err(),
+        f,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    #[serde(default)]
+    level: String,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/show.html", blocks = ["live"])]
+struct ShowPage {
+    ctx: Ctx,
+    job: job_logs::Model,
+    started_by: String,
+    results: Vec<job_results::Model>,
+    /// backup id -> (device id, version), for links to stored versions.
+    versions: HashMap<i32, (i32, i32)>,
+    counts: Vec<(String, i64)>,
+    entries: Vec<job_log_entries::Model>,
+    level: String,
+}
+
+/// Most entries shown on a job's page (the newest are the interesting ones while it runs).
+const MAX_ENTRIES: u64 = 2000;
+
+impl ShowPage {
+    fn running(&self) -> bool {
+        self.job.finished_at.is_none()
+    }
+    fn cancellable(&self) -> bool {
+        matches!(self.job.status.as_str(), "queued" | "running")
+    }
+    fn percent(&self) -> i64 {
+        if self.job.progress_total == 0 {
+            return if self.running() { 0 } else { 100 };
+        }
+        i64::from(self.job.progress_done) * 100 / i64::from(self.job.progress_total)
+    }
+    fn count(&self, status: &str) -> i64 {
+        self.counts
+            .iter()
+            .find(|(s, _)| s == status)
+            .map_or(0, |(_, n)| *n)
+    }
+    fn target(&self) -> String {
+        target_words(&self.job)
+    }
+    fn status_class(&self, status: &str) -> &'static str {
+        status_class(status)
+    }
+    fn duration(&self) -> String {
+        duration_words(&self.job)
+    }
+    fn levels(&self) -> &'static [&'static str] {
+        &LEVELS
+    }
+    fn version_of(&self, r: &job_results::Model) -> Option<(i32, i32)> {
+        r.backup_id.and_then(|b| self.versions.get(&b).copied())
+    }
+    fn level_class(&self, level: &str) -> &'static str {
+        match level {
+            "error" => "badge-err",
+            "warning" => "badge-warn",
+            "debug" => "badge-muted",
+            _ => "badge-info",
+        }
+    }
+}
+
+pub async fn show(
+    auth: Auth<READ>,
+    id: web::Path<i32>,
+    query: web::Query<ShowQuery>,
+) -> Result<HttpResponse, AppError> {
+    let job = jobs::get(auth.db(), id.into_inner()).await?;
+    let level = LEVELS
+        .contains(&query.level.as_str())
+        .then(|| query.level.clone())
+        .unwrap_or_default();
+    let results = jobs::results(auth.db(), job.id, None).await?;
+    let backup_ids: Vec<i32> = results.iter().filter_map(|r| r.backup_id).collect();
+    let versions = backups::Entity::find()
+        .select_only()
+        .column(backups::Column::Id)
+        .column(backups::Column::DeviceId)
+        .column(backups::Column::Version)
+        .filter(backups::Column::Id.is_in(backup_ids))
+        .into_tuple::<(i32, Option<i32>, i32)>()
+        .all(auth.db())
+        .await?
+        .into_iter()
+        .filter_map(|(id, device, version)| device.map(|d| (id, (d, version))))
+        .collect();
+    let counts = jobs::result_counts(auth.db(), job.id).await?;
+    let entries = jobs::entries(
+        auth.db(),
+        job.id,
+        (!level.is_empty()).then_some(level.as_str()),
+        MAX_ENTRIES,
+    )
+    .await?;
+    let started_by = Names::load(auth.db(), std::slice::from_ref(&job))
+        .await?
+        .started_by(&job);
+    let htmx = is_htmx(&auth.request);
+    let view = ShowPage {
+        ctx: auth.0,
+        job,
+        started_by,
+        results,
+        versions,
+        counts,
+        entries,
+        level,
+    };
+    if htmx {
+        render(StatusCode::OK, &view.as_live())
+    } else {
+        page(&view)
+    }
+}
+
+pub async fn cancel(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    jobs::cancel(auth.db(), &auth.audit_actor(), id).await?;
+    auth.flash(
+        "warning",
+        "Job cancelled: devices not yet started are skipped; running ones finish.",
+    );
+    Ok(redirect(&format!("/jobs/{id}")))
+}
+
+/// Start a backup job for `target` as the signed-in user and go to its page.
+async fn back_up(auth: &Ctx, target: Target) -> Result<HttpResponse, AppError> {
+    let job = jobs::start(
+        auth.db(),
+        &auth.state.queue,
+        &auth.audit_actor(),
+        NewJob {
+            job_type: JobType::Backup,
+            target,
+            created_by: Some(auth.user.id),
+            scheduled_job_id: None,
+            idempotency_key: None,
+            debug: auth.user.debug,
+        },
+    )
+    .await?
+    .ok_or_else(|| AppError::Internal("a fresh job key was already used".into()))?;
+    Ok(redirect(&format!("/jobs/{}", job.id)))
+}
+
+pub async fn backup_device(
+    auth: Auth<WRITE>,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    back_up(&auth, Target::Device(id.into_inner())).await
+}
+
+pub async fn backup_tag(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    crate::services::tags::get(auth.db(), id).await?;
+    back_up(&auth, Target::Tag(id)).await
+}
+
+pub async fn backup_all(auth: Auth<WRITE>) -> Result<HttpResponse, AppError> {
+    back_up(&auth, Target::All).await
+}
+
+/// "Back up selected" from the device list: the form posts repeated `ids` fields.
+pub async fn backup_selected(
+    auth: Auth<WRITE>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let ids: Vec<i32> = pairs
+        .iter()
+        .filter(|(k, _)| k == "ids")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    if ids.is_empty() {
+        let back = pairs
+            .iter()
+            .find(|(k, _)| k == "back")
+            .map_or("/devices", |(_, v)| safe_next(v));
+        auth.flash("warning", "Tick the devices to back up first.");
+        return Ok(redirect(back));
+    }
+    back_up(&auth, Target::Devices(ids)).await
+}

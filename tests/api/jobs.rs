@@ -1,0 +1,296 @@
+//! Backups through the job system, against devsim devices over real SSH: "Back up now" on a
+//! device, a tag, a selection and all; versions only on change; typed failures in the results;
+//! cancel; the job pages.
+
+use std::time::Duration;
+
+use devsim::{DeviceSpec, Platform, Sim};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+
+use crate::engine::{PASSWORD, USER, start};
+use crate::helpers::{TestApp, location, spawn_app_with_workers};
+use netraven::entity::{backups, devices, job_log_entries, job_logs, job_results};
+
+/// A tag with the lab credential attached; returns the tag id.
+pub async fn lab_tag(app: &TestApp) -> String {
+    let tag = app.add_tag("lab", "#0969da").await.to_string();
+    let r = app
+        .post_form(
+            "/credentials",
+            &[
+                ("name", "lab-login"),
+                ("kind", "ssh"),
+                ("username", USER),
+                ("secret", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cred = location(&r).trim_start_matches("/credentials/").to_string();
+    app.post_form(
+        &format!("/credentials/{cred}/tags"),
+        &[("tag_id", &tag), ("priority", "10")],
+    )
+    .await;
+    tag
+}
+
+/// One NetRaven device per devsim device, tagged; returns their ids in the same order.
+pub async fn add_sim_devices(app: &TestApp, sim: &Sim, tag: &str) -> Vec<i32> {
+    let mut ids = Vec::new();
+    for d in sim.devices() {
+        let port = d.port.to_string();
+        let r = app
+            .post_form(
+                "/devices",
+                &[
+                    ("hostname", &d.hostname),
+                    ("ip_address", "127.0.0.1"),
+                    ("port", &port),
+                    ("device_type", d.platform.as_str()),
+                    ("enabled", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "add {}", d.hostname);
+        let id: i32 = location(&r)
+            .trim_start_matches("/devices/")
+            .parse()
+            .expect("id");
+        app.post_form(&format!("/devices/{id}/tags"), &[("tag_id", tag)])
+            .await;
+        ids.push(id);
+    }
+    ids
+}
+
+/// The job a "Back up now" redirect leads to.
+pub fn job_id(resp: &reqwest::Response) -> i32 {
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "job started");
+    location(resp)
+        .trim_start_matches("/jobs/")
+        .parse()
+        .expect("job id in the redirect")
+}
+
+/// Wait (up to a minute) until a job has finished.
+pub async fn finished(app: &TestApp, id: i32) -> job_logs::Model {
+    for _ in 0..600 {
+        let job = job_logs::Entity::find_by_id(id)
+            .one(&app.db)
+            .await
+            .expect("query")
+            .expect("job");
+        if job.finished_at.is_some() {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("job {id} did not finish within a minute");
+}
+
+async fn versions(app: &TestApp, device: i32) -> Vec<backups::Model> {
+    backups::Entity::find()
+        .filter(backups::Column::DeviceId.eq(device))
+        .order_by_asc(backups::Column::Version)
+        .all(&app.db)
+        .await
+        .expect("versions")
+}
+
+async fn results(app: &TestApp, job: i32) -> Vec<job_results::Model> {
+    job_results::Entity::find()
+        .filter(job_results::Column::JobLogId.eq(job))
+        .order_by_asc(job_results::Column::Hostname)
+        .all(&app.db)
+        .await
+        .expect("results")
+}
+
+#[tokio::test]
+async fn back_up_now_stores_versions_only_when_the_config_changes() {
+    let sim = start(vec![
+        DeviceSpec::new(Platform::CiscoIos, "core1", USER, PASSWORD),
+        DeviceSpec::new(Platform::FortinetFortios, "fw1", USER, PASSWORD),
+    ])
+    .await;
+    let app = spawn_app_with_workers().await;
+    app.login_admin().await;
+    let tag = lab_tag(&app).await;
+    let ids = add_sim_devices(&app, &sim, &tag).await;
+
+    // One device.
+    let job = job_id(
+        &app.post_form(&format!("/devices/{}/backup", ids[0]), &[])
+            .await,
+    );
+    let done = finished(&app, job).await;
+    assert_eq!(done.status, "success", "{:?}", done.message);
+    let v = versions(&app, ids[0]).await;
+    assert_eq!(v.len(), 1);
+    assert!(v[0].content.contains("hostname core1"));
+    assert!(
+        !v[0].content.contains("ntp clock-period"),
+        "volatile line stored"
+    );
+    let r = results(&app, job).await;
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].status, "success");
+    assert_eq!(r[0].credential_name.as_deref(), Some("lab-login"));
+    assert!(r[0].changed);
+    let device = devices::Entity::find_by_id(ids[0])
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("device");
+    assert_eq!(device.last_backup_status.as_deref(), Some("success"));
+    assert_eq!(device.model.as_deref(), Some("C9300-24P"));
+    assert!(
+        device.ssh_host_key.is_some(),
+        "host key recorded on first contact"
+    );
+    let (status, page) = app.get_html(&format!("/jobs/{job}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("core1") && page.contains("success"));
+    assert!(!page.contains(PASSWORD));
+
+    // Unchanged: no new version, last seen moves. FortiOS re-salts its secrets on every read and
+    // still counts as unchanged.
+    let job = job_id(&app.post_form(&format!("/tags/{tag}/backup"), &[]).await);
+    assert_eq!(finished(&app, job).await.status, "success");
+    let job = job_id(&app.post_form("/backup-all", &[]).await);
+    assert_eq!(finished(&app, job).await.status, "success");
+    let v1 = versions(&app, ids[0]).await;
+    assert_eq!(v1.len(), 1, "unchanged config made a new version");
+    assert!(v1[0].last_seen_at > v[0].last_seen_at);
+    assert_eq!(versions(&app, ids[1]).await.len(), 1);
+    let r = results(&app, job).await;
+    assert!(
+        r.iter().all(|r| r.status == "success" && !r.changed),
+        "{r:?}"
+    );
+
+    // A real change: exactly one new version with the changed line.
+    sim.change_config(0, "snmp-server location rack-42");
+    let job = job_id(
+        &app.post_form("/devices/backup", &[("ids", &ids[0].to_string())])
+            .await,
+    );
+    assert_eq!(finished(&app, job).await.status, "success");
+    let v = versions(&app, ids[0]).await;
+    assert_eq!(v.len(), 2);
+    assert_eq!(v[1].version, 2);
+    assert_eq!(v[1].changed_lines, 1);
+    assert!(v[1].content.contains("snmp-server location rack-42"));
+    assert_eq!(app.audit_count("job.start").await, 4);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failing_device_makes_the_job_partial_with_its_typed_error() {
+    let mut bad = DeviceSpec::new(Platform::AristaEos, "wrongpw", "someone", "Other-passw0rd");
+    bad.seed = 7;
+    let sim = start(vec![
+        DeviceSpec::new(Platform::JuniperJunos, "edge1", USER, PASSWORD),
+        bad,
+    ])
+    .await;
+    let app = spawn_app_with_workers().await;
+    app.login_admin().await;
+    let tag = lab_tag(&app).await;
+    let ids = add_sim_devices(&app, &sim, &tag).await;
+    let job = job_id(&app.post_form(&format!("/tags/{tag}/backup"), &[]).await);
+    let done = finished(&app, job).await;
+    assert_eq!(done.status, "partial", "{:?}", done.message);
+    let r = results(&app, job).await;
+    let failed = r.iter().find(|r| r.hostname == "wrongpw").expect("result");
+    assert_eq!(failed.status, "failed");
+    assert_eq!(failed.error_class.as_deref(), Some("auth_failed"));
+    assert!(
+        failed
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("lab-login")
+    );
+    let ok = r.iter().find(|r| r.hostname == "edge1").expect("result");
+    assert_eq!(ok.status, "success");
+    let device = devices::Entity::find_by_id(ids[1])
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("device");
+    assert_eq!(device.last_backup_status.as_deref(), Some("failed"));
+    let errors = job_log_entries::Entity::find()
+        .filter(job_log_entries::Column::JobLogId.eq(job))
+        .filter(job_log_entries::Column::Level.eq("error"))
+        .count(&app.db)
+        .await
+        .expect("count");
+    assert!(errors >= 1);
+    let (_, page) = app.get_html(&format!("/jobs/{job}?level=error")).await;
+    assert!(page.contains("authentication failed"), "{page}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn cancel_stops_devices_that_have_not_started() {
+    let specs: Vec<DeviceSpec> = (0..5)
+        .map(|i| {
+            let mut s = DeviceSpec::new(Platform::CiscoIos, format!("slow{i}"), USER, PASSWORD);
+            s.command_latency = Duration::from_millis(300);
+            s
+        })
+        .collect();
+    let sim = start(specs).await;
+    let mut app = crate::helpers::spawn_app().await;
+    app.login_admin().await;
+    let tag = lab_tag(&app).await;
+    add_sim_devices(&app, &sim, &tag).await;
+    // One device at a time, so most are still waiting when the job is cancelled.
+    let r = app
+        .post_form(
+            "/settings/jobs",
+            &[
+                ("jobs.concurrency", "1"),
+                ("jobs.device_timeout_seconds", "60"),
+                ("jobs.log_retention_days", "90"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "settings saved");
+    app.start_workers().await;
+    let job = job_id(&app.post_form(&format!("/tags/{tag}/backup"), &[]).await);
+    // Wait for the first device to start, then cancel.
+    for _ in 0..100 {
+        let running = job_results::Entity::find()
+            .filter(job_results::Column::JobLogId.eq(job))
+            .filter(job_results::Column::Status.eq("running"))
+            .count(&app.db)
+            .await
+            .expect("count");
+        if running > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = app.post_form(&format!("/jobs/{job}/cancel"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let done = finished(&app, job).await;
+    assert_eq!(done.status, "cancelled");
+    let r = results(&app, job).await;
+    let cancelled = r.iter().filter(|r| r.status == "cancelled").count();
+    let finished_ok = r.iter().filter(|r| r.status == "success").count();
+    assert!(cancelled >= 3, "{r:?}");
+    assert_eq!(
+        cancelled + finished_ok,
+        5,
+        "the running device finished: {r:?}"
+    );
+    assert_eq!(app.audit_count("job.cancel").await, 1);
+    // Cancelling a finished job is refused with a clear message.
+    let r = app.post_form(&format!("/jobs/{job}/cancel"), &[]).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    sim.shutdown().await;
+}
