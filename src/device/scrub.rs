@@ -64,25 +64,39 @@ fn mask_in_section(pattern: &Regex, section: &Section, text: &str) -> String {
     out
 }
 
-/// Lines matching an ignore rule left out (or only the rule's `value` group blanked), then hashed:
-/// two fetches with the same key are the same configuration.
+/// The configuration as change detection sees it: lines matching an ignore rule left out, or
+/// only the rule's `value` group blanked.
+pub fn for_change_detection(filters: &Filters, text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        if let Some(line) = change_relevant(filters, line) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn change_relevant<'a>(filters: &Filters, line: &'a str) -> Option<Cow<'a, str>> {
+    let mut line = Cow::Borrowed(line);
+    for rule in &filters.ignore {
+        if !rule.is_match(&line) {
+            continue;
+        }
+        if rule.capture_names().any(|n| n == Some("value")) {
+            line = Cow::Owned(replace_group(rule, &line, "value", ""));
+        } else {
+            return None;
+        }
+    }
+    Some(line)
+}
+
+/// SHA-256 of [`for_change_detection`]: two fetches with the same key are the same configuration.
 pub fn change_key(filters: &Filters, text: &str) -> String {
     let mut hasher = Sha256::new();
     for line in text.lines() {
-        let mut line = Cow::Borrowed(line);
-        let mut dropped = false;
-        for rule in &filters.ignore {
-            if !rule.is_match(&line) {
-                continue;
-            }
-            if rule.capture_names().any(|n| n == Some("value")) {
-                line = Cow::Owned(replace_group(rule, &line, "value", ""));
-            } else {
-                dropped = true;
-                break;
-            }
-        }
-        if !dropped {
+        if let Some(line) = change_relevant(filters, line) {
             hasher.update(line.as_bytes());
             hasher.update(b"\n");
         }

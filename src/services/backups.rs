@@ -4,6 +4,7 @@
 //! last-backup status, so a crash never leaves half a version.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -12,6 +13,7 @@ use sea_orm::{
 use super::config_diff;
 use crate::device::facts::Facts;
 use crate::device::fetch::Config;
+use crate::device::{profile, scrub};
 use crate::entity::{backups, devices};
 use crate::error::AppError;
 
@@ -70,6 +72,32 @@ async fn store_once(
 ) -> Result<Stored, AppError> {
     let now = Utc::now();
     let txn = db.begin().await?;
+    // Write first: on SQLite a transaction that reads before it writes fails at once when
+    // another connection committed in between; one that writes first waits its turn.
+    let mut update = devices::Entity::update_many()
+        .col_expr(devices::Column::LastBackupAt, Expr::value(now))
+        .col_expr(devices::Column::LastBackupStatus, Expr::value("success"))
+        .col_expr(
+            devices::Column::LastBackupError,
+            Expr::value(None::<String>),
+        );
+    for (column, fact) in [
+        (devices::Column::Model, &facts.model),
+        (devices::Column::SerialNumber, &facts.serial),
+        (devices::Column::OsVersion, &facts.os_version),
+    ] {
+        if let Some(value) = fact {
+            update = update.col_expr(column, Expr::value(value.clone()));
+        }
+    }
+    let touched = update
+        .filter(devices::Column::Id.eq(device.id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if touched == 0 {
+        return Err(AppError::NotFound);
+    }
     let latest = backups::Entity::find()
         .filter(backups::Column::DeviceId.eq(device.id))
         .order_by_desc(backups::Column::Version)
@@ -94,8 +122,13 @@ async fn store_once(
             } else {
                 config.text.clone()
             };
+            // Lines that differ on every read (the ignore filter's) are not a change.
+            let relevant = |text: &str| match profile::find(&device.device_type) {
+                Some(p) => scrub::for_change_detection(&p.filters, text),
+                None => text.to_string(),
+            };
             let changed_lines = match &previous {
-                Some(p) => config_diff::changed_lines(&p.content, &content),
+                Some(p) => config_diff::changed_lines(&relevant(&p.content), &relevant(&content)),
                 None => content.lines().count(),
             };
             let version = previous.map_or(1, |p| p.version + 1);
@@ -124,24 +157,6 @@ async fn store_once(
             }
         }
     };
-    let mut active = devices::Entity::find_by_id(device.id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?
-        .into_active_model();
-    if let Some(m) = &facts.model {
-        active.model = Set(Some(m.clone()));
-    }
-    if let Some(s) = &facts.serial {
-        active.serial_number = Set(Some(s.clone()));
-    }
-    if let Some(v) = &facts.os_version {
-        active.os_version = Set(Some(v.clone()));
-    }
-    active.last_backup_at = Set(Some(now));
-    active.last_backup_status = Set(Some("success".into()));
-    active.last_backup_error = Set(None);
-    active.update(&txn).await?;
     txn.commit().await?;
     Ok(stored)
 }
@@ -153,7 +168,6 @@ pub async fn record_failure(
     error: &str,
     at: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    use sea_orm::sea_query::Expr;
     devices::Entity::update_many()
         .col_expr(devices::Column::LastBackupAt, Expr::value(at))
         .col_expr(devices::Column::LastBackupStatus, Expr::value("failed"))
