@@ -3,6 +3,7 @@
 use chrono::{Duration, Utc};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use crate::entity::{
@@ -22,6 +23,7 @@ pub struct Summary {
     pub schedules: u64,
     pub users: u64,
     pub audit_24h: u64,
+    pub changed_24h: u64,
 }
 
 pub async fn summary(db: &impl ConnectionTrait, user_id: i32) -> Result<Summary, DbErr> {
@@ -65,5 +67,81 @@ pub async fn summary(db: &impl ConnectionTrait, user_id: i32) -> Result<Summary,
             .filter(audit_logs::Column::Timestamp.gte(since))
             .count(db)
             .await?,
+        changed_24h: changed_since(since).count(db).await?,
+    })
+}
+
+/// Versions first seen since `since` that follow an earlier one: real configuration changes.
+fn changed_since(since: chrono::DateTime<Utc>) -> sea_orm::Select<backups::Entity> {
+    backups::Entity::find()
+        .filter(backups::Column::FirstSeenAt.gte(since))
+        .filter(backups::Column::Version.gt(1))
+        .filter(backups::Column::DeviceId.is_not_null())
+}
+
+/// How many rows each dashboard list shows.
+const LIST: u64 = 10;
+
+/// The lists on the dashboard: what needs attention and what happens next.
+#[derive(Debug, Default)]
+pub struct Lists {
+    /// Devices whose last backup failed, most recent first.
+    pub failing: Vec<devices::Model>,
+    /// Configuration changes of the last 24 hours: (device id, host name, version, changed lines, when).
+    pub changes: Vec<(i32, String, i32, i32, chrono::DateTime<Utc>)>,
+    /// Running jobs first, then the most recent.
+    pub jobs: Vec<job_logs::Model>,
+    /// Enabled schedules by their next run.
+    pub next_runs: Vec<scheduled_jobs::Model>,
+}
+
+pub async fn lists(db: &impl ConnectionTrait) -> Result<Lists, DbErr> {
+    let since = Utc::now() - Duration::hours(24);
+    let failing = devices::Entity::find()
+        .filter(devices::Column::LastBackupStatus.eq("failed"))
+        .order_by_desc(devices::Column::LastBackupAt)
+        .limit(LIST)
+        .all(db)
+        .await?;
+    let changes = changed_since(since)
+        .select_only()
+        .column(backups::Column::DeviceId)
+        .column(backups::Column::Hostname)
+        .column(backups::Column::Version)
+        .column(backups::Column::ChangedLines)
+        .column(backups::Column::FirstSeenAt)
+        .order_by_desc(backups::Column::FirstSeenAt)
+        .limit(LIST)
+        .into_tuple::<(Option<i32>, String, i32, i32, chrono::DateTime<Utc>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(d, h, v, c, t)| d.map(|d| (d, h, v, c, t)))
+        .collect();
+    let mut jobs = job_logs::Entity::find()
+        .filter(job_logs::Column::FinishedAt.is_null())
+        .order_by_desc(job_logs::Column::Id)
+        .limit(LIST)
+        .all(db)
+        .await?;
+    let recent = job_logs::Entity::find()
+        .filter(job_logs::Column::FinishedAt.is_not_null())
+        .order_by_desc(job_logs::Column::Id)
+        .limit(LIST.saturating_sub(jobs.len() as u64).max(5))
+        .all(db)
+        .await?;
+    jobs.extend(recent);
+    let next_runs = scheduled_jobs::Entity::find()
+        .filter(scheduled_jobs::Column::Enabled.eq(true))
+        .filter(scheduled_jobs::Column::NextRunAt.is_not_null())
+        .order_by_asc(scheduled_jobs::Column::NextRunAt)
+        .limit(5)
+        .all(db)
+        .await?;
+    Ok(Lists {
+        failing,
+        changes,
+        jobs,
+        next_runs,
     })
 }

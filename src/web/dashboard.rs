@@ -5,18 +5,20 @@ use super::page;
 use crate::auth::permissions::{ADMIN, READ, USER_MANAGE};
 use crate::auth::{Auth, Ctx};
 use crate::error::AppError;
-use crate::services::dashboard::{self, Summary};
+use crate::services::dashboard::{self, Lists, Summary};
 
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     ctx: Ctx,
     s: Summary,
+    l: Lists,
 }
 
 pub async fn index(auth: Auth<READ>) -> Result<HttpResponse, AppError> {
     let s = dashboard::summary(auth.db(), auth.user.id).await?;
-    page(&DashboardPage { ctx: auth.0, s })
+    let l = dashboard::lists(auth.db()).await?;
+    page(&DashboardPage { ctx: auth.0, s, l })
 }
 
 impl DashboardPage {
@@ -25,5 +27,8 @@ impl DashboardPage {
     }
     fn is_admin(&self) -> bool {
         self.ctx.can(ADMIN)
+    }
+    fn status_class(&self, status: &str) -> &'static str {
+        super::jobs::status_class(status)
     }
 }

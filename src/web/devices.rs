@@ -11,7 +11,7 @@ use super::{page, redirect, render, safe_next};
 use crate::auth::permissions::{ADMIN, DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx, extract::is_htmx};
 use crate::device::platforms::{self, Platform};
-use crate::entity::{devices as device_entity, tags as tag_entity};
+use crate::entity::{devices as device_entity, job_logs, job_results, tags as tag_entity};
 use crate::error::AppError;
 use crate::services::credentials::{self, CredentialView, Viewer};
 use crate::services::device_access;
@@ -285,11 +285,17 @@ struct ShowPage {
     other_tags: Vec<tag_entity::Model>,
     backups: u64,
     creds: Vec<(CredentialView, i32)>,
+    /// The recent jobs that included this device, with its result in each.
+    jobs: Vec<(job_results::Model, Option<job_logs::Model>)>,
 }
 
 impl ShowPage {
     fn platform_name(&self) -> &str {
         platforms::name(&self.device.device_type)
+    }
+
+    fn status_class(&self, status: &str) -> &'static str {
+        super::jobs::status_class(status)
     }
 
     fn host_key(&self) -> Option<String> {
@@ -324,6 +330,7 @@ pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, 
         is_admin: auth.can(ADMIN),
     };
     let creds = credentials::for_device(auth.db(), Some(viewer), device.id).await?;
+    let jobs = crate::services::jobs::for_device(auth.db(), device.id, 10).await?;
     page(&ShowPage {
         ctx: auth.0,
         device,
@@ -331,6 +338,7 @@ pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, 
         other_tags,
         backups,
         creds,
+        jobs,
     })
 }
 

@@ -32,6 +32,8 @@ pub struct ListQuery {
     from: String,
     #[serde(default)]
     to: String,
+    #[serde(default)]
+    device: String,
     #[serde(flatten)]
     paging: PageParams,
 }
@@ -190,6 +192,7 @@ pub async fn index(
             .contains(&f.status.as_str())
             .then(|| f.status.clone()),
         created_by: f.user.parse().ok(),
+        device_id: f.device.parse().ok(),
         from: from.ok().flatten(),
         to: to.ok().flatten(),
         ..JobFilter::default()
@@ -209,6 +212,7 @@ pub async fn index(
         ("user", &f.user),
         ("from", &f.from),
         ("to", &f.to),
+        ("device", &f.device),
     ]);
     let pager = Pager::new("/jobs", &filters, None, &result);
     page(&ListPage {
