@@ -10,6 +10,7 @@ mod helpers;
 mod inventory;
 mod jobs;
 mod matrix;
+mod multinode;
 mod settings;
 mod startup;
 mod tag_rules;
