@@ -25,7 +25,8 @@ pub struct Engine {
     pub vault: Vault,
 }
 
-/// How often an idle worker looks for new tasks on SQLite (PostgreSQL is also woken by NOTIFY).
+/// How often a worker looks for new tasks (PostgreSQL also wakes it by NOTIFY when a task is
+/// added, but not when a slot frees up in a long job).
 const POLL: Duration = Duration::from_millis(250);
 
 async fn device_task(task: DeviceTask, engine: Data<Arc<Engine>>) -> Result<(), BoxDynError> {
@@ -107,7 +108,7 @@ impl Runner {
                     .with_config(queue::postgres_config(DEVICE_QUEUE).batch_size(concurrency));
                 let wake = apalis::prelude::Strategy::new()
                     .stream(Pubsub::new(pool.clone(), DEVICE_QUEUE.into()))
-                    .interval(Duration::from_secs(1));
+                    .interval(POLL);
                 let worker = WorkerBuilder::new(devices_ctx.clone())
                     .backend(devices.poll_with_strategy(wake))
                     .concurrency(concurrency)
@@ -118,7 +119,7 @@ impl Runner {
                     .with_config(queue::postgres_config(JOB_QUEUE).batch_size(1));
                 let wake = apalis::prelude::Strategy::new()
                     .stream(Pubsub::new(pool.clone(), JOB_QUEUE.into()))
-                    .interval(Duration::from_secs(1));
+                    .interval(POLL);
                 let worker = WorkerBuilder::new(jobs_ctx.clone())
                     .backend(job_storage.poll_with_strategy(wake))
                     .concurrency(1)
