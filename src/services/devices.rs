@@ -496,6 +496,11 @@ pub struct DeviceSummary {
     pub last_backup_status: Option<String>,
     #[serde(deserialize_with = "query::json_time")]
     pub last_backup_at: Option<chrono::DateTime<Utc>>,
+    /// The ids of its tags, comma-separated, as the page query reads them (resolved into
+    /// `DeviceRow::tags`). A field here rather than beside it with `#[serde(flatten)]`, which
+    /// buffers every row before reading it.
+    #[serde(default)]
+    tag_ids: Option<String>,
 }
 
 const SUMMARY_COLUMNS: [devices::Column; 9] = [
@@ -544,14 +549,6 @@ pub fn condition(filter: &DeviceFilter) -> Condition {
     cond
 }
 
-/// A page row: the device and the ids of its tags.
-#[derive(Debug, Deserialize)]
-struct ListRow {
-    #[serde(flatten)]
-    device: DeviceSummary,
-    tag_ids: Option<String>,
-}
-
 /// A page row's tag ids, comma-separated, computed for the page's rows only.
 fn tag_ids_sql(backend: DbBackend) -> &'static str {
     match backend {
@@ -562,18 +559,29 @@ fn tag_ids_sql(backend: DbBackend) -> &'static str {
     }
 }
 
-/// The devices `filter` selects (FROM, joins and WHERE only). The tag filter is a join rather
-/// than `id IN (subquery)`: SQLite builds a temporary index for the IN list on every run.
-/// (device_id, tag_id) is unique, so the join yields each device once.
-fn filtered(filter: &DeviceFilter) -> SelectStatement {
+/// The devices `filter` selects (FROM, joins and WHERE only). The tag filter is written for
+/// each database's planner: SQLite builds a temporary index for `id IN (subquery)` on every run,
+/// so it gets a join ((device_id, tag_id) is unique: each device once); PostgreSQL answers a join
+/// or `IN` with a scan of every device and a hash join, so it gets `id = ANY(ARRAY(subquery))`,
+/// which it answers with primary-key lookups of just the tag's devices.
+fn filtered(backend: DbBackend, filter: &DeviceFilter) -> SelectStatement {
     let mut select = devices::Entity::find().filter(attribute_condition(filter));
     if let Some(tag_id) = filter.tag_id {
-        select = select
-            .join(
-                JoinType::InnerJoin,
-                device_tags::Relation::Device.def().rev(),
-            )
-            .filter(device_tags::Column::TagId.eq(tag_id));
+        select = match backend {
+            DbBackend::Postgres => select.filter(Expr::cust_with_exprs(
+                "$1 = ANY(ARRAY($2))",
+                [
+                    Expr::col((devices::Entity, devices::Column::Id)),
+                    Expr::SubQuery(None, Box::new(tags::devices_with_tag(tag_id).into())),
+                ],
+            )),
+            _ => select
+                .join(
+                    JoinType::InnerJoin,
+                    device_tags::Relation::Device.def().rev(),
+                )
+                .filter(device_tags::Column::TagId.eq(tag_id)),
+        };
     }
     let mut query = select.into_query();
     query.clear_selects();
@@ -626,16 +634,17 @@ pub async fn list(
         order: vec![(sort.as_str(), order), ("id", Order::Asc)],
         count: tag_links_only(filter),
     };
-    let page: Page<ListRow> = fetch_json_page(db, &filtered(filter), &page, paging).await?;
+    let from = filtered(db.get_database_backend(), filter);
+    let page: Page<DeviceSummary> = fetch_json_page(db, &from, &page, paging).await?;
     let by_id: std::collections::HashMap<i32, &tag_entity::Model> =
         all_tags.iter().map(|t| (t.id, t)).collect();
     Ok(Page {
         items: page
             .items
             .into_iter()
-            .map(|row| DeviceRow {
-                tags: row_tags(row.tag_ids.as_deref(), &by_id),
-                device: row.device,
+            .map(|device| DeviceRow {
+                tags: row_tags(device.tag_ids.as_deref(), &by_id),
+                device,
             })
             .collect(),
         total: page.total,
