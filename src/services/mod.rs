@@ -14,6 +14,7 @@ pub mod keys;
 pub mod query;
 pub mod retention;
 pub mod rule_criteria;
+pub mod schedules;
 pub mod seed;
 pub mod settings;
 pub mod tag_rules;

@@ -13,6 +13,7 @@ pub mod health;
 pub mod jobs;
 pub mod list;
 pub mod profile;
+pub mod schedules;
 pub mod settings;
 pub mod tag_cache;
 pub mod tag_rules;
@@ -149,6 +150,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/credentials/{id}/delete",
             web::post().to(credentials::delete),
+        )
+        .route("/schedules", web::get().to(schedules::index))
+        .route("/schedules", web::post().to(schedules::create))
+        .route("/schedules/new", web::get().to(schedules::new_form))
+        .route("/schedules/preview", web::get().to(schedules::preview))
+        .route("/schedules/fields", web::get().to(schedules::fields))
+        .route("/schedules/{id:\\d+}", web::get().to(schedules::show))
+        .route("/schedules/{id:\\d+}", web::post().to(schedules::update))
+        .route(
+            "/schedules/{id:\\d+}/toggle",
+            web::post().to(schedules::toggle),
+        )
+        .route(
+            "/schedules/{id:\\d+}/delete",
+            web::get().to(schedules::confirm_delete),
+        )
+        .route(
+            "/schedules/{id:\\d+}/delete",
+            web::post().to(schedules::delete),
+        )
+        .route(
+            "/schedules/{id:\\d+}/run",
+            web::post().to(schedules::run_now),
         )
         .route("/profile", web::get().to(profile::show))
         .route("/profile", web::post().to(profile::update))

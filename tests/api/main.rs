@@ -10,6 +10,7 @@ mod helpers;
 mod inventory;
 mod jobs;
 mod matrix;
+mod schedules;
 mod multinode;
 mod settings;
 mod startup;

@@ -1,0 +1,601 @@
+//! Schedules: list, create, edit, enable/disable, delete, run now, and the live "next 5 runs"
+//! preview. The logic lives in `services::schedules`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use super::form::Form;
+use super::list::{Pager, Sorter};
+use super::{page, redirect, render, safe_next};
+use crate::auth::permissions::{DELETE, READ, WRITE};
+use crate::auth::{Auth, Ctx};
+use crate::entity::{scheduled_jobs, tags as tag_entity};
+use crate::error::AppError;
+use crate::services::jobs;
+use crate::services::query::PageParams;
+use crate::services::schedules::{
+    self, SCHEDULE_TYPES, SORT_COLUMNS, ScheduleInput, Spec, TARGET_TYPES, TargetView, WEEKDAYS,
+};
+use crate::services::tags;
+use crate::services::validation::FieldErrors;
+
+/// How many host names the device field suggests; beyond that the user types the name.
+const HOSTNAME_SUGGESTIONS: u64 = 1000;
+const PREVIEW_RUNS: usize = 5;
+
+/// "2026-03-29 03:00 CEST" in the schedule's time zone.
+fn local(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+/// "in 3 h", "in 12 min", "in 2 days", or "due now" for a time that has come.
+fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (t - now).num_seconds();
+    let minutes = (secs + 30) / 60;
+    let hours = (secs + 1800) / 3600;
+    match secs {
+        s if s <= 0 => "due now".into(),
+        s if s < 60 => "in less than a minute".into(),
+        s if s < 3600 => format!("in {minutes} min"),
+        s if s < 48 * 3600 => format!("in {hours} h"),
+        s => format!("in {} days", (s + 43_200) / 86_400),
+    }
+}
+
+fn tz_of(s: &scheduled_jobs::Model) -> Tz {
+    schedules::parse_timezone(&s.timezone).unwrap_or(Tz::UTC)
+}
+
+fn words_of(s: &scheduled_jobs::Model) -> String {
+    match schedules::stored_spec(s) {
+        Ok((spec, tz)) => spec.describe(tz),
+        Err(m) => format!("unreadable ({m})"),
+    }
+}
+
+/// A schedule's facts for display (list row and page head).
+struct ScheduleView {
+    id: i32,
+    name: String,
+    job_type: String,
+    enabled: bool,
+    words: String,
+    timezone: String,
+    target: TargetView,
+    next_at: Option<String>,
+    next_rel: String,
+    last_at: Option<String>,
+}
+
+impl ScheduleView {
+    fn new(s: &scheduled_jobs::Model, target: TargetView, now: DateTime<Utc>) -> Self {
+        let tz = tz_of(s);
+        Self {
+            id: s.id,
+            name: s.name.clone(),
+            job_type: s.job_type.clone(),
+            enabled: s.enabled,
+            words: words_of(s),
+            timezone: s.timezone.clone(),
+            target,
+            next_at: s.next_run_at.map(|t| local(t, tz)),
+            next_rel: s.next_run_at.map(|t| relative(t, now)).unwrap_or_default(),
+            last_at: s.last_run_at.map(|t| local(t, tz)),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    sort: Option<String>,
+    dir: Option<String>,
+    #[serde(flatten)]
+    paging: PageParams,
+}
+
+#[derive(Template)]
+#[template(path = "schedules/list.html")]
+struct ListPage {
+    ctx: Ctx,
+    rows: Vec<ScheduleView>,
+    sorter: Sorter,
+    pager: Pager,
+    here: String,
+}
+
+pub async fn index(
+    auth: Auth<READ>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    let sort = q
+        .sort
+        .filter(|s| SORT_COLUMNS.contains(&s.as_str()))
+        .unwrap_or_else(|| "name".into());
+    let desc = q.dir.as_deref() == Some("desc");
+    let result = schedules::list(auth.db(), &sort, desc, q.paging.paging()).await?;
+    let sorter = Sorter::new("/schedules", "", &sort, desc);
+    let pager = Pager::new("/schedules", "", Some(&sorter), &result);
+    let here = pager.href(&result.paging.page);
+    let now = Utc::now();
+    let rows = result
+        .items
+        .into_iter()
+        .map(|r| ScheduleView::new(&r.schedule, r.target, now))
+        .collect();
+    page(&ListPage {
+        ctx: auth.0,
+        rows,
+        sorter,
+        pager,
+        here,
+    })
+}
+
+/// The "next 5 runs" box: the times, or what keeps them from being computed.
+pub struct PreviewView {
+    words: Option<String>,
+    runs: Vec<(String, String)>,
+    problems: Vec<String>,
+}
+
+impl PreviewView {
+    fn of(spec: &Spec, tz: Tz, now: DateTime<Utc>) -> Self {
+        let runs: Vec<(String, String)> = schedules::preview(spec, tz, now, PREVIEW_RUNS)
+            .into_iter()
+            .map(|t| {
+                (
+                    t.with_timezone(&tz)
+                        .format("%a %Y-%m-%d %H:%M %Z")
+                        .to_string(),
+                    // The UTC time beside a local one; nothing twice for a UTC schedule.
+                    if tz == Tz::UTC {
+                        String::new()
+                    } else {
+                        t.format("%Y-%m-%d %H:%M UTC").to_string()
+                    },
+                )
+            })
+            .collect();
+        let problems = if runs.is_empty() {
+            vec!["It does not run again: its time has passed.".to_string()]
+        } else {
+            Vec::new()
+        };
+        Self {
+            words: Some(spec.describe(tz)),
+            runs,
+            problems,
+        }
+    }
+
+    fn from_input(input: &ScheduleInput, now: DateTime<Utc>) -> Self {
+        let mut errors = FieldErrors::new();
+        match schedules::parse_spec(input, &mut errors) {
+            Some((spec, tz)) => Self::of(&spec, tz, now),
+            None => Self {
+                words: None,
+                runs: Vec::new(),
+                problems: errors.iter().map(|(_, m)| m.to_string()).collect(),
+            },
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "schedules/preview.html")]
+struct PreviewFragment {
+    preview: PreviewView,
+}
+
+/// A recent job of the schedule, for its page.
+struct JobView {
+    id: i32,
+    status: String,
+    created: String,
+}
+
+/// The form's values, messages and choices: what the page and the field groups fragment share.
+struct FormFields {
+    f: ScheduleInput,
+    errors: FieldErrors,
+    tags: Vec<tag_entity::Model>,
+    /// Hide (and disable) the field groups that do not apply to the chosen types. Only the htmx
+    /// fragment does: a page without JavaScript shows every group under its heading.
+    hide_others: bool,
+}
+
+impl FormFields {
+    fn weekdays(&self) -> Vec<(&'static str, &'static str)> {
+        WEEKDAYS
+            .iter()
+            .map(|(id, label, _)| (*id, *label))
+            .collect()
+    }
+    fn day_checked(&self, id: &str) -> bool {
+        self.f.days.iter().any(|d| d == id)
+    }
+    fn tag_selected(&self, id: &i32) -> bool {
+        self.f.tag_id == id.to_string()
+    }
+    /// Whether a field group applies to the chosen job, target and schedule type.
+    fn applies(&self, group: &str) -> bool {
+        let backup = self.f.job_type != "retention";
+        let st = self.f.schedule_type.as_str();
+        match group {
+            "device" => backup && self.f.target_type == "device",
+            "tag" => backup && self.f.target_type == "tag",
+            "at" => st == "once",
+            "minutes" => st == "interval",
+            "time" => matches!(st, "daily" | "weekly" | "monthly"),
+            "days" => st == "weekly",
+            "day" => st == "monthly",
+            "cron" => st == "cron",
+            _ => true,
+        }
+    }
+    fn hidden(&self, group: &str) -> bool {
+        self.hide_others && !self.applies(group)
+    }
+    fn has_error(&self, field: &str) -> bool {
+        self.errors.get(field).is_some()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "schedules/fields.html")]
+struct FieldsFragment {
+    g: FormFields,
+}
+
+#[derive(Template)]
+#[template(path = "schedules/form.html")]
+struct FormPage {
+    ctx: Ctx,
+    /// The stored schedule on its own page; `None` on "new".
+    schedule: Option<ScheduleView>,
+    recent: Vec<JobView>,
+    /// Whether the user may change it (else the page only shows it).
+    editable: bool,
+    g: FormFields,
+    hostnames: Vec<String>,
+    preview: PreviewView,
+}
+
+impl FormPage {
+    fn schedule_types(&self) -> &'static [(&'static str, &'static str)] {
+        &SCHEDULE_TYPES
+    }
+    fn target_types(&self) -> &'static [(&'static str, &'static str)] {
+        &TARGET_TYPES
+    }
+    fn timezones(&self) -> Vec<&'static str> {
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect()
+    }
+    fn tz_selected(&self, tz: &str) -> bool {
+        self.g.f.timezone == tz || (self.g.f.timezone.is_empty() && tz == "UTC")
+    }
+    fn action(&self) -> String {
+        match &self.schedule {
+            Some(s) => format!("/schedules/{}", s.id),
+            None => "/schedules".into(),
+        }
+    }
+}
+
+/// The form's fields from the posted pairs (weekdays are a repeated field).
+fn input_from(pairs: &[(String, String)]) -> ScheduleInput {
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let present = |name: &str| pairs.iter().any(|(k, _)| k == name);
+    ScheduleInput {
+        name: field("name"),
+        job_type: field("job_type"),
+        target_type: field("target_type"),
+        device: field("device"),
+        tag_id: field("tag_id"),
+        schedule_type: field("schedule_type"),
+        at: field("at"),
+        minutes: field("minutes"),
+        time: field("time"),
+        days: pairs
+            .iter()
+            .filter(|(k, _)| k == "days")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        day: field("day"),
+        cron: field("cron"),
+        timezone: field("timezone"),
+        enabled: present("enabled"),
+        debug: present("debug"),
+    }
+}
+
+impl FormPage {
+    async fn build<const P: i32>(
+        auth: Auth<P>,
+        stored: Option<&scheduled_jobs::Model>,
+        f: ScheduleInput,
+        errors: FieldErrors,
+    ) -> Result<Self, AppError> {
+        let db = auth.db();
+        let now = Utc::now();
+        let editable = auth.can(WRITE);
+        let (schedule, recent) = match stored {
+            Some(s) => {
+                let target = schedules::target_views(db, std::slice::from_ref(s))
+                    .await?
+                    .pop()
+                    .unwrap_or_default();
+                let tz = tz_of(s);
+                let recent = schedules::recent_jobs(db, s.id, 10)
+                    .await?
+                    .into_iter()
+                    .map(|j| JobView {
+                        id: j.id,
+                        status: j.status,
+                        created: local(j.created_at, tz),
+                    })
+                    .collect();
+                (Some(ScheduleView::new(s, target, now)), recent)
+            }
+            None => (None, Vec::new()),
+        };
+        // A reader sees the stored schedule's runs; an editor those of the form as typed.
+        let preview = match stored {
+            Some(s) if !editable => match schedules::stored_spec(s) {
+                Ok((spec, tz)) => PreviewView::of(&spec, tz, now),
+                Err(m) => PreviewView {
+                    words: None,
+                    runs: Vec::new(),
+                    problems: vec![m],
+                },
+            },
+            _ => PreviewView::from_input(&f, now),
+        };
+        let (tags, hostnames) = if editable {
+            (
+                tags::all(db).await?,
+                schedules::hostname_choices(db, HOSTNAME_SUGGESTIONS).await?,
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Ok(Self {
+            ctx: auth.0,
+            schedule,
+            recent,
+            editable,
+            g: FormFields {
+                f,
+                errors,
+                tags,
+                hide_others: false,
+            },
+            hostnames,
+            preview,
+        })
+    }
+}
+
+pub async fn new_form(auth: Auth<WRITE>) -> Result<HttpResponse, AppError> {
+    page(&FormPage::build(auth, None, ScheduleInput::new_default(), FieldErrors::new()).await?)
+}
+
+pub async fn create(
+    auth: Auth<WRITE>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let input = input_from(&pairs);
+    match schedules::create(auth.db(), &auth.audit_actor(), &input).await {
+        Ok(s) => {
+            auth.flash("success", format!("Schedule {} created.", s.name));
+            Ok(redirect(&format!("/schedules/{}", s.id)))
+        }
+        Err(AppError::Validation(errors)) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &FormPage::build(auth, None, input, errors).await?,
+        ),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let s = schedules::get(auth.db(), id.into_inner()).await?;
+    let hostname = schedules::device_hostname(auth.db(), &s).await?;
+    let input = ScheduleInput::from_model(&s, hostname);
+    page(&FormPage::build(auth, Some(&s), input, FieldErrors::new()).await?)
+}
+
+pub async fn update(
+    auth: Auth<WRITE>,
+    id: web::Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let input = input_from(&pairs);
+    match schedules::update(auth.db(), &auth.audit_actor(), id, &input).await {
+        Ok(s) => {
+            auth.flash("success", format!("Schedule {} saved.", s.name));
+            Ok(redirect(&format!("/schedules/{id}")))
+        }
+        Err(AppError::Validation(errors)) => {
+            let s = schedules::get(auth.db(), id).await?;
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &FormPage::build(auth, Some(&s), input, errors).await?,
+            )
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The field groups for the chosen job, target and schedule type (htmx, on load and on change):
+/// the others come back hidden and disabled, so the browser neither shows nor checks them.
+pub async fn fields(
+    auth: Auth<WRITE>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let mut input = input_from(&query);
+    // A group shown for the first time starts from the new-schedule defaults.
+    let defaults = ScheduleInput::new_default();
+    for (value, default) in [
+        (&mut input.time, defaults.time),
+        (&mut input.minutes, defaults.minutes),
+        (&mut input.day, defaults.day),
+    ] {
+        if value.trim().is_empty() {
+            *value = default;
+        }
+    }
+    let view = FieldsFragment {
+        g: FormFields {
+            f: input,
+            errors: FieldErrors::new(),
+            tags: tags::all(auth.db()).await?,
+            hide_others: true,
+        },
+    };
+    render(StatusCode::OK, &view)
+}
+
+/// "Next 5 runs" for the form as typed (htmx fragment). `from` (RFC 3339, or a UTC
+/// `YYYY-MM-DDTHH:MM`) previews from another moment than now, to check a schedule against a
+/// known date such as a daylight saving change.
+pub async fn preview(
+    _auth: Auth<WRITE>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let input = input_from(&query);
+    let from = query
+        .iter()
+        .find(|(k, _)| k == "from")
+        .and_then(|(_, v)| parse_from(v))
+        .unwrap_or_else(Utc::now);
+    render(
+        StatusCode::OK,
+        &PreviewFragment {
+            preview: PreviewView::from_input(&input, from),
+        },
+    )
+}
+
+fn parse_from(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+}
+
+#[derive(Deserialize)]
+pub struct BackForm {
+    back: Option<String>,
+}
+
+pub async fn toggle(
+    auth: Auth<WRITE>,
+    id: web::Path<i32>,
+    Form(form): Form<BackForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let back = form
+        .back
+        .as_deref()
+        .map(safe_next)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("/schedules/{id}"));
+    let s = schedules::get(auth.db(), id).await?;
+    match schedules::set_enabled(auth.db(), &auth.audit_actor(), id, !s.enabled).await {
+        Ok(s) => {
+            let state = if s.enabled { "enabled" } else { "disabled" };
+            auth.flash("success", format!("Schedule {} {state}.", s.name));
+        }
+        Err(AppError::Conflict(message)) => auth.flash("error", message),
+        Err(e) => return Err(e),
+    }
+    Ok(redirect(&back))
+}
+
+#[derive(Template)]
+#[template(path = "schedules/delete.html")]
+struct DeletePage {
+    ctx: Ctx,
+    schedule: ScheduleView,
+    jobs: usize,
+}
+
+pub async fn confirm_delete(
+    auth: Auth<DELETE>,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    let s = schedules::get(auth.db(), id.into_inner()).await?;
+    let target = schedules::target_views(auth.db(), std::slice::from_ref(&s))
+        .await?
+        .pop()
+        .unwrap_or_default();
+    let jobs = schedules::recent_jobs(auth.db(), s.id, 1).await?.len();
+    page(&DeletePage {
+        ctx: auth.0,
+        schedule: ScheduleView::new(&s, target, Utc::now()),
+        jobs,
+    })
+}
+
+pub async fn delete(auth: Auth<DELETE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let s = schedules::delete(auth.db(), &auth.audit_actor(), id.into_inner()).await?;
+    auth.flash(
+        "success",
+        format!("Schedule {} deleted; its past jobs were kept.", s.name),
+    );
+    Ok(redirect("/schedules"))
+}
+
+/// Start the schedule's job now, outside its schedule (a fresh idempotency key, the clicking
+/// user as its creator), and follow it on the job's page.
+pub async fn run_now(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let s = schedules::get(auth.db(), id).await?;
+    let mut job = schedules::new_job(&s)?;
+    job.idempotency_key = None;
+    job.created_by = Some(auth.user.id);
+    let refused = |message: String| {
+        auth.flash("error", format!("The job did not start: {message}."));
+        Ok(redirect(&format!("/schedules/{id}")))
+    };
+    match jobs::start(auth.db(), &auth.state.queue, &auth.audit_actor(), job).await {
+        Ok(Some(job)) => Ok(redirect(&format!("/jobs/{}", job.id))),
+        Ok(None) => refused("a job with the same key exists".into()),
+        Err(AppError::BadRequest(message)) => refused(message),
+        Err(AppError::NotFound) => refused("its target device no longer exists".into()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now = Utc::now();
+        let at = |secs: i64| now + chrono::Duration::seconds(secs);
+        assert_eq!(relative(at(-5), now), "due now");
+        assert_eq!(relative(at(20), now), "in less than a minute");
+        assert_eq!(relative(at(15 * 60), now), "in 15 min");
+        assert_eq!(relative(at(3 * 3600 - 100), now), "in 3 h");
+        assert_eq!(relative(at(5 * 86_400), now), "in 5 days");
+    }
+}
