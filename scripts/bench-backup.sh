@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# End-to-end backup benchmark (issue "Backups, jobs and schedules"): devsim serves N devices
+# (60% cisco_ios, 20% arista_eos, 20% juniper_junos) with 300 ms login and 1 s per command;
+# NetRaven imports them, then "Back up all devices now" runs through the job system. Reports the
+# wall time from the request to the finished job, the job's outcome, and the device list's
+# latency (wrk, 8 connections) while the job runs.
+#   SQLite: one `netraven serve` process.
+#   PostgreSQL (if it answers on 127.0.0.1:5432): `serve --no-workers` plus two `worker` processes.
+# Usage: bash scripts/bench-backup.sh [devices, default 1000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-1000}"
+PORT="${BENCH_PORT:-18091}"
+BASE="http://127.0.0.1:$PORT"
+PASSWORD="Bench-passw0rd-1"
+SIM_PORT="${BENCH_BASE_PORT:-23000}"
+MIX="cisco_ios:60,arista_eos:20,juniper_junos:20"
+
+if ! command -v wrk >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+cargo build --release -q -p devsim -p netraven
+TARGET="${CARGO_TARGET_DIR:-$PWD/target}/release"
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+csrf() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | cut -d'"' -f4; }
+wait_up() { for _ in $(seq 100); do curl -sf "$BASE/healthz" >/dev/null && return 0; sleep 0.2; done; echo "server did not start"; exit 1; }
+login() {
+  local token
+  token="$(curl -s -c "$JAR" "$BASE/login" | csrf)"
+  curl -s -b "$JAR" -c "$JAR" -o /dev/null --data-urlencode "username=admin" \
+       --data-urlencode "password=$PASSWORD" --data-urlencode "csrf_token=$token" "$BASE/login"
+  TOKEN="$(curl -s -b "$JAR" "$BASE/profile" | csrf)"
+}
+post() { curl -s -b "$JAR" -o /dev/null -w '%{redirect_url}' -H "X-CSRF-Token: $TOKEN" "$@"; }
+
+run() {
+  local name="$1" url="$2" mode="$3" dir sim pids=() job started ended cookie page
+  dir="$(mktemp -d)"; JAR="$dir/cookies"
+  export NETRAVEN_DATA_DIR="$dir" NETRAVEN_DATABASE_URL="$url" NETRAVEN_BIND="127.0.0.1:$PORT" \
+         NETRAVEN_ADMIN_PASSWORD="$PASSWORD" NETRAVEN_LOG=warn
+  "$TARGET/devsim" --devices "$N" --mix "$MIX" --base-port "$SIM_PORT" --inventory "$dir/inventory.csv" \
+      --username admin --password admin --login-latency-ms 300 --command-latency-ms 1000 >"$dir/devsim.log" 2>&1 &
+  sim=$!
+  for _ in $(seq 100); do [ -s "$dir/inventory.csv" ] && break; sleep 0.1; done
+
+  # Set up: inventory, a credential on the "devsim" tag, concurrency = all devices at once.
+  "$TARGET/netraven" serve --no-workers >"$dir/setup.log" 2>&1 & pids=($!)
+  wait_up; login
+  curl -s -b "$JAR" -o /dev/null -H "X-CSRF-Token: $TOKEN" -H "HX-Request: true" \
+       -F "file=@$dir/inventory.csv;type=text/csv" -F "intent=apply" "$BASE/devices/import"
+  cred="$(post --data-urlencode "name=devsim" --data-urlencode "kind=ssh" --data-urlencode "username=admin" \
+               --data-urlencode "secret=admin" "$BASE/credentials")"
+  tag_id="$(curl -s -b "$JAR" "$BASE/tags" | grep -o 'href="/tags/[0-9]*">devsim<' | grep -o '[0-9]*' | head -1)"
+  post --data "tag_id=$tag_id&priority=10" "$BASE${cred#$BASE}/tags" >/dev/null
+  post --data "jobs.concurrency=$N&jobs.device_timeout_seconds=30&jobs.log_retention_days=90" "$BASE/settings/jobs" >/dev/null
+  kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
+
+  # The measured run.
+  if [ "$mode" = "one" ]; then
+    "$TARGET/netraven" serve >"$dir/serve.log" 2>&1 & pids=($!)
+  else
+    "$TARGET/netraven" serve --no-workers >"$dir/serve.log" 2>&1 & pids=($!)
+    "$TARGET/netraven" worker >"$dir/worker1.log" 2>&1 & pids+=($!)
+    "$TARGET/netraven" worker >"$dir/worker2.log" 2>&1 & pids+=($!)
+  fi
+  wait_up; login; sleep 2
+  cookie="$(awk '/netraven_session/ {print $7}' "$JAR")"
+  echo "=== $name: $N devices, back up all ($mode)"
+  started=$(date +%s.%N)
+  job="$(post -X POST "$BASE/backup-all")"; job="${job##*/}"
+  wrk -t1 -c8 -d600s --latency -H "Cookie: netraven_session=$cookie" "$BASE/devices?per_page=50" >"$dir/wrk.txt" 2>&1 & local wrkpid=$!
+  while :; do
+    page="$(curl -s -b "$JAR" -H "HX-Request: true" "$BASE/jobs/$job")"
+    grep -q 'hx-trigger="every 1s"' <<<"$page" || break
+    sleep 0.1
+  done
+  ended=$(date +%s.%N)
+  kill -INT "$wrkpid"; wait "$wrkpid" 2>/dev/null || true
+  echo "job $job finished in $(awk "BEGIN {printf \"%.2f\", $ended - $started}") s"
+  grep -o 'badge badge-[a-z]*">[^<]*<' <<<"$page" | sed 's/.*">//; s/<$//' | head -5 | tr '\n' ' '; echo
+  echo "device list during the job (wrk, 8 connections):"
+  grep -E 'Latency|50%|90%|99%|Requests/sec' "$dir/wrk.txt" || cat "$dir/wrk.txt"
+  kill "${pids[@]}" "$sim"; wait "${pids[@]}" "$sim" 2>/dev/null || true
+  rm -rf "$dir"
+}
+
+run "SQLite" "sqlite://$(mktemp -d)/bench.db?mode=rwc" one
+if command -v pg_isready >/dev/null && pg_isready -h 127.0.0.1 -p 5432 -q; then
+  db="nrbackup_$$"
+  psql -h 127.0.0.1 -U postgres -qc "create database $db"
+  run "PostgreSQL" "postgres://postgres@127.0.0.1:5432/$db" two || true
+  psql -h 127.0.0.1 -U postgres -qc "drop database if exists $db"
+fi
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(date -u +%F)"
