@@ -190,3 +190,278 @@ pub async fn latest(
         .one(db)
         .await?)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reading stored versions: history, one version, its predecessor, and the latest version of
+// every device for the configuration search.
+
+use sea_orm::sea_query::{Alias, ExprTrait, JoinType, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, FromQueryResult};
+
+use super::query::{Page, Paging, fetch_page};
+use crate::entity::device_tags;
+
+/// One line of a device's version history. Never carries `content`: a history page of a device
+/// with thousands of versions reads a few hundred bytes per row, not the configurations.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct VersionRow {
+    pub id: i32,
+    pub version: i32,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub size: i32,
+    pub changed_lines: i32,
+}
+
+/// A device's versions, newest first, one page at a time: one statement that walks the unique
+/// (device_id, version) index backwards and counts that index's entries for the device.
+pub async fn history(
+    db: &impl ConnectionTrait,
+    device_id: i32,
+    paging: Paging,
+) -> Result<Page<VersionRow>, AppError> {
+    let select = backups::Entity::find()
+        .select_only()
+        .columns([
+            backups::Column::Id,
+            backups::Column::Version,
+            backups::Column::FirstSeenAt,
+            backups::Column::LastSeenAt,
+            backups::Column::Size,
+            backups::Column::ChangedLines,
+        ])
+        .filter(backups::Column::DeviceId.eq(device_id))
+        .order_by_desc(backups::Column::Version);
+    Ok(fetch_page(db, select, paging).await?)
+}
+
+/// The newest `count` versions of a device (the device page's summary).
+pub async fn recent(
+    db: &impl ConnectionTrait,
+    device_id: i32,
+    count: u64,
+) -> Result<Vec<VersionRow>, AppError> {
+    let paging = Paging {
+        page: 1,
+        per_page: std::cmp::max(count, 1),
+    };
+    Ok(history(db, device_id, paging).await?.items)
+}
+
+/// One version of a device, content included; `NotFound` when the device has no such version.
+pub async fn get_version(
+    db: &impl ConnectionTrait,
+    device_id: i32,
+    version: i32,
+) -> Result<backups::Model, AppError> {
+    find_version(db, device_id, version)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// One version of a device, if it exists.
+pub async fn find_version(
+    db: &impl ConnectionTrait,
+    device_id: i32,
+    version: i32,
+) -> Result<Option<backups::Model>, AppError> {
+    // (device_id, version) is unique, so no LIMIT: SeaORM's `one()` binds one, which makes
+    // SQLite prepare the statement anew on every run.
+    Ok(backups::Entity::find()
+        .filter(backups::Column::DeviceId.eq(device_id))
+        .filter(backups::Column::Version.eq(version))
+        .all(db)
+        .await?
+        .into_iter()
+        .next())
+}
+
+/// The version stored before `version` (the highest lower number: retention may have removed
+/// the ones in between), content included.
+pub async fn previous(
+    db: &impl ConnectionTrait,
+    device_id: i32,
+    version: i32,
+) -> Result<Option<backups::Model>, AppError> {
+    Ok(backups::Entity::find()
+        .filter(backups::Column::DeviceId.eq(device_id))
+        .filter(backups::Column::Version.lt(version))
+        .order_by_desc(backups::Column::Version)
+        .limit(1)
+        .one(db)
+        .await?)
+}
+
+/// The number of the version stored before `version`, without reading its content.
+pub async fn previous_number(
+    db: &impl ConnectionTrait,
+    device_id: i32,
+    version: i32,
+) -> Result<Option<i32>, AppError> {
+    Ok(backups::Entity::find()
+        .select_only()
+        .column(backups::Column::Version)
+        .filter(backups::Column::DeviceId.eq(device_id))
+        .filter(backups::Column::Version.lt(version))
+        .order_by_desc(backups::Column::Version)
+        .limit(1)
+        .into_tuple::<i32>()
+        .one(db)
+        .await?)
+}
+
+/// Which devices' latest configurations `latest_configs` reads.
+#[derive(Clone, Debug, Default)]
+pub struct LatestFilter {
+    pub platform: Option<String>,
+    pub tag_id: Option<i32>,
+}
+
+/// The latest configuration of one device, with what the search shows and needs to mask it.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct LatestConfig {
+    pub device_id: i32,
+    pub hostname: String,
+    pub device_type: String,
+    pub version: i32,
+    pub content: String,
+    pub secrets_masked: bool,
+}
+
+/// The latest version of every device (matching `filter`) whose host name sorts after `after`,
+/// in host-name order, at most `limit` of them. Callers walk the whole inventory in chunks
+/// (keyset on the unique host name), so no more than one chunk of configurations is in memory
+/// and no connection is held while the caller works on a chunk.
+///
+/// Plan: devices in host-name index order; for each, the highest version comes from the unique
+/// (device_id, version) index and the row from the same index: no scan of older versions.
+pub async fn latest_configs(
+    db: &impl ConnectionTrait,
+    filter: &LatestFilter,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<LatestConfig>, AppError> {
+    let stmt = latest_configs_query(filter, after, limit);
+    Ok(
+        LatestConfig::find_by_statement(db.get_database_backend().build(&stmt))
+            .all(db)
+            .await?,
+    )
+}
+
+fn latest_configs_query(filter: &LatestFilter, after: Option<&str>, limit: u64) -> SelectStatement {
+    let (d, b, x) = (Alias::new("d"), Alias::new("b"), Alias::new("x"));
+    let newest = Query::select()
+        .expr(Expr::col((x.clone(), backups::Column::Version)).max())
+        .from_as(backups::Entity, x.clone())
+        .and_where(
+            Expr::col((x.clone(), backups::Column::DeviceId))
+                .equals((d.clone(), devices::Column::Id)),
+        )
+        .to_owned();
+    let mut q = Query::select();
+    q.expr_as(Expr::col((d.clone(), devices::Column::Id)), "device_id")
+        .column((d.clone(), devices::Column::Hostname))
+        .column((d.clone(), devices::Column::DeviceType))
+        .column((b.clone(), backups::Column::Version))
+        .column((b.clone(), backups::Column::Content))
+        .column((b.clone(), backups::Column::SecretsMasked))
+        .from_as(devices::Entity, d.clone())
+        .join_as(
+            JoinType::InnerJoin,
+            backups::Entity,
+            b.clone(),
+            Expr::col((b.clone(), backups::Column::DeviceId))
+                .equals((d.clone(), devices::Column::Id)),
+        )
+        .and_where(
+            Expr::col((b.clone(), backups::Column::Version))
+                .eq(Expr::SubQuery(None, Box::new(newest.into()))),
+        )
+        .order_by((d.clone(), devices::Column::Hostname), sea_orm::Order::Asc)
+        .limit(limit);
+    if let Some(after) = after {
+        q.and_where(Expr::col((d.clone(), devices::Column::Hostname)).gt(after));
+    }
+    if let Some(platform) = &filter.platform {
+        q.and_where(Expr::col((d.clone(), devices::Column::DeviceType)).eq(platform.as_str()));
+    }
+    if let Some(tag_id) = filter.tag_id {
+        q.and_where(
+            Expr::col((d.clone(), devices::Column::Id)).in_subquery(
+                Query::select()
+                    .column(device_tags::Column::DeviceId)
+                    .from(device_tags::Entity)
+                    .and_where(device_tags::Column::TagId.eq(tag_id))
+                    .to_owned(),
+            ),
+        );
+    }
+    q
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets at display time. A version stored unmasked still shows `<masked>` to everyone except
+// administrators, and to them only when `backups.show_secrets_to_admins` is on.
+
+pub const SHOW_SECRETS_TO_ADMINS: &str = "backups.show_secrets_to_admins";
+
+/// Whether this user sees the secrets of versions stored unmasked.
+pub async fn reveals_secrets(db: &impl ConnectionTrait, is_admin: bool) -> Result<bool, AppError> {
+    if !is_admin {
+        return Ok(false);
+    }
+    Ok(super::settings::get_bool(db, SHOW_SECRETS_TO_ADMINS, false).await?)
+}
+
+/// `text` with the secrets of the platform's mask filter replaced by the marker. For a platform
+/// without a profile (none should exist: device types are validated) every profile's mask
+/// applies, so an unknown platform never means an unmasked secret.
+pub fn mask_for_platform(device_type: &str, text: &str) -> String {
+    match profile::find(device_type) {
+        Some(p) => scrub::mask(&p.filters, text),
+        None => profile::all()
+            .iter()
+            .fold(text.to_string(), |t, p| scrub::mask(&p.filters, &t)),
+    }
+}
+
+/// The content of a version as this viewer may see it.
+pub fn visible_content<'a>(
+    device_type: &str,
+    content: &'a str,
+    stored_masked: bool,
+    reveal: bool,
+) -> std::borrow::Cow<'a, str> {
+    if reveal || stored_masked {
+        std::borrow::Cow::Borrowed(content)
+    } else {
+        std::borrow::Cow::Owned(mask_for_platform(device_type, content))
+    }
+}
+
+/// Two versions that differ only in secret values: the same text once masked, although they
+/// are different versions (different text, or the same masked text stored for configurations
+/// whose secrets differed).
+pub fn only_secrets_changed(device_type: &str, old: &backups::Model, new: &backups::Model) -> bool {
+    if old.content == new.content {
+        return old.content_hash != new.content_hash;
+    }
+    visible_content(device_type, &old.content, old.secrets_masked, false)
+        == visible_content(device_type, &new.content, new.secrets_masked, false)
+}
+
+/// A file name safe in a `Content-Disposition` header, whatever the stored host name holds.
+pub fn download_name(hostname: &str, version: i32) -> String {
+    let safe: String = hostname
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    filename(&safe, version)
+}

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod backups;
 pub mod config_diff;
+pub mod config_search;
 pub mod credentials;
 pub mod dashboard;
 pub mod device_access;

@@ -287,6 +287,8 @@ struct ShowPage {
     creds: Vec<(CredentialView, i32)>,
     /// The recent jobs that included this device, with its result in each.
     jobs: Vec<(job_results::Model, Option<job_logs::Model>)>,
+    /// The newest stored versions, for the "Backups" panel.
+    recent_backups: Vec<crate::services::backups::VersionRow>,
 }
 
 impl ShowPage {
@@ -331,6 +333,7 @@ pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, 
     };
     let creds = credentials::for_device(auth.db(), Some(viewer), device.id).await?;
     let jobs = crate::services::jobs::for_device(auth.db(), device.id, 10).await?;
+    let recent_backups = crate::services::backups::recent(auth.db(), device.id, 5).await?;
     page(&ShowPage {
         ctx: auth.0,
         device,
@@ -339,6 +342,7 @@ pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, 
         backups,
         creds,
         jobs,
+        recent_backups,
     })
 }
 

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod credentials;
 pub mod dashboard;
 pub mod device_access;
@@ -14,6 +15,7 @@ pub mod jobs;
 pub mod list;
 pub mod profile;
 pub mod schedules;
+pub mod search;
 pub mod settings;
 pub mod tag_cache;
 pub mod tag_rules;
@@ -73,6 +75,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/devices/{id}/delete", web::post().to(devices::delete))
         .route("/devices/{id}/tags", web::post().to(devices::add_tag))
+        // Stored versions: `diff` before `{version}`, which only takes digits anyway.
+        .route("/devices/{id}/backups", web::get().to(backups::history))
+        .route("/devices/{id}/backups/diff", web::get().to(backups::diff))
+        .route(
+            r"/devices/{id}/backups/{version:\d+}",
+            web::get().to(backups::show),
+        )
+        .route(
+            r"/devices/{id}/backups/{version:\d+}/download",
+            web::get().to(backups::download),
+        )
+        .route(
+            r"/devices/{id}/backups/{version:\d+}/changes",
+            web::get().to(backups::changes),
+        )
+        .route("/search", web::get().to(search::index))
         .route("/devices/{id}/backup", web::post().to(jobs::backup_device))
         .route("/tags/{id}/backup", web::post().to(jobs::backup_tag))
         .route("/backup-all", web::post().to(jobs::backup_all))

@@ -1,6 +1,7 @@
 //! One integration-test binary: every module drives the real application over HTTP.
 
 mod auth;
+mod backups;
 mod browser;
 mod credentials;
 mod device_access;
@@ -10,8 +11,9 @@ mod helpers;
 mod inventory;
 mod jobs;
 mod matrix;
-mod schedules;
 mod multinode;
+mod schedules;
+mod search;
 mod settings;
 mod startup;
 mod tag_rules;
