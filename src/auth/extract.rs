@@ -6,14 +6,12 @@ use std::pin::Pin;
 
 use actix_session::{Session, SessionExt};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
-use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 
 use super::permissions::Permissions;
-use super::session_store::USER_ID;
+use super::session_store::{USER_ID, session_user};
 use crate::entity::users;
 use crate::error::AppError;
-use crate::services::query::unique;
 use crate::web::AppState;
 
 const FLASH_KEY: &str = "flash";
@@ -150,7 +148,8 @@ async fn load_ctx(req: &HttpRequest) -> Result<Ctx, AppError> {
     let Some(user_id) = session.get::<i32>(USER_ID).ok().flatten() else {
         return Err(login_required());
     };
-    let user = unique(&state.db, users::Entity::find_by_id(user_id)).await?;
+    // The user's row came with the session (see `session_store::session_user`).
+    let user = session_user(&session).filter(|u| u.id == user_id);
     let Some(user) = user.filter(|u| u.is_active) else {
         // Deactivated or deleted while signed in: end this session now.
         session.purge();

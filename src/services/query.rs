@@ -343,13 +343,3 @@ pub fn json_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>
         .map(Some)
         .map_err(|e| serde::de::Error::custom(format!("timestamp {text:?}: {e}")))
 }
-
-/// The one row a unique key selects, if any. SeaORM's `one()` adds a bound `LIMIT ?`, which
-/// makes SQLite re-prepare the statement on every run (see `limit_clause`); a unique key needs
-/// no LIMIT. Used on every request (session and user lookup).
-pub async fn unique<E: EntityTrait>(
-    db: &impl ConnectionTrait,
-    select: Select<E>,
-) -> Result<Option<E::Model>, DbErr> {
-    Ok(select.all(db).await?.into_iter().next())
-}
