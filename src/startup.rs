@@ -52,6 +52,9 @@ impl Application {
                 "first start: created user 'admin' with generated password {password} (shown once; change it under Profile)"
             );
         }
+        crate::services::schedules::ensure_defaults(&db)
+            .await
+            .map_err(StartError::Workers)?;
         let session_key = crypto::load_session_key(&config)?;
         let listener = TcpListener::bind(&config.bind).map_err(|source| StartError::Bind {
             addr: config.bind.clone(),

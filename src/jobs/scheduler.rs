@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use super::Queue;
 use crate::error::AppError;
 use crate::services::device_access;
-use crate::services::jobs;
+use crate::services::{jobs, schedules};
 
 pub const TICK: Duration = Duration::from_secs(5);
 
@@ -46,6 +46,7 @@ pub fn start(db: DatabaseConnection) -> Handle {
 
 /// One tick; also called directly by tests.
 pub async fn tick(db: &DatabaseConnection, queue: &Queue) -> Result<(), AppError> {
+    schedules::run_due(db, queue, chrono::Utc::now()).await?;
     jobs::redispatch_stranded(db, queue, chrono::Duration::minutes(1)).await?;
     let step = device_access::step_timeout(db).await?;
     let stalled_after = super::backup::device_deadline(step) + Duration::from_secs(300);

@@ -236,7 +236,10 @@ async fn a_job_survives_killing_the_process_and_resumes_without_losing_or_doubli
             .into_iter()
             .map(|e| format!("{} {} {}", e.timestamp, e.level, e.message))
             .collect();
-        panic!("the log does not say which devices were interrupted:\n{}", all.join("\n"));
+        panic!(
+            "the log does not say which devices were interrupted:\n{}",
+            all.join("\n")
+        );
     }
     drop(third);
     sim.shutdown().await;
