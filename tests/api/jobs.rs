@@ -294,3 +294,185 @@ async fn cancel_stops_devices_that_have_not_started() {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn viewers_read_jobs_but_cannot_start_or_cancel_them_and_debug_keeps_a_masked_transcript() {
+    let sim = start(vec![DeviceSpec::new(
+        Platform::CiscoIos,
+        "dbg1",
+        USER,
+        PASSWORD,
+    )])
+    .await;
+    let app = spawn_app_with_workers().await;
+    app.login_admin().await;
+    let tag = lab_tag(&app).await;
+    let ids = add_sim_devices(&app, &sim, &tag).await;
+    // The admin turns on the debug flag of their profile: their jobs keep transcripts.
+    let r = app
+        .post_form(
+            "/profile",
+            &[("realname", "Admin"), ("email", ""), ("debug", "on")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "profile saved");
+    let job = job_id(
+        &app.post_form(&format!("/devices/{}/backup", ids[0]), &[])
+            .await,
+    );
+    assert_eq!(finished(&app, job).await.status, "success");
+    let transcript = job_log_entries::Entity::find()
+        .filter(job_log_entries::Column::JobLogId.eq(job))
+        .filter(job_log_entries::Column::Level.eq("debug"))
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("a debug transcript entry");
+    assert!(transcript.message.contains("> show running-config"));
+    assert!(
+        !transcript.message.contains(PASSWORD),
+        "password in the transcript"
+    );
+    assert!(
+        transcript.message.contains("<masked>"),
+        "config secrets masked"
+    );
+
+    app.create_user("viewer2", "viewer", "Viewer-passw0rd2")
+        .await;
+    let viewer = app.new_browser();
+    viewer.login("viewer2", "Viewer-passw0rd2").await;
+    for path in [
+        "/jobs",
+        &format!("/jobs/{job}"),
+        &format!("/jobs?device={}", ids[0]),
+    ] {
+        let (status, page) = viewer.get_html(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(!page.contains("Back up all devices now"), "{path}");
+        assert!(!page.contains(PASSWORD));
+    }
+    let (_, device_page) = viewer.get_html(&format!("/devices/{}", ids[0])).await;
+    assert!(!device_page.contains("Back up now"));
+    assert!(
+        device_page.contains(&format!("/jobs/{job}")),
+        "job history on the device page"
+    );
+    for path in [
+        format!("/devices/{}/backup", ids[0]),
+        format!("/tags/{tag}/backup"),
+        "/backup-all".to_string(),
+        "/devices/backup".to_string(),
+        format!("/jobs/{job}/cancel"),
+    ] {
+        let r = viewer
+            .post_form(&path, &[("ids", &ids[0].to_string())])
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let anonymous = crate::helpers::new_client();
+    let r = anonymous.get(app.url("/jobs")).send().await.expect("get");
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "anonymous users sign in first"
+    );
+    // Bad input: an unknown job, a disabled device, nothing selected.
+    assert_eq!(app.get("/jobs/99999").await.status(), StatusCode::NOT_FOUND);
+    let r = app.post_form("/devices/backup", &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn retention_keeps_the_newest_versions_and_removes_old_job_logs() {
+    use chrono::{Duration as Span, Utc};
+    use netraven::device::{facts::Facts, fetch::Config, profile};
+    use netraven::services::backups;
+
+    let app = crate::helpers::spawn_app_with_workers().await;
+    app.login_admin().await;
+    let id = app.add_device("keep1", "192.0.2.10", "cisco_ios").await;
+    let device = devices::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("device");
+    let ios = profile::find("cisco_ios").expect("profile");
+    for v in 1..=6 {
+        let config = Config::from_output(
+            ios,
+            &format!("hostname keep1\nlogging host 10.0.0.{v}\nend\n"),
+        );
+        backups::store(&app.db, &device, &config, &Facts::default(), None, false)
+            .await
+            .expect("store");
+    }
+    let r = app
+        .post_form(
+            "/settings/backups",
+            &[
+                ("backups.retention_versions", "3"),
+                ("backups.retention_days", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "settings saved");
+    let cleanup = netraven::entity::scheduled_jobs::Entity::find()
+        .filter(netraven::entity::scheduled_jobs::Column::JobType.eq("retention"))
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("the default cleanup schedule");
+    let job = job_id(
+        &app.post_form(&format!("/schedules/{}/run", cleanup.id), &[])
+            .await,
+    );
+    let first = finished(&app, job).await;
+    assert_eq!(first.status, "success", "{:?}", first.message);
+    let kept: Vec<i32> = versions(&app, id).await.iter().map(|b| b.version).collect();
+    assert_eq!(kept, vec![4, 5, 6]);
+
+    // Days: versions not seen for longer go, but the newest always stays.
+    netraven::entity::backups::Entity::update_many()
+        .col_expr(
+            backups::Column::LastSeenAt,
+            sea_orm::sea_query::Expr::value(Utc::now() - Span::days(30)),
+        )
+        .filter(backups::Column::DeviceId.eq(id))
+        .exec(&app.db)
+        .await
+        .expect("age");
+    job_logs::Entity::update_many()
+        .col_expr(
+            job_logs::Column::FinishedAt,
+            sea_orm::sea_query::Expr::value(Utc::now() - Span::days(400)),
+        )
+        .filter(job_logs::Column::Id.eq(job))
+        .exec(&app.db)
+        .await
+        .expect("age the job");
+    app.post_form(
+        "/settings/backups",
+        &[
+            ("backups.retention_versions", "0"),
+            ("backups.retention_days", "7"),
+        ],
+    )
+    .await;
+    let second = job_id(
+        &app.post_form(&format!("/schedules/{}/run", cleanup.id), &[])
+            .await,
+    );
+    assert_eq!(finished(&app, second).await.status, "success");
+    let kept: Vec<i32> = versions(&app, id).await.iter().map(|b| b.version).collect();
+    assert_eq!(kept, vec![6], "the newest version is always kept");
+    assert!(
+        job_logs::Entity::find_by_id(job)
+            .one(&app.db)
+            .await
+            .expect("q")
+            .is_none(),
+        "a job log past jobs.log_retention_days is removed"
+    );
+}

@@ -265,3 +265,98 @@ async fn two_worker_processes_share_a_job_and_run_every_device_once() {
     drop((w1, w2, web));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_due_schedule_starts_one_job_however_many_workers_tick_and_missed_runs_collapse() {
+    use chrono::{Duration as Span, Utc};
+    use netraven::entity::{job_logs, scheduled_jobs};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+
+    let sim: Sim = start(slow_devices(3, "s", 0)).await;
+    let d = Deployment::new().await;
+    let web = d.start(&["serve", "--no-workers"]);
+    let app = d.client(&web).await;
+    let tag = lab_tag(&app).await;
+    add_sim_devices(&app, &sim, &tag).await;
+    let r = app
+        .post_form(
+            "/schedules",
+            &[
+                ("name", "every 10 minutes"),
+                ("job_type", "backup"),
+                ("target_type", "tag"),
+                ("tag_id", &tag),
+                ("schedule_type", "interval"),
+                ("minutes", "10"),
+                ("timezone", "UTC"),
+                ("enabled", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "schedule created");
+    let id: i32 = crate::helpers::location(&r)
+        .trim_start_matches("/schedules/")
+        .parse()
+        .expect("schedule id");
+    let jobs_of = |db: sea_orm::DatabaseConnection| async move {
+        job_logs::Entity::find()
+            .filter(job_logs::Column::ScheduledJobId.eq(id))
+            .count(&db)
+            .await
+            .expect("count")
+    };
+    let set_next = |at: chrono::DateTime<Utc>| {
+        let db = app.db.clone();
+        async move {
+            let mut s = scheduled_jobs::Entity::find_by_id(id)
+                .one(&db)
+                .await
+                .expect("q")
+                .expect("schedule")
+                .into_active_model();
+            s.next_run_at = Set(Some(at));
+            s.update(&db).await.expect("update");
+        }
+    };
+    // Due now, with two workers ticking every few seconds.
+    set_next(Utc::now() - Span::seconds(1)).await;
+    let w1 = d.start(&["worker"]);
+    let w2 = d.start(&["worker"]);
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    assert_eq!(jobs_of(app.db.clone()).await, 1, "one job for one due run");
+    let s = scheduled_jobs::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("schedule");
+    assert!(
+        s.next_run_at.expect("next") > Utc::now(),
+        "advanced to the future"
+    );
+    assert!(s.last_run_at.is_some());
+
+    // Ten periods overdue (the cluster was down): one run, not ten.
+    set_next(Utc::now() - Span::minutes(100)).await;
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    assert_eq!(
+        jobs_of(app.db.clone()).await,
+        2,
+        "missed runs collapse into one"
+    );
+    let s = scheduled_jobs::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("schedule");
+    assert!(s.next_run_at.expect("next") > Utc::now());
+    let job = job_logs::Entity::find()
+        .filter(job_logs::Column::ScheduledJobId.eq(id))
+        .all(&app.db)
+        .await
+        .expect("jobs");
+    for j in job {
+        assert_eq!(finished(&app, j.id).await.status, "success");
+    }
+    drop((w1, w2, web));
+    sim.shutdown().await;
+}
