@@ -299,10 +299,11 @@ pub async fn show(
     query: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, AppError> {
     let job = jobs::get(auth.db(), id.into_inner()).await?;
-    let level = LEVELS
-        .contains(&query.level.as_str())
-        .then(|| query.level.clone())
-        .unwrap_or_default();
+    let level = if LEVELS.contains(&query.level.as_str()) {
+        query.level.clone()
+    } else {
+        String::new()
+    };
     let results = jobs::results(auth.db(), job.id, None).await?;
     let backup_ids: Vec<i32> = results.iter().filter_map(|r| r.backup_id).collect();
     let versions = backups::Entity::find()
