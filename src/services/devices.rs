@@ -549,7 +549,8 @@ pub fn condition(filter: &DeviceFilter) -> Condition {
     cond
 }
 
-/// A page row's tag ids, comma-separated, computed for the page's rows only.
+/// A page row's tag ids, comma-separated, computed for the page's rows only (`p` is the page
+/// row, `query::PAGE_ROW`).
 fn tag_ids_sql(backend: DbBackend) -> &'static str {
     match backend {
         DbBackend::Postgres => {
@@ -607,14 +608,9 @@ fn sort_column(sort: &str) -> devices::Column {
     }
 }
 
-/// One page of devices with their tags, in one statement; `all_tags` (which list pages show
-/// anyway) resolves the tag ids.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    filter: &DeviceFilter,
-    paging: Paging,
-    all_tags: &[tag_entity::Model],
-) -> Result<Page<DeviceRow>, DbErr> {
+/// What a device list page reads: the summary columns (and the sort column if it is not one of
+/// them), the tag ids of the page's rows, sorted by the chosen column and then id.
+fn list_page(backend: DbBackend, filter: &DeviceFilter) -> JsonPage {
     let sort = sort_column(&filter.sort);
     let mut columns: Vec<(&'static str, SimpleExpr)> = SUMMARY_COLUMNS
         .iter()
@@ -628,14 +624,26 @@ pub async fn list(
     } else {
         Order::Asc
     };
-    let page = JsonPage {
+    JsonPage {
         columns,
-        late: vec![("tag_ids", tag_ids_sql(db.get_database_backend()))],
+        late: vec![("tag_ids", tag_ids_sql(backend))],
         order: vec![(sort.as_str(), order), ("id", Order::Asc)],
         count: tag_links_only(filter),
-    };
-    let from = filtered(db.get_database_backend(), filter);
-    let page: Page<DeviceSummary> = fetch_json_page(db, &from, &page, paging).await?;
+    }
+}
+
+/// One page of devices with their tags, in one statement; `all_tags` (which list pages show
+/// anyway) resolves the tag ids.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &DeviceFilter,
+    paging: Paging,
+    all_tags: &[tag_entity::Model],
+) -> Result<Page<DeviceRow>, DbErr> {
+    let backend = db.get_database_backend();
+    let from = filtered(backend, filter);
+    let page: Page<DeviceSummary> =
+        fetch_json_page(db, &from, &list_page(backend, filter), paging).await?;
     let by_id: std::collections::HashMap<i32, &tag_entity::Model> =
         all_tags.iter().map(|t| (t.id, t)).collect();
     Ok(Page {

@@ -261,8 +261,7 @@ pub async fn fetch_json_page<M: DeserializeOwned>(
 }
 
 /// `SELECT (count) AS page_total, (SELECT <JSON array of the rows, in order> FROM (<page>) AS p)
-/// AS page_items`. The array is ordered again inside the aggregate because neither database
-/// promises to aggregate a subquery's rows in its order.
+/// AS page_items`.
 fn json_page_statement(
     backend: DbBackend,
     from: &SelectStatement,
@@ -276,6 +275,24 @@ fn json_page_statement(
     for (name, order) in &page.order {
         inner.order_by(*name, order.clone());
     }
+    let counted = page.count.as_ref().unwrap_or(from);
+    let mut sql = writer(backend);
+    push(&mut sql, "SELECT (");
+    write_select(backend, &count_query(counted), &mut sql);
+    push(
+        &mut sql,
+        &format!(") AS {TOTAL}, (SELECT {} FROM (", json_rows(backend, page)),
+    );
+    write_select(backend, &inner, &mut sql);
+    push(&mut sql, &limit_clause(paging));
+    push(&mut sql, &format!(") AS {PAGE_ROW}) AS {ITEMS}"));
+    statement(backend, sql)
+}
+
+/// The aggregate that turns the page rows into one JSON array of objects. The array is ordered
+/// again inside the aggregate because neither database promises to aggregate a subquery's rows
+/// in its order.
+fn json_rows(backend: DbBackend, page: &JsonPage) -> String {
     let fields = page
         .columns
         .iter()
@@ -290,34 +307,18 @@ fn json_page_statement(
     let order = page
         .order
         .iter()
-        .map(|(name, order)| {
-            let dir = if matches!(order, Order::Desc) {
-                "DESC"
-            } else {
-                "ASC"
-            };
-            format!("{PAGE_ROW}.\"{name}\" {dir}")
+        .map(|(name, order)| match order {
+            Order::Desc => format!("{PAGE_ROW}.\"{name}\" DESC"),
+            _ => format!("{PAGE_ROW}.\"{name}\" ASC"),
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let items = match backend {
+    match backend {
         DbBackend::Postgres => {
             format!("COALESCE(json_agg(json_build_object({fields}) ORDER BY {order}), '[]')::text")
         }
         _ => format!("json_group_array(json_object({fields}) ORDER BY {order})"),
-    };
-    let mut sql = writer(backend);
-    push(&mut sql, "SELECT (");
-    write_select(
-        backend,
-        &count_query(page.count.as_ref().unwrap_or(from)),
-        &mut sql,
-    );
-    push(&mut sql, &format!(") AS {TOTAL}, (SELECT {items} FROM ("));
-    write_select(backend, &inner, &mut sql);
-    push(&mut sql, &limit_clause(paging));
-    push(&mut sql, &format!(") AS {PAGE_ROW}) AS {ITEMS}"));
-    statement(backend, sql)
+    }
 }
 
 /// Reads a boolean from page JSON: PostgreSQL writes `true`, SQLite (no boolean type) `1`.
