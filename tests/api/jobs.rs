@@ -436,10 +436,10 @@ async fn retention_keeps_the_newest_versions_and_removes_old_job_logs() {
     // Days: versions not seen for longer go, but the newest always stays.
     netraven::entity::backups::Entity::update_many()
         .col_expr(
-            backups::Column::LastSeenAt,
+            netraven::entity::backups::Column::LastSeenAt,
             sea_orm::sea_query::Expr::value(Utc::now() - Span::days(30)),
         )
-        .filter(backups::Column::DeviceId.eq(id))
+        .filter(netraven::entity::backups::Column::DeviceId.eq(id))
         .exec(&app.db)
         .await
         .expect("age");
