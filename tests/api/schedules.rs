@@ -165,10 +165,7 @@ async fn every_schedule_type_through_the_form() {
     let next = assert_next(&s, before);
     assert_eq!(next.minute() % 15, 0);
     assert!(next <= Utc::now() + Duration::minutes(15));
-    assert_eq!(
-        app.audit_count("schedule.create").await,
-        created_before + 6
-    );
+    assert_eq!(app.audit_count("schedule.create").await, created_before + 6);
 
     // The list shows each in words, with time zone and next run.
     let (status, html) = app.get_html("/schedules").await;
