@@ -15,7 +15,9 @@ use super::list::{Pager, query_string};
 use super::{page, redirect, render, safe_next};
 use crate::auth::permissions::{READ, WRITE};
 use crate::auth::{Auth, Ctx, extract::is_htmx};
-use crate::entity::{backups, job_log_entries, job_logs, job_results, scheduled_jobs, users};
+use crate::entity::{
+    backups, devices, job_log_entries, job_logs, job_results, scheduled_jobs, tags, users,
+};
 use crate::error::AppError;
 use crate::services::jobs::{self, JobFilter, JobType, LEVELS, NewJob, STATUSES, Target};
 use crate::services::query::PageParams;
@@ -50,11 +52,23 @@ struct ListPage {
     date_error: bool,
 }
 
-/// Display names of the users and schedules that started the listed jobs.
+/// Display names of the users and schedules that started the listed jobs, and of the devices
+/// and tags they target.
 #[derive(Default)]
 struct Names {
     users: HashMap<i32, String>,
     schedules: HashMap<i32, String>,
+    devices: HashMap<i32, String>,
+    tags: HashMap<i32, String>,
+}
+
+/// The device or tag id a job targets, from its parameters.
+fn target_id(job: &job_logs::Model, kind: &str) -> Option<i32> {
+    let p = job.parameters.as_ref()?;
+    (p.get("target")?.as_str()? == kind)
+        .then(|| p.get("id")?.as_i64())
+        .flatten()
+        .and_then(|id| i32::try_from(id).ok())
 }
 
 impl Names {
@@ -84,7 +98,60 @@ impl Names {
             .await?
             .into_iter()
             .collect();
-        Ok(Names { users, schedules })
+        let device_ids: Vec<i32> = jobs.iter().filter_map(|j| target_id(j, "device")).collect();
+        let devices = devices::Entity::find()
+            .select_only()
+            .column(devices::Column::Id)
+            .column(devices::Column::Hostname)
+            .filter(devices::Column::Id.is_in(device_ids))
+            .into_tuple::<(i32, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let tag_ids: Vec<i32> = jobs.iter().filter_map(|j| target_id(j, "tag")).collect();
+        let tags = tags::Entity::find()
+            .select_only()
+            .column(tags::Column::Id)
+            .column(tags::Column::Name)
+            .filter(tags::Column::Id.is_in(tag_ids))
+            .into_tuple::<(i32, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(Names {
+            users,
+            schedules,
+            devices,
+            tags,
+        })
+    }
+
+    /// "device core1", "tag site-a", "3 selected devices", "all devices".
+    fn target(&self, job: &job_logs::Model) -> String {
+        if job.job_type == JobType::Retention.as_str() {
+            return "stored versions and old job logs".into();
+        }
+        let named = |map: &HashMap<i32, String>, id: Option<i32>, what: &str| {
+            let id = id.unwrap_or_default();
+            match map.get(&id) {
+                Some(name) => format!("{what} {name}"),
+                None => format!("{what} #{id} (deleted)"),
+            }
+        };
+        let p = job.parameters.as_ref();
+        match p.and_then(|p| p.get("target")).and_then(|t| t.as_str()) {
+            Some("device") => named(&self.devices, target_id(job, "device"), "device"),
+            Some("tag") => named(&self.tags, target_id(job, "tag"), "tag"),
+            Some("devices") => format!(
+                "{} selected devices",
+                p.and_then(|p| p.get("ids"))
+                    .and_then(|v| v.as_array())
+                    .map_or(0, |a| a.len())
+            ),
+            _ => "all devices".into(),
+        }
     }
 
     /// "alice", "schedule Daily backup", or "system".
@@ -97,27 +164,6 @@ impl Names {
             None if job.scheduled_job_id.is_some() => "a schedule".into(),
             None => "system".into(),
         }
-    }
-}
-
-/// "device r1", "tag core", "3 devices", "all devices" from a job's parameters.
-fn target_words(job: &job_logs::Model) -> String {
-    let p = job.parameters.as_ref();
-    let get = |k: &str| p.and_then(|p| p.get(k));
-    match get("target").and_then(|t| t.as_str()) {
-        _ if job.job_type == JobType::Retention.as_str() => {
-            "stored versions and old job logs".into()
-        }
-        Some("device") => format!(
-            "device #{}",
-            get("id").and_then(|v| v.as_i64()).unwrap_or(0)
-        ),
-        Some("tag") => format!("tag #{}", get("id").and_then(|v| v.as_i64()).unwrap_or(0)),
-        Some("devices") => format!(
-            "{} selected devices",
-            get("ids").and_then(|v| v.as_array()).map_or(0, |a| a.len())
-        ),
-        _ => "all devices".into(),
     }
 }
 
@@ -154,7 +200,7 @@ impl ListPage {
         &STATUSES
     }
     fn target(&self, job: &job_logs::Model) -> String {
-        target_words(job)
+        self.names.target(job)
     }
     fn started_by(&self, job: &job_logs::Model) -> String {
         self.names.started_by(job)
@@ -238,6 +284,7 @@ struct ShowPage {
     ctx: Ctx,
     job: job_logs::Model,
     started_by: String,
+    target: String,
     results: Vec<job_results::Model>,
     /// backup id -> (device id, version), for links to stored versions.
     versions: HashMap<i32, (i32, i32)>,
@@ -269,7 +316,7 @@ impl ShowPage {
             .map_or(0, |(_, n)| *n)
     }
     fn target(&self) -> String {
-        target_words(&self.job)
+        self.target.clone()
     }
     fn status_class(&self, status: &str) -> &'static str {
         status_class(status)
@@ -326,14 +373,14 @@ pub async fn show(
         MAX_ENTRIES,
     )
     .await?;
-    let started_by = Names::load(auth.db(), std::slice::from_ref(&job))
-        .await?
-        .started_by(&job);
+    let names = Names::load(auth.db(), std::slice::from_ref(&job)).await?;
+    let (started_by, target) = (names.started_by(&job), names.target(&job));
     let htmx = is_htmx(&auth.request);
     let view = ShowPage {
         ctx: auth.0,
         job,
         started_by,
+        target,
         results,
         versions,
         counts,
