@@ -476,3 +476,68 @@ async fn retention_keeps_the_newest_versions_and_removes_old_job_logs() {
         "a job log past jobs.log_retention_days is removed"
     );
 }
+
+#[tokio::test]
+async fn a_backup_falls_back_to_the_next_credential_and_records_the_one_that_worked() {
+    let sim = start(vec![DeviceSpec::new(
+        Platform::CiscoNxos,
+        "nx9",
+        USER,
+        PASSWORD,
+    )])
+    .await;
+    let app = spawn_app_with_workers().await;
+    app.login_admin().await;
+    let tag = app.add_tag("dc", "#0969da").await.to_string();
+    for (name, secret, priority) in [
+        ("old-local", "Stale-passw0rd", "10"),
+        ("tacacs", PASSWORD, "20"),
+    ] {
+        let r = app
+            .post_form(
+                "/credentials",
+                &[
+                    ("name", name),
+                    ("kind", "ssh"),
+                    ("username", USER),
+                    ("secret", secret),
+                ],
+            )
+            .await;
+        let cred = location(&r).trim_start_matches("/credentials/").to_string();
+        app.post_form(
+            &format!("/credentials/{cred}/tags"),
+            &[("tag_id", &tag), ("priority", priority)],
+        )
+        .await;
+    }
+    let ids = add_sim_devices(&app, &sim, &tag).await;
+    let job = job_id(
+        &app.post_form(&format!("/devices/{}/backup", ids[0]), &[])
+            .await,
+    );
+    assert_eq!(finished(&app, job).await.status, "success");
+    let r = results(&app, job).await;
+    assert_eq!(r[0].credential_name.as_deref(), Some("tacacs"));
+    assert!(r[0].credential_id.is_some());
+    let warned = job_log_entries::Entity::find()
+        .filter(job_log_entries::Column::JobLogId.eq(job))
+        .filter(job_log_entries::Column::Level.eq("warning"))
+        .all(&app.db)
+        .await
+        .expect("entries");
+    assert!(
+        warned.iter().any(|e| e.message.contains("old-local")),
+        "the failed credential is named in the log: {warned:?}"
+    );
+    let creds = netraven::entity::credentials::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("credentials");
+    let by = |n: &str| creds.iter().find(|c| c.name == n).expect("credential");
+    assert_eq!(
+        (by("old-local").failure_count, by("tacacs").success_count),
+        (1, 1)
+    );
+    sim.shutdown().await;
+}
