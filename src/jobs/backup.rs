@@ -8,7 +8,7 @@ use chrono::Utc;
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::crypto::Vault;
-use crate::device::fetch::Collect;
+use crate::device::fetch::{Attempt, Collect};
 use crate::entity::devices;
 use crate::error::AppError;
 use crate::jobs::queue::DeviceTask;
@@ -116,6 +116,7 @@ pub async fn run_device(
             }
             match contact.result {
                 Ok(fetched) => {
+                    log_failed_attempts(db, job, &device, &fetched.attempts).await?;
                     for w in &fetched.warnings {
                         log("warning", format!("{}: {w}", device.hostname)).await?;
                     }
@@ -171,18 +172,7 @@ pub async fn run_device(
                         )
                         .await?;
                     }
-                    for attempt in e.attempts.iter().filter(|a| a.error_class.is_some()) {
-                        log(
-                            "warning",
-                            format!(
-                                "{}: credential {:?}: {}",
-                                device.hostname,
-                                attempt.credential,
-                                attempt.message.as_deref().unwrap_or("failed")
-                            ),
-                        )
-                        .await?;
-                    }
+                    log_failed_attempts(db, job, &device, &e.attempts).await?;
                     let message = e.error.to_string();
                     fail(db, &device, &message).await?;
                     log(

@@ -516,8 +516,9 @@ async fn a_backup_falls_back_to_the_next_credential_and_records_the_one_that_wor
         &app.post_form(&format!("/devices/{}/backup", ids[0]), &[])
             .await,
     );
-    assert_eq!(finished(&app, job).await.status, "success");
+    let done = finished(&app, job).await;
     let r = results(&app, job).await;
+    assert_eq!(done.status, "success", "{:?} {r:?}", done.message);
     assert_eq!(r[0].credential_name.as_deref(), Some("tacacs"));
     assert!(r[0].credential_id.is_some());
     let warned = job_log_entries::Entity::find()
