@@ -194,6 +194,25 @@ pub async fn run_device(
     jobs::finish_device(db, job, device_id, outcome).await
 }
 
+/// One warning per credential that did not work, so the log says why the next one was tried.
+async fn log_failed_attempts(
+    db: &DatabaseConnection,
+    job: i32,
+    device: &devices::Model,
+    attempts: &[Attempt],
+) -> Result<(), AppError> {
+    for attempt in attempts.iter().filter(|a| a.error_class.is_some()) {
+        let message = format!(
+            "{}: credential {:?}: {}",
+            device.hostname,
+            attempt.credential,
+            attempt.message.as_deref().unwrap_or("failed")
+        );
+        jobs::entry(db, job, "warning", "device", &message, Some(device.id)).await?;
+    }
+    Ok(())
+}
+
 async fn fail(
     db: &DatabaseConnection,
     device: &devices::Model,
