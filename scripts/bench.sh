@@ -3,10 +3,19 @@
 # tags, measures the device list (filtered by tag, sorted, page of 50) under concurrency 64 with
 # wrk, the time to save-and-apply a tag rule over all devices, and a 10,000-row CSV import.
 # Runs on SQLite, then on PostgreSQL when one answers on 127.0.0.1:5432.
+# Besides wrk's figures, each list run prints the CPU time the server process (and, on
+# PostgreSQL, all postgres processes of the machine) used per request: on a shared machine that
+# moves less with other load than requests/s does.
 # Usage: bash scripts/bench.sh [seconds per wrk run, default 15]
+# Environment: CARGO_TARGET_DIR (where the release build goes); BENCH_COMPARE=path/to/netraven
+# measures the list with that other build as well, alternating with this one on the same data
+# (an A/B within one run; both builds must know the same migrations; copy that build's binary
+# out of its target directory, which keeps only the last build's release/netraven);
+# BENCH_ROUNDS=n repeats the list measurement n times (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-15}"
+ROUNDS="${BENCH_ROUNDS:-1}"
 PORT="${BENCH_PORT:-18090}"
 PASSWORD="Bench-passw0rd-1"
 BASE="http://127.0.0.1:$PORT"
@@ -15,9 +24,42 @@ if ! command -v wrk >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
 cargo build --release -q
-BIN="$PWD/target/release/netraven"
+BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release/netraven"
 
 csrf() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | cut -d'"' -f4; }
+
+# CPU time (user + system, in clock ticks) of one process, and of all postgres processes.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+pg_ticks() { cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(postgres)" {s += $14 + $15} END {print s + 0}'; }
+
+start_server() {
+  "$1" serve >"$dir/server.log" 2>&1 & pid=$!
+  for _ in $(seq 50); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.2; done
+}
+
+stop_server() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
+
+sign_in() {
+  local token
+  rm -f "$jar"
+  token="$(curl -s -c "$jar" "$BASE/login" | csrf)"
+  curl -s -b "$jar" -c "$jar" -o /dev/null --data-urlencode "username=admin" \
+       --data-urlencode "password=$PASSWORD" --data-urlencode "csrf_token=$token" "$BASE/login"
+  cookie="$(awk '/netraven_session/ {print $7}' "$jar")"
+}
+
+# wrk on the device list against the running server; prints wrk's summary and CPU per request.
+list_run() {
+  local label="$1" url="$BASE/devices?tag=8&sort=ip_address&dir=desc&per_page=50" out t0 p0 n
+  local hz; hz="$(getconf CLK_TCK)"
+  curl -s -o /dev/null -H "Cookie: netraven_session=$cookie" "$url"
+  t0="$(ticks "$pid")"; p0="$(pg_ticks)"
+  out="$(wrk -t2 -c64 -d"${DURATION}s" --latency -H "Cookie: netraven_session=$cookie" "$url")"
+  n="$(echo "$out" | awk '/requests in/ {print $1}')"
+  echo "$label"
+  echo "$out" | sed -n '1,/Requests\/sec/p' | grep -E 'Latency|50%|90%|99%|Requests/sec|requests in|Non-2xx'
+  echo "  CPU per request: server $(( ($(ticks "$pid") - t0) * 1000000 / hz / n )) us, postgres processes $(( ($(pg_ticks) - p0) * 1000000 / hz / n )) us"
+}
 
 bench_backend() {
   local name="$1" url="$2" dir jar pid token cookie
@@ -26,17 +68,17 @@ bench_backend() {
          NETRAVEN_ADMIN_PASSWORD="$PASSWORD" NETRAVEN_LOG=warn
   echo "=== $name"
   "$BIN" dev seed --devices 10000 --tags 50
-  "$BIN" serve >"$dir/server.log" 2>&1 & pid=$!
-  for _ in $(seq 50); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.2; done
-  token="$(curl -s -c "$jar" "$BASE/login" | csrf)"
-  curl -s -b "$jar" -c "$jar" -o /dev/null --data-urlencode "username=admin" \
-       --data-urlencode "password=$PASSWORD" --data-urlencode "csrf_token=$token" "$BASE/login"
-  cookie="$(awk '/netraven_session/ {print $7}' "$jar")"
 
   echo "--- device list: tag filter, sorted by IP, 50 per page, 64 connections, ${DURATION}s"
-  wrk -t2 -c64 -d"${DURATION}s" --latency -H "Cookie: netraven_session=$cookie" \
-      "$BASE/devices?tag=8&sort=ip_address&dir=desc&per_page=50" | sed -n '1,/Requests\/sec/p' | grep -E 'Latency|50%|90%|99%|Requests/sec|requests in|Non-2xx'
+  for round in $(seq "$ROUNDS"); do
+    for build in "$BIN" ${BENCH_COMPARE:+"$BENCH_COMPARE"}; do
+      start_server "$build"; sign_in
+      list_run "[round $round] $build"
+      stop_server
+    done
+  done
 
+  start_server "$BIN"; sign_in
   echo "--- tag rule save-and-apply over 10,000 devices (regex on host name)"
   token="$(curl -s -b "$jar" "$BASE/tags/8/rules/new" | csrf)"
   curl -s -b "$jar" -o /dev/null -w "rule applied in %{time_total} s (HTTP %{http_code})\n" \
@@ -54,7 +96,7 @@ bench_backend() {
          -w "import $intent in %{time_total} s (HTTP %{http_code})\n" "$BASE/devices/import"
   done
   grep -o 'Imported: [^<]*' "$dir/import-apply.html" || true
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  stop_server
   rm -rf "$dir"
 }
 
