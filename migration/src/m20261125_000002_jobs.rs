@@ -101,6 +101,18 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The device list filtered by a tag reads each link's device id straight from the index.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_device_tags_tag_id_device_id")
+                    .table("device_tags")
+                    .col("tag_id")
+                    .col("device_id")
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create()
@@ -124,6 +136,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for (name, table) in [
+            ("idx_device_tags_tag_id_device_id", "device_tags"),
             ("uq_job_results_job_log_id_device_id", "job_results"),
             ("idx_job_results_job_log_id_status", "job_results"),
         ] {
