@@ -223,19 +223,12 @@ impl SshConnection {
                 None
             };
             let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
-            match timeout(
-                step,
-                self.handle
-                    .authenticate_publickey(login.username.clone(), key),
-            )
-            .await
-            .map_err(|_| timed_out())?
-            {
-                Ok(AuthResult::Success) => return Ok(()),
-                Ok(AuthResult::Failure {
-                    remaining_methods, ..
-                }) => remaining = remaining_methods.to_vec(),
-                Err(e) => return Err(ssh_error("the device", "authenticating", e)),
+            let tried = self
+                .handle
+                .authenticate_publickey(login.username.clone(), key);
+            match attempt(timeout(step, tried).await.map_err(|_| timed_out())?)? {
+                None => return Ok(()),
+                Some(methods) => remaining = methods,
             }
             if login.password.is_none() {
                 return Err(failed("the device did not accept the public key"));
@@ -245,19 +238,12 @@ impl SshConnection {
             return Err(failed("the credential has neither a password nor a key"));
         };
         if remaining.is_empty() || remaining.contains(&MethodKind::Password) {
-            match timeout(
-                step,
-                self.handle
-                    .authenticate_password(login.username.clone(), password),
-            )
-            .await
-            .map_err(|_| timed_out())?
-            {
-                Ok(AuthResult::Success) => return Ok(()),
-                Ok(AuthResult::Failure {
-                    remaining_methods, ..
-                }) => remaining = remaining_methods.to_vec(),
-                Err(e) => return Err(ssh_error("the device", "authenticating", e)),
+            let tried = self
+                .handle
+                .authenticate_password(login.username.clone(), password);
+            match attempt(timeout(step, tried).await.map_err(|_| timed_out())?)? {
+                None => return Ok(()),
+                Some(methods) => remaining = methods,
             }
         }
         if !remaining.contains(&MethodKind::KeyboardInteractive) {
@@ -324,6 +310,20 @@ impl SshConnection {
             .handle
             .disconnect(Disconnect::ByApplication, "", "en")
             .await;
+    }
+}
+
+/// The outcome of one authentication request: `None` when it succeeded, else the methods the
+/// server still offers.
+fn attempt(
+    result: Result<AuthResult, russh::Error>,
+) -> Result<Option<Vec<MethodKind>>, DeviceError> {
+    match result {
+        Ok(AuthResult::Success) => Ok(None),
+        Ok(AuthResult::Failure {
+            remaining_methods, ..
+        }) => Ok(Some(remaining_methods.to_vec())),
+        Err(e) => Err(ssh_error("the device", "authenticating", e)),
     }
 }
 
