@@ -2,6 +2,7 @@
 //! `key rotate|prune`, `dev seed`, and the device engine's `device fetch|bench|platforms`.
 
 mod bench;
+mod bench_versions;
 pub mod device;
 
 use std::io::Read;
@@ -76,6 +77,9 @@ pub enum DevCommand {
         #[arg(long, default_value_t = 50)]
         tags: usize,
     },
+    /// Seed and time stored versions: history, diff, configuration search (see
+    /// scripts/bench-versions.sh).
+    BenchVersions(bench_versions::BenchVersionsArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -258,6 +262,7 @@ pub async fn run_dev(settings: &Settings, command: DevCommand) -> Result<(), Cli
                 started.elapsed().as_secs_f64()
             );
         }
+        DevCommand::BenchVersions(args) => bench_versions::run(&db, args).await?,
     }
     Ok(())
 }
