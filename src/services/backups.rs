@@ -198,7 +198,7 @@ pub async fn latest(
 use sea_orm::sea_query::{Alias, ExprTrait, JoinType, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
-use super::query::{Page, Paging, fetch_page};
+use super::query::{Page, Paging};
 use crate::entity::device_tags;
 
 /// One line of a device's version history. Never carries `content`: a history page of a device
@@ -213,26 +213,59 @@ pub struct VersionRow {
     pub changed_lines: i32,
 }
 
-/// A device's versions, newest first, one page at a time: one statement that walks the unique
-/// (device_id, version) index backwards and counts that index's entries for the device.
+/// A device's versions, newest first, one page at a time: a count and one page, each a walk of
+/// the unique (device_id, version) index. The page is a deferred join: the page's version
+/// numbers come from the index alone (OFFSET skips index entries, not rows), then only those
+/// rows are read. Selecting the rows directly, PostgreSQL's planner reads and sorts all of a
+/// device's rows once they are a large part of the table (10 ms for 10,000 versions); SQLite
+/// walks the index either way. A page past the end shows the last page.
 pub async fn history(
     db: &impl ConnectionTrait,
     device_id: i32,
     paging: Paging,
 ) -> Result<Page<VersionRow>, AppError> {
-    let select = backups::Entity::find()
-        .select_only()
-        .columns([
-            backups::Column::Id,
-            backups::Column::Version,
-            backups::Column::FirstSeenAt,
-            backups::Column::LastSeenAt,
-            backups::Column::Size,
-            backups::Column::ChangedLines,
-        ])
-        .filter(backups::Column::DeviceId.eq(device_id))
-        .order_by_desc(backups::Column::Version);
-    Ok(fetch_page(db, select, paging).await?)
+    let backend = db.get_database_backend();
+    // The same parameter twice: numbered, so it is bound once on either database.
+    let p = if backend == sea_orm::DbBackend::Postgres {
+        "$1"
+    } else {
+        "?1"
+    };
+    let count = sea_orm::Statement::from_sql_and_values(
+        backend,
+        format!("SELECT COUNT(*) AS n FROM backups WHERE device_id = {p}"),
+        [device_id.into()],
+    );
+    let total: i64 = match db.query_one_raw(count).await? {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    let total = u64::try_from(total).unwrap_or(0);
+    let per_page = Ord::max(paging.per_page, 1);
+    let last_page = Ord::max(total.div_ceil(per_page), 1);
+    let paging = Paging {
+        page: paging.page.clamp(1, last_page),
+        per_page,
+    };
+    // LIMIT and OFFSET are numbers written into the SQL, not bound: SQLite plans a bound LIMIT
+    // by its value and would prepare the statement again on every run.
+    let offset = (paging.page - 1) * per_page;
+    let rows = sea_orm::Statement::from_sql_and_values(
+        backend,
+        format!(
+            "SELECT id, version, first_seen_at, last_seen_at, size, changed_lines FROM backups \
+             WHERE device_id = {p} AND version IN (SELECT version FROM backups \
+             WHERE device_id = {p} ORDER BY version DESC LIMIT {per_page} OFFSET {offset}) \
+             ORDER BY version DESC"
+        ),
+        [device_id.into()],
+    );
+    let items = VersionRow::find_by_statement(rows).all(db).await?;
+    Ok(Page {
+        items,
+        total,
+        paging,
+    })
 }
 
 /// The newest `count` versions of a device (the device page's summary).

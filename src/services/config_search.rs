@@ -166,8 +166,11 @@ pub async fn search(
         after = rows.last().map(|r| r.hostname.clone());
         if !rows.is_empty() {
             let regex = regex.clone();
+            // Once enough devices are listed, later chunks only count: a pattern that matches
+            // every configuration would otherwise build context lines for all of them.
+            let detail = results.devices.len() < MAX_DEVICES;
             pending.push_back(tokio::task::spawn_blocking(move || {
-                scan_chunk(rows, &regex, reveal)
+                scan_chunk(rows, &regex, reveal, detail)
             }));
         }
         // Chunks finish in order, so the first MAX_DEVICES listed are the first by host name.
@@ -200,7 +203,8 @@ struct Chunk {
     hits: Vec<DeviceHits>,
 }
 
-fn scan_chunk(rows: Vec<LatestConfig>, regex: &Regex, reveal: bool) -> Chunk {
+/// Matches one chunk; with `detail`, the matching lines with their context too.
+fn scan_chunk(rows: Vec<LatestConfig>, regex: &Regex, reveal: bool, detail: bool) -> Chunk {
     let searched = rows.len();
     let hits = rows
         .into_iter()
@@ -213,7 +217,11 @@ fn scan_chunk(rows: Vec<LatestConfig>, regex: &Regex, reveal: bool) -> Chunk {
             );
             let (matching_lines, shown) = matching_lines(&text, regex);
             (matching_lines > 0).then(|| DeviceHits {
-                hunks: hunks(&text, &shown, regex),
+                hunks: if detail {
+                    hunks(&text, &shown, regex)
+                } else {
+                    Vec::new()
+                },
                 shown: shown.len(),
                 matching_lines,
                 device_id: row.device_id,

@@ -44,6 +44,12 @@ impl HistoryPage {
     }
 }
 
+/// An htmx request for a fragment. Not when htmx restores a page from history after a cache
+/// miss: that request (HX-History-Restore-Request) replaces the whole body.
+pub fn wants_fragment(req: &actix_web::HttpRequest) -> bool {
+    is_htmx(req) && !req.headers().contains_key("HX-History-Restore-Request")
+}
+
 pub async fn history(
     auth: Auth<READ>,
     id: web::Path<i32>,
@@ -57,7 +63,7 @@ pub async fn history(
         None,
         &result,
     );
-    let htmx = is_htmx(&auth.request);
+    let htmx = wants_fragment(&auth.request);
     let view = HistoryPage {
         ctx: auth.0,
         device,

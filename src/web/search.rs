@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::render;
 use crate::auth::permissions::{ADMIN, READ};
-use crate::auth::{Auth, Ctx, extract::is_htmx};
+use crate::auth::{Auth, Ctx};
 use crate::device::platforms::{self, Platform};
 use crate::entity::tags as tag_entity;
 use crate::error::AppError;
@@ -108,7 +108,7 @@ pub async fn index(
             Err(e) => return Err(e),
         }
     };
-    let htmx = is_htmx(&auth.request);
+    let htmx = super::backups::wants_fragment(&auth.request);
     // htmx swaps only 2xx responses, so the fragment carries its message with 200; a full page
     // with a message answers 422 like any form with invalid input.
     let status = if error.is_some() && !htmx {

@@ -114,6 +114,12 @@ async fn history_lists_versions_newest_first_with_paging_and_the_device_page_lin
     assert!(page2.contains(">v5</a>") && page2.contains(">v1</a>") && !page2.contains(">v6</a>"));
     // The first version has no "changes" link.
     assert!(!page2.contains(&format!("/devices/{id}/backups/1/changes")));
+    // A page past the end (an old bookmark) shows the last page.
+    let (status, past) = app
+        .get_html(&format!("/devices/{id}/backups?page=9&per_page=25"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(past.contains("Showing 26–30 of 30"));
 
     // htmx asks for the table alone.
     let fragment = app

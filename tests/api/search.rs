@@ -99,6 +99,52 @@ async fn substring_and_regex_find_lines_in_the_latest_configurations() {
             .starts_with("<div id=\"search-results\">")
     );
     assert!(fragment.contains("<mark>vlan 10</mark>") && !fragment.contains("<html"));
+    // When htmx restores a page from history it needs the whole page.
+    let restored = app
+        .client
+        .get(app.url(&format!("/search?{}", q("vlan 10"))))
+        .header("HX-Request", "true")
+        .header("HX-History-Restore-Request", "true")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(restored.contains("<html") && restored.contains("<mark>vlan 10</mark>"));
+}
+
+#[tokio::test]
+async fn at_most_200_devices_are_listed_and_the_rest_counted() {
+    use netraven::entity::devices;
+    use sea_orm::EntityTrait;
+    let app = spawn_app().await;
+    app.login_admin().await;
+    netraven::services::seed::seed(&app.db, 205, 1)
+        .await
+        .expect("seed");
+    let ids: Vec<i32> = devices::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    for (i, id) in ids.iter().enumerate() {
+        store_version(
+            &app,
+            *id,
+            &ios_config(&format!("seed-{i:05}"), 1, "C1"),
+            true,
+        )
+        .await;
+    }
+    let (_, html) = search(&app, &q("ntp server 10.9.9.9")).await;
+    assert!(html.contains("205 devices (205 matching lines)"), "{html}");
+    assert_eq!(html.matches("class=\"panel mt search-hit\"").count(), 200);
+    assert!(html.contains("and 5 more matching devices"));
+    // Listed in host-name order: the first 200.
+    assert!(html.contains(">seed-00199</a>") && !html.contains(">seed-00200</a>"));
 }
 
 #[tokio::test]
