@@ -8,32 +8,57 @@ pub fn clean(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw);
     let mut out = String::with_capacity(text.len());
     let mut line: Vec<char> = Vec::with_capacity(128);
+    for segment in text.split_inclusive('\n') {
+        let (body, ends_line) = match segment.strip_suffix('\n') {
+            // `\r\n` (and `\r\r\n`) are plain line ends: the returns move nothing visible.
+            Some(body) => (body.trim_end_matches('\r'), true),
+            None => (segment, false),
+        };
+        // Most lines of a configuration are plain text: copy them instead of replaying them
+        // character by character.
+        if is_plain(body) {
+            out.push_str(body.trim_end());
+        } else {
+            replay(body, &mut out, &mut line);
+        }
+        if ends_line {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// No control characters except tabs.
+fn is_plain(text: &str) -> bool {
+    if text.is_ascii() {
+        text.bytes().all(|b| (b >= 0x20 && b != 0x7f) || b == b'\t')
+    } else {
+        text.chars().all(|c| c == '\t' || !c.is_control())
+    }
+}
+
+/// Replays one line of terminal output (without its `\n`) the way a terminal draws it and appends
+/// the visible text; an escape that moves to another row starts a new line.
+fn replay(body: &str, out: &mut String, line: &mut Vec<char>) {
     let mut cursor = 0usize;
-    let mut chars = text.chars().peekable();
+    let mut chars = body.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\n' => {
-                flush_line(&mut out, &mut line);
-                cursor = 0;
-            }
             '\r' => cursor = 0,
             '\u{8}' => cursor = cursor.saturating_sub(1),
             '\u{1b}' => {
                 if skip_escape(&mut chars) == Escape::LineBreak && !line.is_empty() {
-                    flush_line(&mut out, &mut line);
+                    flush_line(out, line);
+                    out.push('\n');
                     cursor = 0;
                 }
             }
-            '\t' => put(&mut line, &mut cursor, '\t'),
+            '\t' => put(line, &mut cursor, '\t'),
             c if c.is_control() => {}
-            c => put(&mut line, &mut cursor, c),
+            c => put(line, &mut cursor, c),
         }
     }
-    if !line.is_empty() {
-        let tail: String = line.iter().collect();
-        out.push_str(tail.trim_end());
-    }
-    out
+    flush_line(out, line);
 }
 
 fn put(line: &mut Vec<char>, cursor: &mut usize, c: char) {
@@ -47,9 +72,11 @@ fn put(line: &mut Vec<char>, cursor: &mut usize, c: char) {
 }
 
 fn flush_line(out: &mut String, line: &mut Vec<char>) {
-    let s: String = line.iter().collect();
-    out.push_str(s.trim_end());
-    out.push('\n');
+    let end = line
+        .iter()
+        .rposition(|c| !c.is_whitespace())
+        .map_or(0, |i| i + 1);
+    out.extend(&line[..end]);
     line.clear();
 }
 
@@ -131,6 +158,13 @@ mod tests {
         assert_eq!(clean(b"\x1b[24;1H\x1b[?25h\x1b[24;1HHP-2920# "), "HP-2920#");
         assert_eq!(clean(b"x\x1b]0;title\x07y\x1b(Bz"), "xyz");
         assert_eq!(clean(b"first\x1b[2;1Hsecond"), "first\nsecond");
+    }
+
+    #[test]
+    fn plain_and_replayed_lines_mix() {
+        assert_eq!(clean(b"a  \r\n\tb\r\r\nc\x08d\r\ne"), "a\n\tb\nd\ne");
+        assert_eq!(clean("caf\u{e9} \u{85}x\r\n".as_bytes()), "caf\u{e9} x\n");
+        assert_eq!(clean(b"\r\n\r\n"), "\n\n");
     }
 
     #[test]
