@@ -3,10 +3,10 @@
 # (60% cisco_ios, 20% arista_eos, 20% juniper_junos) with 300 ms login and 1 s per command;
 # NetRaven imports them, then "Back up all devices now" runs through the job system. Reports the
 # wall time from the request to the finished job, the job's outcome, and the device list's
-# latency (wrk, 8 connections) while the job runs.
+# latency while the job runs (see LOAD below).
 #   SQLite: one `netraven serve` process.
 #   PostgreSQL (if it answers on 127.0.0.1:5432): `serve --no-workers` plus two `worker` processes.
-# Usage: bash scripts/bench-backup.sh [devices, default 1000]
+# Usage: bash scripts/bench-backup.sh [devices, default 1000]   (BENCH_ONLY=sqlite skips PostgreSQL)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-1000}"
@@ -15,8 +15,12 @@ BASE="http://127.0.0.1:$PORT"
 PASSWORD="Bench-passw0rd-1"
 SIM_PORT="${BENCH_BASE_PORT:-23000}"
 MIX="cisco_ios:60,arista_eos:20,juniper_junos:20"
+# Load on the device list while the job runs: "probe" (default) is one user clicking, a request
+# every 100 ms (scripts/latency-probe.py); "wrk" is 8 connections as fast as they go, a stress
+# test that takes most of the two cores from the job.
+LOAD="${BENCH_LIST_LOAD:-probe}"
 
-if ! command -v wrk >/dev/null; then
+if [ "${BENCH_LIST_LOAD:-probe}" = "wrk" ] && ! command -v wrk >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
 cargo build --release -q -p devsim -p netraven
@@ -31,6 +35,14 @@ login() {
   curl -s -b "$JAR" -c "$JAR" -o /dev/null --data-urlencode "username=admin" \
        --data-urlencode "password=$PASSWORD" --data-urlencode "csrf_token=$token" "$BASE/login"
   TOKEN="$(curl -s -b "$JAR" "$BASE/profile" | csrf)"
+}
+# User + system CPU seconds of the given processes so far.
+cpu_seconds() {
+  local total=0 pid
+  for pid in "$@"; do
+    total=$(awk -v t="$total" -v hz="$(getconf CLK_TCK)" '{print t + ($14 + $15) / hz}' "/proc/$pid/stat")
+  done
+  echo "$total"
 }
 post() { curl -s -b "$JAR" -o /dev/null -w '%{redirect_url}' -H "X-CSRF-Token: $TOKEN" "$@"; }
 
@@ -67,26 +79,45 @@ run() {
   wait_up; login; sleep 2
   cookie="$(awk '/netraven_session/ {print $7}' "$JAR")"
   echo "=== $name: $N devices, back up all ($mode)"
+  cpu_before="$(cpu_seconds "${pids[@]}")"; sim_before="$(cpu_seconds "$sim")"
   started=$(date +%s.%N)
   job="$(post -X POST "$BASE/backup-all")"; job="${job##*/}"
-  wrk -t1 -c8 -d600s --latency -H "Cookie: netraven_session=$cookie" "$BASE/devices?per_page=50" >"$dir/wrk.txt" 2>&1 & local wrkpid=$!
-  while :; do
-    page="$(curl -s -b "$JAR" -H "HX-Request: true" "$BASE/jobs/$job")"
-    grep -q 'hx-trigger="every 1s"' <<<"$page" || break
+  if [ "$LOAD" = "wrk" ]; then
+    wrk -t1 -c8 -d600s --latency -H "Cookie: netraven_session=$cookie" "$BASE/devices?per_page=50" >"$dir/list.txt" 2>&1 &
+  else
+    python3 scripts/latency-probe.py "$BASE/devices?per_page=50" "netraven_session=$cookie" 0.1 >"$dir/list.txt" 2>&1 &
+  fi
+  local loadpid=$!
+  # The job page open in a browser: its live part reloads every second.
+  (while :; do curl -s -o /dev/null -b "$JAR" -H "HX-Request: true" "$BASE/jobs/$job"; sleep 1; done) &
+  local watchpid=$!
+  # The end of the job, from the (small) list of open jobs, ten times a second.
+  while curl -s -b "$JAR" "$BASE/jobs?status=running" "$BASE/jobs?status=queued" | grep "href=\"/jobs/$job\"" >/dev/null; do
     sleep 0.1
   done
   ended=$(date +%s.%N)
-  kill -INT "$wrkpid"; wait "$wrkpid" 2>/dev/null || true
+  kill "$watchpid"; wait "$watchpid" 2>/dev/null || true
+  page="$(curl -s -b "$JAR" -H "HX-Request: true" "$BASE/jobs/$job")"
+  cpu_after="$(cpu_seconds "${pids[@]}")"; sim_after="$(cpu_seconds "$sim")"
+  kill -INT "$loadpid"; wait "$loadpid" 2>/dev/null || true
   echo "job $job finished in $(awk "BEGIN {printf \"%.2f\", $ended - $started}") s"
-  grep -o 'badge badge-[a-z]*">[^<]*<' <<<"$page" | sed 's/.*">//; s/<$//' | head -5 | tr '\n' ' '; echo
-  echo "device list during the job (wrk, 8 connections):"
-  grep -E 'Latency|50%|90%|99%|Requests/sec' "$dir/wrk.txt" || cat "$dir/wrk.txt"
+  echo "CPU during the job: NetRaven processes $(awk "BEGIN {printf \"%.2f\", $cpu_after - $cpu_before}") s, devsim $(awk "BEGIN {printf \"%.2f\", $sim_after - $sim_before}") s"
+  grep -o 'badge badge-[a-z]*">[^<]*<' <<<"$page" | sed 's/.*">//; s/<$//' | awk 'NR <= 5' | tr '\n' ' '; echo
+  if [ "$LOAD" = "wrk" ]; then
+    echo "device list during the job (wrk, 8 connections as fast as they go):"
+    grep -E 'Latency|50%|90%|99%|Requests/sec' "$dir/list.txt" || cat "$dir/list.txt"
+  else
+    echo "device list during the job (one user, a request every 100 ms):"
+    cat "$dir/list.txt"
+  fi
   kill "${pids[@]}" "$sim"; wait "${pids[@]}" "$sim" 2>/dev/null || true
-  rm -rf "$dir"
+  if [ -n "${BENCH_KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
 }
 
 run "SQLite" "sqlite://$(mktemp -d)/bench.db?mode=rwc" one
-if command -v pg_isready >/dev/null && pg_isready -h 127.0.0.1 -p 5432 -q; then
+if [ "${BENCH_ONLY:-}" = "sqlite" ]; then
+  :
+elif command -v pg_isready >/dev/null && pg_isready -h 127.0.0.1 -p 5432 -q; then
   db="nrbackup_$$"
   psql -h 127.0.0.1 -U postgres -qc "create database $db"
   run "PostgreSQL" "postgres://postgres@127.0.0.1:5432/$db" two || true

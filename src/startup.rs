@@ -137,6 +137,9 @@ impl Application {
     /// Start this process's workers and scheduler beside the web server (`serve` without
     /// `--no-workers`).
     pub async fn start_workers(&self) -> Result<crate::jobs::Runner, StartError> {
-        start_workers(&self.db, &self.settings).await
+        // Workers get connections of their own: a job of a thousand devices queues hundreds of
+        // queries at once, and pages must not wait behind them for a pooled connection.
+        let db = crate::db::connect(&self.settings).await?;
+        start_workers(&db, &self.settings).await
     }
 }
