@@ -58,10 +58,11 @@ pub async fn run_device(
         .await?;
     }
     let started = Instant::now();
-    let deadline = device_access::step_timeout(db).await? * STEPS_PER_DEVICE;
+    let step = device_access::step_timeout(db).await?;
+    let deadline = step * STEPS_PER_DEVICE;
     let contact = tokio::time::timeout(
         deadline,
-        device_access::contact(db, vault, &device, Collect::Configuration, debug),
+        device_access::contact(db, vault, &device, Collect::Configuration, step, debug),
     )
     .await;
     let elapsed_ms = |s: Instant| i32::try_from(s.elapsed().as_millis()).unwrap_or(i32::MAX);

@@ -74,6 +74,7 @@ pub async fn contact(
     vault: &Vault,
     device: &devices::Model,
     collect: Collect,
+    step_timeout: Duration,
     debug: bool,
 ) -> Result<Contact, AppError> {
     let profile = profile::find(&device.device_type).ok_or_else(|| {
@@ -89,7 +90,7 @@ pub async fn contact(
             .map(engine_credential)
             .unzip();
     let options = Options {
-        step_timeout: step_timeout(db).await?,
+        step_timeout,
         debug,
         collect,
         ..Options::default()
@@ -221,7 +222,8 @@ pub async fn test_connection(
 ) -> Result<ConnectionTest, AppError> {
     let device = super::devices::get(db, device_id).await?;
     let started = std::time::Instant::now();
-    let contact = contact(db, vault, &device, Collect::FactsOnly, debug).await?;
+    let step = step_timeout(db).await?;
+    let contact = contact(db, vault, &device, Collect::FactsOnly, step, debug).await?;
     let seconds = started.elapsed().as_secs_f64();
     let mut event = Event::data("device.test_connection")
         .target("device", device.id)

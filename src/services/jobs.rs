@@ -425,18 +425,27 @@ pub async fn begin_device(
         .await?;
         return Ok(DeviceStart::Skip);
     }
-    job_logs::Entity::update_many()
-        .col_expr(job_logs::Column::Status, Expr::value("running"))
-        .col_expr(job_logs::Column::StartedAt, Expr::value(now))
-        .filter(job_logs::Column::Id.eq(job_log_id))
-        .filter(job_logs::Column::Status.eq("queued"))
-        .exec(db)
-        .await?;
-    job_logs::Entity::update_many()
+    // The first device to start moves the job to running; every start counts as progress.
+    let mut touch = job_logs::Entity::update_many()
         .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
-        .filter(job_logs::Column::Id.eq(job_log_id))
-        .exec(db)
-        .await?;
+        .filter(job_logs::Column::Id.eq(job_log_id));
+    if job.status == "queued" {
+        touch = touch
+            .col_expr(
+                job_logs::Column::Status,
+                Expr::case(
+                    Expr::col(job_logs::Column::Status).eq("queued"),
+                    Expr::value("running"),
+                )
+                .finally(Expr::col(job_logs::Column::Status))
+                .into(),
+            )
+            .col_expr(
+                job_logs::Column::StartedAt,
+                Expr::col(job_logs::Column::StartedAt).if_null(now),
+            );
+    }
+    touch.exec(db).await?;
     job_results::Entity::update_many()
         .col_expr(job_results::Column::Status, Expr::value("running"))
         .col_expr(job_results::Column::StartedAt, Expr::value(now))
