@@ -11,7 +11,7 @@
 # measures the list with that other build as well, alternating with this one on the same data
 # (an A/B within one run; both builds must know the same migrations; copy that build's binary
 # out of its target directory, which keeps only the last build's release/netraven);
-# BENCH_ROUNDS=n repeats the list measurement n times (default 1).
+# BENCH_ROUNDS=n repeats the list measurement n times (default 1); BENCH_ONLY=sqlite skips PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-15}"
@@ -101,7 +101,9 @@ bench_backend() {
 }
 
 bench_backend "SQLite" "sqlite://$(mktemp -d)/bench.db?mode=rwc"
-if command -v pg_isready >/dev/null && pg_isready -h 127.0.0.1 -p 5432 -q; then
+if [ "${BENCH_ONLY:-}" = "sqlite" ]; then
+  :
+elif command -v pg_isready >/dev/null && pg_isready -h 127.0.0.1 -p 5432 -q; then
   db="nrbench_$$"
   psql -h 127.0.0.1 -U postgres -qc "create database $db"
   bench_backend "PostgreSQL" "postgres://postgres@127.0.0.1:5432/$db" || true
