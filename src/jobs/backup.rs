@@ -43,20 +43,15 @@ pub async fn run_device(
         )
         .await;
     };
-    let log = |level: &'static str, message: String| {
-        let device = Some(device_id);
-        async move { jobs::entry(db, job, level, "device", &message, device).await }
-    };
     if interrupted {
-        log(
-            "warning",
-            format!(
-                "{}: an earlier attempt was interrupted (its worker stopped); running it again",
-                device.hostname
-            ),
-        )
-        .await?;
+        let message = format!(
+            "{}: an earlier attempt was interrupted (its worker stopped); running it again",
+            device.hostname
+        );
+        jobs::entry(db, job, "warning", "device", &message, Some(device_id)).await?;
     }
+    // Written with the device's result, in one transaction.
+    let mut notes: Vec<(&'static str, String)> = Vec::new();
     let started = Instant::now();
     let step = device_access::step_timeout(db).await?;
     let deadline = step * STEPS_PER_DEVICE;
@@ -73,7 +68,7 @@ pub async fn run_device(
                 deadline.as_secs()
             );
             fail(db, &device, &message).await?;
-            log("error", format!("{}: {message}", device.hostname)).await?;
+            notes.push(("error", format!("{}: {message}", device.hostname)));
             DeviceOutcome {
                 status: "failed",
                 error_class: Some("timeout"),
@@ -85,7 +80,7 @@ pub async fn run_device(
         Ok(Err(e)) => {
             let message = format!("could not start the backup: {e}");
             fail(db, &device, &message).await?;
-            log("error", format!("{}: {message}", device.hostname)).await?;
+            notes.push(("error", format!("{}: {message}", device.hostname)));
             DeviceOutcome {
                 status: "failed",
                 error_class: Some("internal"),
@@ -97,36 +92,27 @@ pub async fn run_device(
         Ok(Ok(contact)) => {
             match &contact.host_key {
                 HostKeyEvent::Recorded(fp) => {
-                    log(
-                        "info",
-                        format!("{}: SSH host key recorded on first contact ({fp})", device.hostname),
-                    )
-                    .await?
+                    notes.push(("info", format!("{}: SSH host key recorded on first contact ({fp})", device.hostname)))
                 }
                 HostKeyEvent::Changed { presented } => {
-                    log(
-                        "error",
-                        format!(
+                    notes.push(("error", format!(
                             "{}: the SSH host key changed (now {presented}); an administrator must accept it on the device page",
                             device.hostname
-                        ),
-                    )
-                    .await?
+                        )))
                 }
                 HostKeyEvent::Unchanged => {}
             }
             match contact.result {
                 Ok(fetched) => {
-                    log_failed_attempts(db, job, &device, &fetched.attempts).await?;
+                    note_failed_attempts(&mut notes, &device, &fetched.attempts);
                     for w in &fetched.warnings {
-                        log("warning", format!("{}: {w}", device.hostname)).await?;
+                        notes.push(("warning", format!("{}: {w}", device.hostname)));
                     }
                     if let Some(t) = &fetched.transcript {
-                        log(
+                        notes.push((
                             "debug",
                             format!("{}: session transcript\n{t}", device.hostname),
-                        )
-                        .await?;
+                        ));
                     }
                     let Some(config) = fetched.config.as_ref() else {
                         return Err(AppError::Internal(
@@ -146,14 +132,13 @@ pub async fn run_device(
                     } else {
                         format!("unchanged since version {}", stored.version)
                     };
-                    log(
+                    notes.push((
                         "info",
                         format!(
                             "{}: {what}; logged in with {:?}",
                             device.hostname, fetched.credential_name
                         ),
-                    )
-                    .await?;
+                    ));
                     DeviceOutcome {
                         status: "success",
                         message: Some(what),
@@ -167,20 +152,18 @@ pub async fn run_device(
                 }
                 Err(e) => {
                     if let Some(t) = &e.transcript {
-                        log(
+                        notes.push((
                             "debug",
                             format!("{}: session transcript\n{t}", device.hostname),
-                        )
-                        .await?;
+                        ));
                     }
-                    log_failed_attempts(db, job, &device, &e.attempts).await?;
+                    note_failed_attempts(&mut notes, &device, &e.attempts);
                     let message = e.error.to_string();
                     fail(db, &device, &message).await?;
-                    log(
+                    notes.push((
                         "error",
                         format!("{}: {}: {message}", device.hostname, e.class().describe()),
-                    )
-                    .await?;
+                    ));
                     DeviceOutcome {
                         status: "failed",
                         error_class: Some(e.class().id()),
@@ -192,26 +175,35 @@ pub async fn run_device(
             }
         }
     };
-    jobs::finish_device(db, job, device_id, outcome).await
+    jobs::finish_device(
+        db,
+        job,
+        device_id,
+        DeviceOutcome {
+            entries: notes,
+            ..outcome
+        },
+    )
+    .await
 }
 
 /// One warning per credential that did not work, so the log says why the next one was tried.
-async fn log_failed_attempts(
-    db: &DatabaseConnection,
-    job: i32,
+fn note_failed_attempts(
+    notes: &mut Vec<(&'static str, String)>,
     device: &devices::Model,
     attempts: &[Attempt],
-) -> Result<(), AppError> {
+) {
     for attempt in attempts.iter().filter(|a| a.error_class.is_some()) {
-        let message = format!(
-            "{}: credential {:?}: {}",
-            device.hostname,
-            attempt.credential,
-            attempt.message.as_deref().unwrap_or("failed")
-        );
-        jobs::entry(db, job, "warning", "device", &message, Some(device.id)).await?;
+        notes.push((
+            "warning",
+            format!(
+                "{}: credential {:?}: {}",
+                device.hostname,
+                attempt.credential,
+                attempt.message.as_deref().unwrap_or("failed")
+            ),
+        ));
     }
-    Ok(())
 }
 
 async fn fail(

@@ -425,27 +425,34 @@ pub async fn begin_device(
         .await?;
         return Ok(DeviceStart::Skip);
     }
-    // The first device to start moves the job to running; every start counts as progress.
-    let mut touch = job_logs::Entity::update_many()
-        .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
-        .filter(job_logs::Column::Id.eq(job_log_id));
-    if job.status == "queued" {
-        touch = touch
-            .col_expr(
-                job_logs::Column::Status,
-                Expr::case(
-                    Expr::col(job_logs::Column::Status).eq("queued"),
-                    Expr::value("running"),
+    // The first device to start moves the job to running; starts count as progress for the
+    // stalled-job watchdog, but a second is fine enough: a thousand devices starting at once
+    // would otherwise each update the job's row (one hot row on PostgreSQL).
+    let recently_touched = job
+        .updated_at
+        .is_some_and(|at| now.signed_duration_since(at) < chrono::Duration::seconds(1));
+    if !(job.status == "running" && recently_touched) {
+        let mut touch = job_logs::Entity::update_many()
+            .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
+            .filter(job_logs::Column::Id.eq(job_log_id));
+        if job.status == "queued" {
+            touch = touch
+                .col_expr(
+                    job_logs::Column::Status,
+                    Expr::case(
+                        Expr::col(job_logs::Column::Status).eq("queued"),
+                        Expr::value("running"),
+                    )
+                    .finally(Expr::col(job_logs::Column::Status))
+                    .into(),
                 )
-                .finally(Expr::col(job_logs::Column::Status))
-                .into(),
-            )
-            .col_expr(
-                job_logs::Column::StartedAt,
-                Expr::col(job_logs::Column::StartedAt).if_null(now),
-            );
+                .col_expr(
+                    job_logs::Column::StartedAt,
+                    Expr::col(job_logs::Column::StartedAt).if_null(now),
+                );
+        }
+        touch.exec(db).await?;
     }
-    touch.exec(db).await?;
     job_results::Entity::update_many()
         .col_expr(job_results::Column::Status, Expr::value("running"))
         .col_expr(job_results::Column::StartedAt, Expr::value(now))
@@ -474,10 +481,12 @@ pub struct DeviceOutcome {
     pub credential_id: Option<i32>,
     pub credential_name: Option<String>,
     pub duration_ms: Option<i32>,
+    /// Log entries (level, message) of the device, written with the outcome.
+    pub entries: Vec<(&'static str, String)>,
 }
 
-/// Record a device's outcome (once: a second delivery of the same device changes nothing),
-/// count it in the job's progress and settle the job when it was the last one.
+/// Record a device's outcome and its log entries (once: a second delivery of the same device
+/// changes nothing), count it in the job's progress and settle the job when it was the last one.
 pub async fn finish_device(
     db: &DatabaseConnection,
     job_log_id: i32,
@@ -518,6 +527,24 @@ pub async fn finish_device(
         .await?
         .rows_affected;
     if updated > 0 {
+        if !outcome.entries.is_empty() {
+            let rows =
+                outcome
+                    .entries
+                    .into_iter()
+                    .map(|(level, message)| job_log_entries::ActiveModel {
+                        job_log_id: Set(job_log_id),
+                        level: Set(level.into()),
+                        category: Set("device".into()),
+                        message: Set(message),
+                        device_id: Set(Some(device_id)),
+                        timestamp: Set(now),
+                        ..Default::default()
+                    });
+            job_log_entries::Entity::insert_many(rows)
+                .exec_without_returning(&txn)
+                .await?;
+        }
         job_logs::Entity::update_many()
             .col_expr(
                 job_logs::Column::ProgressDone,
