@@ -540,20 +540,39 @@ pub async fn for_device(
     viewer: Option<Viewer>,
     device_id: i32,
 ) -> Result<Vec<(CredentialView, i32)>, DbErr> {
-    let tag_ids: Vec<i32> = device_tags::Entity::find()
-        .filter(device_tags::Column::DeviceId.eq(device_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.tag_id)
-        .collect();
-    if tag_ids.is_empty() {
+    let ordered = in_order_for_device(db, viewer, device_id).await?;
+    if ordered.is_empty() {
         return Ok(Vec::new());
     }
+    let days = warning_days(db).await?;
+    let now = Utc::now();
+    Ok(ordered
+        .into_iter()
+        .map(|(c, priority)| (CredentialView::of(&c, days, now), priority))
+        .collect())
+}
+
+/// `for_device` as rows: each with its best priority on the device's tags.
+async fn in_order_for_device(
+    db: &impl ConnectionTrait,
+    viewer: Option<Viewer>,
+    device_id: i32,
+) -> Result<Vec<(credentials::Model, i32)>, DbErr> {
     let links = credential_tags::Entity::find()
-        .filter(credential_tags::Column::TagId.is_in(tag_ids))
+        .filter(
+            credential_tags::Column::TagId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(device_tags::Column::TagId)
+                    .from(device_tags::Entity)
+                    .and_where(device_tags::Column::DeviceId.eq(device_id))
+                    .to_owned(),
+            ),
+        )
         .all(db)
         .await?;
+    if links.is_empty() {
+        return Ok(Vec::new());
+    }
     let ids: Vec<i32> = links.iter().map(|l| l.credential_id).collect();
     let now = Utc::now();
     let mut q = credentials::Entity::find()
@@ -567,10 +586,10 @@ pub async fn for_device(
         Some(v) => q.filter(visible_to(v)),
         None => q.filter(credentials::Column::OwnerId.is_null()),
     };
-    let creds = q.all(db).await?;
-    let days = warning_days(db).await?;
-    let mut ordered: Vec<(CredentialView, i32)> = creds
-        .iter()
+    let mut ordered: Vec<(credentials::Model, i32)> = q
+        .all(db)
+        .await?
+        .into_iter()
         .map(|c| {
             let best = links
                 .iter()
@@ -578,7 +597,7 @@ pub async fn for_device(
                 .map(|l| l.priority)
                 .min()
                 .unwrap_or(i32::MAX);
-            (CredentialView::of(c, days, now), best)
+            (c, best)
         })
         .collect();
     ordered.sort_by(|(a, pa), (b, pb)| {
@@ -618,22 +637,18 @@ pub async fn usable_for_device(
     vault: &Vault,
     device_id: i32,
 ) -> Result<Vec<UsableCredential>, AppError> {
-    let order = for_device(db, None, device_id).await?;
+    let order = in_order_for_device(db, None, device_id).await?;
     let mut out = Vec::with_capacity(order.len());
-    for (view, _) in order {
-        let m = credentials::Entity::find_by_id(view.id)
-            .one(db)
-            .await?
-            .ok_or(AppError::NotFound)?;
+    for (m, _) in order {
         let decrypt = |t: &Option<String>| t.as_deref().map(|t| vault.decrypt(t)).transpose();
         out.push(UsableCredential {
-            id: m.id,
-            name: m.name.clone(),
-            kind: m.kind.clone(),
-            username: m.username.clone(),
             secret: decrypt(&m.secret)?,
             enable_secret: decrypt(&m.enable_secret)?,
             private_key: decrypt(&m.private_key)?,
+            id: m.id,
+            name: m.name,
+            kind: m.kind,
+            username: m.username,
         });
     }
     Ok(out)
