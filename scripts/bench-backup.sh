@@ -25,6 +25,8 @@ if [ "${BENCH_LIST_LOAD:-probe}" = "wrk" ] && ! command -v wrk >/dev/null; then
 fi
 cargo build --release -q -p devsim -p netraven
 TARGET="${CARGO_TARGET_DIR:-$PWD/target}/release"
+# BENCH_BIN=path/to/another/netraven runs that build instead (an A/B against this one).
+NETRAVEN="${BENCH_BIN:-$TARGET/netraven}"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 csrf() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | cut -d'"' -f4; }
@@ -57,7 +59,7 @@ run() {
   for _ in $(seq 100); do [ -s "$dir/inventory.csv" ] && break; sleep 0.1; done
 
   # Set up: inventory, a credential on the "devsim" tag, concurrency = all devices at once.
-  "$TARGET/netraven" serve --no-workers >"$dir/setup.log" 2>&1 & pids=($!)
+  "$NETRAVEN" serve --no-workers >"$dir/setup.log" 2>&1 & pids=($!)
   wait_up; login
   curl -s -b "$JAR" -o /dev/null -H "X-CSRF-Token: $TOKEN" -H "HX-Request: true" \
        -F "file=@$dir/inventory.csv;type=text/csv" -F "intent=apply" "$BASE/devices/import"
@@ -70,11 +72,11 @@ run() {
 
   # The measured run.
   if [ "$mode" = "one" ]; then
-    "$TARGET/netraven" serve >"$dir/serve.log" 2>&1 & pids=($!)
+    "$NETRAVEN" serve >"$dir/serve.log" 2>&1 & pids=($!)
   else
-    "$TARGET/netraven" serve --no-workers >"$dir/serve.log" 2>&1 & pids=($!)
-    "$TARGET/netraven" worker >"$dir/worker1.log" 2>&1 & pids+=($!)
-    "$TARGET/netraven" worker >"$dir/worker2.log" 2>&1 & pids+=($!)
+    "$NETRAVEN" serve --no-workers >"$dir/serve.log" 2>&1 & pids=($!)
+    "$NETRAVEN" worker >"$dir/worker1.log" 2>&1 & pids+=($!)
+    "$NETRAVEN" worker >"$dir/worker2.log" 2>&1 & pids+=($!)
   fi
   wait_up; login; sleep 2
   cookie="$(awk '/netraven_session/ {print $7}' "$JAR")"

@@ -9,6 +9,21 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use crate::config::Settings;
 
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+    connect_pool(settings, 8).await
+}
+
+/// The job workers' own pool in `serve`. On SQLite their writes take turns on one lock anyway,
+/// and every extra connection is one more thread waiting for it on two cores.
+pub async fn connect_workers(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+    connect_pool(settings, SQLITE_WORKER_CONNECTIONS).await
+}
+
+const SQLITE_WORKER_CONNECTIONS: u32 = 4;
+
+async fn connect_pool(
+    settings: &Settings,
+    sqlite_connections: u32,
+) -> Result<DatabaseConnection, DbErr> {
     let url = &settings.database_url;
     let mut options = ConnectOptions::new(url.clone());
     options
@@ -18,16 +33,18 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
         create_sqlite_parent_dir(url)?;
         // WAL lets readers proceed while one writer commits; writers wait for the lock (see
         // `sqlite_busy`) instead of failing with "database is locked".
-        options.max_connections(8).map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                // The default 2 MB page cache is smaller than a real inventory, so list scans
-                // re-read pages through syscalls; 64 MB per connection and mmap keep them in memory.
-                .pragma("cache_size", "-65536")
-                .pragma("mmap_size", "268435456")
-                .pragma("temp_store", "memory")
-        });
+        options
+            .max_connections(sqlite_connections)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    // The default 2 MB page cache is smaller than a real inventory, so list scans
+                    // re-read pages through syscalls; 64 MB per connection and mmap keep them in memory.
+                    .pragma("cache_size", "-65536")
+                    .pragma("mmap_size", "268435456")
+                    .pragma("temp_store", "memory")
+            });
         options.map_sqlx_sqlite_pool_opts(|o| {
             o.after_connect(|conn, _| {
                 Box::pin(async move {

@@ -139,7 +139,7 @@ impl Application {
     pub async fn start_workers(&self) -> Result<crate::jobs::Runner, StartError> {
         // Workers get connections of their own: a job of a thousand devices queues hundreds of
         // queries at once, and pages must not wait behind them for a pooled connection.
-        let db = crate::db::connect(&self.settings).await?;
+        let db = crate::db::connect_workers(&self.settings).await?;
         start_workers(&db, &self.settings).await
     }
 }
