@@ -32,7 +32,7 @@ async fn connect_pool(
     if settings.is_sqlite() {
         create_sqlite_parent_dir(url)?;
         // WAL lets readers proceed while one writer commits; writers wait for the lock (see
-        // `sqlite_busy`) instead of failing with "database is locked".
+        // `sqlite_setup`) instead of failing with "database is locked".
         options
             .max_connections(sqlite_connections)
             .map_sqlx_sqlite_opts(|o| {
@@ -49,7 +49,7 @@ async fn connect_pool(
             o.after_connect(|conn, _| {
                 Box::pin(async move {
                     let mut handle = conn.lock_handle().await?;
-                    sqlite_busy::install(handle.as_raw_handle());
+                    sqlite_setup::install(handle.as_raw_handle());
                     Ok(())
                 })
             })
@@ -61,7 +61,7 @@ async fn connect_pool(
 }
 
 /// How a SQLite connection waits for another connection's write lock, and plans its queries.
-mod sqlite_busy {
+mod sqlite_setup {
     use std::os::raw::{c_int, c_void};
     use std::ptr::NonNull;
     use std::time::Duration;
