@@ -5,14 +5,14 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
 
 use crate::crypto::Vault;
 use crate::device::fetch::{Attempt, Collect};
 use crate::entity::devices;
 use crate::error::AppError;
 use crate::jobs::queue::DeviceTask;
-use crate::services::device_access::{self, HostKeyEvent};
+use crate::services::device_access::{self, Contact, HostKeyEvent};
 use crate::services::jobs::{self, DeviceOutcome, DeviceStart};
 use crate::services::{backups, settings};
 
@@ -26,7 +26,11 @@ pub async fn run_device(
     task: &DeviceTask,
 ) -> Result<(), AppError> {
     let (job, device_id) = (task.job_log_id, task.device_id);
-    let DeviceStart::Run { debug, interrupted } = jobs::begin_device(db, job, device_id).await?
+    let DeviceStart::Run {
+        debug,
+        interrupted,
+        on_behalf_of,
+    } = jobs::begin_device(db, job, device_id).await?
     else {
         return Ok(());
     };
@@ -50,141 +54,160 @@ pub async fn run_device(
         );
         jobs::entry(db, job, "warning", "device", &message, Some(device_id)).await?;
     }
-    // Written with the device's result, in one transaction.
-    let mut notes: Vec<(&'static str, String)> = Vec::new();
     let started = Instant::now();
     let step = device_access::step_timeout(db).await?;
     let deadline = step * STEPS_PER_DEVICE;
     let contact = tokio::time::timeout(
         deadline,
-        device_access::contact(db, vault, &device, Collect::Configuration, step, debug),
+        device_access::contact(
+            db,
+            vault,
+            &device,
+            on_behalf_of,
+            Collect::Configuration,
+            step,
+            debug,
+        ),
     )
     .await;
-    let elapsed_ms = |s: Instant| i32::try_from(s.elapsed().as_millis()).unwrap_or(i32::MAX);
-    let outcome = match contact {
+    let elapsed_ms = || i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    let failed =
+        |class: &'static str, message: String, notes: Vec<(&'static str, String)>| DeviceOutcome {
+            status: "failed",
+            error_class: Some(class),
+            message: Some(message),
+            duration_ms: Some(elapsed_ms()),
+            entries: notes,
+            ..DeviceOutcome::default()
+        };
+    let contact = match contact {
         Err(_) => {
             let message = format!(
                 "gave up after {} s (the device kept answering slowly)",
                 deadline.as_secs()
             );
-            fail(db, &device, &message).await?;
-            notes.push(("error", format!("{}: {message}", device.hostname)));
-            DeviceOutcome {
-                status: "failed",
-                error_class: Some("timeout"),
-                message: Some(message),
-                duration_ms: Some(elapsed_ms(started)),
-                ..DeviceOutcome::default()
-            }
+            let note = ("error", format!("{}: {message}", device.hostname));
+            let outcome = failed("timeout", message, vec![note]);
+            return record_failure(db, job, &device, None, outcome).await;
         }
         Ok(Err(e)) => {
             let message = format!("could not start the backup: {e}");
-            fail(db, &device, &message).await?;
-            notes.push(("error", format!("{}: {message}", device.hostname)));
-            DeviceOutcome {
-                status: "failed",
-                error_class: Some("internal"),
-                message: Some(message),
-                duration_ms: Some(elapsed_ms(started)),
-                ..DeviceOutcome::default()
-            }
+            let note = ("error", format!("{}: {message}", device.hostname));
+            let outcome = failed("internal", message, vec![note]);
+            return record_failure(db, job, &device, None, outcome).await;
         }
-        Ok(Ok(contact)) => {
-            match &contact.host_key {
-                HostKeyEvent::Recorded(fp) => {
-                    notes.push(("info", format!("{}: SSH host key recorded on first contact ({fp})", device.hostname)))
-                }
-                HostKeyEvent::Changed { presented } => {
-                    notes.push(("error", format!(
-                            "{}: the SSH host key changed (now {presented}); an administrator must accept it on the device page",
-                            device.hostname
-                        )))
-                }
-                HostKeyEvent::Unchanged => {}
+        Ok(Ok(contact)) => contact,
+    };
+    // Written with the device's result, in one transaction.
+    let mut notes: Vec<(&'static str, String)> = Vec::new();
+    match &contact.host_key {
+        HostKeyEvent::Recorded(fp) => notes.push((
+            "info",
+            format!("{}: SSH host key recorded on first contact ({fp})", device.hostname),
+        )),
+        HostKeyEvent::Changed { presented } => notes.push((
+            "error",
+            format!(
+                "{}: the SSH host key changed (now {presented}); an administrator must accept it on the device page",
+                device.hostname
+            ),
+        )),
+        HostKeyEvent::Unchanged => {}
+    }
+    let fetched = match &contact.result {
+        Ok(fetched) => fetched,
+        Err(e) => {
+            if let Some(t) = &e.transcript {
+                notes.push((
+                    "debug",
+                    format!("{}: session transcript\n{t}", device.hostname),
+                ));
             }
-            match contact.result {
-                Ok(fetched) => {
-                    note_failed_attempts(&mut notes, &device, &fetched.attempts);
-                    for w in &fetched.warnings {
-                        notes.push(("warning", format!("{}: {w}", device.hostname)));
-                    }
-                    if let Some(t) = &fetched.transcript {
-                        notes.push((
-                            "debug",
-                            format!("{}: session transcript\n{t}", device.hostname),
-                        ));
-                    }
-                    let Some(config) = fetched.config.as_ref() else {
-                        return Err(AppError::Internal(
-                            "the engine read no configuration".into(),
-                        ));
-                    };
-                    let masked =
-                        settings::get_bool(db, "backups.store_secrets_masked", true).await?;
-                    let stored =
-                        backups::store(db, &device, config, &fetched.facts, Some(job), masked)
-                            .await?;
-                    let what = if stored.changed {
-                        format!(
-                            "new version {} ({} lines changed)",
-                            stored.version, stored.changed_lines
-                        )
-                    } else {
-                        format!("unchanged since version {}", stored.version)
-                    };
-                    notes.push((
-                        "info",
-                        format!(
-                            "{}: {what}; logged in with {:?}",
-                            device.hostname, fetched.credential_name
-                        ),
-                    ));
-                    DeviceOutcome {
-                        status: "success",
-                        message: Some(what),
-                        backup_id: Some(stored.backup_id),
-                        changed: stored.changed,
-                        credential_id: contact.credential_id,
-                        credential_name: Some(fetched.credential_name),
-                        duration_ms: Some(elapsed_ms(started)),
-                        ..DeviceOutcome::default()
-                    }
-                }
-                Err(e) => {
-                    if let Some(t) = &e.transcript {
-                        notes.push((
-                            "debug",
-                            format!("{}: session transcript\n{t}", device.hostname),
-                        ));
-                    }
-                    note_failed_attempts(&mut notes, &device, &e.attempts);
-                    let message = e.error.to_string();
-                    fail(db, &device, &message).await?;
-                    notes.push((
-                        "error",
-                        format!("{}: {}: {message}", device.hostname, e.class().describe()),
-                    ));
-                    DeviceOutcome {
-                        status: "failed",
-                        error_class: Some(e.class().id()),
-                        message: Some(message),
-                        duration_ms: Some(elapsed_ms(started)),
-                        ..DeviceOutcome::default()
-                    }
-                }
-            }
+            note_failed_attempts(&mut notes, &device, &e.attempts);
+            let message = e.error.to_string();
+            notes.push((
+                "error",
+                format!("{}: {}: {message}", device.hostname, e.class().describe()),
+            ));
+            let outcome = failed(e.class().id(), message, notes);
+            return record_failure(db, job, &device, Some(&contact), outcome).await;
         }
     };
-    jobs::finish_device(
-        db,
-        job,
-        device_id,
-        DeviceOutcome {
-            entries: notes,
-            ..outcome
-        },
-    )
-    .await
+    note_failed_attempts(&mut notes, &device, &fetched.attempts);
+    for w in &fetched.warnings {
+        notes.push(("warning", format!("{}: {w}", device.hostname)));
+    }
+    if let Some(t) = &fetched.transcript {
+        notes.push((
+            "debug",
+            format!("{}: session transcript\n{t}", device.hostname),
+        ));
+    }
+    let Some(config) = fetched.config.as_ref() else {
+        let message = "the engine read no configuration".to_string();
+        notes.push(("error", format!("{}: {message}", device.hostname)));
+        let outcome = failed("internal", message, notes);
+        return record_failure(db, job, &device, Some(&contact), outcome).await;
+    };
+    let masked = settings::get_bool(db, "backups.store_secrets_masked", true).await?;
+    let duration_ms = elapsed_ms();
+    for _ in 0..backups::STORE_ATTEMPTS {
+        let plan = backups::plan(db, &device, config, masked).await?;
+        let txn = db.begin().await?;
+        let Some(stored) = backups::apply(&txn, &device, &plan, &fetched.facts, Some(job)).await?
+        else {
+            continue;
+        };
+        contact.record(&txn).await?;
+        let what = if stored.changed {
+            format!(
+                "new version {} ({} lines changed)",
+                stored.version, stored.changed_lines
+            )
+        } else {
+            format!("unchanged since version {}", stored.version)
+        };
+        let mut entries = notes.clone();
+        entries.push((
+            "info",
+            format!(
+                "{}: {what}; logged in with {:?}",
+                device.hostname, fetched.credential_name
+            ),
+        ));
+        let outcome = DeviceOutcome {
+            status: "success",
+            message: Some(what),
+            backup_id: Some(stored.backup_id),
+            changed: stored.changed,
+            credential_id: contact.credential_id,
+            credential_name: Some(fetched.credential_name.clone()),
+            duration_ms: Some(duration_ms),
+            entries,
+            ..DeviceOutcome::default()
+        };
+        let recorded = jobs::record_outcome(&txn, job, device.id, outcome).await?;
+        return jobs::commit_outcome(db, txn, job, recorded).await;
+    }
+    Err(backups::stale_plan(&device))
+}
+
+/// A failed device: its status, the contact's bookkeeping and its outcome in one transaction.
+async fn record_failure(
+    db: &DatabaseConnection,
+    job: i32,
+    device: &devices::Model,
+    contact: Option<&Contact>,
+    outcome: DeviceOutcome,
+) -> Result<(), AppError> {
+    let txn = db.begin().await?;
+    let message = outcome.message.clone().unwrap_or_default();
+    backups::record_failure(&txn, device.id, &message, Utc::now()).await?;
+    if let Some(contact) = contact {
+        contact.record(&txn).await?;
+    }
+    let recorded = jobs::record_outcome(&txn, job, device.id, outcome).await?;
+    jobs::commit_outcome(db, txn, job, recorded).await
 }
 
 /// One warning per credential that did not work, so the log says why the next one was tried.
@@ -204,14 +227,6 @@ fn note_failed_attempts(
             ),
         ));
     }
-}
-
-async fn fail(
-    db: &DatabaseConnection,
-    device: &devices::Model,
-    message: &str,
-) -> Result<(), AppError> {
-    backups::record_failure(db, device.id, message, Utc::now()).await
 }
 
 /// The longest a device may take, for the stalled-job watchdog: a device still running after

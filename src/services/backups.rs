@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::config_diff;
@@ -43,35 +43,117 @@ pub async fn store(
     job_log_id: Option<i32>,
     masked: bool,
 ) -> Result<Stored, AppError> {
-    // Two jobs backing up the same device at once race for the next version number; the
-    // unique (device_id, version) index stops the loser, which reads again and retries.
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match store_once(db, device, config, facts, job_log_id, masked).await {
-            Err(AppError::Db(e)) if attempt < 4 && is_unique_violation(&e) => continue,
-            other => return other,
+    for _ in 0..STORE_ATTEMPTS {
+        let plan = plan(db, device, config, masked).await?;
+        let txn = db.begin().await?;
+        if let Some(stored) = apply(&txn, device, &plan, facts, job_log_id).await? {
+            txn.commit().await?;
+            return Ok(stored);
         }
     }
+    Err(stale_plan(device))
 }
 
-fn is_unique_violation(e: &DbErr) -> bool {
-    matches!(
-        e.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
+/// How often a store is planned again when another job stored a version of the same device
+/// between the plan and its transaction.
+pub const STORE_ATTEMPTS: usize = 4;
+
+pub fn stale_plan(device: &devices::Model) -> AppError {
+    AppError::Conflict(format!(
+        "{}: other jobs kept storing versions of this device; try again",
+        device.hostname
+    ))
 }
 
-async fn store_once(
-    db: &DatabaseConnection,
+/// What storing a configuration will write, worked out before the write transaction so that the
+/// transaction only writes (on SQLite every statement under the write lock makes every other
+/// device of a job wait).
+pub struct Plan {
+    step: PlannedStep,
+}
+
+enum PlannedStep {
+    /// Same configuration as the newest version: move its `last_seen_at`.
+    Seen { backup_id: i32, version: i32 },
+    /// A new version after `previous` (0: the first).
+    New {
+        previous: i32,
+        content: String,
+        change_key: String,
+        changed_lines: i32,
+        masked: bool,
+    },
+}
+
+pub async fn plan(
+    db: &impl ConnectionTrait,
     device: &devices::Model,
     config: &Config,
+    masked: bool,
+) -> Result<Plan, AppError> {
+    let previous = backups::Entity::find()
+        .select_only()
+        .columns([
+            backups::Column::Id,
+            backups::Column::Version,
+            backups::Column::ContentHash,
+        ])
+        .filter(backups::Column::DeviceId.eq(device.id))
+        .order_by_desc(backups::Column::Version)
+        .limit(1)
+        .into_tuple::<(i32, i32, String)>()
+        .one(db)
+        .await?;
+    let step = match previous {
+        Some((backup_id, version, hash)) if hash == config.change_key => {
+            PlannedStep::Seen { backup_id, version }
+        }
+        previous => {
+            let content = if masked {
+                config.masked.clone()
+            } else {
+                config.text.clone()
+            };
+            let changed_lines = match previous {
+                Some((id, _, _)) => {
+                    let before = backups::Entity::find_by_id(id)
+                        .select_only()
+                        .column(backups::Column::Content)
+                        .into_tuple::<String>()
+                        .one(db)
+                        .await?
+                        .unwrap_or_default();
+                    // Lines that differ on every read (the ignore filter's) are not a change.
+                    let relevant = |text: &str| match profile::find(&device.device_type) {
+                        Some(p) => scrub::for_change_detection(&p.filters, text),
+                        None => text.to_string(),
+                    };
+                    config_diff::changed_lines(&relevant(&before), &relevant(&content))
+                }
+                None => content.lines().count(),
+            };
+            PlannedStep::New {
+                previous: previous.map_or(0, |(_, version, _)| version),
+                content,
+                change_key: config.change_key.clone(),
+                changed_lines: i32::try_from(changed_lines).unwrap_or(i32::MAX),
+                masked,
+            }
+        }
+    };
+    Ok(Plan { step })
+}
+
+/// Write a plan with the device's facts and last-backup status. `None`: another job stored a
+/// version of this device since the plan was made; roll back and plan again.
+pub async fn apply(
+    txn: &DatabaseTransaction,
+    device: &devices::Model,
+    plan: &Plan,
     facts: &Facts,
     job_log_id: Option<i32>,
-    masked: bool,
-) -> Result<Stored, AppError> {
+) -> Result<Option<Stored>, AppError> {
     let now = Utc::now();
-    let txn = db.begin().await?;
     // Write first: on SQLite a transaction that reads before it writes fails at once when
     // another connection committed in between; one that writes first waits its turn.
     let mut update = devices::Entity::update_many()
@@ -92,78 +174,84 @@ async fn store_once(
     }
     let touched = update
         .filter(devices::Column::Id.eq(device.id))
-        .exec(&txn)
+        .exec(txn)
         .await?
         .rows_affected;
     if touched == 0 {
         return Err(AppError::NotFound);
     }
-    let latest = backups::Entity::find()
-        .filter(backups::Column::DeviceId.eq(device.id))
-        .order_by_desc(backups::Column::Version)
-        .one(&txn)
-        .await?;
-    let stored = match latest {
-        Some(previous) if previous.content_hash == config.change_key => {
-            let (id, version) = (previous.id, previous.version);
-            let mut active = previous.into_active_model();
-            active.last_seen_at = Set(now);
-            active.update(&txn).await?;
-            Stored {
-                backup_id: id,
-                version,
+    match &plan.step {
+        PlannedStep::Seen { backup_id, version } => {
+            // Still the newest version? Otherwise the plan is stale.
+            let newer = Query::select()
+                .expr(Expr::val(1))
+                .from(backups::Entity)
+                .and_where(Expr::col(backups::Column::DeviceId).eq(device.id))
+                .and_where(Expr::col(backups::Column::Version).gt(*version))
+                .to_owned();
+            let seen = backups::Entity::update_many()
+                .col_expr(backups::Column::LastSeenAt, Expr::value(now))
+                .filter(backups::Column::Id.eq(*backup_id))
+                .filter(Expr::exists(newer).not())
+                .exec(txn)
+                .await?
+                .rows_affected;
+            Ok((seen > 0).then_some(Stored {
+                backup_id: *backup_id,
+                version: *version,
                 changed: false,
                 changed_lines: 0,
-            }
+            }))
         }
-        previous => {
-            let content = if masked {
-                config.masked.clone()
-            } else {
-                config.text.clone()
-            };
-            // Lines that differ on every read (the ignore filter's) are not a change.
-            let relevant = |text: &str| match profile::find(&device.device_type) {
-                Some(p) => scrub::for_change_detection(&p.filters, text),
-                None => text.to_string(),
-            };
-            let changed_lines = match &previous {
-                Some(p) => config_diff::changed_lines(&relevant(&p.content), &relevant(&content)),
-                None => content.lines().count(),
-            };
-            let version = previous.map_or(1, |p| p.version + 1);
+        PlannedStep::New {
+            previous,
+            content,
+            change_key,
+            changed_lines,
+            masked,
+        } => {
+            let version = previous + 1;
             let row = backups::ActiveModel {
                 device_id: Set(Some(device.id)),
                 hostname: Set(device.hostname.clone()),
                 version: Set(version),
                 size: Set(i32::try_from(content.len()).unwrap_or(i32::MAX)),
-                content: Set(content),
-                content_hash: Set(config.change_key.clone()),
-                changed_lines: Set(i32::try_from(changed_lines).unwrap_or(i32::MAX)),
+                content: Set(content.clone()),
+                content_hash: Set(change_key.clone()),
+                changed_lines: Set(*changed_lines),
                 filename: Set(filename(&device.hostname, version)),
                 job_log_id: Set(job_log_id),
                 first_seen_at: Set(now),
                 last_seen_at: Set(now),
-                secrets_masked: Set(masked),
+                secrets_masked: Set(*masked),
                 ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            Stored {
-                backup_id: row.id,
-                version,
-                changed: true,
-                changed_lines: row.changed_lines,
+            };
+            // The unique (device_id, version) index stops a second job that planned the same
+            // version.
+            match backups::Entity::insert(row).exec(txn).await {
+                Ok(inserted) => Ok(Some(Stored {
+                    backup_id: inserted.last_insert_id,
+                    version,
+                    changed: true,
+                    changed_lines: *changed_lines,
+                })),
+                Err(e) if is_unique_violation(&e) => Ok(None),
+                Err(e) => Err(e.into()),
             }
         }
-    };
-    txn.commit().await?;
-    Ok(stored)
+    }
+}
+
+fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }
 
 /// Record a failed backup on the device (its stored versions are untouched).
 pub async fn record_failure(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     device_id: i32,
     error: &str,
     at: DateTime<Utc>,

@@ -632,12 +632,20 @@ impl std::fmt::Debug for UsableCredential {
     }
 }
 
+/// The credentials a session with the device tries, in order: the general ones on its tags and,
+/// when the work is done for a user (a job they started or scheduled, their connection test),
+/// that user's private ones.
 pub async fn usable_for_device(
     db: &impl ConnectionTrait,
     vault: &Vault,
     device_id: i32,
+    on_behalf_of: Option<i32>,
 ) -> Result<Vec<UsableCredential>, AppError> {
-    let order = in_order_for_device(db, None, device_id).await?;
+    let viewer = on_behalf_of.map(|user_id| Viewer {
+        user_id,
+        is_admin: false,
+    });
+    let order = in_order_for_device(db, viewer, device_id).await?;
     let mut out = Vec::with_capacity(order.len());
     for (m, _) in order {
         let decrypt = |t: &Option<String>| t.as_deref().map(|t| vault.decrypt(t)).transpose();

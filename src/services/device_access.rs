@@ -48,14 +48,20 @@ pub fn fingerprint(openssh: &str) -> String {
         .unwrap_or_else(|_| "unreadable key".into())
 }
 
-/// One contact with a device: the engine's result after the host-key and credential
-/// bookkeeping is stored.
+/// One contact with a device: the engine's result and what it taught about the host key and the
+/// credentials. Nothing is stored until `record` (a backup records it in the transaction that
+/// stores its result).
 pub struct Contact {
     pub result: Result<Fetched, FetchError>,
     /// The id of the credential that worked.
     pub credential_id: Option<i32>,
     /// What happened to the device's host key.
     pub host_key: HostKeyEvent,
+    device_id: i32,
+    /// The ids of the credentials in the order they were tried.
+    credential_ids: Vec<i32>,
+    /// The (recorded, pending) host keys to store on the device.
+    host_key_update: Option<(Option<String>, Option<String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +79,7 @@ pub async fn contact(
     db: &impl ConnectionTrait,
     vault: &Vault,
     device: &devices::Model,
+    on_behalf_of: Option<i32>,
     collect: Collect,
     step_timeout: Duration,
     debug: bool,
@@ -84,7 +91,7 @@ pub async fn contact(
         ))
     })?;
     let (ids, creds): (Vec<i32>, Vec<Credential>) =
-        credentials::usable_for_device(db, vault, device.id)
+        credentials::usable_for_device(db, vault, device.id, on_behalf_of)
             .await?
             .into_iter()
             .map(engine_credential)
@@ -102,41 +109,30 @@ pub async fn contact(
         known_host_key: device.ssh_host_key.as_deref(),
     };
     let result = crate::device::fetch(&target, &creds, &options).await;
-    let attempts = match &result {
-        Ok(f) => &f.attempts,
-        Err(e) => &e.attempts,
-    };
-    record_attempts(db, &ids, attempts).await?;
-    let host_key = match &result {
-        Ok(f) if f.host_key_first_seen => {
-            set_host_key(db, device.id, Some(f.host_key.openssh.clone()), None).await?;
-            HostKeyEvent::Recorded(f.host_key.fingerprint.clone())
-        }
+    let (host_key, host_key_update) = match &result {
+        Ok(f) if f.host_key_first_seen => (
+            HostKeyEvent::Recorded(f.host_key.fingerprint.clone()),
+            Some((Some(f.host_key.openssh.clone()), None)),
+        ),
         Err(FetchError {
             error: DeviceError::HostKeyChanged { .. },
             host_key: Some(presented),
             ..
-        }) => {
-            set_host_key(
-                db,
-                device.id,
-                device.ssh_host_key.clone(),
-                Some(presented.openssh.clone()),
-            )
-            .await?;
+        }) => (
             HostKeyEvent::Changed {
                 presented: presented.fingerprint.clone(),
-            }
-        }
+            },
+            Some((device.ssh_host_key.clone(), Some(presented.openssh.clone()))),
+        ),
         // A device reached with no recorded key that failed later still gets its key recorded.
         Err(FetchError {
             host_key: Some(seen),
             ..
-        }) if device.ssh_host_key.is_none() => {
-            set_host_key(db, device.id, Some(seen.openssh.clone()), None).await?;
-            HostKeyEvent::Recorded(seen.fingerprint.clone())
-        }
-        _ => HostKeyEvent::Unchanged,
+        }) if device.ssh_host_key.is_none() => (
+            HostKeyEvent::Recorded(seen.fingerprint.clone()),
+            Some((Some(seen.openssh.clone()), None)),
+        ),
+        _ => (HostKeyEvent::Unchanged, None),
     };
     let credential_id = result
         .as_ref()
@@ -146,7 +142,24 @@ pub async fn contact(
         result,
         credential_id,
         host_key,
+        device_id: device.id,
+        credential_ids: ids,
+        host_key_update,
     })
+}
+
+impl Contact {
+    /// Store the host key learnt and the credentials' statistics.
+    pub async fn record(&self, db: &impl ConnectionTrait) -> Result<(), AppError> {
+        if let Some((key, pending)) = &self.host_key_update {
+            set_host_key(db, self.device_id, key.clone(), pending.clone()).await?;
+        }
+        let attempts = match &self.result {
+            Ok(f) => &f.attempts,
+            Err(e) => &e.attempts,
+        };
+        record_attempts(db, &self.credential_ids, attempts).await
+    }
 }
 
 async fn set_host_key(
@@ -171,7 +184,11 @@ async fn record_attempts(
     attempts: &[Attempt],
 ) -> Result<(), AppError> {
     let now = Utc::now();
-    for (attempt, id) in attempts.iter().zip(ids) {
+    let mut tried: Vec<(i32, &Attempt)> = ids.iter().copied().zip(attempts).collect();
+    // Every transaction updates credential rows in one order, so two devices trying the same
+    // credentials in other orders cannot deadlock on PostgreSQL.
+    tried.sort_by_key(|(id, _)| *id);
+    for (id, attempt) in tried {
         let column_update = match attempt.error_class {
             None => credential_entity::Entity::update_many()
                 .col_expr(
@@ -191,7 +208,7 @@ async fn record_attempts(
         };
         column_update
             .col_expr(credential_entity::Column::LastUsedAt, Expr::value(now))
-            .filter(credential_entity::Column::Id.eq(*id))
+            .filter(credential_entity::Column::Id.eq(id))
             .exec(db)
             .await?;
     }
@@ -223,7 +240,17 @@ pub async fn test_connection(
     let device = super::devices::get(db, device_id).await?;
     let started = std::time::Instant::now();
     let step = step_timeout(db).await?;
-    let contact = contact(db, vault, &device, Collect::FactsOnly, step, debug).await?;
+    let contact = contact(
+        db,
+        vault,
+        &device,
+        actor.id,
+        Collect::FactsOnly,
+        step,
+        debug,
+    )
+    .await?;
+    contact.record(db).await?;
     let seconds = started.elapsed().as_secs_f64();
     let mut event = Event::data("device.test_connection")
         .target("device", device.id)

@@ -7,7 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 
@@ -395,23 +396,38 @@ pub async fn begin_device(
     device_id: i32,
 ) -> Result<DeviceStart, AppError> {
     let now = Utc::now();
-    let Some(job) = job_logs::Entity::find_by_id(job_log_id).one(db).await? else {
-        return Ok(DeviceStart::Skip);
-    };
-    let Some(result) = job_results::Entity::find()
-        .filter(job_results::Column::JobLogId.eq(job_log_id))
-        .filter(job_results::Column::DeviceId.eq(device_id))
-        .one(db)
-        .await?
+    // The device's result and its job's state in one read.
+    let Some((result_id, result_status, job_status, debug, updated_at, created_by)) =
+        job_results::Entity::find()
+            .select_only()
+            .column(job_results::Column::Id)
+            .column(job_results::Column::Status)
+            .column_as(job_logs::Column::Status, "job_status")
+            .column(job_logs::Column::Debug)
+            .column(job_logs::Column::UpdatedAt)
+            .column(job_logs::Column::CreatedBy)
+            .inner_join(job_logs::Entity)
+            .filter(job_results::Column::JobLogId.eq(job_log_id))
+            .filter(job_results::Column::DeviceId.eq(device_id))
+            .into_tuple::<(
+                i32,
+                String,
+                String,
+                bool,
+                Option<DateTime<Utc>>,
+                Option<i32>,
+            )>()
+            .one(db)
+            .await?
     else {
         return Ok(DeviceStart::Skip);
     };
-    let interrupted = match result.status.as_str() {
+    let interrupted = match result_status.as_str() {
         "queued" => false,
         "running" => true,
         _ => return Ok(DeviceStart::Skip),
     };
-    if job.status == "cancelled" {
+    if job_status == "cancelled" {
         finish_device(
             db,
             job_log_id,
@@ -428,14 +444,13 @@ pub async fn begin_device(
     // The first device to start moves the job to running; starts count as progress for the
     // stalled-job watchdog, but a second is fine enough: a thousand devices starting at once
     // would otherwise each update the job's row (one hot row on PostgreSQL).
-    let recently_touched = job
-        .updated_at
-        .is_some_and(|at| now.signed_duration_since(at) < chrono::Duration::seconds(1));
-    if !(job.status == "running" && recently_touched) {
+    let recently_touched =
+        updated_at.is_some_and(|at| now.signed_duration_since(at) < chrono::Duration::seconds(1));
+    if !(job_status == "running" && recently_touched) {
         let mut touch = job_logs::Entity::update_many()
             .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
             .filter(job_logs::Column::Id.eq(job_log_id));
-        if job.status == "queued" {
+        if job_status == "queued" {
             touch = touch
                 .col_expr(
                     job_logs::Column::Status,
@@ -456,22 +471,29 @@ pub async fn begin_device(
     job_results::Entity::update_many()
         .col_expr(job_results::Column::Status, Expr::value("running"))
         .col_expr(job_results::Column::StartedAt, Expr::value(now))
-        .filter(job_results::Column::Id.eq(result.id))
+        .filter(job_results::Column::Id.eq(result_id))
         .exec(db)
         .await?;
     Ok(DeviceStart::Run {
-        debug: job.debug,
+        debug,
         interrupted,
+        on_behalf_of: created_by,
     })
 }
 
 pub enum DeviceStart {
     Skip,
-    Run { debug: bool, interrupted: bool },
+    Run {
+        debug: bool,
+        interrupted: bool,
+        /// The user who started the job (or its schedule): their private credentials are tried
+        /// too.
+        on_behalf_of: Option<i32>,
+    },
 }
 
 /// How one device of a job ended.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct DeviceOutcome {
     pub status: &'static str,
     pub message: Option<String>,
@@ -493,8 +515,29 @@ pub async fn finish_device(
     device_id: i32,
     outcome: DeviceOutcome,
 ) -> Result<(), AppError> {
-    let now = Utc::now();
     let txn = db.begin().await?;
+    let recorded = record_outcome(&txn, job_log_id, device_id, outcome).await?;
+    commit_outcome(db, txn, job_log_id, recorded).await
+}
+
+/// What `record_outcome` wrote.
+#[must_use]
+pub enum Recorded {
+    /// The device already had an outcome (a second delivery of its task): nothing was written.
+    AlreadyFinished,
+    /// Counted; `last`: it was the job's last open device.
+    Counted { last: bool },
+}
+
+/// The writes of `finish_device`, in the caller's transaction (a backup adds its version and
+/// the device's status to it); end it with `commit_outcome`.
+pub async fn record_outcome(
+    txn: &DatabaseTransaction,
+    job_log_id: i32,
+    device_id: i32,
+    outcome: DeviceOutcome,
+) -> Result<Recorded, AppError> {
+    let now = Utc::now();
     let updated = job_results::Entity::update_many()
         .col_expr(job_results::Column::Status, Expr::value(outcome.status))
         .col_expr(job_results::Column::Message, Expr::value(outcome.message))
@@ -523,40 +566,64 @@ pub async fn finish_device(
         .filter(job_results::Column::JobLogId.eq(job_log_id))
         .filter(job_results::Column::DeviceId.eq(device_id))
         .filter(job_results::Column::Status.is_in(["queued", "running"]))
-        .exec(&txn)
+        .exec(txn)
         .await?
         .rows_affected;
-    if updated > 0 {
-        if !outcome.entries.is_empty() {
-            let rows =
-                outcome
-                    .entries
-                    .into_iter()
-                    .map(|(level, message)| job_log_entries::ActiveModel {
-                        job_log_id: Set(job_log_id),
-                        level: Set(level.into()),
-                        category: Set("device".into()),
-                        message: Set(message),
-                        device_id: Set(Some(device_id)),
-                        timestamp: Set(now),
-                        ..Default::default()
-                    });
-            job_log_entries::Entity::insert_many(rows)
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        job_logs::Entity::update_many()
-            .col_expr(
-                job_logs::Column::ProgressDone,
-                Expr::col(job_logs::Column::ProgressDone).add(1),
-            )
-            .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
-            .filter(job_logs::Column::Id.eq(job_log_id))
-            .exec(&txn)
+    if updated == 0 {
+        return Ok(Recorded::AlreadyFinished);
+    }
+    if !outcome.entries.is_empty() {
+        let rows =
+            outcome
+                .entries
+                .into_iter()
+                .map(|(level, message)| job_log_entries::ActiveModel {
+                    job_log_id: Set(job_log_id),
+                    level: Set(level.into()),
+                    category: Set("device".into()),
+                    message: Set(message),
+                    device_id: Set(Some(device_id)),
+                    timestamp: Set(now),
+                    ..Default::default()
+                });
+        job_log_entries::Entity::insert_many(rows)
+            .exec_without_returning(txn)
             .await?;
     }
-    txn.commit().await?;
-    settle_if_done(db, job_log_id).await
+    let progress: Option<(i32, i32)> = job_logs::Entity::update_many()
+        .col_expr(
+            job_logs::Column::ProgressDone,
+            Expr::col(job_logs::Column::ProgressDone).add(1),
+        )
+        .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
+        .filter(job_logs::Column::Id.eq(job_log_id))
+        .exec_with_returning(txn)
+        .await?
+        .first()
+        .map(|job| (job.progress_done, job.progress_total));
+    Ok(Recorded::Counted {
+        last: progress.is_some_and(|(done, total)| done >= total),
+    })
+}
+
+/// Commit what `record_outcome` wrote (or roll back a second delivery's work) and settle the job
+/// after its last device.
+pub async fn commit_outcome(
+    db: &DatabaseConnection,
+    txn: DatabaseTransaction,
+    job_log_id: i32,
+    recorded: Recorded,
+) -> Result<(), AppError> {
+    match recorded {
+        Recorded::AlreadyFinished => Ok(txn.rollback().await?),
+        Recorded::Counted { last } => {
+            txn.commit().await?;
+            if last {
+                settle_if_done(db, job_log_id).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// When every device of a job has an outcome, give the job its final status (exactly once).

@@ -217,7 +217,7 @@ async fn secrets_are_encrypted_at_rest_and_never_shown() {
     let vault = netraven::bootstrap::open_vault(&app.db, &app.settings)
         .await
         .unwrap();
-    let usable = netraven::services::credentials::usable_for_device(&app.db, &vault, device)
+    let usable = netraven::services::credentials::usable_for_device(&app.db, &vault, device, None)
         .await
         .unwrap();
     assert_eq!(usable.len(), 1);

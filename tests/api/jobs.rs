@@ -542,3 +542,67 @@ async fn a_backup_falls_back_to_the_next_credential_and_records_the_one_that_wor
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_private_credential_logs_in_only_for_jobs_its_owner_starts() {
+    let sim = start(vec![DeviceSpec::new(
+        Platform::AristaEos,
+        "leaf7",
+        USER,
+        PASSWORD,
+    )])
+    .await;
+    let app = spawn_app_with_workers().await;
+    app.login_admin().await;
+    app.create_user("owner", "engineer", "Owner-passw0rd-1")
+        .await;
+    let tag = app.add_tag("leafs", "#0969da").await.to_string();
+    let ids = add_sim_devices(&app, &sim, &tag).await;
+    let owner = app.new_browser();
+    owner.login("owner", "Owner-passw0rd-1").await;
+    let r = owner
+        .post_form(
+            "/credentials",
+            &[
+                ("name", "owners-login"),
+                ("kind", "ssh"),
+                ("username", USER),
+                ("secret", PASSWORD),
+                ("private", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cred = location(&r).trim_start_matches("/credentials/").to_string();
+    let r = owner
+        .post_form(
+            &format!("/credentials/{cred}/tags"),
+            &[("tag_id", &tag), ("priority", "10")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // Someone else's job has no credential to try: the device fails, the secret stays unused.
+    let job = job_id(
+        &app.post_form(&format!("/devices/{}/backup", ids[0]), &[])
+            .await,
+    );
+    let done = finished(&app, job).await;
+    let r = results(&app, job).await;
+    assert_eq!(done.status, "failed", "{r:?}");
+    assert_eq!(r[0].credential_id, None);
+    assert!(versions(&app, ids[0]).await.is_empty());
+
+    // The owner's job logs in with it.
+    let job = job_id(
+        &owner
+            .post_form(&format!("/devices/{}/backup", ids[0]), &[])
+            .await,
+    );
+    let done = finished(&app, job).await;
+    let r = results(&app, job).await;
+    assert_eq!(done.status, "success", "{:?} {r:?}", done.message);
+    assert_eq!(r[0].credential_name.as_deref(), Some("owners-login"));
+    assert_eq!(versions(&app, ids[0]).await.len(), 1);
+    sim.shutdown().await;
+}
