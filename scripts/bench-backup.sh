@@ -6,7 +6,8 @@
 # latency while the job runs (see LOAD below).
 #   SQLite: one `netraven serve` process.
 #   PostgreSQL (if it answers on 127.0.0.1:5432): `serve --no-workers` plus two `worker` processes.
-# Usage: bash scripts/bench-backup.sh [devices, default 1000]   (BENCH_ONLY=sqlite skips PostgreSQL)
+# Usage: bash scripts/bench-backup.sh [devices, default 1000]   (BENCH_ONLY=sqlite skips PostgreSQL;
+# BENCH_KEEP=1 keeps the logs; BENCH_LOG sets the processes' log filter, e.g. "warn,apalis_core=debug")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-1000}"
@@ -52,7 +53,7 @@ run() {
   local name="$1" url="$2" mode="$3" dir sim pids=() job started ended cookie page
   dir="$(mktemp -d)"; JAR="$dir/cookies"
   export NETRAVEN_DATA_DIR="$dir" NETRAVEN_DATABASE_URL="$url" NETRAVEN_BIND="127.0.0.1:$PORT" \
-         NETRAVEN_ADMIN_PASSWORD="$PASSWORD" NETRAVEN_LOG=warn
+         NETRAVEN_ADMIN_PASSWORD="$PASSWORD" NETRAVEN_LOG="${BENCH_LOG:-warn}"
   "$TARGET/devsim" --devices "$N" --mix "$MIX" --base-port "$SIM_PORT" --inventory "$dir/inventory.csv" \
       --username admin --password admin --login-latency-ms 300 --command-latency-ms 1000 >"$dir/devsim.log" 2>&1 &
   sim=$!

@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod queue;
 pub mod scheduler;
+pub mod wakeup;
 pub mod worker;
 
 pub use queue::Queue;

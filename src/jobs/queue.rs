@@ -131,7 +131,9 @@ impl Queue {
                 .await
                 .map_err(|e| e.to_string()),
         };
-        result.map_err(QueueError::Push)
+        result.map_err(QueueError::Push)?;
+        super::wakeup::nudge(DEVICE_QUEUE);
+        Ok(())
     }
 
     pub async fn push_job(&self, task: JobTask) -> Result<(), QueueError> {
@@ -152,6 +154,8 @@ impl Queue {
                 .await
                 .map_err(|e| e.to_string()),
         };
-        result.map_err(QueueError::Push)
+        result.map_err(QueueError::Push)?;
+        super::wakeup::nudge(JOB_QUEUE);
+        Ok(())
     }
 }

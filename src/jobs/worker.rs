@@ -14,7 +14,7 @@ use sea_orm::{DatabaseBackend, DatabaseConnection};
 use tokio::task::JoinHandle;
 
 use super::queue::{self, DEVICE_QUEUE, DeviceTask, JOB_QUEUE, JobTask};
-use super::{backup, scheduler};
+use super::{backup, scheduler, wakeup};
 use crate::crypto::Vault;
 use crate::error::AppError;
 use crate::services::{jobs, retention, settings};
@@ -25,8 +25,9 @@ pub struct Engine {
     pub vault: Vault,
 }
 
-/// How often a worker looks for new tasks (PostgreSQL also wakes it by NOTIFY when a task is
-/// added, but not when a slot frees up in a long job).
+/// How often a worker looks for new tasks. Tasks this process adds wake its workers at once
+/// (`wakeup`), PostgreSQL's NOTIFY wakes the other processes' workers; the poll covers the rest
+/// (SQLite across processes, a slot freeing up in a long job).
 const POLL: Duration = Duration::from_millis(250);
 
 async fn device_task(task: DeviceTask, engine: Data<Arc<Engine>>) -> Result<(), BoxDynError> {
@@ -108,7 +109,7 @@ impl Runner {
                     .with_config(queue::postgres_config(DEVICE_QUEUE).batch_size(concurrency));
                 let wake = apalis::prelude::Strategy::new()
                     .stream(Pubsub::new(pool.clone(), DEVICE_QUEUE.into()))
-                    .interval(POLL);
+                    .apply(wakeup::strategy(DEVICE_QUEUE, POLL));
                 let worker = WorkerBuilder::new(devices_ctx.clone())
                     .backend(devices.poll_with_strategy(wake))
                     .concurrency(concurrency)
@@ -119,7 +120,7 @@ impl Runner {
                     .with_config(queue::postgres_config(JOB_QUEUE).batch_size(1));
                 let wake = apalis::prelude::Strategy::new()
                     .stream(Pubsub::new(pool.clone(), JOB_QUEUE.into()))
-                    .interval(POLL);
+                    .apply(wakeup::strategy(JOB_QUEUE, POLL));
                 let worker = WorkerBuilder::new(jobs_ctx.clone())
                     .backend(job_storage.poll_with_strategy(wake))
                     .concurrency(1)
@@ -132,7 +133,7 @@ impl Runner {
                 let devices = SqliteStorage::<DeviceTask>::new(&pool)
                     .with_config(queue::sqlite_config(DEVICE_QUEUE).batch_size(concurrency));
                 let worker = WorkerBuilder::new(devices_ctx.clone())
-                    .backend(devices.poll_with_interval(POLL))
+                    .backend(devices.poll_with_strategy(wakeup::strategy(DEVICE_QUEUE, POLL)))
                     .concurrency(concurrency)
                     .data(engine.clone())
                     .build(device_task);
@@ -140,7 +141,7 @@ impl Runner {
                 let job_storage = SqliteStorage::<JobTask>::new(&pool)
                     .with_config(queue::sqlite_config(JOB_QUEUE).batch_size(1));
                 let worker = WorkerBuilder::new(jobs_ctx.clone())
-                    .backend(job_storage.poll_with_interval(POLL))
+                    .backend(job_storage.poll_with_strategy(wakeup::strategy(JOB_QUEUE, POLL)))
                     .concurrency(1)
                     .data(engine.clone())
                     .build(job_task);
