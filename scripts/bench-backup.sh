@@ -94,15 +94,17 @@ run() {
   # The job page open in a browser: its live part reloads every second.
   (while :; do curl -s -o /dev/null -b "$JAR" -H "HX-Request: true" "$BASE/jobs/$job"; sleep 1; done) &
   local watchpid=$!
-  # The end of the job, from the (small) list of open jobs, ten times a second.
-  while curl -s -b "$JAR" "$BASE/jobs?status=running" "$BASE/jobs?status=queued" | grep "href=\"/jobs/$job\"" >/dev/null; do
+  # The end of the job, from the (small) lists of open jobs, ten times a second. Queued before
+  # running: a job moves queued -> running -> finished, so read in this order it cannot slip
+  # between the two lists.
+  while curl -s -b "$JAR" "$BASE/jobs?status=queued" "$BASE/jobs?status=running" | grep "href=\"/jobs/$job\"" >/dev/null; do
     sleep 0.1
   done
   ended=$(date +%s.%N)
   kill "$watchpid"; wait "$watchpid" 2>/dev/null || true
   page="$(curl -s -b "$JAR" -H "HX-Request: true" "$BASE/jobs/$job")"
   cpu_after="$(cpu_seconds "${pids[@]}")"; sim_after="$(cpu_seconds "$sim")"
-  kill -INT "$loadpid"; wait "$loadpid" 2>/dev/null || true
+  kill -TERM "$loadpid"; wait "$loadpid" 2>/dev/null || true
   echo "job $job finished in $(awk "BEGIN {printf \"%.2f\", $ended - $started}") s"
   echo "CPU during the job: NetRaven processes $(awk "BEGIN {printf \"%.2f\", $cpu_after - $cpu_before}") s, devsim $(awk "BEGIN {printf \"%.2f\", $sim_after - $sim_before}") s"
   grep -o 'badge badge-[a-z]*">[^<]*<' <<<"$page" | sed 's/.*">//; s/<$//' | awk 'NR <= 5' | tr '\n' ' '; echo
