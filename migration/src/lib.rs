@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_schema;
 mod m20261125_000001_host_key_pending;
 mod m20261125_000002_jobs;
+mod m20261125_000003_ip_sort;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_schema::Migration),
             Box::new(m20261125_000001_host_key_pending::Migration),
             Box::new(m20261125_000002_jobs::Migration),
+            Box::new(m20261125_000003_ip_sort::Migration),
         ]
     }
 }

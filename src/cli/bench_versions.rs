@@ -177,6 +177,7 @@ async fn device(
     let d = devices::ActiveModel {
         hostname: Set(hostname.to_string()),
         ip_address: Set("198.51.100.1".into()),
+        ip_sort: Set(crate::services::devices::ip_sort_key("198.51.100.1")),
         port: Set(22),
         device_type: Set("cisco_ios".into()),
         description: Set(Some("benchmark (dev bench-versions)".into())),

@@ -10,6 +10,8 @@ pub struct Model {
     pub id: i32,
     pub hostname: String,
     pub ip_address: String,
+    /// `ip_address` as a key that sorts as addresses do (`services::devices::ip_sort_key`).
+    pub ip_sort: String,
     pub port: i32,
     pub device_type: String,
     #[sea_orm(column_type = "Text")]

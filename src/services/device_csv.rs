@@ -11,7 +11,9 @@ use sea_orm::{
 };
 
 use super::audit::{self, Actor, Event};
-use super::devices::{DeviceFilter, DeviceInput, ValidDevice, condition, validate_fields};
+use super::devices::{
+    DeviceFilter, DeviceInput, ValidDevice, condition, ip_sort_key, validate_fields,
+};
 use super::tag_rules;
 use super::tags::{self, MAX_TAG_NAME};
 use super::validation::FieldErrors;
@@ -379,6 +381,7 @@ pub async fn apply(
         let rows = chunk.iter().map(|r| devices::ActiveModel {
             hostname: Set(r.device.hostname.clone()),
             ip_address: Set(r.device.ip_address.clone()),
+            ip_sort: Set(ip_sort_key(&r.device.ip_address)),
             port: Set(r.device.port),
             device_type: Set(r.device.device_type.clone()),
             description: Set(r.device.description.clone()),
@@ -400,6 +403,10 @@ pub async fn apply(
             .col_expr(
                 devices::Column::IpAddress,
                 Expr::value(r.device.ip_address.clone()),
+            )
+            .col_expr(
+                devices::Column::IpSort,
+                Expr::value(ip_sort_key(&r.device.ip_address)),
             )
             .col_expr(devices::Column::Port, Expr::value(r.device.port))
             .col_expr(

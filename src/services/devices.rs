@@ -159,6 +159,7 @@ pub async fn create(
     let now = Utc::now();
     let device = devices::ActiveModel {
         hostname: Set(v.hostname),
+        ip_sort: Set(ip_sort_key(&v.ip_address)),
         ip_address: Set(v.ip_address),
         port: Set(v.port),
         device_type: Set(v.device_type),
@@ -212,6 +213,7 @@ pub async fn update(
     ]);
     let mut active = device.into_active_model();
     active.hostname = Set(v.hostname);
+    active.ip_sort = Set(ip_sort_key(&v.ip_address));
     active.ip_address = Set(v.ip_address);
     active.port = Set(v.port);
     active.device_type = Set(v.device_type);
@@ -598,9 +600,20 @@ fn tag_links_only(filter: &DeviceFilter) -> Option<SelectStatement> {
         .then(|| tags::devices_with_tag(tag_id))
 }
 
+/// A key that sorts IP addresses as addresses: the 16 bytes of the IPv6 form (IPv4 mapped, so
+/// IPv4 sorts before IPv6) in hex. Stored as `devices.ip_sort` beside the address.
+pub fn ip_sort_key(ip: &str) -> String {
+    let octets = match ip.trim().parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_ipv6_mapped().octets(),
+        Ok(IpAddr::V6(v6)) => v6.octets(),
+        Err(_) => return String::new(),
+    };
+    octets.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn sort_column(sort: &str) -> devices::Column {
     match sort {
-        "ip_address" => devices::Column::IpAddress,
+        "ip_address" => devices::Column::IpSort,
         "device_type" => devices::Column::DeviceType,
         "last_backup_at" => devices::Column::LastBackupAt,
         "created_at" => devices::Column::CreatedAt,

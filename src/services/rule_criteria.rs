@@ -401,6 +401,7 @@ mod tests {
             id: 1,
             hostname: hostname.into(),
             ip_address: ip.into(),
+            ip_sort: crate::services::devices::ip_sort_key(ip),
             port: 22,
             device_type: platform.into(),
             description: Some("Rack A".into()),

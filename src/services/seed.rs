@@ -51,12 +51,8 @@ pub async fn seed(
     let rows: Vec<devices::ActiveModel> = (0..device_count)
         .map(|i| devices::ActiveModel {
             hostname: Set(format!("seed-{i:05}")),
-            ip_address: Set(format!(
-                "10.{}.{}.{}",
-                (i >> 16) & 255,
-                (i >> 8) & 255,
-                i & 255
-            )),
+            ip_address: Set(seed_ip(i)),
+            ip_sort: Set(super::devices::ip_sort_key(&seed_ip(i))),
             port: Set(22),
             device_type: Set(platforms()[i % platforms().len()].id.clone()),
             description: Set(Some(format!("rack {} row {}", i % 40, i % 7))),
@@ -129,4 +125,8 @@ async fn devices_max_id(db: &impl sea_orm::ConnectionTrait) -> Result<i32, sea_o
         .await?
         .map(|d| d.id)
         .unwrap_or(0))
+}
+
+fn seed_ip(i: usize) -> String {
+    format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255)
 }

@@ -364,3 +364,59 @@ async fn viewer_reads_operator_changes_only_delete_deletes() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(device(&app, "r1").await.is_some());
 }
+
+#[tokio::test]
+async fn the_ip_column_sorts_as_addresses_not_as_text() {
+    let app = spawn_app().await;
+    app.login_admin().await;
+    for (host, ip) in [
+        ("v6", "2001:db8::1"),
+        ("ten", "10.0.0.10"),
+        ("two", "10.0.0.2"),
+        ("big", "192.168.1.1"),
+        ("nine", "9.255.255.255"),
+    ] {
+        app.add_device(host, ip, "cisco_ios").await;
+    }
+    let order = |html: &str| {
+        let mut found: Vec<(usize, &str)> = ["v6", "ten", "two", "big", "nine"]
+            .into_iter()
+            .map(|h| {
+                let at = html
+                    .find(&format!(">{h}</a>"))
+                    .unwrap_or_else(|| panic!("{h} listed"));
+                (at, h)
+            })
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, h)| h).collect::<Vec<_>>()
+    };
+    let (_, html) = app.get_html("/devices?sort=ip_address").await;
+    assert_eq!(order(&html), ["nine", "two", "ten", "big", "v6"]);
+    let (_, html) = app.get_html("/devices?sort=ip_address&dir=desc").await;
+    assert_eq!(order(&html), ["v6", "big", "ten", "two", "nine"]);
+
+    // The migration that added the key fills it for devices stored before it.
+    use migration::MigratorTrait;
+    migration::Migrator::down(&app.db, Some(1)).await.unwrap();
+    migration::Migrator::up(&app.db, None).await.unwrap();
+    let (_, html) = app.get_html("/devices?sort=ip_address").await;
+    assert_eq!(order(&html), ["nine", "two", "ten", "big", "v6"]);
+
+    // An edit keeps the key in step with the address.
+    let id = app.add_device("moved", "172.16.0.1", "cisco_ios").await;
+    let r = app
+        .post_form(
+            &format!("/devices/{id}"),
+            &[
+                ("hostname", "moved"),
+                ("ip_address", "1.1.1.1"),
+                ("device_type", "cisco_ios"),
+                ("enabled", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = app.get_html("/devices?sort=ip_address").await;
+    assert!(html.find(">moved</a>").unwrap() < html.find(">nine</a>").unwrap());
+}
