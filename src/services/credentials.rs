@@ -614,6 +614,8 @@ async fn in_order_for_device(
 pub struct UsableCredential {
     pub id: i32,
     pub name: String,
+    /// Owned by a user: its name is theirs to see only.
+    pub private: bool,
     pub kind: String,
     pub username: String,
     pub secret: Option<String>,
@@ -654,6 +656,7 @@ pub async fn usable_for_device(
             enable_secret: decrypt(&m.enable_secret)?,
             private_key: decrypt(&m.private_key)?,
             id: m.id,
+            private: m.owner_id.is_some(),
             name: m.name,
             kind: m.kind,
             username: m.username,

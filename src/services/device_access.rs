@@ -29,10 +29,17 @@ pub async fn step_timeout(db: &impl ConnectionTrait) -> Result<Duration, AppErro
 }
 
 fn engine_credential(c: UsableCredential) -> (i32, Credential) {
+    // Job logs, results and the audit log name the credential used; other users may read them,
+    // and a private credential's name is its owner's.
+    let name = if c.private {
+        format!("private credential #{}", c.id)
+    } else {
+        c.name
+    };
     (
         c.id,
         Credential {
-            name: c.name,
+            name,
             username: c.username,
             password: c.secret,
             enable_secret: c.enable_secret,

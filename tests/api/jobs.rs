@@ -602,7 +602,15 @@ async fn a_private_credential_logs_in_only_for_jobs_its_owner_starts() {
     let done = finished(&app, job).await;
     let r = results(&app, job).await;
     assert_eq!(done.status, "success", "{:?} {r:?}", done.message);
-    assert_eq!(r[0].credential_name.as_deref(), Some("owners-login"));
+    // Named by id only: other users read job logs and results, the name is the owner's.
+    assert_eq!(
+        r[0].credential_name.as_deref(),
+        Some(format!("private credential #{cred}").as_str())
+    );
     assert_eq!(versions(&app, ids[0]).await.len(), 1);
+    let (_, page) = app.get_html(&format!("/jobs/{job}")).await;
+    assert!(
+        page.contains(&format!("private credential #{cred}")) && !page.contains("owners-login")
+    );
     sim.shutdown().await;
 }
