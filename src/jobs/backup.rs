@@ -156,6 +156,8 @@ pub async fn run_device(
         let txn = db.begin().await?;
         let Some(stored) = backups::apply(&txn, &device, &plan, &fetched.facts, Some(job)).await?
         else {
+            // Another job stored a version of this device since the plan: plan again.
+            txn.rollback().await?;
             continue;
         };
         contact.record(&txn).await?;

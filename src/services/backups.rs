@@ -46,9 +46,12 @@ pub async fn store(
     for _ in 0..STORE_ATTEMPTS {
         let plan = plan(db, device, config, masked).await?;
         let txn = db.begin().await?;
-        if let Some(stored) = apply(&txn, device, &plan, facts, job_log_id).await? {
-            txn.commit().await?;
-            return Ok(stored);
+        match apply(&txn, device, &plan, facts, job_log_id).await? {
+            Some(stored) => {
+                txn.commit().await?;
+                return Ok(stored);
+            }
+            None => txn.rollback().await?,
         }
     }
     Err(stale_plan(device))

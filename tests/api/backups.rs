@@ -380,3 +380,54 @@ async fn a_viewer_reads_every_page_and_an_anonymous_user_is_sent_to_sign_in() {
         assert!(location(&r).starts_with("/login?next="), "{path}");
     }
 }
+
+/// Two jobs backing up one device at once: the one whose plan went stale while the other stored
+/// a version is refused (nothing written) and plans again, so versions stay consecutive and an
+/// unchanged configuration never hides a newer version.
+#[tokio::test]
+async fn a_store_planned_before_another_jobs_version_is_refused_and_planned_again() {
+    use sea_orm::TransactionTrait;
+    let app = spawn_app().await;
+    app.login_admin().await;
+    let id = app.add_device("race1", "192.0.2.50", "cisco_ios").await;
+    let device = devices::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let profile = profile::find("cisco_ios").unwrap();
+    let config = |n| Config::from_output(profile, &ios_config("race1", n, "public"));
+    assert_eq!(
+        store_version(&app, id, &ios_config("race1", 1, "public"), true).await,
+        1
+    );
+
+    let new_version = backups::plan(&app.db, &device, &config(2), true)
+        .await
+        .unwrap();
+    let same_as_v1 = backups::plan(&app.db, &device, &config(1), true)
+        .await
+        .unwrap();
+    // Another job stores version 2 meanwhile.
+    assert_eq!(
+        store_version(&app, id, &ios_config("race1", 3, "public"), true).await,
+        2
+    );
+    for stale in [&new_version, &same_as_v1] {
+        let txn = app.db.begin().await.unwrap();
+        let applied = backups::apply(&txn, &device, stale, &Facts::default(), None)
+            .await
+            .unwrap();
+        assert!(applied.is_none(), "a stale plan is refused");
+        txn.rollback().await.unwrap();
+    }
+    // `store` plans again: config 2 becomes version 3, config 1 (changed against 2) version 4.
+    assert_eq!(
+        store_version(&app, id, &ios_config("race1", 2, "public"), true).await,
+        3
+    );
+    assert_eq!(
+        store_version(&app, id, &ios_config("race1", 1, "public"), true).await,
+        4
+    );
+}
