@@ -6,11 +6,12 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::config_diff;
+use super::query::is_unique_violation;
 use crate::device::facts::Facts;
 use crate::device::fetch::Config;
 use crate::device::{profile, scrub};
@@ -243,13 +244,6 @@ pub async fn apply(
             }
         }
     }
-}
-
-fn is_unique_violation(e: &DbErr) -> bool {
-    matches!(
-        e.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
 }
 
 /// Record a failed backup on the device (its stored versions are untouched).

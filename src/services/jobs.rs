@@ -13,6 +13,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::audit::{self, Actor, Event};
+use super::query::is_unique_violation;
 use crate::entity::{device_tags, devices, job_log_entries, job_logs, job_results};
 use crate::error::AppError;
 use crate::jobs::Queue;
@@ -170,7 +171,9 @@ pub async fn create(
     .await;
     let job = match inserted {
         Ok(job) => job,
-        Err(e) if new.idempotency_key.is_some() && is_unique_violation(&e) => return Ok(None),
+        Err(e) if new.idempotency_key.is_some() && is_unique_violation(&e) => {
+            return Ok(None);
+        }
         Err(e) => return Err(e.into()),
     };
     for chunk in targets.chunks(500) {
@@ -200,13 +203,6 @@ pub async fn create(
     .await?;
     txn.commit().await?;
     Ok(Some(job))
-}
-
-fn is_unique_violation(e: &DbErr) -> bool {
-    matches!(
-        e.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
 }
 
 /// Hand a created job's tasks to the queue and mark it dispatched.

@@ -1,4 +1,5 @@
-//! Query pieces shared by every list: case-insensitive contains, pagination.
+//! Query pieces shared by every list (case-insensitive contains, pagination) and by writers
+//! (unique-index violations).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use sea_orm::sea_query::{
@@ -343,4 +344,12 @@ pub fn json_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>
         })
         .map(Some)
         .map_err(|e| serde::de::Error::custom(format!("timestamp {text:?}: {e}")))
+}
+
+/// The statement broke a unique index: a name taken, or a concurrent writer got there first.
+pub fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }

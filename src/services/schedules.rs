@@ -36,14 +36,14 @@ use croner::parser::{CronParser, Seconds, Year};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
 };
 use serde_json::{Value, json};
 
 use super::audit::{self, Actor, Event};
 use super::jobs::{JobType, NewJob, Target};
-use super::query::{Page, Paging, fetch_page};
+use super::query::{Page, Paging, fetch_page, is_unique_violation};
 use super::validation::FieldErrors;
 use crate::entity::{admin_settings, devices, job_logs, scheduled_jobs, tags};
 use crate::error::AppError;
@@ -788,10 +788,6 @@ async fn tag_target(
     Ok(Some(id))
 }
 
-fn name_taken(e: &DbErr) -> bool {
-    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-}
-
 fn name_taken_error() -> AppError {
     FieldErrors::single("name", "A schedule with this name already exists.")
 }
@@ -830,7 +826,7 @@ pub async fn create(
     let schedule = match inserted {
         Ok(s) => s,
         // Another request took the name between the check and the insert.
-        Err(e) if name_taken(&e) => return Err(name_taken_error()),
+        Err(e) if is_unique_violation(&e) => return Err(name_taken_error()),
         Err(e) => return Err(e.into()),
     };
     audit::record(
@@ -892,7 +888,7 @@ pub async fn update(
     active.updated_at = Set(now);
     let schedule = match active.update(&txn).await {
         Ok(s) => s,
-        Err(e) if name_taken(&e) => return Err(name_taken_error()),
+        Err(e) if is_unique_violation(&e) => return Err(name_taken_error()),
         Err(e) => return Err(e.into()),
     };
     if !fields.is_empty() {
@@ -1315,7 +1311,7 @@ pub async fn ensure_defaults(db: &DatabaseConnection) -> Result<bool, AppError> 
     match marker {
         Ok(_) => {}
         // Another node is creating them (its transaction committed first).
-        Err(e) if name_taken(&e) => return Ok(false),
+        Err(e) if is_unique_violation(&e) => return Ok(false),
         Err(e) => return Err(e.into()),
     }
     let actor = Actor::system("first start");

@@ -612,5 +612,18 @@ async fn a_private_credential_logs_in_only_for_jobs_its_owner_starts() {
     assert!(
         page.contains(&format!("private credential #{cred}")) && !page.contains("owners-login")
     );
+
+    // "Test connection" tries it for its owner only.
+    let path = format!("/devices/{}/test-connection", ids[0]);
+    let html = app.post_form(&path, &[]).await.text().await.unwrap();
+    assert!(
+        !html.contains("Connected in"),
+        "no credential for the admin: {html}"
+    );
+    let html = owner.post_form(&path, &[]).await.text().await.unwrap();
+    assert!(
+        html.contains("Connected in") && html.contains(&format!("private credential #{cred}")),
+        "{html}"
+    );
     sim.shutdown().await;
 }
