@@ -20,6 +20,8 @@ pub async fn connect_workers(settings: &Settings) -> Result<DatabaseConnection, 
 
 const SQLITE_WORKER_CONNECTIONS: u32 = 4;
 
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(5);
+
 async fn connect_pool(
     settings: &Settings,
     sqlite_connections: u32,
@@ -28,7 +30,12 @@ async fn connect_pool(
     let mut options = ConnectOptions::new(url.clone());
     options
         .sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(10));
+        .acquire_timeout(Duration::from_secs(10))
+        // sqlx pings every connection it hands out by default: one more round trip per query
+        // (a wake-up of SQLite's connection thread, or a message to PostgreSQL). A connection
+        // in steady use has just proven itself; only one idle long enough for a server restart
+        // or a firewall to have dropped it is checked.
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING);
     if settings.is_sqlite() {
         create_sqlite_parent_dir(url)?;
         // WAL lets readers proceed while one writer commits; writers wait for the lock (see

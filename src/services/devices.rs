@@ -3,11 +3,12 @@
 use std::net::IpAddr;
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, SelectStatement, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DbBackend, DbErr, EntityTrait, IdenStatic, IntoActiveModel, JoinType,
-    Order, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, RelationTrait, TransactionTrait,
+    DatabaseConnection, DbBackend, DbErr, EntityName, EntityTrait, IdenStatic, IntoActiveModel,
+    JoinType, Order, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, RelationTrait,
+    TransactionTrait,
 };
 use serde::Deserialize;
 
@@ -621,26 +622,20 @@ fn sort_column(sort: &str) -> devices::Column {
     }
 }
 
-/// What a device list page reads: the summary columns (and the sort column if it is not one of
-/// them), the tag ids of the page's rows, sorted by the chosen column and then id.
+/// What a device list page reads: the summary columns and the tag ids of the page's rows,
+/// sorted by the chosen column and then id.
 fn list_page(backend: DbBackend, filter: &DeviceFilter) -> JsonPage {
     let sort = sort_column(&filter.sort);
-    let mut columns: Vec<(&'static str, SimpleExpr)> = SUMMARY_COLUMNS
-        .iter()
-        .map(|c| (c.as_str(), Expr::col((devices::Entity, *c))))
-        .collect();
-    if !SUMMARY_COLUMNS.iter().any(|c| c.as_str() == sort.as_str()) {
-        columns.push((sort.as_str(), Expr::col((devices::Entity, sort))));
-    }
     let order = if filter.descending {
         Order::Desc
     } else {
         Order::Asc
     };
     JsonPage {
-        columns,
+        table: devices::Entity.table_name(),
+        columns: SUMMARY_COLUMNS.iter().map(|c| c.as_str()).collect(),
         late: vec![("tag_ids", tag_ids_sql(backend))],
-        order: vec![(sort.as_str(), order), ("id", Order::Asc)],
+        order: vec![("sort_key", Expr::col((devices::Entity, sort)).into(), order)],
         count: tag_links_only(filter),
     }
 }

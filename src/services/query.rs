@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use sea_orm::sea_query::{
-    Expr, ExprTrait, Func, LikeExpr, PostgresQueryBuilder, QueryBuilder, SelectStatement,
+    Alias, Expr, ExprTrait, Func, LikeExpr, PostgresQueryBuilder, QueryBuilder, SelectStatement,
     SimpleExpr, SqlWriterValues, SqliteQueryBuilder, Write,
 };
 use sea_orm::{
@@ -219,15 +219,18 @@ where
 
 /// What `fetch_json_page` reads for each row of a page.
 pub struct JsonPage {
-    /// Output columns, by the names the row type deserializes.
-    pub columns: Vec<(&'static str, SimpleExpr)>,
-    /// Columns computed only for the rows of the page (after sorting and paging), as SQL that
-    /// may refer to a page row's columns as `p."name"` (see `PAGE_ROW`): a correlated subquery
-    /// here runs 50 times instead of once for every matching row.
+    /// The listed table. Sorting and paging read only the sort keys and `id` of the matching
+    /// rows; the page's rows are then read from this table by `id`.
+    pub table: &'static str,
+    /// Output columns: columns of `table`, by the names the row type deserializes.
+    pub columns: Vec<&'static str>,
+    /// Columns computed only for the rows of the page, as SQL that may refer to a page row's
+    /// columns as `p."name"` (see `PAGE_ROW`): a correlated subquery here runs 50 times instead
+    /// of once for every matching row.
     pub late: Vec<(&'static str, &'static str)>,
-    /// Sort keys by output column, most significant first; end with a unique column so that
-    /// pages do not overlap.
-    pub order: Vec<(&'static str, Order)>,
+    /// Sort keys, most significant first, as names and the expressions that compute them from
+    /// `from`. The rows' `id` follows as the last key, so that pages do not overlap.
+    pub order: Vec<(&'static str, SimpleExpr, Order)>,
     /// A cheaper query with exactly as many rows as `from`, to count them, when the caller
     /// knows one; otherwise `from` is counted.
     pub count: Option<SelectStatement>,
@@ -261,21 +264,27 @@ pub async fn fetch_json_page<M: DeserializeOwned>(
     .await
 }
 
-/// `SELECT (count) AS page_total, (SELECT <JSON array of the rows, in order> FROM (<page>) AS p)
-/// AS page_items`.
+/// The name of the page's sort keys inside `fetch_json_page`'s statement.
+const PAGE_KEYS: &str = "k";
+
+/// `SELECT (count) AS page_total, (SELECT <JSON array of the rows, in order> FROM (<sort keys and
+/// ids of the page>) AS k JOIN <table> AS p ON p.id = k.id) AS page_items`.
+///
+/// Sorting carries only the keys and ids of the matching rows, and only the page's rows are read
+/// whole: on SQLite a full-width sort of a tag's 400 devices cost a fifth of the statement.
 fn json_page_statement(
     backend: DbBackend,
     from: &SelectStatement,
     page: &JsonPage,
     paging: Paging,
 ) -> Statement {
-    let mut inner = from.clone();
-    for (name, expr) in &page.columns {
-        inner.expr_as(expr.clone(), *name);
+    let mut keys = from.clone();
+    for (name, expr, order) in &page.order {
+        keys.expr_as(expr.clone(), *name);
+        keys.order_by(*name, order.clone());
     }
-    for (name, order) in &page.order {
-        inner.order_by(*name, order.clone());
-    }
+    keys.expr_as(Expr::col((Alias::new(page.table), Alias::new("id"))), "id");
+    keys.order_by("id", Order::Asc);
     let counted = page.count.as_ref().unwrap_or(from);
     let mut sql = writer(backend);
     push(&mut sql, "SELECT (");
@@ -284,9 +293,15 @@ fn json_page_statement(
         &mut sql,
         &format!(") AS {TOTAL}, (SELECT {} FROM (", json_rows(backend, page)),
     );
-    write_select(backend, &inner, &mut sql);
+    write_select(backend, &keys, &mut sql);
     push(&mut sql, &limit_clause(paging));
-    push(&mut sql, &format!(") AS {PAGE_ROW}) AS {ITEMS}"));
+    push(
+        &mut sql,
+        &format!(
+            ") AS {PAGE_KEYS} JOIN \"{}\" AS {PAGE_ROW} ON {PAGE_ROW}.\"id\" = {PAGE_KEYS}.\"id\") AS {ITEMS}",
+            page.table
+        ),
+    );
     statement(backend, sql)
 }
 
@@ -297,7 +312,7 @@ fn json_rows(backend: DbBackend, page: &JsonPage) -> String {
     let fields = page
         .columns
         .iter()
-        .map(|(name, _)| format!("'{name}', {PAGE_ROW}.\"{name}\""))
+        .map(|name| format!("'{name}', {PAGE_ROW}.\"{name}\""))
         .chain(
             page.late
                 .iter()
@@ -308,9 +323,11 @@ fn json_rows(backend: DbBackend, page: &JsonPage) -> String {
     let order = page
         .order
         .iter()
+        .map(|(name, _, order)| (*name, order))
+        .chain([("id", &Order::Asc)])
         .map(|(name, order)| match order {
-            Order::Desc => format!("{PAGE_ROW}.\"{name}\" DESC"),
-            _ => format!("{PAGE_ROW}.\"{name}\" ASC"),
+            Order::Desc => format!("{PAGE_KEYS}.\"{name}\" DESC"),
+            _ => format!("{PAGE_KEYS}.\"{name}\" ASC"),
         })
         .collect::<Vec<_>>()
         .join(", ");
