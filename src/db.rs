@@ -47,9 +47,10 @@ async fn connect_pool(
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     // The default 2 MB page cache is smaller than a real inventory, so list scans
-                    // re-read pages through syscalls; 64 MB per connection and mmap keep them in memory.
+                    // re-read pages through syscalls; 64 MB per connection keeps them in memory.
+                    // No mmap: SQLite does not cache memory-mapped pages, so every visit to one
+                    // parsed its header again (7% of a device list statement).
                     .pragma("cache_size", "-65536")
-                    .pragma("mmap_size", "268435456")
                     .pragma("temp_store", "memory")
                     // A checkpoint copies the WAL into the database and syncs both, on the
                     // connection whose commit crossed the limit. At SQLite's default (1,000
