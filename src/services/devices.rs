@@ -1,6 +1,7 @@
 //! The device inventory: validation, changes, the filtered list, bulk actions.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, SelectStatement};
@@ -481,12 +482,13 @@ pub const STATUSES: [&str; 3] = ["success", "failed", "never"];
 /// A device in a list, with its tags.
 pub struct DeviceRow {
     pub device: DeviceSummary,
-    pub tags: Vec<tag_entity::Model>,
+    pub tags: Vec<Arc<tag_entity::Model>>,
 }
 
-/// The columns a device list shows: list pages read only these, as JSON (see
+/// The columns a device list shows: list pages read only these, as JSON arrays in the order of
+/// the fields here (`SUMMARY_COLUMNS`, then the `late` columns of `list_page`; see
 /// `query::fetch_json_page`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 pub struct DeviceSummary {
     pub id: i32,
     pub hostname: String,
@@ -646,13 +648,13 @@ pub async fn list(
     db: &impl ConnectionTrait,
     filter: &DeviceFilter,
     paging: Paging,
-    all_tags: &[tag_entity::Model],
+    all_tags: &[Arc<tag_entity::Model>],
 ) -> Result<Page<DeviceRow>, DbErr> {
     let backend = db.get_database_backend();
     let from = filtered(backend, filter);
     let page: Page<DeviceSummary> =
         fetch_json_page(db, &from, &list_page(backend, filter), paging).await?;
-    let by_id: std::collections::HashMap<i32, &tag_entity::Model> =
+    let by_id: std::collections::HashMap<i32, &Arc<tag_entity::Model>> =
         all_tags.iter().map(|t| (t.id, t)).collect();
     Ok(Page {
         items: page
@@ -671,13 +673,13 @@ pub async fn list(
 /// Tags by name from a comma-separated id list.
 fn row_tags(
     ids: Option<&str>,
-    by_id: &std::collections::HashMap<i32, &tag_entity::Model>,
-) -> Vec<tag_entity::Model> {
-    let mut tags: Vec<tag_entity::Model> = ids
+    by_id: &std::collections::HashMap<i32, &Arc<tag_entity::Model>>,
+) -> Vec<Arc<tag_entity::Model>> {
+    let mut tags: Vec<Arc<tag_entity::Model>> = ids
         .unwrap_or_default()
         .split(',')
         .filter_map(|id| id.trim().parse::<i32>().ok())
-        .filter_map(|id| by_id.get(&id).map(|t| (*t).clone()))
+        .filter_map(|id| by_id.get(&id).map(|t| Arc::clone(t)))
         .collect();
     tags.sort_by(|a, b| a.name.cmp(&b.name));
     tags
@@ -686,6 +688,38 @@ fn row_tags(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The page query writes each row as an array in `list_page`'s column order; the row type
+    /// reads it in its field order. Read by name and by position, a row must come out the same.
+    #[test]
+    fn the_list_page_columns_are_in_the_order_of_the_row_type() {
+        let page = list_page(DbBackend::Sqlite, &DeviceFilter::default());
+        let sample = serde_json::json!({
+            "id": 7, "hostname": "r7", "ip_address": "10.0.0.7", "port": 2222,
+            "device_type": "cisco_ios", "description": "core", "enabled": 1,
+            "last_backup_status": "success", "last_backup_at": "2026-11-25 10:00:00",
+            "tag_ids": "3,4",
+        });
+        let names = page
+            .columns
+            .iter()
+            .copied()
+            .chain(page.late.iter().map(|(name, _)| *name));
+        let positional: Vec<serde_json::Value> = names
+            .map(|name| {
+                sample
+                    .get(name)
+                    .cloned()
+                    .expect("a sample value per column")
+            })
+            .collect();
+        let by_name: DeviceSummary = serde_json::from_value(sample.clone()).expect("by name");
+        let by_position: DeviceSummary =
+            serde_json::from_value(serde_json::Value::Array(positional)).expect("by position");
+        assert_eq!(by_name, by_position);
+        assert_eq!(by_position.port, 2222);
+        assert_eq!(by_position.tag_ids.as_deref(), Some("3,4"));
+    }
 
     #[test]
     fn hostnames_follow_rfc1123() {

@@ -222,7 +222,9 @@ pub struct JsonPage {
     /// The listed table. Sorting and paging read only the sort keys and `id` of the matching
     /// rows; the page's rows are then read from this table by `id`.
     pub table: &'static str,
-    /// Output columns: columns of `table`, by the names the row type deserializes.
+    /// Output columns: columns of `table`. With `late`, they are the row type's fields in
+    /// declaration order: each row arrives as a JSON array, which serde's derived `Deserialize`
+    /// reads field by field (no key strings to write and parse for every value).
     pub columns: Vec<&'static str>,
     /// Columns computed only for the rows of the page, as SQL that may refer to a page row's
     /// columns as `p."name"` (see `PAGE_ROW`): a correlated subquery here runs 50 times instead
@@ -305,19 +307,15 @@ fn json_page_statement(
     statement(backend, sql)
 }
 
-/// The aggregate that turns the page rows into one JSON array of objects. The array is ordered
-/// again inside the aggregate because neither database promises to aggregate a subquery's rows
-/// in its order.
+/// The aggregate that turns the page rows into one JSON array of arrays (see
+/// `JsonPage::columns`). The array is ordered again inside the aggregate because neither
+/// database promises to aggregate a subquery's rows in its order.
 fn json_rows(backend: DbBackend, page: &JsonPage) -> String {
     let fields = page
         .columns
         .iter()
-        .map(|name| format!("'{name}', {PAGE_ROW}.\"{name}\""))
-        .chain(
-            page.late
-                .iter()
-                .map(|(name, sql)| format!("'{name}', {sql}")),
-        )
+        .map(|name| format!("{PAGE_ROW}.\"{name}\""))
+        .chain(page.late.iter().map(|(_, sql)| (*sql).to_string()))
         .collect::<Vec<_>>()
         .join(", ");
     let order = page
@@ -333,9 +331,9 @@ fn json_rows(backend: DbBackend, page: &JsonPage) -> String {
         .join(", ");
     match backend {
         DbBackend::Postgres => {
-            format!("COALESCE(json_agg(json_build_object({fields}) ORDER BY {order}), '[]')::text")
+            format!("COALESCE(json_agg(json_build_array({fields}) ORDER BY {order}), '[]')::text")
         }
-        _ => format!("json_group_array(json_object({fields}) ORDER BY {order})"),
+        _ => format!("json_group_array(json_array({fields}) ORDER BY {order})"),
     }
 }
 

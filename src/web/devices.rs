@@ -47,7 +47,7 @@ struct ListPage {
     ctx: Ctx,
     rows: Vec<DeviceRow>,
     f: ListQuery,
-    all_tags: std::sync::Arc<Vec<tag_entity::Model>>,
+    all_tags: crate::web::tag_cache::Tags,
     sorter: Sorter,
     pager: Pager,
     /// The current list address, so bulk actions come back to the same view.

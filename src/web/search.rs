@@ -2,8 +2,6 @@
 //! expression (`services::config_search`). The results are a block of the page that htmx
 //! fetches as the user types, like the device list.
 
-use std::sync::Arc;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -13,7 +11,6 @@ use super::render;
 use crate::auth::permissions::{ADMIN, READ};
 use crate::auth::{Auth, Ctx};
 use crate::device::platforms::{self, Platform};
-use crate::entity::tags as tag_entity;
 use crate::error::AppError;
 use crate::services::backups;
 use crate::services::config_search::{
@@ -62,7 +59,7 @@ impl SearchParams {
 struct SearchPage {
     ctx: Ctx,
     f: SearchParams,
-    all_tags: Arc<Vec<tag_entity::Model>>,
+    all_tags: crate::web::tag_cache::Tags,
     results: Option<SearchResults>,
     error: Option<String>,
     secrets_shown: bool,

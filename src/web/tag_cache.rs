@@ -12,20 +12,29 @@ use crate::services;
 
 const TTL: Duration = Duration::from_secs(5);
 
-type Entry = (Instant, Arc<Vec<tags::Model>>);
+/// Each tag behind its own `Arc`, so that the rows of a list share them instead of copying.
+pub type Tags = Arc<Vec<Arc<tags::Model>>>;
+
+type Entry = (Instant, Tags);
 
 #[derive(Default)]
 pub struct TagCache(RwLock<Option<Entry>>);
 
 impl TagCache {
-    pub async fn get(&self, db: &DatabaseConnection) -> Result<Arc<Vec<tags::Model>>, DbErr> {
+    pub async fn get(&self, db: &DatabaseConnection) -> Result<Tags, DbErr> {
         if let Ok(guard) = self.0.read()
             && let Some((at, list)) = guard.as_ref()
             && at.elapsed() < TTL
         {
             return Ok(list.clone());
         }
-        let fresh = Arc::new(services::tags::all(db).await?);
+        let fresh: Tags = Arc::new(
+            services::tags::all(db)
+                .await?
+                .into_iter()
+                .map(Arc::new)
+                .collect(),
+        );
         if let Ok(mut guard) = self.0.write() {
             *guard = Some((Instant::now(), fresh.clone()));
         }
