@@ -637,7 +637,7 @@ fn list_page(backend: DbBackend, filter: &DeviceFilter) -> JsonPage {
         table: devices::Entity.table_name(),
         columns: SUMMARY_COLUMNS.iter().map(|c| c.as_str()).collect(),
         late: vec![("tag_ids", tag_ids_sql(backend))],
-        order: vec![("sort_key", Expr::col((devices::Entity, sort)).into(), order)],
+        order: vec![("sort_key", Expr::col((devices::Entity, sort)), order)],
         count: tag_links_only(filter),
     }
 }
