@@ -117,12 +117,7 @@ pub async fn run_device(
     let fetched = match &contact.result {
         Ok(fetched) => fetched,
         Err(e) => {
-            if let Some(t) = &e.transcript {
-                notes.push((
-                    "debug",
-                    format!("{}: session transcript\n{t}", device.hostname),
-                ));
-            }
+            note_transcript(&mut notes, &device, e.transcript.as_deref());
             note_failed_attempts(&mut notes, &device, &e.attempts);
             let message = e.error.to_string();
             notes.push((
@@ -137,12 +132,7 @@ pub async fn run_device(
     for w in &fetched.warnings {
         notes.push(("warning", format!("{}: {w}", device.hostname)));
     }
-    if let Some(t) = &fetched.transcript {
-        notes.push((
-            "debug",
-            format!("{}: session transcript\n{t}", device.hostname),
-        ));
-    }
+    note_transcript(&mut notes, &device, fetched.transcript.as_deref());
     let Some(config) = fetched.config.as_ref() else {
         let message = "the engine read no configuration".to_string();
         notes.push(("error", format!("{}: {message}", device.hostname)));
@@ -151,47 +141,37 @@ pub async fn run_device(
     };
     let masked = settings::get_bool(db, "backups.store_secrets_masked", true).await?;
     let duration_ms = elapsed_ms();
-    for _ in 0..backups::STORE_ATTEMPTS {
-        let plan = backups::plan(db, &device, config, masked).await?;
-        let txn = db.begin().await?;
-        let Some(stored) = backups::apply(&txn, &device, &plan, &fetched.facts, Some(job)).await?
-        else {
-            // Another job stored a version of this device since the plan: plan again.
-            txn.rollback().await?;
-            continue;
-        };
-        contact.record(&txn).await?;
-        let what = if stored.changed {
-            format!(
-                "new version {} ({} lines changed)",
-                stored.version, stored.changed_lines
-            )
-        } else {
-            format!("unchanged since version {}", stored.version)
-        };
-        let mut entries = notes.clone();
-        entries.push((
-            "info",
-            format!(
-                "{}: {what}; logged in with {:?}",
-                device.hostname, fetched.credential_name
-            ),
-        ));
-        let outcome = DeviceOutcome {
-            status: "success",
-            message: Some(what),
-            backup_id: Some(stored.backup_id),
-            changed: stored.changed,
-            credential_id: contact.credential_id,
-            credential_name: Some(fetched.credential_name.clone()),
-            duration_ms: Some(duration_ms),
-            entries,
-            ..DeviceOutcome::default()
-        };
-        let recorded = jobs::record_outcome(&txn, job, device.id, outcome).await?;
-        return jobs::commit_outcome(db, txn, job, recorded).await;
-    }
-    Err(backups::stale_plan(&device))
+    let (txn, stored) =
+        backups::begin_store(db, &device, config, &fetched.facts, Some(job), masked).await?;
+    contact.record(&txn).await?;
+    let what = if stored.changed {
+        format!(
+            "new version {} ({} lines changed)",
+            stored.version, stored.changed_lines
+        )
+    } else {
+        format!("unchanged since version {}", stored.version)
+    };
+    notes.push((
+        "info",
+        format!(
+            "{}: {what}; logged in with {:?}",
+            device.hostname, fetched.credential_name
+        ),
+    ));
+    let outcome = DeviceOutcome {
+        status: "success",
+        message: Some(what),
+        backup_id: Some(stored.backup_id),
+        changed: stored.changed,
+        credential_id: contact.credential_id,
+        credential_name: Some(fetched.credential_name.clone()),
+        duration_ms: Some(duration_ms),
+        entries: notes,
+        ..DeviceOutcome::default()
+    };
+    let recorded = jobs::record_outcome(&txn, job, device.id, outcome).await?;
+    jobs::commit_outcome(db, txn, job, recorded).await
 }
 
 /// A failed device: its status, the contact's bookkeeping and its outcome in one transaction.
@@ -210,6 +190,20 @@ async fn record_failure(
     }
     let recorded = jobs::record_outcome(&txn, job, device.id, outcome).await?;
     jobs::commit_outcome(db, txn, job, recorded).await
+}
+
+/// A debug-mode job keeps the (masked) session transcript in its log.
+fn note_transcript(
+    notes: &mut Vec<(&'static str, String)>,
+    device: &devices::Model,
+    transcript: Option<&str>,
+) {
+    if let Some(t) = transcript {
+        notes.push((
+            "debug",
+            format!("{}: session transcript\n{t}", device.hostname),
+        ));
+    }
 }
 
 /// One warning per credential that did not work, so the log says why the next one was tried.

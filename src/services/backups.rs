@@ -44,30 +44,38 @@ pub async fn store(
     job_log_id: Option<i32>,
     masked: bool,
 ) -> Result<Stored, AppError> {
+    let (txn, stored) = begin_store(db, device, config, facts, job_log_id, masked).await?;
+    txn.commit().await?;
+    Ok(stored)
+}
+
+/// `store`, left uncommitted so that the caller writes its own rows (a job's outcome) in the
+/// same transaction. A plan that another job overtook (it stored a version of this device
+/// between the plan and the transaction) is rolled back and made again.
+pub async fn begin_store(
+    db: &DatabaseConnection,
+    device: &devices::Model,
+    config: &Config,
+    facts: &Facts,
+    job_log_id: Option<i32>,
+    masked: bool,
+) -> Result<(DatabaseTransaction, Stored), AppError> {
     for _ in 0..STORE_ATTEMPTS {
         let plan = plan(db, device, config, masked).await?;
         let txn = db.begin().await?;
         match apply(&txn, device, &plan, facts, job_log_id).await? {
-            Some(stored) => {
-                txn.commit().await?;
-                return Ok(stored);
-            }
+            Some(stored) => return Ok((txn, stored)),
             None => txn.rollback().await?,
         }
     }
-    Err(stale_plan(device))
-}
-
-/// How often a store is planned again when another job stored a version of the same device
-/// between the plan and its transaction.
-pub const STORE_ATTEMPTS: usize = 4;
-
-pub fn stale_plan(device: &devices::Model) -> AppError {
-    AppError::Conflict(format!(
+    Err(AppError::Conflict(format!(
         "{}: other jobs kept storing versions of this device; try again",
         device.hostname
-    ))
+    )))
 }
+
+/// How often a store is planned again when other jobs overtook it.
+const STORE_ATTEMPTS: usize = 4;
 
 /// What storing a configuration will write, worked out before the write transaction so that the
 /// transaction only writes (on SQLite every statement under the write lock makes every other
