@@ -489,7 +489,7 @@ pub enum DeviceStart {
 }
 
 /// How one device of a job ended.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct DeviceOutcome {
     pub status: &'static str,
     pub message: Option<String>,
