@@ -34,24 +34,11 @@ pub fn filename(hostname: &str, version: i32) -> String {
     format!("{hostname}_{version}.cfg")
 }
 
-/// Store a fetched configuration for a device and record the successful backup on the device.
+/// Store a fetched configuration for a device and record the successful backup on the device,
+/// in a transaction left open for the caller's own rows (a job's outcome); the caller commits.
 /// `masked` stores the text with its secrets masked (setting `backups.store_secrets_masked`).
-pub async fn store(
-    db: &DatabaseConnection,
-    device: &devices::Model,
-    config: &Config,
-    facts: &Facts,
-    job_log_id: Option<i32>,
-    masked: bool,
-) -> Result<Stored, AppError> {
-    let (txn, stored) = begin_store(db, device, config, facts, job_log_id, masked).await?;
-    txn.commit().await?;
-    Ok(stored)
-}
-
-/// `store`, left uncommitted so that the caller writes its own rows (a job's outcome) in the
-/// same transaction. A plan that another job overtook (it stored a version of this device
-/// between the plan and the transaction) is rolled back and made again.
+/// A plan that another job overtook (it stored a version of this device between the plan and
+/// the transaction) is rolled back and made again.
 pub async fn begin_store(
     db: &DatabaseConnection,
     device: &devices::Model,

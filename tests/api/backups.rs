@@ -1,11 +1,11 @@
 //! Stored configuration versions through HTTP: history with paging, one version (view and
 //! download) with secrets masked by role and setting, what changed since the previous version,
 //! the diff of any two versions, bad input, and who may read them. Versions are written with
-//! `services::backups::store`, as a backup job does.
+//! `services::backups::begin_store`, as a backup job does.
 
 use reqwest::StatusCode;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use crate::helpers::{TestApp, location, spawn_app};
 use netraven::device::facts::Facts;
@@ -26,10 +26,12 @@ pub async fn store_version(app: &TestApp, device_id: i32, text: &str, masked: bo
         .expect("device");
     let profile = profile::find(&device.device_type).expect("profile");
     let config = Config::from_output(profile, text);
-    backups::store(&app.db, &device, &config, &Facts::default(), None, masked)
-        .await
-        .expect("store")
-        .version
+    let (txn, stored) =
+        backups::begin_store(&app.db, &device, &config, &Facts::default(), None, masked)
+            .await
+            .expect("store");
+    txn.commit().await.expect("commit");
+    stored.version
 }
 
 pub async fn set_show_secrets(app: &TestApp, on: bool) {

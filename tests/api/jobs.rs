@@ -387,26 +387,13 @@ async fn viewers_read_jobs_but_cannot_start_or_cancel_them_and_debug_keeps_a_mas
 #[tokio::test]
 async fn retention_keeps_the_newest_versions_and_removes_old_job_logs() {
     use chrono::{Duration as Span, Utc};
-    use netraven::device::{facts::Facts, fetch::Config, profile};
-    use netraven::services::backups;
 
     let app = crate::helpers::spawn_app_with_workers().await;
     app.login_admin().await;
     let id = app.add_device("keep1", "192.0.2.10", "cisco_ios").await;
-    let device = devices::Entity::find_by_id(id)
-        .one(&app.db)
-        .await
-        .expect("q")
-        .expect("device");
-    let ios = profile::find("cisco_ios").expect("profile");
     for v in 1..=6 {
-        let config = Config::from_output(
-            ios,
-            &format!("hostname keep1\nlogging host 10.0.0.{v}\nend\n"),
-        );
-        backups::store(&app.db, &device, &config, &Facts::default(), None, false)
-            .await
-            .expect("store");
+        let text = format!("hostname keep1\nlogging host 10.0.0.{v}\nend\n");
+        crate::backups::store_version(&app, id, &text, false).await;
     }
     let r = app
         .post_form(
