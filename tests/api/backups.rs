@@ -388,7 +388,6 @@ async fn a_viewer_reads_every_page_and_an_anonymous_user_is_sent_to_sign_in() {
 /// unchanged configuration never hides a newer version.
 #[tokio::test]
 async fn a_store_planned_before_another_jobs_version_is_refused_and_planned_again() {
-    use sea_orm::TransactionTrait;
     let app = spawn_app().await;
     app.login_admin().await;
     let id = app.add_device("race1", "192.0.2.50", "cisco_ios").await;
