@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 use crate::config::Settings;
 
@@ -21,6 +24,22 @@ pub async fn connect_workers(settings: &Settings) -> Result<DatabaseConnection, 
 const SQLITE_WORKER_CONNECTIONS: u32 = 4;
 
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(5);
+
+/// Start a transaction that writes. Every transaction here writes, so this is the only way to
+/// start one (clippy.toml forbids a plain `begin`). On SQLite a plain `BEGIN` is deferred: a
+/// transaction that reads first holds a read snapshot, and when it then writes while another
+/// connection (a worker's queue poll, another process) holds or has just released the write lock,
+/// SQLite fails it at once with "database is locked" without waiting, since waiting could
+/// deadlock. `BEGIN IMMEDIATE` takes the write lock first and waits for it through the busy
+/// handler. PostgreSQL ignores the mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    #[allow(clippy::disallowed_methods)]
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}
 
 async fn connect_pool(
     settings: &Settings,

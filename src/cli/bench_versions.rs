@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, TransactionTrait,
+    PaginatorTrait, QueryFilter,
 };
 
 use super::CliError;
@@ -226,7 +226,7 @@ async fn insert_chunked(
     db: &DatabaseConnection,
     rows: impl Iterator<Item = backups::ActiveModel>,
 ) -> Result<usize, CliError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut n = 0;
     let mut chunk = Vec::with_capacity(CHUNK);
     for row in rows {

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
+use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::crypto::Vault;
 use crate::device::fetch::{Attempt, Collect};
@@ -182,7 +182,7 @@ async fn record_failure(
     contact: Option<&Contact>,
     outcome: DeviceOutcome,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let message = outcome.message.clone().unwrap_or_default();
     backups::record_failure(&txn, device.id, &message, Utc::now()).await?;
     if let Some(contact) = contact {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::config_diff;
@@ -49,7 +49,7 @@ pub async fn begin_store(
 ) -> Result<(DatabaseTransaction, Stored), AppError> {
     for _ in 0..STORE_ATTEMPTS {
         let plan = plan(db, device, config, masked).await?;
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         match apply(&txn, device, &plan, facts, job_log_id).await? {
             Some(stored) => return Ok((txn, stored)),
             None => txn.rollback().await?,

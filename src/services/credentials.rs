@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 
 use super::audit::{self, Actor, Event};
@@ -266,7 +266,7 @@ pub async fn create(
 ) -> Result<(CredentialView, bool), AppError> {
     let v = validate(&input)?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let m = credentials::ActiveModel {
         name: Set(v.name),
         kind: Set(v.kind),
@@ -311,7 +311,7 @@ pub async fn update(
     input: CredentialInput,
 ) -> Result<CredentialView, AppError> {
     let v = validate(&input)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let m = get_model(&txn, viewer, id).await?;
     let new_secret = secret_change(vault, &input.secret, input.clear_secret);
     let new_enable = secret_change(vault, &input.enable_secret, input.clear_enable_secret);
@@ -369,7 +369,7 @@ pub async fn delete(
     viewer: Viewer,
     id: i32,
 ) -> Result<String, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let m = credentials::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -462,7 +462,7 @@ pub async fn attach(
     tag_id: i32,
     priority: i32,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let cred = get_model(&txn, viewer, id).await?;
     let tag = tags::get(&txn, tag_id)
         .await
@@ -511,7 +511,7 @@ pub async fn detach(
     id: i32,
     tag_id: i32,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let cred = get_model(&txn, viewer, id).await?;
     let tag = tags::get(&txn, tag_id).await?;
     credential_tags::Entity::delete_many()

@@ -7,7 +7,7 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 
 use super::audit::{self, Actor, Event};
@@ -354,7 +354,7 @@ pub async fn apply(
     actor: &Actor,
     data: &[u8],
 ) -> Result<(ImportPlan, Option<ImportSummary>), AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let plan = plan(&txn, data).await?;
     if !plan.is_clean() {
         return Ok((plan, None));

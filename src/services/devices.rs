@@ -9,7 +9,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DbBackend, DbErr, EntityName, EntityTrait, IdenStatic, IntoActiveModel,
     JoinType, Order, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, RelationTrait,
-    TransactionTrait,
 };
 use serde::Deserialize;
 
@@ -156,7 +155,7 @@ pub async fn create(
     actor: &Actor,
     input: DeviceInput,
 ) -> Result<devices::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let v = validate(&txn, &input, None).await?;
     let now = Utc::now();
     let device = devices::ActiveModel {
@@ -202,7 +201,7 @@ pub async fn update(
     id: i32,
     input: DeviceInput,
 ) -> Result<devices::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let device = get(&txn, id).await?;
     let v = validate(&txn, &input, Some(id)).await?;
     let fields = audit::changed_fields(&[
@@ -247,7 +246,7 @@ pub async fn delete(
     id: i32,
     with_backups: bool,
 ) -> Result<devices::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let device = get(&txn, id).await?;
     let removed_backups = if with_backups {
         backups::Entity::delete_many()
@@ -286,7 +285,7 @@ pub async fn add_tag(
     device_id: i32,
     tag_id: i32,
 ) -> Result<bool, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let device = get(&txn, device_id).await?;
     let tag = tags::get(&txn, tag_id).await?;
     let exists = device_tags::Entity::find()
@@ -325,7 +324,7 @@ pub async fn remove_tag(
     device_id: i32,
     tag_id: i32,
 ) -> Result<bool, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let device = get(&txn, device_id).await?;
     let tag = tags::get(&txn, tag_id).await?;
     let removed = device_tags::Entity::delete_many()
@@ -380,7 +379,7 @@ pub async fn bulk(
     if ids.is_empty() {
         return Err(AppError::BadRequest("Select at least one device.".into()));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let existing: Vec<i32> = devices::Entity::find()
         .filter(devices::Column::Id.is_in(ids.iter().copied()))
         .all(&txn)

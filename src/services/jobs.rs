@@ -8,7 +8,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use serde_json::json;
 
@@ -148,7 +148,7 @@ pub async fn create(
         ));
     }
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let inserted = job_logs::ActiveModel {
         session_id: Set(new_id()),
         job_type: Set(new.job_type.as_str().into()),
@@ -324,7 +324,7 @@ pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(
             job.status
         )));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let now = Utc::now();
     job_logs::Entity::update_many()
         .col_expr(job_logs::Column::Status, Expr::value("cancelled"))
@@ -511,7 +511,7 @@ pub async fn finish_device(
     device_id: i32,
     outcome: DeviceOutcome,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let recorded = record_outcome(&txn, job_log_id, device_id, outcome).await?;
     commit_outcome(db, txn, job_log_id, recorded).await
 }

@@ -2,7 +2,7 @@
 //! key; `netraven key prune` drops the old keys once nothing needs them.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::Value;
 
 use super::audit::{self, Actor, Event};
@@ -32,7 +32,7 @@ pub async fn reencrypt_all(
     vault: &Vault,
     actor: &Actor,
 ) -> Result<Rotated, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut out = Rotated {
         keys_now: vault.keys().len(),
         ..Default::default()

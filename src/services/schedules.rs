@@ -37,7 +37,6 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
 };
 use serde_json::{Value, json};
 
@@ -798,7 +797,7 @@ pub async fn create(
     input: &ScheduleInput,
 ) -> Result<scheduled_jobs::Model, AppError> {
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let v = validate(&txn, input, None, now).await?;
     let next = if v.enabled {
         next_run(&v.spec, v.tz, now)
@@ -850,7 +849,7 @@ pub async fn update(
     input: &ScheduleInput,
 ) -> Result<scheduled_jobs::Model, AppError> {
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let old = get(&txn, id).await?;
     let v = validate(&txn, input, Some(&old), now).await?;
     let params = v.params();
@@ -915,7 +914,7 @@ pub async fn set_enabled(
     id: i32,
     enabled: bool,
 ) -> Result<scheduled_jobs::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let old = get(&txn, id).await?;
     if old.enabled == enabled {
         return Ok(old);
@@ -962,7 +961,7 @@ pub async fn delete(
     actor: &Actor,
     id: i32,
 ) -> Result<scheduled_jobs::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let schedule = get(&txn, id).await?;
     scheduled_jobs::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
@@ -1292,7 +1291,7 @@ pub async fn ensure_defaults(db: &DatabaseConnection) -> Result<bool, AppError> 
         return Ok(false);
     }
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let marker = admin_settings::ActiveModel {
         key: Set(DEFAULTS_MARKER.into()),
         value: Set(json!(now.to_rfc3339())),

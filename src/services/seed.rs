@@ -1,9 +1,7 @@
 //! Synthetic inventory for benchmarks and demos: `netraven dev seed`.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait};
 
 use super::audit::{self, Actor, Event};
 use super::tags;
@@ -29,7 +27,7 @@ pub async fn seed(
     device_count: usize,
     tag_count: usize,
 ) -> Result<Seeded, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let now = Utc::now();
     let tag_count = tag_count.max(1);
     for i in 0..tag_count {

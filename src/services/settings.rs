@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 use serde_json::Value;
 
@@ -201,7 +201,7 @@ pub async fn update_category(
     category: &str,
     form: &HashMap<String, String>,
 ) -> Result<Vec<String>, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let rows = admin_settings::Entity::find()
         .filter(admin_settings::Column::Category.eq(category))
         .order_by_asc(admin_settings::Column::Id)

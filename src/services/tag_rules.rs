@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use super::audit::{self, Actor, Event};
@@ -85,7 +85,7 @@ pub async fn save(
     input: RuleInput,
 ) -> Result<(tag_rules::Model, Applied), AppError> {
     let (name, matcher) = validate(&input)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let tag = tags::get(&txn, tag_id).await?;
     let now = Utc::now();
     let rule = match rule_id {
@@ -274,7 +274,7 @@ pub async fn apply(
     tag_id: i32,
     rule_id: i32,
 ) -> Result<Applied, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let rule = get(&txn, tag_id, rule_id).await?;
     let matcher = criteria_of(&rule)?
         .compile()
@@ -301,7 +301,7 @@ pub async fn delete(
     rule_id: i32,
     remove_assigned: bool,
 ) -> Result<u64, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let rule = get(&txn, tag_id, rule_id).await?;
     let removed = if remove_assigned {
         device_tags::Entity::delete_many()

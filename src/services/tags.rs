@@ -7,7 +7,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, FromQueryResult, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 
 use super::audit::{self, Actor, Event};
@@ -81,7 +81,7 @@ pub async fn create(
     actor: &Actor,
     input: TagInput,
 ) -> Result<tags::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let v = validate(&txn, &input, None).await?;
     let now = Utc::now();
     let tag = tags::ActiveModel {
@@ -112,7 +112,7 @@ pub async fn update(
     id: i32,
     input: TagInput,
 ) -> Result<tags::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let tag = get(&txn, id).await?;
     let v = validate(&txn, &input, Some(id)).await?;
     let fields = audit::changed_fields(&[
@@ -146,7 +146,7 @@ pub async fn delete(
     actor: &Actor,
     id: i32,
 ) -> Result<tags::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let tag = get(&txn, id).await?;
     let devices = device_count(&txn, id).await?;
     tags::Entity::delete_by_id(id).exec(&txn).await?;

@@ -6,7 +6,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 
 use super::audit::{self, Actor, Event};
@@ -113,7 +113,7 @@ pub async fn create(
     actor: &Actor,
     input: NewUser,
 ) -> Result<users::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut errors = FieldErrors::new();
     let username = validate_username(&mut errors, &input.username);
     let realname = errors.optional("realname", &input.realname, MAX_NAME);
@@ -201,7 +201,7 @@ pub async fn update(
     id: i32,
     input: UserChanges,
 ) -> Result<users::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let user = get(&txn, id).await?;
     let mut errors = FieldErrors::new();
     let realname = errors.optional("realname", &input.realname, MAX_NAME);
@@ -270,7 +270,7 @@ pub async fn reset_password(
     id: i32,
     new_password: String,
 ) -> Result<users::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let user = get(&txn, id).await?;
     let mut errors = FieldErrors::new();
     password_policy(&txn)
@@ -313,7 +313,7 @@ pub async fn delete(
     by: i32,
     id: i32,
 ) -> Result<users::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let user = get(&txn, id).await?;
     if id == by {
         return Err(AppError::Conflict(
@@ -351,7 +351,7 @@ pub async fn update_profile(
     id: i32,
     input: ProfileChanges,
 ) -> Result<users::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let user = get(&txn, id).await?;
     let mut errors = FieldErrors::new();
     let realname = errors.optional("realname", &input.realname, MAX_NAME);
@@ -391,7 +391,7 @@ pub async fn change_own_password(
     new_password: String,
     confirm: String,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let user = get(&txn, id).await?;
     let mut errors = FieldErrors::new();
     if !password::verify_async(current, user.password_hash.clone()).await {

@@ -5,7 +5,7 @@
 
 use reqwest::StatusCode;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::helpers::{TestApp, location, spawn_app};
 use netraven::device::facts::Facts;
@@ -415,7 +415,7 @@ async fn a_store_planned_before_another_jobs_version_is_refused_and_planned_agai
         2
     );
     for stale in [&new_version, &same_as_v1] {
-        let txn = app.db.begin().await.unwrap();
+        let txn = netraven::db::begin_write(&app.db).await.unwrap();
         let applied = backups::apply(&txn, &device, stale, &Facts::default(), None)
             .await
             .unwrap();

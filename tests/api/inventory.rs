@@ -420,3 +420,41 @@ async fn the_ip_column_sorts_as_addresses_not_as_text() {
     let (_, html) = app.get_html("/devices?sort=ip_address").await;
     assert!(html.find(">moved</a>").unwrap() < html.find(">nine</a>").unwrap());
 }
+
+/// Each create reads (is the hostname taken?) before it writes; on SQLite a
+/// deferred transaction doing that while another connection writes failed at once with
+/// "database is locked" (a 500) instead of waiting its turn.
+#[tokio::test]
+async fn concurrent_creates_wait_for_each_other_instead_of_failing() {
+    let app = spawn_app().await;
+    app.login_admin().await;
+    let n = 40;
+    let creates = (0..n).map(|i| {
+        let app = &app;
+        async move {
+            let hostname = format!("c{i:02}");
+            let ip = format!("10.77.0.{}", i + 1);
+            let r = app
+                .post_form(
+                    "/devices",
+                    &[
+                        ("hostname", hostname.as_str()),
+                        ("ip_address", ip.as_str()),
+                        ("device_type", "cisco_ios"),
+                        ("enabled", "on"),
+                    ],
+                )
+                .await;
+            (hostname, r.status())
+        }
+    });
+    for (hostname, status) in futures_util::future::join_all(creates).await {
+        assert_eq!(status, StatusCode::SEE_OTHER, "create {hostname}");
+    }
+    let stored = devices::Entity::find()
+        .filter(devices::Column::Hostname.starts_with("c"))
+        .count(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(stored, n as u64);
+}

@@ -47,8 +47,15 @@ impl Process {
         let serves = args.first().is_none_or(|a| *a == "serve");
         let (tx, rx) = std::sync::mpsc::channel();
         let stderr = child.stderr.take().expect("stderr");
+        let name = format!(
+            "{} {}",
+            args.first().copied().unwrap_or("serve"),
+            child.id()
+        );
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                // Captured with the test's output: a failing test shows what each process logged.
+                eprintln!("[{name}] {line}");
                 let port = line
                     .split("port=")
                     .nth(1)
