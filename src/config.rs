@@ -37,6 +37,9 @@ pub struct Settings {
     /// Extra origins (scheme://host[:port]) accepted by the CSRF origin check, for reverse proxies
     /// that rewrite the Host header.
     pub trusted_origins: Vec<String>,
+    /// Threads that serve HTTP. Each request hands most of its work to the database (SQLite's
+    /// connection threads, or PostgreSQL's processes), which need cores of their own.
+    pub http_workers: usize,
 }
 
 /// The optional TOML file: same names as the environment variables, lower case, without prefix.
@@ -50,6 +53,7 @@ struct FileSettings {
     cookie_secure: Option<bool>,
     log: Option<String>,
     trusted_origins: Option<Vec<String>>,
+    http_workers: Option<usize>,
 }
 
 impl Settings {
@@ -67,6 +71,7 @@ impl Settings {
         file: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
+        let file_path = file.map(Path::to_path_buf).unwrap_or_default();
         let file = match file {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -105,6 +110,29 @@ impl Settings {
             None => file.trusted_origins.unwrap_or_default(),
         };
 
+        let http_workers = match env("NETRAVEN_HTTP_WORKERS") {
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| HTTP_WORKERS.contains(n))
+                .ok_or(ConfigError::Env {
+                    name: "NETRAVEN_HTTP_WORKERS",
+                    value: v,
+                    expected: "a whole number from 1 to 256",
+                })?,
+            None => match file.http_workers {
+                Some(n) if !HTTP_WORKERS.contains(&n) => {
+                    return Err(ConfigError::Parse {
+                        path: file_path,
+                        message: format!("http_workers = {n}: expected 1 to 256"),
+                    });
+                }
+                Some(n) => n,
+                None => default_http_workers(),
+            },
+        };
+
         Ok(Self {
             bind: env("NETRAVEN_BIND")
                 .or(file.bind)
@@ -120,12 +148,22 @@ impl Settings {
             behind_tls,
             cookie_secure,
             trusted_origins,
+            http_workers,
         })
     }
 
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+const HTTP_WORKERS: std::ops::RangeInclusive<usize> = 1..=256;
+
+/// Half the cores, at least one. Measured on two cores (docs/BENCHMARKS.md, run 13): one HTTP
+/// thread beside SQLite's connection threads served the device list with ~10% less CPU per
+/// request than two (fewer threads taking turns on the cores), on PostgreSQL as well.
+fn default_http_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 fn default_sqlite_url(data_dir: &Path) -> String {
@@ -197,5 +235,30 @@ mod tests {
         .unwrap();
         assert!(!s.cookie_secure);
         assert!(with(&[("NETRAVEN_COOKIE_SECURE", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn http_workers_default_to_half_the_cores_and_reject_nonsense() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(with(&[]).unwrap().http_workers, (cores / 2).max(1));
+        assert_eq!(
+            with(&[("NETRAVEN_HTTP_WORKERS", "3")])
+                .unwrap()
+                .http_workers,
+            3
+        );
+        for bad in ["0", "-1", "two", "257"] {
+            let err = with(&[("NETRAVEN_HTTP_WORKERS", bad)]).unwrap_err();
+            assert!(err.to_string().contains("NETRAVEN_HTTP_WORKERS"), "{err}");
+        }
+        let path =
+            std::env::temp_dir().join(format!("netraven-workers-{}.toml", std::process::id()));
+        std::fs::write(&path, "http_workers = 0\n").unwrap();
+        let err = Settings::from_sources(Some(&path), |_| None).unwrap_err();
+        assert!(err.to_string().contains("http_workers"), "{err}");
+        std::fs::write(&path, "http_workers = 2\n").unwrap();
+        let s = Settings::from_sources(Some(&path), |_| None).unwrap();
+        assert_eq!(s.http_workers, 2);
+        std::fs::remove_file(&path).unwrap();
     }
 }

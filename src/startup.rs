@@ -111,6 +111,7 @@ impl Application {
                 )
                 .wrap(TracingLogger::default())
         })
+        .workers(config.http_workers)
         .listen(listener)
         .map_err(|source| StartError::Bind {
             addr: config.bind.clone(),
