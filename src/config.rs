@@ -13,6 +13,8 @@ pub enum ConfigError {
     },
     #[error("config file {path} is not valid TOML: {message}")]
     Parse { path: PathBuf, message: String },
+    #[error("config file {path}: {message}")]
+    Value { path: PathBuf, message: String },
     #[error("environment variable {name} has an invalid value {value:?}: expected {expected}")]
     Env {
         name: &'static str,
@@ -123,7 +125,7 @@ impl Settings {
                 })?,
             None => match file.http_workers {
                 Some(n) if !HTTP_WORKERS.contains(&n) => {
-                    return Err(ConfigError::Parse {
+                    return Err(ConfigError::Value {
                         path: file_path,
                         message: format!("http_workers = {n}: expected 1 to 256"),
                     });
