@@ -94,7 +94,14 @@ pub async fn ensure_first_admin(
         is_active: true,
         ..Default::default()
     };
-    match users::create(db, &Actor::system("first start"), input).await {
+    match users::create(
+        db,
+        &Actor::system("first start"),
+        users::Manager::Console,
+        input,
+    )
+    .await
+    {
         Ok(_) => Ok(generated.then_some(password)),
         Err(AppError::Validation(errors)) => Err(StartError::FirstAdmin(format!(
             "NETRAVEN_ADMIN_PASSWORD is not accepted: {}",

@@ -36,9 +36,15 @@ pub struct Settings {
     pub log: String,
     pub session_key: Option<String>,
     pub fernet_keys: Option<String>,
+    /// The origin (scheme://host[:port]) browsers use to reach this server, from
+    /// `NETRAVEN_PUBLIC_URL`. When set, unsafe requests must come from it (or `trusted_origins`).
+    pub public_origin: Option<String>,
     /// Extra origins (scheme://host[:port]) accepted by the CSRF origin check, for reverse proxies
     /// that rewrite the Host header.
     pub trusted_origins: Vec<String>,
+    /// Peers whose `X-Forwarded-For` / `-Proto` / `-Host` headers are believed (reverse proxies).
+    /// From anyone else those headers are ignored: a client could name any address or host.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Threads that serve HTTP. Each request hands most of its work to the database (SQLite's
     /// connection threads, or PostgreSQL's processes), which need cores of their own.
     pub http_workers: usize,
@@ -54,7 +60,9 @@ struct FileSettings {
     behind_tls: Option<bool>,
     cookie_secure: Option<bool>,
     log: Option<String>,
+    public_url: Option<String>,
     trusted_origins: Option<Vec<String>>,
+    trusted_proxies: Option<Vec<String>>,
     http_workers: Option<usize>,
 }
 
@@ -103,14 +111,46 @@ impl Settings {
             Some(v) => parse_bool("NETRAVEN_COOKIE_SECURE", &v)?,
             None => file.cookie_secure.unwrap_or(behind_tls),
         };
-        let trusted_origins = match env("NETRAVEN_TRUSTED_ORIGINS") {
-            Some(v) => v
-                .split(',')
-                .map(|s| s.trim().trim_end_matches('/').to_string())
+        let list = |v: String| -> Vec<String> {
+            v.split(',')
+                .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
-                .collect(),
-            None => file.trusted_origins.unwrap_or_default(),
+                .collect()
         };
+        let trusted_origins = match env("NETRAVEN_TRUSTED_ORIGINS") {
+            Some(v) => list(v),
+            None => file.trusted_origins.unwrap_or_default(),
+        }
+        .iter()
+        .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
+        .collect();
+        let public_origin = match env("NETRAVEN_PUBLIC_URL") {
+            Some(v) => Some(parse_origin("NETRAVEN_PUBLIC_URL", &v)?),
+            None => match file.public_url {
+                Some(v) => {
+                    Some(
+                        parse_origin("public_url", &v).map_err(|_| ConfigError::Value {
+                            path: file_path.clone(),
+                            message: format!("public_url = {v:?}: expected http(s)://host[:port]"),
+                        })?,
+                    )
+                }
+                None => None,
+            },
+        };
+        let (proxies_name, proxies) = match env("NETRAVEN_TRUSTED_PROXIES") {
+            Some(v) => ("NETRAVEN_TRUSTED_PROXIES", list(v)),
+            None => ("trusted_proxies", file.trusted_proxies.unwrap_or_default()),
+        };
+        let trusted_proxies = proxies
+            .iter()
+            .map(|p| parse_network(p))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| ConfigError::Env {
+                name: proxies_name,
+                value: proxies.join(","),
+                expected: "addresses or networks like 10.0.0.5 or 10.0.0.0/24, comma-separated",
+            })?;
 
         let http_workers = match env("NETRAVEN_HTTP_WORKERS") {
             Some(v) => v
@@ -149,7 +189,9 @@ impl Settings {
             database_url,
             behind_tls,
             cookie_secure,
+            public_origin,
             trusted_origins,
+            trusted_proxies,
             http_workers,
         })
     }
@@ -173,6 +215,35 @@ fn default_sqlite_url(data_dir: &Path) -> String {
         "sqlite://{}?mode=rwc",
         data_dir.join("netraven.db").display()
     )
+}
+
+/// `scheme://host[:port]` of an http(s) URL, lower case, without a path.
+fn parse_origin(name: &'static str, value: &str) -> Result<String, ConfigError> {
+    let bad = || ConfigError::Env {
+        name,
+        value: value.to_string(),
+        expected: "a URL like https://netraven.example.com",
+    };
+    let (scheme, rest) = value.trim().split_once("://").ok_or_else(bad)?;
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if !(scheme == "http" || scheme == "https") || authority.is_empty() || authority.contains('@') {
+        return Err(bad());
+    }
+    Ok(format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
+
+/// An address (a single host) or a network in CIDR notation.
+pub fn parse_network(text: &str) -> Option<ipnet::IpNet> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| {
+            text.parse::<std::net::IpAddr>()
+                .ok()
+                .map(ipnet::IpNet::from)
+        })
+        .map(|n| n.trunc())
 }
 
 fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
@@ -237,6 +308,25 @@ mod tests {
         .unwrap();
         assert!(!s.cookie_secure);
         assert!(with(&[("NETRAVEN_COOKIE_SECURE", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn public_url_and_trusted_proxies_are_parsed_or_refused() {
+        let s = with(&[
+            ("NETRAVEN_PUBLIC_URL", "HTTPS://NetRaven.example.com/app/"),
+            ("NETRAVEN_TRUSTED_PROXIES", "10.0.0.5, 192.0.2.0/24"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.public_origin.as_deref(),
+            Some("https://netraven.example.com")
+        );
+        assert_eq!(s.trusted_proxies.len(), 2);
+        assert!(with(&[("NETRAVEN_PUBLIC_URL", "netraven.example.com")]).is_err());
+        assert!(with(&[("NETRAVEN_PUBLIC_URL", "ftp://x")]).is_err());
+        assert!(with(&[("NETRAVEN_TRUSTED_PROXIES", "proxy.local")]).is_err());
+        let d = with(&[]).unwrap();
+        assert!(d.public_origin.is_none() && d.trusted_proxies.is_empty());
     }
 
     #[test]

@@ -196,7 +196,7 @@ fn write_secret_file(path: &Path, contents: &str) -> Result<(), CryptoError> {
         source,
     };
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| io_err("create the folder of", e))?;
+        crate::data_dir::ensure_private_dir(dir).map_err(|e| io_err("create the folder of", e))?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -55,8 +55,15 @@ async fn connect_pool(
         // in steady use has just proven itself; only one idle long enough for a server restart
         // or a firewall to have dropped it is checked.
         .test_before_acquire_if_idle_for(IDLE_BEFORE_PING);
+    // Every process connects first: the moment to make sure the data folder is private.
+    crate::data_dir::ensure_private_dir(&settings.data_dir).map_err(|e| {
+        DbErr::Custom(format!(
+            "cannot create the data folder {}: {e}",
+            settings.data_dir.display()
+        ))
+    })?;
     if settings.is_sqlite() {
-        create_sqlite_parent_dir(url)?;
+        prepare_sqlite_file(url)?;
         // WAL lets readers proceed while one writer commits; writers wait for the lock (see
         // `sqlite_setup`) instead of failing with "database is locked".
         options
@@ -144,7 +151,8 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     crate::jobs::Queue::setup(db).await
 }
 
-fn create_sqlite_parent_dir(url: &str) -> Result<(), DbErr> {
+/// The database file of a SQLite URL, created private (see `data_dir`) before SQLite opens it.
+fn prepare_sqlite_file(url: &str) -> Result<(), DbErr> {
     let path = url
         .trim_start_matches("sqlite:")
         .trim_start_matches("//")
@@ -154,13 +162,6 @@ fn create_sqlite_parent_dir(url: &str) -> Result<(), DbErr> {
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
-    match std::path::Path::new(path).parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir).map_err(|e| {
-            DbErr::Custom(format!(
-                "cannot create the database folder {}: {e}",
-                dir.display()
-            ))
-        }),
-        _ => Ok(()),
-    }
+    crate::data_dir::prepare_sqlite_file(std::path::Path::new(path))
+        .map_err(|e| DbErr::Custom(format!("cannot create the database file {path}: {e}")))
 }

@@ -26,6 +26,12 @@ pub enum AppError {
     Validation(FieldErrors),
     #[error("{0}")]
     Conflict(String),
+    /// A body larger than the endpoint accepts.
+    #[error("{0}")]
+    TooLarge(String),
+    /// A body of a type the endpoint does not read (JSON sent to a form).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error(transparent)]
     Db(#[from] DbErr),
     #[error(transparent)]
@@ -56,6 +62,8 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Db(_)
             | AppError::Crypto(_)
             | AppError::Template(_)
@@ -91,6 +99,8 @@ impl ResponseError for AppError {
                 ),
             ),
             AppError::BadRequest(m) | AppError::Conflict(m) => ("Bad request", m.clone()),
+            AppError::TooLarge(m) => ("Too large", m.clone()),
+            AppError::UnsupportedMediaType(m) => ("Not a form", m.clone()),
             AppError::Validation(errors) => ("Invalid input", errors.summary()),
             _ => {
                 // Details go to the log, never to the browser.

@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod data_dir;
 pub mod db;
 pub mod device;
 pub mod entity;

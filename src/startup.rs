@@ -24,6 +24,23 @@ pub const SESSION_COOKIE: &str = "netraven_session";
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
 
+/// Headers on every response (a handler's own value wins: static assets are cached for a year).
+/// Pages are never stored by browsers or proxies: they show configurations and who may do what,
+/// and the Back button after signing out must not bring them back.
+fn security_headers(behind_tls: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add(("Content-Security-Policy", CSP))
+        .add(("Cache-Control", "no-store"));
+    if behind_tls {
+        headers.add(("Strict-Transport-Security", "max-age=31536000"))
+    } else {
+        headers
+    }
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -69,8 +86,10 @@ impl Application {
             .port();
 
         let secure = config.cookie_secure;
+        let behind_tls = config.behind_tls;
         let state = web::Data::new(AppState {
             db: db.clone(),
+            cookie_key: session_key.clone(),
             queue: crate::jobs::Queue::new(&db),
             vault,
             config: config.clone(),
@@ -102,13 +121,7 @@ impl Application {
                 .wrap(from_fn(csrf::guard))
                 .wrap(sessions)
                 .wrap(Compress::default())
-                .wrap(
-                    DefaultHeaders::new()
-                        .add(("X-Content-Type-Options", "nosniff"))
-                        .add(("X-Frame-Options", "DENY"))
-                        .add(("Referrer-Policy", "same-origin"))
-                        .add(("Content-Security-Policy", CSP)),
-                )
+                .wrap(security_headers(behind_tls))
                 .wrap(TracingLogger::default())
         })
         .workers(config.http_workers)

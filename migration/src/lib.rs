@@ -6,6 +6,7 @@ mod m20261122_000001_schema;
 mod m20261125_000001_host_key_pending;
 mod m20261125_000002_jobs;
 mod m20261125_000003_ip_sort;
+mod m20261203_000001_security;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_host_key_pending::Migration),
             Box::new(m20261125_000002_jobs::Migration),
             Box::new(m20261125_000003_ip_sort::Migration),
+            Box::new(m20261203_000001_security::Migration),
         ]
     }
 }

@@ -1,6 +1,9 @@
 //! CSRF protection: a per-session token checked on every unsafe method, taken from the
 //! `X-CSRF-Token` header (htmx sends it from `hx-headers` on `<body>`) or the `csrf_token` form
 //! field, plus a check that a browser-declared Origin (or Referer) is this site.
+//!
+//! Before sign-in there is no session: the sign-in form's token lives in a signed cookie (the
+//! double-submit pattern), so an anonymous visit stores nothing on the server.
 
 use actix_session::{Session, SessionExt};
 use actix_web::body::{EitherBody, MessageBody};
@@ -10,6 +13,9 @@ use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use actix_web::{Error, HttpMessage, ResponseError};
 
+use actix_web::HttpRequest;
+use actix_web::cookie::{Cookie, Key, SameSite};
+
 use crate::crypto::{constant_time_eq, random_token};
 use crate::error::AppError;
 use crate::web::AppState;
@@ -17,6 +23,12 @@ use crate::web::AppState;
 const SESSION_KEY: &str = "csrf";
 pub const FORM_FIELD: &str = "csrf_token";
 pub const HEADER: &str = "X-CSRF-Token";
+/// The signed cookie that carries the sign-in form's token.
+pub const LOGIN_COOKIE: &str = "netraven_login";
+/// How long a sign-in form stays valid.
+const LOGIN_COOKIE_HOURS: i64 = 12;
+/// The only unsafe request that may come without a session.
+const LOGIN_PATH: &str = "/login";
 
 /// The session's token, created on first use.
 pub fn token(session: &Session) -> String {
@@ -33,6 +45,48 @@ pub fn token(session: &Session) -> String {
 pub fn rotate(session: &Session) -> String {
     let _ = session.remove(SESSION_KEY);
     token(session)
+}
+
+/// The sign-in form's token: the one in the request's signed cookie, or a new one with the
+/// cookie that carries it (to be set on the response).
+pub fn login_token(
+    req: &HttpRequest,
+    key: &Key,
+    secure: bool,
+) -> (String, Option<Cookie<'static>>) {
+    if let Some(existing) = login_cookie_token(req, key) {
+        return (existing, None);
+    }
+    let fresh = random_token(32);
+    let mut jar = actix_web::cookie::CookieJar::new();
+    jar.signed_mut(key).add(
+        Cookie::build(LOGIN_COOKIE, fresh.clone())
+            .path(LOGIN_PATH)
+            .http_only(true)
+            .secure(secure)
+            .same_site(SameSite::Strict)
+            .max_age(actix_web::cookie::time::Duration::hours(LOGIN_COOKIE_HOURS))
+            .finish(),
+    );
+    let cookie = jar.get(LOGIN_COOKIE).cloned();
+    (fresh, cookie)
+}
+
+/// A cookie that removes the sign-in token once signed in.
+pub fn login_cookie_removal() -> Cookie<'static> {
+    let mut cookie = Cookie::build(LOGIN_COOKIE, "").path(LOGIN_PATH).finish();
+    cookie.make_removal();
+    cookie
+}
+
+fn login_cookie_token(req: &HttpRequest, key: &Key) -> Option<String> {
+    let raw = req.cookie(LOGIN_COOKIE)?;
+    let mut jar = actix_web::cookie::CookieJar::new();
+    jar.add_original(raw);
+    jar.signed(key)
+        .get(LOGIN_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 fn is_unsafe(method: &Method) -> bool {
@@ -57,7 +111,11 @@ pub async fn guard(
             .call(req)
             .await
             .map(ServiceResponse::map_into_left_body),
-        Err(reason) => {
+        Err(Refusal::Body(error)) => {
+            let response = error.error_response();
+            Ok(req.into_response(response).map_into_right_body())
+        }
+        Err(Refusal::Csrf(reason)) => {
             let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
             if let Some(state) = state {
                 crate::services::audit::record_request(
@@ -76,11 +134,27 @@ pub async fn guard(
     }
 }
 
-async fn check(req: &mut ServiceRequest) -> Result<(), &'static str> {
+enum Refusal {
+    Csrf(&'static str),
+    /// The body could not be read for its token (too large, broken): said as such, not as CSRF.
+    Body(AppError),
+}
+
+impl From<&'static str> for Refusal {
+    fn from(reason: &'static str) -> Self {
+        Refusal::Csrf(reason)
+    }
+}
+
+async fn check(req: &mut ServiceRequest) -> Result<(), Refusal> {
     check_origin(req)?;
     let expected = match req.get_session().get::<String>(SESSION_KEY) {
         Ok(Some(token)) => token,
-        _ => return Err("no CSRF token in this session"),
+        _ if req.path() == LOGIN_PATH => req
+            .app_data::<actix_web::web::Data<AppState>>()
+            .and_then(|state| login_cookie_token(req.request(), &state.cookie_key))
+            .ok_or("the sign-in form has expired or cookies are blocked")?,
+        _ => return Err("no CSRF token in this session".into()),
     };
     let supplied = match req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
         Some(value) => value.to_string(),
@@ -89,31 +163,29 @@ async fn check(req: &mut ServiceRequest) -> Result<(), &'static str> {
     if constant_time_eq(supplied.as_bytes(), expected.as_bytes()) {
         Ok(())
     } else {
-        Err("wrong CSRF token")
+        Err("wrong CSRF token".into())
     }
 }
 
 /// Reads the token from an urlencoded body, then puts the body back for the handler.
-async fn form_token(req: &mut ServiceRequest) -> Result<String, &'static str> {
-    let is_form = req
-        .content_type()
-        .eq_ignore_ascii_case("application/x-www-form-urlencoded");
-    if !is_form {
-        return Err("missing CSRF token header");
+async fn form_token(req: &mut ServiceRequest) -> Result<String, Refusal> {
+    if !crate::web::form::is_form(req.request()) {
+        return Err("missing CSRF token header".into());
     }
     let bytes = req
         .extract::<Bytes>()
         .await
-        .map_err(|_| "form body too large or unreadable")?;
+        .map_err(|e| Refusal::Body(crate::web::form::body_error(&e)))?;
     // Decoding is lossy, so a field that is not UTF-8 cannot hide the token.
     let token = form_urlencoded::parse(&bytes)
         .find(|(name, _)| name == FORM_FIELD)
         .map(|(_, value)| value.into_owned());
     req.set_payload(Payload::from(bytes));
-    token.ok_or("missing CSRF token field")
+    token.ok_or_else(|| "missing CSRF token field".into())
 }
 
-/// Checks that a browser-declared origin is this site (or a configured trusted origin).
+/// Checks that a browser-declared origin is this site: scheme, host and port (see
+/// `web::client::is_own_origin`).
 fn check_origin(req: &ServiceRequest) -> Result<(), &'static str> {
     let headers = req.headers();
     let declared = headers
@@ -131,19 +203,7 @@ fn check_origin(req: &ServiceRequest) -> Result<(), &'static str> {
         // Non-browser clients send neither; the token still has to match.
         return Ok(());
     };
-    let host = req.connection_info().host().to_string();
-    let same_host = origin
-        .split_once("://")
-        .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(&host));
-    let trusted = req
-        .app_data::<actix_web::web::Data<AppState>>()
-        .is_some_and(|s| {
-            s.config
-                .trusted_origins
-                .iter()
-                .any(|t| t.eq_ignore_ascii_case(&origin))
-        });
-    if same_host || trusted {
+    if crate::web::client::is_own_origin(req.request(), &origin) {
         Ok(())
     } else {
         Err("request came from another origin")

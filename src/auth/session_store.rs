@@ -63,6 +63,10 @@ pub fn session_user(session: &Session) -> Option<users::Model> {
         .map(|u| u.0)
 }
 
+/// A session nobody signed in to (the sign-in form keeps its token in a cookie, so these are
+/// rare) lives only this long: anonymous visits must not pile up rows.
+const ANONYMOUS_LIFETIME: chrono::Duration = chrono::Duration::minutes(15);
+
 #[derive(Clone)]
 pub struct DbSessionStore {
     db: DatabaseConnection,
@@ -112,9 +116,14 @@ impl SessionStore for DbSessionStore {
     async fn save(&self, mut state: State, _ttl: &Duration) -> Result<SessionKey, SaveError> {
         state.remove(USER_ROW);
         let data = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
-        let lifetime = settings::session_lifetime(&self.db)
-            .await
-            .map_err(|e| SaveError::Other(e.into()))?;
+        let user_id: Option<i32> = state_value(&state, USER_ID);
+        let lifetime = if user_id.is_some() {
+            settings::session_lifetime(&self.db)
+                .await
+                .map_err(|e| SaveError::Other(e.into()))?
+        } else {
+            ANONYMOUS_LIFETIME
+        };
         let key = random_token(32);
         let now = Utc::now();
         // New sessions are rare (logins, first visits): a good moment to sweep expired ones.
@@ -125,7 +134,7 @@ impl SessionStore for DbSessionStore {
             .map_err(|e| SaveError::Other(e.into()))?;
         sessions::Entity::insert(sessions::ActiveModel {
             id: Set(sha256_hex(key.as_bytes())),
-            user_id: Set(state_value(&state, USER_ID)),
+            user_id: Set(user_id),
             data: Set(data),
             ip: Set(truncated(state_value(&state, CLIENT_IP), 64)),
             user_agent: Set(truncated(state_value(&state, USER_AGENT), 255)),

@@ -148,6 +148,7 @@ pub(super) fn credential(login: &LoginArgs) -> Result<Credential, DeviceCliError
     Ok(Credential {
         name: "command line".into(),
         username: login.username.clone(),
+        private: false,
         password,
         enable_secret,
         private_key,

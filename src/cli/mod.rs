@@ -193,6 +193,7 @@ pub async fn run_user(settings: &Settings, command: UserCommand) -> Result<(), C
             let user = users::create(
                 &db,
                 &actor,
+                users::Manager::Console,
                 users::NewUser {
                     username: args.username,
                     realname: args.realname,
@@ -213,7 +214,14 @@ pub async fn run_user(settings: &Settings, command: UserCommand) -> Result<(), C
                 .await?
                 .ok_or_else(|| CliError::Usage(format!("no user named {:?}", args.username)))?;
             let (password, generated) = password_input(args.password_stdin)?;
-            users::reset_password(&db, &actor, user.id, password.clone()).await?;
+            users::reset_password(
+                &db,
+                &actor,
+                users::Manager::Console,
+                user.id,
+                password.clone(),
+            )
+            .await?;
             println!(
                 "password of {} reset; their sessions were ended",
                 user.username

@@ -103,10 +103,14 @@ pub enum DeviceError {
         /// The presented key as an OpenSSH line, kept for an administrator to accept.
         presented_key: String,
     },
-    #[error("authentication failed with credential {credential:?} (user {username:?}): {detail}")]
+    #[error(
+        "authentication failed with credential {credential:?}{}: {detail}",
+        .username.as_ref().map(|u| format!(" (user {u:?})")).unwrap_or_default()
+    )]
     AuthFailed {
         credential: String,
-        username: String,
+        /// None for a private credential, whose username is its owner's to see.
+        username: Option<String>,
         detail: String,
     },
     #[error("enable refused with credential {credential:?}: {detail}")]

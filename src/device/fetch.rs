@@ -27,6 +27,9 @@ pub struct Target<'a> {
 pub struct Credential {
     pub name: String,
     pub username: String,
+    /// A user's private credential: messages other users may read (job logs, results) name it by
+    /// `name` only and leave its username out.
+    pub private: bool,
     pub password: Option<String>,
     pub enable_secret: Option<String>,
     pub private_key: Option<String>,
@@ -188,10 +191,14 @@ pub async fn fetch(
             (None, Some(seen)) => HostKey::parse(&seen.openssh).ok(),
             (None, None) => None,
         };
-        events.push(Event::Note(format!(
-            "credential {:?} (user {:?})",
-            credential.name, credential.username
-        )));
+        events.push(Event::Note(if credential.private {
+            format!("credential {:?}", credential.name)
+        } else {
+            format!(
+                "credential {:?} (user {:?})",
+                credential.name, credential.username
+            )
+        }));
         let outcome = attempt(
             target,
             credential,
@@ -287,6 +294,7 @@ async fn attempt(
     let login = SshLogin {
         credential: &credential.name,
         username: format!("{}{}", credential.username, profile.username_suffix),
+        username_shown: !credential.private,
         password: credential.password.as_deref(),
         private_key: credential.private_key.as_deref(),
     };

@@ -102,7 +102,14 @@ impl<'p, T: Transport> CliSession<'p, T> {
             })
     }
 
+    /// Types one line. Text with a line break is refused: the device would run what follows the
+    /// break as a command of its own (a secret `pw\nusername backdoor ...`).
     async fn send_line(&mut self, line: &str, shown: &str, stage: &str) -> Result<(), DeviceError> {
+        if has_line_break(line) {
+            return Err(DeviceError::Configuration(format!(
+                "refused to type {shown} while {stage}: it contains a line break, and the device would run what follows it as a command"
+            )));
+        }
         let data = format!("{line}{}", self.profile.newline);
         self.send_raw(&data, shown, stage).await
     }
@@ -276,6 +283,11 @@ impl<'p, T: Transport> CliSession<'p, T> {
                     "the device asks for an enable secret and the credential has none".into(),
                 ));
             };
+            if has_line_break(secret) {
+                return Err(refused(
+                    "the enable secret contains a line break, so it was not typed (the device would run what follows it as a command)".into(),
+                ));
+            }
             self.send_line(secret, "<enable secret>", stage).await?;
             let (raw, stop) = self
                 .read_until(stage, Some(&enable.password_prompt))
@@ -377,6 +389,16 @@ pub fn render_transcript(events: &[Event], profile: &Profile, secrets: &[&str]) 
         masked = masked.replace(secret, super::scrub::MASK_MARKER);
     }
     masked
+}
+
+/// Carriage return, line feed, or any other character a terminal takes as the end of a line.
+pub fn has_line_break(text: &str) -> bool {
+    text.chars().any(|c| {
+        matches!(
+            c,
+            '\r' | '\n' | '\u{0b}' | '\u{0c}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+        )
+    })
 }
 
 #[cfg(test)]

@@ -20,6 +20,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub description: Option<String>,
     pub valid_until: Option<DateTimeUtc>,
+    /// CIDRs separated by spaces; empty means any address.
+    #[sea_orm(column_type = "Text")]
+    pub allowed_networks: String,
     pub owner_id: Option<i32>,
     pub created_by: Option<i32>,
     pub success_count: i32,

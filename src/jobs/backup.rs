@@ -99,7 +99,11 @@ pub async fn run_device(
         Ok(Ok(contact)) => contact,
     };
     // Written with the device's result, in one transaction.
-    let mut notes: Vec<(&'static str, String)> = Vec::new();
+    let mut notes: Vec<(&'static str, String)> = contact
+        .withheld
+        .iter()
+        .map(|w| ("warning", format!("{}: {w}", device.hostname)))
+        .collect();
     match &contact.host_key {
         HostKeyEvent::Recorded(fp) => notes.push((
             "info",

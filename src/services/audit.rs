@@ -29,7 +29,7 @@ impl Actor {
         Self {
             id: user.map(|u| u.id),
             name: user.map(|u| u.username.clone()),
-            ip: client_ip(req),
+            ip: crate::web::client::client_ip(req),
             user_agent: req
                 .headers()
                 .get(actix_web::http::header::USER_AGENT)
@@ -45,10 +45,6 @@ impl Actor {
             ..Self::default()
         }
     }
-}
-
-pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
 }
 
 #[derive(Clone, Debug)]

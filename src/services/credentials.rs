@@ -3,6 +3,9 @@
 //! owner: every lookup for another user is "not found" (an admin may delete it, nothing more).
 
 use std::collections::HashSet;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use sea_orm::{
@@ -16,7 +19,7 @@ use super::settings;
 use super::tags;
 use super::validation::{FieldErrors, MAX_NAME};
 use crate::crypto::Vault;
-use crate::entity::{credential_tags, credentials, device_tags, tags as tag_entity};
+use crate::entity::{credential_tags, credentials, device_tags, devices, tags as tag_entity};
 use crate::error::AppError;
 
 pub const KINDS: [&str; 4] = ["ssh", "tacacs", "generic", "token"];
@@ -71,6 +74,8 @@ pub struct CredentialView {
     pub description: Option<String>,
     pub valid_until: Option<DateTime<Utc>>,
     pub private: bool,
+    /// Where it may be sent; empty: anywhere (pages warn about that).
+    pub allowed_networks: Vec<IpNet>,
     pub has_secret: bool,
     pub has_enable_secret: bool,
     pub has_private_key: bool,
@@ -92,6 +97,7 @@ impl CredentialView {
             description: m.description.clone(),
             valid_until: m.valid_until,
             private: m.owner_id.is_some(),
+            allowed_networks: allowed_networks(m),
             has_secret: m.secret.is_some(),
             has_enable_secret: m.enable_secret.is_some(),
             has_private_key: m.private_key.is_some(),
@@ -103,6 +109,242 @@ impl CredentialView {
             last_failure_at: m.last_failure_at,
         }
     }
+}
+
+impl CredentialView {
+    /// May be sent to any address: a device added at an address its user controls would receive
+    /// it in the clear.
+    pub fn unrestricted(&self) -> bool {
+        self.allowed_networks.is_empty()
+    }
+
+    pub fn networks_text(&self) -> String {
+        networks_text(&self.allowed_networks)
+    }
+}
+
+/// How logs and the audit trail, which other users read, name a credential: a private one by its
+/// id only (its name is its owner's).
+fn label(id: i32, name: &str, private: bool) -> String {
+    if private {
+        format!("private credential #{id}")
+    } else {
+        name.to_string()
+    }
+}
+
+/// The stored networks of a credential (space-separated CIDRs; empty: any address).
+pub fn allowed_networks(m: &credentials::Model) -> Vec<IpNet> {
+    m.allowed_networks
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect()
+}
+
+pub fn networks_text(networks: &[IpNet]) -> String {
+    networks
+        .iter()
+        .map(IpNet::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether a credential with these networks may be sent to `address`.
+pub fn permits(networks: &[IpNet], address: &str) -> bool {
+    if networks.is_empty() {
+        return true;
+    }
+    address
+        .parse::<IpAddr>()
+        .is_ok_and(|ip| networks.iter().any(|n| n.contains(&ip)))
+}
+
+const MAX_NETWORKS: usize = 256;
+
+/// Networks as typed: CIDRs or single addresses, separated by commas, spaces or lines.
+pub fn parse_networks(text: &str) -> Result<Vec<IpNet>, String> {
+    let mut out: Vec<IpNet> = Vec::new();
+    for item in text
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+    {
+        match crate::config::parse_network(item) {
+            Some(net) => out.push(net),
+            None => {
+                return Err(format!(
+                    "{:?} is not a network: write one like 10.1.0.0/16, 2001:db8::/48 or a single address.",
+                    item.chars().take(60).collect::<String>()
+                ));
+            }
+        }
+    }
+    if out.len() > MAX_NETWORKS {
+        return Err(format!("At most {MAX_NETWORKS} networks."));
+    }
+    Ok(IpNet::aggregate(&out))
+}
+
+/// Networks that would cover the devices already using a credential (the /24 or /64 of each
+/// address, merged), for the form to suggest.
+pub async fn suggested_networks(db: &impl ConnectionTrait, id: i32) -> Result<Vec<IpNet>, DbErr> {
+    let nets: Vec<IpNet> = devices_using(db, id)
+        .await?
+        .iter()
+        .filter_map(|(_, ip)| ip.parse::<IpAddr>().ok())
+        .filter_map(|ip| {
+            let prefix = if ip.is_ipv4() { 24 } else { 64 };
+            IpNet::new(ip, prefix).ok().map(|n| n.trunc())
+        })
+        .collect();
+    Ok(IpNet::aggregate(&nets))
+}
+
+/// (hostname, address) of the devices with tag `tag_id`.
+async fn tagged_devices(
+    db: &impl ConnectionTrait,
+    tag_id: i32,
+) -> Result<Vec<(String, String)>, DbErr> {
+    use sea_orm::QuerySelect;
+    devices::Entity::find()
+        .select_only()
+        .column(devices::Column::Hostname)
+        .column(devices::Column::IpAddress)
+        .filter(devices::Column::Id.in_subquery(tags::devices_with_tag(tag_id)))
+        .order_by_asc(devices::Column::Hostname)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Devices that have the credential through their tags but are outside its allowed networks
+/// (after its networks were narrowed): they no longer receive it.
+pub async fn devices_outside(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    id: i32,
+) -> Result<Vec<(String, String)>, AppError> {
+    let m = get_model(db, viewer, id).await?;
+    let networks = allowed_networks(&m);
+    if networks.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(devices_using(db, id)
+        .await?
+        .into_iter()
+        .filter(|(_, ip)| !permits(&networks, ip))
+        .collect())
+}
+
+/// (hostname, address) of the devices whose tags carry credential `id`.
+pub async fn devices_using(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Vec<(String, String)>, DbErr> {
+    use sea_orm::QuerySelect;
+    let tag_ids = sea_orm::sea_query::Query::select()
+        .column(credential_tags::Column::TagId)
+        .from(credential_tags::Entity)
+        .and_where(credential_tags::Column::CredentialId.eq(id))
+        .to_owned();
+    let device_ids = sea_orm::sea_query::Query::select()
+        .column(device_tags::Column::DeviceId)
+        .from(device_tags::Entity)
+        .and_where(device_tags::Column::TagId.in_subquery(tag_ids))
+        .to_owned();
+    devices::Entity::find()
+        .select_only()
+        .column(devices::Column::Hostname)
+        .column(devices::Column::IpAddress)
+        .filter(devices::Column::Id.in_subquery(device_ids))
+        .order_by_asc(devices::Column::Hostname)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// A restricted credential on one of a set of tags.
+pub struct Restricted {
+    pub tag_id: i32,
+    pub label: String,
+    pub networks: Vec<IpNet>,
+}
+
+/// The credentials with allowed networks attached to `tag_ids` (a device given one of those
+/// tags must be inside their networks); all tags' with None.
+pub async fn restricted_on_tags(
+    db: &impl ConnectionTrait,
+    tag_ids: Option<&[i32]>,
+) -> Result<Vec<Restricted>, DbErr> {
+    let mut query = credential_tags::Entity::find();
+    if let Some(ids) = tag_ids {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        query = query.filter(credential_tags::Column::TagId.is_in(ids.iter().copied()));
+    }
+    let rows = query.find_also_related(credentials::Entity).all(db).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(link, cred)| cred.map(|c| (link.tag_id, c)))
+        .filter(|(_, c)| !c.allowed_networks.trim().is_empty())
+        .map(|(tag_id, c)| Restricted {
+            tag_id,
+            label: label(c.id, &c.name, c.owner_id.is_some()),
+            networks: allowed_networks(&c),
+        })
+        .collect())
+}
+
+/// The labels of the credentials in `restricted` on `tag_ids` that may not go to `address`.
+pub fn conflicts(restricted: &[Restricted], tag_ids: &[i32], address: &str) -> Vec<String> {
+    let mut labels: Vec<String> = restricted
+        .iter()
+        .filter(|r| tag_ids.contains(&r.tag_id) && !permits(&r.networks, address))
+        .map(|r| r.label.clone())
+        .collect();
+    labels.sort();
+    labels.dedup();
+    labels
+}
+
+/// Refuses giving tags `tag_ids` to a device at `address` when a credential they carry may not
+/// be sent there. `field` is the form field the message belongs to.
+pub async fn check_tags_for_address(
+    db: &impl ConnectionTrait,
+    field: &str,
+    tag_ids: &[i32],
+    hostname: &str,
+    address: &str,
+) -> Result<(), AppError> {
+    let restricted = restricted_on_tags(db, Some(tag_ids)).await?;
+    let labels = conflicts(&restricted, tag_ids, address);
+    if labels.is_empty() {
+        Ok(())
+    } else {
+        Err(FieldErrors::single(
+            field,
+            conflict_message(hostname, address, &labels),
+        ))
+    }
+}
+
+/// Whether tag `tag_id` may be given to `device`: no credential it carries is restricted away
+/// from the device's address.
+pub async fn network_allows(
+    db: &impl ConnectionTrait,
+    tag_id: i32,
+    device: &devices::Model,
+) -> Result<bool, DbErr> {
+    let restricted = restricted_on_tags(db, Some(&[tag_id])).await?;
+    Ok(conflicts(&restricted, &[tag_id], &device.ip_address).is_empty())
+}
+
+/// Why a device at `address` may not have tags carrying the credentials `labels`.
+pub fn conflict_message(hostname: &str, address: &str, labels: &[String]) -> String {
+    format!(
+        "{hostname} ({address}) is outside the allowed networks of {}, which its tags would give it: widen the credential's networks or use another tag.",
+        labels.join(", ")
+    )
 }
 
 async fn warning_days(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
@@ -178,7 +420,11 @@ pub struct CredentialInput {
     pub clear_private_key: bool,
     pub description: String,
     pub valid_until: String,
+    /// CIDRs or addresses the credential may be sent to; empty: any.
+    pub allowed_networks: String,
     pub private: bool,
+    /// The user confirmed making a credential private although other users' devices use it.
+    pub confirm_private: bool,
 }
 
 struct Valid {
@@ -187,6 +433,7 @@ struct Valid {
     username: String,
     description: Option<String>,
     valid_until: Option<DateTime<Utc>>,
+    allowed_networks: String,
 }
 
 /// `YYYY-MM-DD` (end of that day, UTC) or the `YYYY-MM-DDTHH:MM` of a datetime-local input.
@@ -222,10 +469,28 @@ fn validate(input: &CredentialInput) -> Result<Valid, AppError> {
             e.add(field, format!("At most {MAX_SECRET} characters."));
         }
     }
+    // A secret is typed at a prompt or sent as one field: a line break would end it early and
+    // whatever follows would run as a command on the device.
+    for (field, value) in [
+        ("username", &input.username),
+        ("secret", &input.secret),
+        ("enable_secret", &input.enable_secret),
+    ] {
+        if value.chars().any(char::is_control) {
+            e.add(
+                field,
+                "Line breaks, tabs and other control characters are not allowed: a device would take them as the end of the line.",
+            );
+        }
+    }
     let valid_until = parse_valid_until(&input.valid_until)
         .map_err(|m| e.add("valid_until", m))
         .ok()
         .flatten();
+    let allowed_networks = parse_networks(&input.allowed_networks)
+        .map_err(|m| e.add("allowed_networks", m))
+        .map(|n| networks_text(&n))
+        .unwrap_or_default();
     let key = input.private_key.trim();
     let looks_like_pem = key.starts_with("-----BEGIN ") && key.contains("PRIVATE KEY-----");
     if !key.is_empty() && !looks_like_pem {
@@ -241,6 +506,7 @@ fn validate(input: &CredentialInput) -> Result<Valid, AppError> {
         username,
         description,
         valid_until,
+        allowed_networks,
     })
 }
 
@@ -276,6 +542,7 @@ pub async fn create(
         private_key: Set(secret_change(vault, input.private_key.trim(), false).flatten()),
         description: Set(v.description),
         valid_until: Set(v.valid_until),
+        allowed_networks: Set(v.allowed_networks),
         owner_id: Set(input.private.then_some(viewer.user_id)),
         created_by: Set(Some(viewer.user_id)),
         success_count: Set(0),
@@ -291,9 +558,10 @@ pub async fn create(
         actor,
         Event::data("credential.create")
             .target("credential", m.id)
-            .detail("name", m.name.clone())
+            .detail("name", label(m.id, &m.name, m.owner_id.is_some()))
             .detail("kind", m.kind.clone())
             .detail("private", m.owner_id.is_some())
+            .detail("allowed_networks", m.allowed_networks.clone())
             .detail("secret_set", m.secret.is_some()),
     )
     .await?;
@@ -316,7 +584,7 @@ pub async fn update(
     let new_secret = secret_change(vault, &input.secret, input.clear_secret);
     let new_enable = secret_change(vault, &input.enable_secret, input.clear_enable_secret);
     let new_key = secret_change(vault, input.private_key.trim(), input.clear_private_key);
-    let new_owner = input.private.then_some(viewer.user_id);
+    let new_owner = new_scope(&txn, &m, viewer, &input).await?;
     // Field names only: the audit log never sees a secret or its token.
     let fields = audit::changed_fields(&[
         ("name", v.name != m.name),
@@ -327,8 +595,10 @@ pub async fn update(
         ("private_key", new_key.is_some()),
         ("description", v.description != m.description),
         ("valid_until", v.valid_until != m.valid_until),
+        ("allowed_networks", v.allowed_networks != m.allowed_networks),
         ("scope", new_owner != m.owner_id),
     ]);
+    let networks_before = m.allowed_networks.clone();
     let mut a = m.into_active_model();
     a.name = Set(v.name);
     a.kind = Set(v.kind);
@@ -344,22 +614,85 @@ pub async fn update(
     }
     a.description = Set(v.description);
     a.valid_until = Set(v.valid_until);
+    a.allowed_networks = Set(v.allowed_networks);
     a.owner_id = Set(new_owner);
     a.updated_at = Set(Utc::now());
     let m = a.update(&txn).await?;
     if !fields.is_empty() {
-        audit::record(
-            &txn,
-            actor,
-            Event::data("credential.update")
-                .target("credential", id)
-                .detail("name", m.name.clone())
-                .detail("fields", fields),
-        )
-        .await?;
+        let mut event = Event::data("credential.update")
+            .target("credential", id)
+            .detail("name", label(m.id, &m.name, m.owner_id.is_some()))
+            .detail("fields", fields.clone());
+        if fields.contains(&"allowed_networks") {
+            event = event
+                .detail("allowed_networks_before", networks_before)
+                .detail("allowed_networks_after", m.allowed_networks.clone());
+        }
+        audit::record(&txn, actor, event).await?;
     }
     txn.commit().await?;
     Ok(CredentialView::of(&m, warning_days(db).await?, Utc::now()))
+}
+
+/// The owner after an update. A private credential is seen (and so changed) only by its owner,
+/// who may make it general again. A general one becomes private only by its creator or an
+/// admin, and, while tags it is attached to are on devices of other users, only after the user
+/// confirmed that those devices lose it: taking it private would take it away from them.
+async fn new_scope(
+    db: &impl ConnectionTrait,
+    m: &credentials::Model,
+    viewer: Viewer,
+    input: &CredentialInput,
+) -> Result<Option<i32>, AppError> {
+    let wanted = input.private.then_some(viewer.user_id);
+    if m.owner_id.is_some() || wanted.is_none() {
+        // Private ones reach here only for their owner (`get_model`); general stays general.
+        return Ok(wanted);
+    }
+    if m.created_by != Some(viewer.user_id) && !viewer.is_admin {
+        return Err(FieldErrors::single(
+            "private",
+            "Only the user who created this credential or an administrator can make it private: others use it.",
+        ));
+    }
+    let others = devices_of_others_using(db, m.id, viewer.user_id).await?;
+    if others > 0 && !input.confirm_private {
+        return Err(FieldErrors::single(
+            "private",
+            format!(
+                "{others} device(s) of other users get this credential through its tags; made private, their backups stop using it. Tick \"confirm\" to do it anyway, or detach it from those tags first."
+            ),
+        ));
+    }
+    Ok(wanted)
+}
+
+/// Devices not owned by `user_id` (unowned ones included) that reach credential `id` through
+/// their tags.
+async fn devices_of_others_using(
+    db: &impl ConnectionTrait,
+    id: i32,
+    user_id: i32,
+) -> Result<u64, DbErr> {
+    let tag_ids = sea_orm::sea_query::Query::select()
+        .column(credential_tags::Column::TagId)
+        .from(credential_tags::Entity)
+        .and_where(credential_tags::Column::CredentialId.eq(id))
+        .to_owned();
+    let device_ids = sea_orm::sea_query::Query::select()
+        .column(device_tags::Column::DeviceId)
+        .from(device_tags::Entity)
+        .and_where(device_tags::Column::TagId.in_subquery(tag_ids))
+        .to_owned();
+    devices::Entity::find()
+        .filter(devices::Column::Id.in_subquery(device_ids))
+        .filter(
+            Condition::any()
+                .add(devices::Column::OwnerId.is_null())
+                .add(devices::Column::OwnerId.ne(user_id)),
+        )
+        .count(db)
+        .await
 }
 
 /// Deletes a credential the viewer can see, or, for an admin, another user's private one.
@@ -467,6 +800,29 @@ pub async fn attach(
     let tag = tags::get(&txn, tag_id)
         .await
         .map_err(|_| FieldErrors::single("tag_id", "That tag does not exist."))?;
+    let networks = allowed_networks(&cred);
+    let outside: Vec<String> = tagged_devices(&txn, tag_id)
+        .await?
+        .into_iter()
+        .filter(|(_, ip)| !permits(&networks, ip))
+        .map(|(hostname, ip)| format!("{hostname} ({ip})"))
+        .collect();
+    if !outside.is_empty() {
+        return Err(FieldErrors::single(
+            "tag_id",
+            format!(
+                "{} device(s) with tag {} are outside this credential's allowed networks: {}. Widen its networks first.",
+                outside.len(),
+                tag.name,
+                outside
+                    .iter()
+                    .take(5)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
     let existing = credential_tags::Entity::find()
         .filter(credential_tags::Column::CredentialId.eq(id))
         .filter(credential_tags::Column::TagId.eq(tag_id))
@@ -493,15 +849,24 @@ pub async fn attach(
     audit::record(
         &txn,
         actor,
-        Event::data("credential.attach")
-            .target("credential", id)
-            .detail("name", cred.name)
-            .detail("tag", tag.name)
-            .detail("priority", priority),
+        tag_event(Event::data("credential.attach"), &cred, &tag).detail("priority", priority),
     )
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// An attach or detach entry: a private credential and its tag by id only, since which tags a
+/// user's private credential serves is theirs to know.
+fn tag_event(event: Event, cred: &credentials::Model, tag: &tag_entity::Model) -> Event {
+    let event = event
+        .target("credential", cred.id)
+        .detail("name", label(cred.id, &cred.name, cred.owner_id.is_some()));
+    if cred.owner_id.is_some() {
+        event.detail("tag_id", tag.id)
+    } else {
+        event.detail("tag", tag.name.clone())
+    }
 }
 
 pub async fn detach(
@@ -522,10 +887,7 @@ pub async fn detach(
     audit::record(
         &txn,
         actor,
-        Event::data("credential.detach")
-            .target("credential", id)
-            .detail("name", cred.name)
-            .detail("tag", tag.name),
+        tag_event(Event::data("credential.detach"), &cred, &tag),
     )
     .await?;
     txn.commit().await?;
@@ -538,9 +900,9 @@ pub async fn detach(
 pub async fn for_device(
     db: &impl ConnectionTrait,
     viewer: Option<Viewer>,
-    device_id: i32,
-) -> Result<Vec<(CredentialView, i32)>, DbErr> {
-    let ordered = in_order_for_device(db, viewer, device_id).await?;
+    device: &devices::Model,
+) -> Result<Vec<DeviceCredential>, DbErr> {
+    let ordered = in_order_for_device(db, viewer, device.id).await?;
     if ordered.is_empty() {
         return Ok(Vec::new());
     }
@@ -548,8 +910,24 @@ pub async fn for_device(
     let now = Utc::now();
     Ok(ordered
         .into_iter()
-        .map(|(c, priority)| (CredentialView::of(&c, days, now), priority))
+        .map(|(c, priority)| {
+            let view = CredentialView::of(&c, days, now);
+            DeviceCredential {
+                permitted: permits(&view.allowed_networks, &device.ip_address),
+                view,
+                priority,
+            }
+        })
         .collect())
+}
+
+/// A credential on a device's tags, as the device page lists it.
+pub struct DeviceCredential {
+    pub view: CredentialView,
+    pub priority: i32,
+    /// False when the device's address is outside the credential's allowed networks: it is
+    /// never sent to this device.
+    pub permitted: bool,
 }
 
 /// `for_device` as rows: each with its best priority on the device's tags.
@@ -637,21 +1015,46 @@ impl std::fmt::Debug for UsableCredential {
 /// The credentials a session with the device tries, in order: the general ones on its tags and,
 /// when the work is done for a user (a job they started or scheduled, their connection test),
 /// that user's private ones.
+///
+/// A credential whose allowed networks leave out the device's address is withheld (never
+/// decrypted for it), and the reason is returned for the job log.
 pub async fn usable_for_device(
     db: &impl ConnectionTrait,
     vault: &Vault,
-    device_id: i32,
+    device: &devices::Model,
     on_behalf_of: Option<i32>,
-) -> Result<Vec<UsableCredential>, AppError> {
+) -> Result<Usable, AppError> {
     let viewer = on_behalf_of.map(|user_id| Viewer {
         user_id,
         is_admin: false,
     });
-    let order = in_order_for_device(db, viewer, device_id).await?;
-    let mut out = Vec::with_capacity(order.len());
+    let order = in_order_for_device(db, viewer, device.id).await?;
+    let mut out = Usable {
+        credentials: Vec::with_capacity(order.len()),
+        withheld: Vec::new(),
+    };
     for (m, _) in order {
+        let networks = allowed_networks(&m);
+        if !permits(&networks, &device.ip_address) {
+            let private = m.owner_id.is_some();
+            out.withheld.push(if private {
+                format!(
+                    "{} withheld: {} is outside its allowed networks",
+                    label(m.id, &m.name, private),
+                    device.ip_address
+                )
+            } else {
+                format!(
+                    "credential {:?} withheld: {} is outside its allowed networks ({})",
+                    m.name,
+                    device.ip_address,
+                    networks_text(&networks)
+                )
+            });
+            continue;
+        }
         let decrypt = |t: &Option<String>| t.as_deref().map(|t| vault.decrypt(t)).transpose();
-        out.push(UsableCredential {
+        out.credentials.push(UsableCredential {
             secret: decrypt(&m.secret)?,
             enable_secret: decrypt(&m.enable_secret)?,
             private_key: decrypt(&m.private_key)?,
@@ -663,6 +1066,12 @@ pub async fn usable_for_device(
         });
     }
     Ok(out)
+}
+
+/// The credentials a device may receive, and why the others were withheld.
+pub struct Usable {
+    pub credentials: Vec<UsableCredential>,
+    pub withheld: Vec<String>,
 }
 
 #[cfg(test)]

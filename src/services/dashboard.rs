@@ -18,6 +18,8 @@ pub struct Summary {
     pub failing: u64,
     pub tags: u64,
     pub credentials: u64,
+    /// Of those, the ones without allowed networks (sent to any device address).
+    pub credentials_unrestricted: u64,
     pub backups: u64,
     pub jobs_running: u64,
     pub schedules: u64,
@@ -44,13 +46,9 @@ pub async fn summary(db: &impl ConnectionTrait, user_id: i32) -> Result<Summary,
             .count(db)
             .await?,
         tags: tags::Entity::find().count(db).await?,
-        // General credentials plus the user's own private ones: never other users' private ones.
-        credentials: credentials::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(credentials::Column::OwnerId.is_null())
-                    .add(credentials::Column::OwnerId.eq(user_id)),
-            )
+        credentials: visible_credentials(user_id).count(db).await?,
+        credentials_unrestricted: visible_credentials(user_id)
+            .filter(credentials::Column::AllowedNetworks.eq(""))
             .count(db)
             .await?,
         backups: backups::Entity::find().count(db).await?,
@@ -69,6 +67,15 @@ pub async fn summary(db: &impl ConnectionTrait, user_id: i32) -> Result<Summary,
             .await?,
         changed_24h: changed_since(since).count(db).await?,
     })
+}
+
+/// General credentials plus the user's own private ones: never other users' private ones.
+fn visible_credentials(user_id: i32) -> sea_orm::Select<credentials::Entity> {
+    credentials::Entity::find().filter(
+        Condition::any()
+            .add(credentials::Column::OwnerId.is_null())
+            .add(credentials::Column::OwnerId.eq(user_id)),
+    )
 }
 
 /// Versions first seen since `since` that follow an earlier one: real configuration changes.

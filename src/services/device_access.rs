@@ -41,6 +41,7 @@ fn engine_credential(c: UsableCredential) -> (i32, Credential) {
         Credential {
             name,
             username: c.username,
+            private: c.private,
             password: c.secret,
             enable_secret: c.enable_secret,
             private_key: c.private_key,
@@ -64,6 +65,8 @@ pub struct Contact {
     pub credential_id: Option<i32>,
     /// What happened to the device's host key.
     pub host_key: HostKeyEvent,
+    /// Why credentials on the device's tags were not sent to it (outside their networks).
+    pub withheld: Vec<String>,
     device_id: i32,
     /// The ids of the credentials in the order they were tried.
     credential_ids: Vec<i32>,
@@ -97,12 +100,13 @@ pub async fn contact(
             device.device_type
         ))
     })?;
-    let (ids, creds): (Vec<i32>, Vec<Credential>) =
-        credentials::usable_for_device(db, vault, device.id, on_behalf_of)
-            .await?
-            .into_iter()
-            .map(engine_credential)
-            .unzip();
+    let usable = credentials::usable_for_device(db, vault, device, on_behalf_of).await?;
+    let withheld = usable.withheld;
+    let (ids, creds): (Vec<i32>, Vec<Credential>) = usable
+        .credentials
+        .into_iter()
+        .map(engine_credential)
+        .unzip();
     let options = Options {
         step_timeout,
         debug,
@@ -115,7 +119,20 @@ pub async fn contact(
         profile,
         known_host_key: device.ssh_host_key.as_deref(),
     };
-    let result = crate::device::fetch(&target, &creds, &options).await;
+    let result = if creds.is_empty() && !withheld.is_empty() {
+        // Say why no credential was sent rather than "attach a credential".
+        Err(FetchError {
+            error: DeviceError::Configuration(format!(
+                "no credential may be sent to {}: it is outside the allowed networks of every credential on its tags",
+                device.ip_address
+            )),
+            attempts: Vec::new(),
+            host_key: None,
+            transcript: None,
+        })
+    } else {
+        crate::device::fetch(&target, &creds, &options).await
+    };
     let (host_key, host_key_update) = match &result {
         Ok(f) if f.host_key_first_seen => (
             HostKeyEvent::Recorded(f.host_key.fingerprint.clone()),
@@ -149,6 +166,7 @@ pub async fn contact(
         result,
         credential_id,
         host_key,
+        withheld,
         device_id: device.id,
         credential_ids: ids,
         host_key_update,
@@ -262,6 +280,7 @@ pub async fn test_connection(
     let mut event = Event::data("device.test_connection")
         .target("device", device.id)
         .detail("hostname", device.hostname.clone());
+    let withheld = contact.withheld;
     let test = match contact.result {
         Ok(fetched) => {
             let facts = fetched.facts.clone();
@@ -287,7 +306,7 @@ pub async fn test_connection(
                 error: None,
                 host_key: contact.host_key,
                 facts: Some(facts),
-                warnings: fetched.warnings,
+                warnings: withheld.into_iter().chain(fetched.warnings).collect(),
                 transcript: fetched.transcript,
                 seconds,
             }
@@ -304,7 +323,7 @@ pub async fn test_connection(
                 attempts: e.attempts,
                 host_key: contact.host_key,
                 facts: None,
-                warnings: Vec::new(),
+                warnings: withheld,
                 transcript: e.transcript,
                 seconds,
             }

@@ -77,7 +77,7 @@ pub async fn export(db: &impl ConnectionTrait, filter: &DeviceFilter) -> Result<
                     .join(";")
             })
             .unwrap_or_default();
-        w.write_record([
+        let cells = [
             d.hostname.as_str(),
             &d.ip_address,
             &d.port.to_string(),
@@ -90,13 +90,35 @@ pub async fn export(db: &impl ConnectionTrait, filter: &DeviceFilter) -> Result<
             d.os_version.as_deref().unwrap_or(""),
             &d.last_backup_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
             d.last_backup_status.as_deref().unwrap_or(""),
-        ])
-        .map_err(csv_err)?;
+        ];
+        w.write_record(cells.iter().map(|c| defuse(c).into_owned()))
+            .map_err(csv_err)?;
     }
     let bytes = w
         .into_inner()
         .map_err(|e| AppError::Internal(format!("CSV export failed: {e}")))?;
     String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("CSV export failed: {e}")))
+}
+
+/// Characters that make a spreadsheet read a cell as a formula (OWASP's CSV injection list).
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell a spreadsheet shows as text: one that would start a formula gets a leading `'`
+/// (a device description `=HYPERLINK(...)` must not run when the export is opened).
+fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(FORMULA_START) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// The cell as it was before `defuse`, so an exported file imports unchanged.
+fn undo_defuse(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) => rest,
+        _ => cell,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -230,11 +252,12 @@ pub async fn plan(db: &impl ConnectionTrait, data: &[u8]) -> Result<ImportPlan, 
         .into_iter()
         .map(|d| (d.hostname.to_lowercase(), d.id))
         .collect();
-    let known_tags: HashSet<String> = tags::all(db)
+    let known_tags: HashMap<String, i32> = tags::all(db)
         .await?
         .into_iter()
-        .map(|t| t.name.to_lowercase())
+        .map(|t| (t.name.to_lowercase(), t.id))
         .collect();
+    let networks = ImportNetworks::load(db).await?;
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut new_tags: Vec<String> = Vec::new();
     for result in records {
@@ -248,12 +271,12 @@ pub async fn plan(db: &impl ConnectionTrait, data: &[u8]) -> Result<ImportPlan, 
             continue;
         }
         let get = |c: &str| {
-            header
+            let cell = header
                 .index
                 .get(c)
                 .and_then(|i| record.get(*i))
-                .unwrap_or("")
-                .to_string()
+                .unwrap_or("");
+            undo_defuse(cell).to_string()
         };
         let input = DeviceInput {
             hostname: get("hostname"),
@@ -281,12 +304,34 @@ pub async fn plan(db: &impl ConnectionTrait, data: &[u8]) -> Result<ImportPlan, 
                 continue;
             }
             let lower = name.to_lowercase();
-            if !known_tags.contains(&lower) && !new_tags.iter().any(|t| t.to_lowercase() == lower) {
+            if !known_tags.contains_key(&lower)
+                && !new_tags.iter().any(|t| t.to_lowercase() == lower)
+            {
                 new_tags.push(name.to_string());
             }
             tag_names.push(name.to_string());
         }
         let key = device.hostname.to_lowercase();
+        let existing_id = existing.get(&key).copied();
+        if errors.get("ip_address").is_none() {
+            let tag_ids: Vec<i32> = tag_names
+                .iter()
+                .filter_map(|n| known_tags.get(&n.to_lowercase()).copied())
+                .chain(networks.tags_of(existing_id))
+                .collect();
+            let labels =
+                super::credentials::conflicts(&networks.restricted, &tag_ids, &device.ip_address);
+            if !labels.is_empty() {
+                errors.add(
+                    "tags",
+                    super::credentials::conflict_message(
+                        &device.hostname,
+                        &device.ip_address,
+                        &labels,
+                    ),
+                );
+            }
+        }
         if errors.get("hostname").is_none() {
             if let Some(first) = seen.get(&key) {
                 errors.add(
@@ -311,7 +356,7 @@ pub async fn plan(db: &impl ConnectionTrait, data: &[u8]) -> Result<ImportPlan, 
         }
         let row = PlannedRow {
             line,
-            existing_id: existing.get(&key).copied(),
+            existing_id,
             device,
             tags: tag_names,
         };
@@ -326,6 +371,44 @@ pub async fn plan(db: &impl ConnectionTrait, data: &[u8]) -> Result<ImportPlan, 
     }
     plan.new_tags = new_tags;
     Ok(plan)
+}
+
+/// What an import checks rows against: the credentials restricted to networks, by tag, and the
+/// devices that already carry those tags (an update may move a device's address).
+struct ImportNetworks {
+    restricted: Vec<super::credentials::Restricted>,
+    existing: HashMap<i32, Vec<i32>>,
+}
+
+impl ImportNetworks {
+    async fn load(db: &impl ConnectionTrait) -> Result<Self, DbErr> {
+        let restricted = super::credentials::restricted_on_tags(db, None).await?;
+        let mut existing: HashMap<i32, Vec<i32>> = HashMap::new();
+        if !restricted.is_empty() {
+            let links = device_tags::Entity::find()
+                .filter(device_tags::Column::TagId.is_in(restricted.iter().map(|r| r.tag_id)))
+                .all(db)
+                .await?;
+            for link in links {
+                existing
+                    .entry(link.device_id)
+                    .or_default()
+                    .push(link.tag_id);
+            }
+        }
+        Ok(Self {
+            restricted,
+            existing,
+        })
+    }
+
+    fn tags_of(&self, device_id: Option<i32>) -> impl Iterator<Item = i32> + '_ {
+        device_id
+            .and_then(|id| self.existing.get(&id))
+            .into_iter()
+            .flatten()
+            .copied()
+    }
 }
 
 fn csv_message(e: &csv::Error) -> String {
@@ -512,4 +595,20 @@ async fn link_tags(
             .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_defused_and_restored() {
+        for cell in ["=1+1", "+cmd", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            let out = defuse(cell);
+            assert_eq!(out, format!("'{cell}"));
+            assert_eq!(undo_defuse(&out), cell);
+        }
+        assert_eq!(defuse("core-1"), "core-1");
+        assert_eq!(undo_defuse("'quoted"), "'quoted");
+    }
 }

@@ -8,7 +8,8 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DbBackend, DbErr, EntityName, EntityTrait, IdenStatic, IntoActiveModel,
-    JoinType, Order, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, RelationTrait,
+    JoinType, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    RelationTrait,
 };
 use serde::Deserialize;
 
@@ -223,6 +224,24 @@ pub async fn update(
     active.updated_at = Set(Utc::now());
     let device = active.update(&txn).await?;
     super::tag_rules::apply_to_device(&txn, &device).await?;
+    if fields.contains(&"ip_address") {
+        // The tags it keeps must not hand it credentials its new address may not receive.
+        let tag_ids: Vec<i32> = device_tags::Entity::find()
+            .filter(device_tags::Column::DeviceId.eq(device.id))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|l| l.tag_id)
+            .collect();
+        super::credentials::check_tags_for_address(
+            &txn,
+            "ip_address",
+            &tag_ids,
+            &device.hostname,
+            &device.ip_address,
+        )
+        .await?;
+    }
     if !fields.is_empty() {
         audit::record(
             &txn,
@@ -288,6 +307,14 @@ pub async fn add_tag(
     let txn = crate::db::begin_write(db).await?;
     let device = get(&txn, device_id).await?;
     let tag = tags::get(&txn, tag_id).await?;
+    super::credentials::check_tags_for_address(
+        &txn,
+        "tag_id",
+        &[tag_id],
+        &device.hostname,
+        &device.ip_address,
+    )
+    .await?;
     let exists = device_tags::Entity::find()
         .filter(device_tags::Column::DeviceId.eq(device_id))
         .filter(device_tags::Column::TagId.eq(tag_id))
@@ -412,6 +439,37 @@ pub async fn bulk(
         }
         BulkAction::AddTag(tag_id) => {
             let tag = tags::get(&txn, tag_id).await?;
+            let restricted = super::credentials::restricted_on_tags(&txn, Some(&[tag_id])).await?;
+            if !restricted.is_empty() {
+                let outside: Vec<String> = devices::Entity::find()
+                    .filter(devices::Column::Id.is_in(existing.iter().copied()))
+                    .order_by_asc(devices::Column::Hostname)
+                    .all(&txn)
+                    .await?
+                    .into_iter()
+                    .filter_map(|d| {
+                        let labels =
+                            super::credentials::conflicts(&restricted, &[tag_id], &d.ip_address);
+                        (!labels.is_empty()).then(|| format!("{} ({})", d.hostname, d.ip_address))
+                    })
+                    .collect();
+                if !outside.is_empty() {
+                    return Err(FieldErrors::single(
+                        "tag_id",
+                        format!(
+                            "Nothing changed: tag {} carries credentials whose allowed networks leave out {} of the selected devices: {}.",
+                            tag.name,
+                            outside.len(),
+                            outside
+                                .iter()
+                                .take(10)
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                }
+            }
             event = event.detail("tag", tag.name);
             let tagged: Vec<i32> = device_tags::Entity::find()
                 .filter(device_tags::Column::TagId.eq(tag_id))

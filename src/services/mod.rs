@@ -18,6 +18,7 @@ pub mod rule_criteria;
 pub mod schedules;
 pub mod seed;
 pub mod settings;
+pub mod sign_in;
 pub mod tag_rules;
 pub mod tags;
 pub mod users;

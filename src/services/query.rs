@@ -26,6 +26,9 @@ pub fn contains_ci(expr: impl Into<SimpleExpr>, needle: &str) -> SimpleExpr {
 
 pub const PAGE_SIZES: [u64; 4] = [25, 50, 100, 250];
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
+/// A page number beyond any list (a billion pages of 250 rows), so that the offset always fits
+/// the database's integer; a page past the end shows the last page.
+const MAX_PAGE: u64 = 1_000_000_000;
 
 /// Page number and size as they come from a query string: junk falls back to defaults.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -54,6 +57,7 @@ impl PageParams {
             .and_then(|v| v.parse::<u64>().ok())
             .filter(|n| *n >= 1)
             .unwrap_or(1);
+        let page = std::cmp::min(page, MAX_PAGE);
         Paging { page, per_page }
     }
 }

@@ -19,12 +19,14 @@ use crate::error::AppError;
 pub const SESSION_LIFETIME: &str = "security.session_lifetime_minutes";
 pub const LOCKOUT_THRESHOLD: &str = "security.lockout_threshold";
 pub const LOCKOUT_MINUTES: &str = "security.lockout_minutes";
+pub const ADDRESS_FAILURE_LIMIT: &str = "security.address_failure_limit";
 pub const PASSWORD_MIN_LENGTH: &str = "security.password_min_length";
 pub const PASSWORD_REQUIRE_MIXED: &str = "security.password_require_mixed";
 
 /// Allowed range of each integer setting; a setting not listed accepts 0..=1,000,000.
-const INTEGER_BOUNDS: [(&str, i64, i64); 10] = [
+const INTEGER_BOUNDS: [(&str, i64, i64); 11] = [
     (LOCKOUT_THRESHOLD, 1, 100),
+    (ADDRESS_FAILURE_LIMIT, 1, 10_000),
     (LOCKOUT_MINUTES, 1, 1440),
     (SESSION_LIFETIME, 5, 43_200),
     (PASSWORD_MIN_LENGTH, 8, 128),
@@ -210,14 +212,30 @@ pub async fn update_category(
     if rows.is_empty() {
         return Err(AppError::NotFound);
     }
+    // Every setting of the category is on its form (a checkbox as "off" or "on"): a body without
+    // them is refused, not read as "clear everything".
+    let missing: Vec<&str> = rows
+        .iter()
+        .map(|r| r.key.as_str())
+        .filter(|k| !form.contains_key(*k))
+        .collect();
+    if !missing.is_empty() {
+        return Err(crate::web::form::missing(&missing));
+    }
     let mut errors = FieldErrors::new();
     let mut changes: Vec<(admin_settings::Model, Value)> = Vec::new();
     for row in rows {
         let submitted = form.get(&row.key).map(|v| v.trim());
         let clear = form.contains_key(&format!("{}__clear", row.key));
         let new_value = match row.value_type.as_str() {
-            // An unticked checkbox is absent from the form.
-            "boolean" => Some(Value::Bool(submitted.is_some())),
+            "boolean" => match submitted {
+                Some("on") => Some(Value::Bool(true)),
+                Some("off") => Some(Value::Bool(false)),
+                _ => {
+                    errors.add(&row.key, "Tick the box or leave it unticked.");
+                    None
+                }
+            },
             "integer" => match submitted {
                 Some(text) => parse_integer(&row.key, text)
                     .map_err(|m| errors.add(&row.key, m))

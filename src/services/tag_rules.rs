@@ -1,7 +1,7 @@
 //! Tag rules: criteria that give a tag to matching devices. A tag given by a rule records the
 //! rule; rules add and remove only their own links, never manual tags.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::{
@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use super::audit::{self, Actor, Event};
+use super::credentials;
 use super::rule_criteria::{DeviceFacts, Group, Matcher};
 use super::tags;
 use super::validation::{FieldErrors, MAX_NAME};
@@ -129,7 +130,8 @@ pub async fn save(
         .detail("criteria", input.criteria.summary())
         .detail("active", rule.is_active)
         .detail("added", applied.added)
-        .detail("removed", applied.removed),
+        .detail("removed", applied.removed)
+        .detail("withheld", applied.withheld),
     )
     .await?;
     txn.commit().await?;
@@ -142,6 +144,10 @@ pub struct Preview {
     pub gain_total: usize,
     pub already: usize,
     pub lose: usize,
+    /// Matching devices that do not get the tag: their address is outside the allowed networks
+    /// of a credential the tag carries.
+    pub withheld: Vec<devices::Model>,
+    pub withheld_total: usize,
 }
 
 pub const PREVIEW_LIST: usize = 100;
@@ -156,16 +162,19 @@ pub async fn preview(
         .compile()
         .map_err(|e| FieldErrors::single("criteria", e.to_string()))?;
     let plan = plan(db, tag_id, rule_id, &matcher).await?;
-    let all = devices::Entity::find()
-        .filter(devices::Column::Id.is_in(plan.add.iter().take(PREVIEW_LIST).copied()))
-        .order_by_asc(devices::Column::Hostname)
-        .all(db)
-        .await?;
+    let listed = |ids: &[i32]| {
+        devices::Entity::find()
+            .filter(devices::Column::Id.is_in(ids.iter().take(PREVIEW_LIST).copied()))
+            .order_by_asc(devices::Column::Hostname)
+            .all(db)
+    };
     Ok(Preview {
         gain_total: plan.add.len(),
-        gain: all,
+        gain: listed(&plan.add).await?,
         already: plan.already,
         lose: plan.remove.len(),
+        withheld_total: plan.withheld.len(),
+        withheld: listed(&plan.withheld).await?,
     })
 }
 
@@ -173,12 +182,15 @@ pub async fn preview(
 pub struct Applied {
     pub added: usize,
     pub removed: usize,
+    /// Matching devices left without the tag (outside a credential's allowed networks).
+    pub withheld: usize,
 }
 
 struct Plan {
     add: Vec<i32>,
     remove: Vec<i32>,
     already: usize,
+    withheld: Vec<i32>,
 }
 
 /// Which devices gain the tag, which lose it (only links this rule made), which already have it.
@@ -196,24 +208,29 @@ async fn plan(
         .into_iter()
         .map(|l| (l.device_id, l.rule_id))
         .collect();
-    let matching: HashSet<i32> = devices::Entity::find()
+    let matching: HashMap<i32, devices::Model> = devices::Entity::find()
         .all(db)
         .await?
-        .iter()
+        .into_iter()
         .filter(|d| matcher.matches(&DeviceFacts::of(d)))
-        .map(|d| d.id)
+        .map(|d| (d.id, d))
         .collect();
-    let mut add: Vec<i32> = matching
-        .iter()
-        .filter(|id| !linked.contains_key(id))
-        .copied()
-        .collect();
+    let restricted = credentials::restricted_on_tags(db, Some(&[tag_id])).await?;
+    let (mut add, mut withheld) = (Vec::new(), Vec::new());
+    for d in matching.values().filter(|d| !linked.contains_key(&d.id)) {
+        if credentials::conflicts(&restricted, &[tag_id], &d.ip_address).is_empty() {
+            add.push(d.id);
+        } else {
+            withheld.push(d.id);
+        }
+    }
     add.sort_unstable();
-    let already = matching.len() - add.len();
+    withheld.sort_unstable();
+    let already = matching.len() - add.len() - withheld.len();
     let remove = match rule_id {
         Some(rid) => linked
             .iter()
-            .filter(|(d, r)| **r == Some(rid) && !matching.contains(d))
+            .filter(|(d, r)| **r == Some(rid) && !matching.contains_key(d))
             .map(|(d, _)| *d)
             .collect(),
         None => Vec::new(),
@@ -222,6 +239,7 @@ async fn plan(
         add,
         remove,
         already,
+        withheld,
     })
 }
 
@@ -253,6 +271,7 @@ async fn apply_matcher(
     Ok(Applied {
         added: plan.add.len(),
         removed: plan.remove.len(),
+        withheld: plan.withheld.len(),
     })
 }
 
@@ -286,7 +305,8 @@ pub async fn apply(
         Event::data("tag_rule.apply")
             .target("tag_rule", rule_id)
             .detail("added", applied.added)
-            .detail("removed", applied.removed),
+            .detail("removed", applied.removed)
+            .detail("withheld", applied.withheld),
     )
     .await?;
     txn.commit().await?;
@@ -354,6 +374,13 @@ pub async fn apply_to_device(
         let link = links.iter().find(|l| l.tag_id == rule.tag_id);
         let hit = matcher.matches(&facts);
         match (hit, link) {
+            (true, None) if !credentials::network_allows(db, rule.tag_id, device).await? => {
+                tracing::info!(
+                    device = device.id,
+                    tag = rule.tag_id,
+                    "a tag rule matches but the tag's credentials may not go to the device's address"
+                );
+            }
             (true, None) => {
                 device_tags::ActiveModel {
                     device_id: Set(device.id),

@@ -1,7 +1,7 @@
 //! User accounts: creation, changes, passwords, sign-in with lockout, and the rules that keep at
 //! least one administrator able to manage the system.
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
@@ -24,6 +24,66 @@ use crate::error::AppError;
 const ADMIN_BITS: i32 = ADMIN | USER_MANAGE;
 pub const MAX_USERNAME: usize = 64;
 pub const MAX_PASSWORD: usize = 1024;
+
+/// With whose authority accounts are changed. A signed-in user manager grants only the flags they
+/// hold and touches only accounts whose flags they all hold (so only admins manage admins); the
+/// command line runs as the operator of the host, who could edit the database anyway.
+#[derive(Clone, Copy, Debug)]
+pub enum Manager {
+    User { id: i32, permissions: i32 },
+    Console,
+}
+
+impl Manager {
+    pub fn of(user: &users::Model) -> Self {
+        Manager::User {
+            id: user.id,
+            permissions: user.permissions,
+        }
+    }
+
+    fn id(self) -> Option<i32> {
+        match self {
+            Manager::User { id, .. } => Some(id),
+            Manager::Console => None,
+        }
+    }
+
+    /// Flags in `bits` this manager does not hold.
+    fn lacks(self, bits: i32) -> Vec<&'static str> {
+        match self {
+            Manager::User { permissions, .. } => Permissions(permissions).missing(bits),
+            Manager::Console => Vec::new(),
+        }
+    }
+
+    /// Refuses to act on an account holding flags the manager lacks.
+    fn may_manage(self, target: &users::Model) -> Result<(), AppError> {
+        if Some(target.id) == self.id() {
+            return Ok(());
+        }
+        let missing = self.lacks(target.permissions);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden { missing })
+        }
+    }
+
+    /// Adds a message when `bits` grants flags the manager lacks.
+    fn check_grant(self, errors: &mut FieldErrors, bits: i32) {
+        let missing = self.lacks(bits);
+        if !missing.is_empty() {
+            errors.add(
+                "permissions",
+                format!(
+                    "You can grant only permissions you hold yourself (you lack {}).",
+                    missing.join(" and ")
+                ),
+            );
+        }
+    }
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct NewUser {
@@ -111,6 +171,7 @@ async fn username_taken(db: &impl ConnectionTrait, name: &str) -> Result<bool, D
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
+    by: Manager,
     input: NewUser,
 ) -> Result<users::Model, AppError> {
     let txn = crate::db::begin_write(db).await?;
@@ -119,6 +180,7 @@ pub async fn create(
     let realname = errors.optional("realname", &input.realname, MAX_NAME);
     let email = errors.email("email", &input.email);
     validate_permissions(&mut errors, input.permissions);
+    by.check_grant(&mut errors, input.permissions);
     password_policy(&txn)
         .await?
         .check(&mut errors, "password", &input.password);
@@ -193,21 +255,24 @@ fn is_admin(bits: i32, active: bool) -> bool {
     active && bits & ADMIN_BITS == ADMIN_BITS
 }
 
-/// Changes name, email, permissions and active flag. `by` is the signed-in user making it.
+/// Changes name, email, permissions and active flag.
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
-    by: i32,
+    by: Manager,
     id: i32,
     input: UserChanges,
 ) -> Result<users::Model, AppError> {
     let txn = crate::db::begin_write(db).await?;
     let user = get(&txn, id).await?;
+    by.may_manage(&user)?;
     let mut errors = FieldErrors::new();
     let realname = errors.optional("realname", &input.realname, MAX_NAME);
     let email = errors.email("email", &input.email);
     validate_permissions(&mut errors, input.permissions);
-    if id == by {
+    // Flags the user already holds may stay (a manager editing themselves keeps what they have).
+    by.check_grant(&mut errors, input.permissions & !user.permissions);
+    if Some(id) == by.id() {
         if user.permissions & USER_MANAGE != 0 && input.permissions & USER_MANAGE == 0 {
             errors.add(
                 "permissions",
@@ -267,11 +332,13 @@ pub async fn update(
 pub async fn reset_password(
     db: &DatabaseConnection,
     actor: &Actor,
+    by: Manager,
     id: i32,
     new_password: String,
 ) -> Result<users::Model, AppError> {
     let txn = crate::db::begin_write(db).await?;
     let user = get(&txn, id).await?;
+    by.may_manage(&user)?;
     let mut errors = FieldErrors::new();
     password_policy(&txn)
         .await?
@@ -279,6 +346,7 @@ pub async fn reset_password(
     errors.into_result()?;
     let user = store_password(&txn, user, new_password).await?;
     revoke_user_sessions(&txn, user.id).await?;
+    super::sign_in::clear_user(&txn, user.id).await?;
     audit::record(
         &txn,
         actor,
@@ -310,12 +378,13 @@ async fn store_password(
 pub async fn delete(
     db: &DatabaseConnection,
     actor: &Actor,
-    by: i32,
+    by: Manager,
     id: i32,
 ) -> Result<users::Model, AppError> {
     let txn = crate::db::begin_write(db).await?;
     let user = get(&txn, id).await?;
-    if id == by {
+    by.may_manage(&user)?;
+    if Some(id) == by.id() {
         return Err(AppError::Conflict(
             "You cannot delete your own account.".into(),
         ));
@@ -414,102 +483,6 @@ pub async fn change_own_password(
     .await?;
     txn.commit().await?;
     Ok(())
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum LoginError {
-    #[error("wrong username or password, or the account is locked or disabled")]
-    Rejected,
-    #[error(transparent)]
-    Db(#[from] DbErr),
-}
-
-/// Checks a sign-in and applies the lockout policy. Every refusal looks the same to the caller,
-/// so a failed login does not reveal whether the user exists; the audit entry says why.
-pub async fn authenticate(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    username: &str,
-    password_input: String,
-) -> Result<users::Model, LoginError> {
-    let username: String = username.trim().chars().take(MAX_NAME).collect();
-    let user = find_by_username(db, &username).await?;
-    let now = Utc::now();
-    // Hash even for unknown users so that timing does not tell them apart.
-    let hash = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| dummy_hash().to_string());
-    let password_ok = password::verify_async(password_input, hash).await;
-    let failure = |reason: &str, user_id: Option<i32>| {
-        let mut event = Event::auth("login_failed")
-            .failure()
-            .detail("username", username.clone())
-            .detail("reason", reason);
-        if let Some(id) = user_id {
-            event = event.target("user", id);
-        }
-        event
-    };
-    let Some(user) = user else {
-        audit::record(db, actor, failure("unknown user", None)).await?;
-        return Err(LoginError::Rejected);
-    };
-    if !user.is_active {
-        audit::record(db, actor, failure("account disabled", Some(user.id))).await?;
-        return Err(LoginError::Rejected);
-    }
-    if user.locked_until.is_some_and(|t| t > now) {
-        audit::record(db, actor, failure("account locked", Some(user.id))).await?;
-        return Err(LoginError::Rejected);
-    }
-    if !password_ok {
-        let threshold = settings::get_i64(db, settings::LOCKOUT_THRESHOLD, 5).await?;
-        let minutes = settings::get_i64(db, settings::LOCKOUT_MINUTES, 15).await?;
-        let failed = user.failed_logins + 1;
-        let lock = i64::from(failed) >= threshold;
-        let id = user.id;
-        let mut active = user.into_active_model();
-        active.failed_logins = Set(if lock { 0 } else { failed });
-        if lock {
-            active.locked_until = Set(Some(now + Duration::minutes(minutes)));
-        }
-        active.update(db).await?;
-        audit::record(db, actor, failure("wrong password", Some(id))).await?;
-        if lock {
-            audit::record(
-                db,
-                actor,
-                Event::security("user.locked")
-                    .target("user", id)
-                    .detail("username", username.clone())
-                    .detail("minutes", minutes),
-            )
-            .await?;
-        }
-        return Err(LoginError::Rejected);
-    }
-    let mut active = user.into_active_model();
-    active.failed_logins = Set(0);
-    active.locked_until = Set(None);
-    active.last_login_at = Set(Some(now));
-    let user = active.update(db).await?;
-    audit::record(
-        db,
-        &Actor {
-            id: Some(user.id),
-            name: Some(user.username.clone()),
-            ..actor.clone()
-        },
-        Event::auth("login").target("user", user.id),
-    )
-    .await?;
-    Ok(user)
-}
-
-fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| password::hash(&random_token(16)).unwrap_or_default())
 }
 
 #[derive(Clone, Debug, Default)]

@@ -37,6 +37,15 @@ impl FieldErrors {
         self.0.iter().map(|(f, m)| (f.as_str(), m.as_str()))
     }
 
+    /// The messages alone, for a flash message about a form that is not shown again.
+    pub fn messages(&self) -> String {
+        self.0
+            .iter()
+            .map(|(_, m)| m.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     pub fn summary(&self) -> String {
         self.0
             .iter()

@@ -3,7 +3,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::form::{Form, checked};
+use super::form::{Form, Toggle, checked};
 use super::{page, redirect, render};
 use crate::auth::permissions::{ADMIN, DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
@@ -50,28 +50,22 @@ pub async fn index(
     })
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 pub struct CredentialForm {
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     kind: String,
-    #[serde(default)]
     username: String,
-    #[serde(default)]
     secret: String,
     clear_secret: Option<String>,
-    #[serde(default)]
     enable_secret: String,
     clear_enable_secret: Option<String>,
-    #[serde(default)]
     private_key: String,
     clear_private_key: Option<String>,
-    #[serde(default)]
     description: String,
-    #[serde(default)]
     valid_until: String,
-    private: Option<String>,
+    allowed_networks: String,
+    private: Toggle,
+    confirm_private: Option<String>,
 }
 
 impl CredentialForm {
@@ -88,7 +82,9 @@ impl CredentialForm {
             clear_private_key: checked(&self.clear_private_key),
             description: self.description.clone(),
             valid_until: self.valid_until.clone(),
-            private: checked(&self.private),
+            allowed_networks: self.allowed_networks.clone(),
+            private: self.private.on(),
+            confirm_private: checked(&self.confirm_private),
         }
     }
 }
@@ -104,6 +100,9 @@ struct FormPage {
     username: String,
     description: String,
     valid_until: String,
+    allowed_networks: String,
+    /// Networks covering the devices that already use the credential, for an empty field.
+    suggested: String,
     private: bool,
     errors: FieldErrors,
 }
@@ -113,26 +112,29 @@ impl FormPage {
         &KINDS
     }
     fn new(ctx: Ctx, cred: Option<CredentialView>) -> Self {
-        let (name, kind, username, description, valid_until, private) = match &cred {
-            Some(c) => (
-                c.name.clone(),
-                c.kind.clone(),
-                c.username.clone(),
-                c.description.clone().unwrap_or_default(),
-                c.valid_until
-                    .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
-                    .unwrap_or_default(),
-                c.private,
-            ),
-            None => (
-                String::new(),
-                "ssh".into(),
-                String::new(),
-                String::new(),
-                String::new(),
-                false,
-            ),
-        };
+        let (name, kind, username, description, valid_until, allowed_networks, private) =
+            match &cred {
+                Some(c) => (
+                    c.name.clone(),
+                    c.kind.clone(),
+                    c.username.clone(),
+                    c.description.clone().unwrap_or_default(),
+                    c.valid_until
+                        .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+                        .unwrap_or_default(),
+                    c.networks_text(),
+                    c.private,
+                ),
+                None => (
+                    String::new(),
+                    "ssh".into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    false,
+                ),
+            };
         Self {
             ctx,
             cred,
@@ -141,9 +143,18 @@ impl FormPage {
             username,
             description,
             valid_until,
+            allowed_networks,
+            suggested: String::new(),
             private,
             errors: FieldErrors::new(),
         }
+    }
+    /// The form of an existing credential, with the networks of the devices using it.
+    async fn edit(ctx: Ctx, cred: CredentialView) -> Result<Self, AppError> {
+        let suggested = credentials::suggested_networks(ctx.db(), cred.id).await?;
+        let mut page = Self::new(ctx, Some(cred));
+        page.suggested = credentials::networks_text(&suggested);
+        Ok(page)
     }
     fn with_form(mut self, f: &CredentialForm, errors: FieldErrors) -> Self {
         self.name = f.name.clone();
@@ -151,7 +162,8 @@ impl FormPage {
         self.username = f.username.clone();
         self.description = f.description.clone();
         self.valid_until = f.valid_until.clone();
-        self.private = checked(&f.private);
+        self.allowed_networks = f.allowed_networks.clone();
+        self.private = f.private.on();
         self.errors = errors;
         self
     }
@@ -204,6 +216,8 @@ pub async fn create(
 struct ShowPage {
     ctx: Ctx,
     cred: CredentialView,
+    /// Devices with its tags that are outside its networks and so never receive it.
+    outside: Vec<(String, String)>,
     links: Vec<TagLink>,
     all_tags: Vec<tag_entity::Model>,
     errors: FieldErrors,
@@ -214,9 +228,11 @@ pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, 
     let cred = credentials::get(auth.db(), v, id.into_inner()).await?;
     let links = credentials::tags_of(auth.db(), v, cred.id).await?;
     let all_tags = tags::all(auth.db()).await?;
+    let outside = credentials::devices_outside(auth.db(), v, cred.id).await?;
     page(&ShowPage {
         ctx: auth.0,
         cred,
+        outside,
         links,
         all_tags,
         errors: FieldErrors::new(),
@@ -225,7 +241,7 @@ pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, 
 
 pub async fn edit_form(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
     let cred = credentials::get(auth.db(), viewer(&auth), id.into_inner()).await?;
-    page(&FormPage::new(auth.0, Some(cred)))
+    page(&FormPage::edit(auth.0, cred).await?)
 }
 
 pub async fn update(
@@ -253,7 +269,7 @@ pub async fn update(
             let cred = credentials::get(auth.db(), v, id).await?;
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &FormPage::new(auth.0, Some(cred)).with_form(&form, errors),
+                &FormPage::edit(auth.0, cred).await?.with_form(&form, errors),
             )
         }
         Err(e) => Err(e),
@@ -262,9 +278,7 @@ pub async fn update(
 
 #[derive(Deserialize)]
 pub struct AttachForm {
-    #[serde(default)]
     tag_id: String,
-    #[serde(default)]
     priority: String,
 }
 
@@ -291,11 +305,13 @@ pub async fn attach(
             let cred = credentials::get(auth.db(), v, id).await?;
             let links = credentials::tags_of(auth.db(), v, id).await?;
             let all_tags = tags::all(auth.db()).await?;
+            let outside = credentials::devices_outside(auth.db(), v, id).await?;
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &ShowPage {
                     ctx: auth.0,
                     cred,
+                    outside,
                     links,
                     all_tags,
                     errors,

@@ -5,7 +5,7 @@ use askama::Template;
 use futures_util::StreamExt;
 use serde::Deserialize;
 
-use super::form::{Form, checked};
+use super::form::{Form, FormPairs, Toggle, checked};
 use super::list::{Pager, Sorter, query_string};
 use super::{page, redirect, render, safe_next};
 use crate::auth::permissions::{ADMIN, DELETE, READ, WRITE};
@@ -13,7 +13,7 @@ use crate::auth::{Auth, Ctx, extract::is_htmx};
 use crate::device::platforms::{self, Platform};
 use crate::entity::{devices as device_entity, job_logs, job_results, tags as tag_entity};
 use crate::error::AppError;
-use crate::services::credentials::{self, CredentialView, Viewer};
+use crate::services::credentials::{self, DeviceCredential, Viewer};
 use crate::services::device_access;
 use crate::services::device_csv::{self, ImportPlan, ImportSummary};
 use crate::services::devices::{
@@ -139,19 +139,14 @@ pub async fn index(
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 pub struct DeviceForm {
-    #[serde(default)]
     hostname: String,
-    #[serde(default)]
     ip_address: String,
-    #[serde(default)]
     port: String,
-    #[serde(default)]
     device_type: String,
-    #[serde(default)]
     description: String,
-    enabled: Option<String>,
+    enabled: Toggle,
 }
 
 impl DeviceForm {
@@ -162,7 +157,7 @@ impl DeviceForm {
             port: self.port.clone(),
             device_type: self.device_type.clone(),
             description: self.description.clone(),
-            enabled: checked(&self.enabled),
+            enabled: self.enabled.on(),
         }
     }
 }
@@ -222,7 +217,7 @@ impl FormPage {
         self.port = form.port.clone();
         self.device_type = form.device_type.clone();
         self.description = form.description.clone();
-        self.enabled = checked(&form.enabled);
+        self.enabled = form.enabled.on();
         self.errors = errors;
         self
     }
@@ -284,7 +279,7 @@ struct ShowPage {
     tags: Vec<tag_entity::Model>,
     other_tags: Vec<tag_entity::Model>,
     backups: u64,
-    creds: Vec<(CredentialView, i32)>,
+    creds: Vec<DeviceCredential>,
     /// The recent jobs that included this device, with its result in each.
     jobs: Vec<(job_results::Model, Option<job_logs::Model>)>,
     /// The newest stored versions, for the "Backups" panel.
@@ -331,7 +326,7 @@ pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, 
         user_id: auth.user.id,
         is_admin: auth.can(ADMIN),
     };
-    let creds = credentials::for_device(auth.db(), Some(viewer), device.id).await?;
+    let creds = credentials::for_device(auth.db(), Some(viewer), &device).await?;
     let jobs = crate::services::jobs::for_device(auth.db(), device.id, 10).await?;
     let recent_backups = crate::services::backups::recent(auth.db(), device.id, 5).await?;
     page(&ShowPage {
@@ -348,7 +343,6 @@ pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, 
 
 #[derive(Deserialize)]
 pub struct TagForm {
-    #[serde(default)]
     tag_id: String,
 }
 
@@ -363,7 +357,11 @@ pub async fn add_tag(
         .trim()
         .parse()
         .map_err(|_| FieldErrors::single("tag_id", "Pick a tag."))?;
-    devices::add_tag(auth.db(), &auth.audit_actor(), id, tag_id).await?;
+    match devices::add_tag(auth.db(), &auth.audit_actor(), id, tag_id).await {
+        Ok(_) => {}
+        Err(AppError::Validation(errors)) => auth.flash("error", errors.messages()),
+        Err(e) => return Err(e),
+    }
     Ok(redirect(&format!("/devices/{id}")))
 }
 
@@ -419,22 +417,9 @@ pub async fn delete(
 }
 
 /// Bulk actions: the form posts repeated `ids` fields, so it is read as pairs.
-pub async fn bulk(
-    auth: Auth<WRITE>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, AppError> {
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
-    let ids: Vec<i32> = pairs
-        .iter()
-        .filter(|(k, _)| k == "ids")
-        .filter_map(|(_, v)| v.parse().ok())
-        .collect();
+pub async fn bulk(auth: Auth<WRITE>, form: FormPairs) -> Result<HttpResponse, AppError> {
+    let field = |name: &str| form.last(name).unwrap_or("");
+    let ids: Vec<i32> = form.all("ids").filter_map(|v| v.parse().ok()).collect();
     let back = safe_next(field("back")).to_string();
     let tag_id = field("tag_id").parse::<i32>().ok();
     let action = match (field("action"), tag_id) {
@@ -465,7 +450,13 @@ pub async fn bulk(
     if ids.is_empty() {
         return bulk_refused(&auth, &back, "Select at least one device.");
     }
-    let changed = devices::bulk(auth.db(), &auth.audit_actor(), &ids, action).await?;
+    let changed = match devices::bulk(auth.db(), &auth.audit_actor(), &ids, action).await {
+        Ok(changed) => changed,
+        Err(AppError::Validation(errors)) => {
+            return bulk_refused(&auth, &back, &errors.messages());
+        }
+        Err(e) => return Err(e),
+    };
     auth.flash(
         "success",
         format!("{changed} of {} selected devices changed.", ids.len()),
@@ -523,16 +514,20 @@ impl ImportResult {
     }
 }
 
+/// The import form's fields other than the file ("preview" or "apply") are short.
+const MAX_IMPORT_FIELD: usize = 64;
+
 /// The uploaded file and what to do with it, read from a multipart body with a size cap.
 async fn read_upload(mut payload: Multipart) -> Result<(Vec<u8>, String), ImportResult> {
     let (mut file, mut intent) = (None, String::new());
     while let Some(item) = payload.next().await {
         let mut field =
             item.map_err(|e| ImportResult::error(format!("The upload could not be read: {e}")))?;
-        let limit = if field.name() == Some("file") {
+        let is_file = field.name() == Some("file");
+        let limit = if is_file {
             device_csv::MAX_IMPORT_BYTES
         } else {
-            64
+            MAX_IMPORT_FIELD
         };
         let bytes = match field.bytes(limit).await {
             Ok(Ok(b)) => b,
@@ -541,10 +536,21 @@ async fn read_upload(mut payload: Multipart) -> Result<(Vec<u8>, String), Import
                     "The upload could not be read: {e}"
                 )));
             }
-            Err(_) => {
+            Err(_) if is_file => {
                 return Err(ImportResult::error(format!(
                     "The file is larger than {} MB; split it into smaller files.",
                     device_csv::MAX_IMPORT_BYTES / 1024 / 1024
+                )));
+            }
+            Err(_) => {
+                let name: String = field
+                    .name()
+                    .unwrap_or("(unnamed)")
+                    .chars()
+                    .take(40)
+                    .collect();
+                return Err(ImportResult::error(format!(
+                    "The form field {name:?} is longer than {MAX_IMPORT_FIELD} bytes; only the file may be large."
                 )));
             }
         };

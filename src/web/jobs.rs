@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::Deserialize;
 
-use super::form::Form;
+use super::form::FormPairs;
 use super::list::{Pager, query_string};
 use super::{page, redirect, render, safe_next};
 use crate::auth::permissions::{READ, WRITE};
@@ -442,20 +442,10 @@ pub async fn backup_all(auth: Auth<WRITE>) -> Result<HttpResponse, AppError> {
 }
 
 /// "Back up selected" from the device list: the form posts repeated `ids` fields.
-pub async fn backup_selected(
-    auth: Auth<WRITE>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, AppError> {
-    let ids: Vec<i32> = pairs
-        .iter()
-        .filter(|(k, _)| k == "ids")
-        .filter_map(|(_, v)| v.parse().ok())
-        .collect();
+pub async fn backup_selected(auth: Auth<WRITE>, form: FormPairs) -> Result<HttpResponse, AppError> {
+    let ids: Vec<i32> = form.all("ids").filter_map(|v| v.parse().ok()).collect();
     if ids.is_empty() {
-        let back = pairs
-            .iter()
-            .find(|(k, _)| k == "back")
-            .map_or("/devices", |(_, v)| safe_next(v));
+        let back = form.last("back").map_or("/devices", safe_next);
         auth.flash("warning", "Tick the devices to back up first.");
         return Ok(redirect(back));
     }

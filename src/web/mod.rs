@@ -5,6 +5,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod client;
 pub mod credentials;
 pub mod dashboard;
 pub mod device_access;
@@ -34,6 +35,8 @@ use crate::error::AppError;
 /// Shared by every handler.
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Signs the cookies NetRaven sets itself (the sign-in form's CSRF token).
+    pub cookie_key: actix_web::cookie::Key,
     pub queue: crate::jobs::Queue,
     pub vault: Vault,
     pub config: Settings,
@@ -41,61 +44,58 @@ pub struct AppState {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/static/{name:.+}", web::get().to(assets::asset))
-        .route("/login", web::get().to(auth::login_page))
+    cfg.route("/healthz", get().to(health::healthz))
+        .route("/static/{name:.+}", get().to(assets::asset))
+        .route("/login", get().to(auth::login_page))
         .route("/login", web::post().to(auth::login))
         .route("/logout", web::post().to(auth::logout))
-        .route("/", web::get().to(dashboard::index))
-        .route("/users", web::get().to(users::index))
+        .route("/", get().to(dashboard::index))
+        .route("/users", get().to(users::index))
         .route("/users", web::post().to(users::create))
-        .route("/users/new", web::get().to(users::new_form))
-        .route("/users/{id}", web::get().to(users::edit_form))
+        .route("/users/new", get().to(users::new_form))
+        .route("/users/{id}", get().to(users::edit_form))
         .route("/users/{id}", web::post().to(users::update))
         .route(
             "/users/{id}/password",
             web::post().to(users::reset_password),
         )
-        .route("/users/{id}/delete", web::get().to(users::confirm_delete))
+        .route("/users/{id}/delete", get().to(users::confirm_delete))
         .route("/users/{id}/delete", web::post().to(users::delete))
-        .route("/devices", web::get().to(devices::index))
+        .route("/devices", get().to(devices::index))
         .route("/devices", web::post().to(devices::create))
-        .route("/devices/new", web::get().to(devices::new_form))
+        .route("/devices/new", get().to(devices::new_form))
         .route("/devices/bulk", web::post().to(devices::bulk))
         .route("/devices/backup", web::post().to(jobs::backup_selected))
-        .route("/devices/export.csv", web::get().to(devices::export))
-        .route("/devices/import", web::get().to(devices::import_form))
+        .route("/devices/export.csv", get().to(devices::export))
+        .route("/devices/import", get().to(devices::import_form))
         .route("/devices/import", web::post().to(devices::import))
-        .route("/devices/{id}", web::get().to(devices::show))
+        .route("/devices/{id}", get().to(devices::show))
         .route("/devices/{id}", web::post().to(devices::update))
-        .route("/devices/{id}/edit", web::get().to(devices::edit_form))
-        .route(
-            "/devices/{id}/delete",
-            web::get().to(devices::confirm_delete),
-        )
+        .route("/devices/{id}/edit", get().to(devices::edit_form))
+        .route("/devices/{id}/delete", get().to(devices::confirm_delete))
         .route("/devices/{id}/delete", web::post().to(devices::delete))
         .route("/devices/{id}/tags", web::post().to(devices::add_tag))
         // Stored versions: `diff` before `{version}`, which only takes digits anyway.
-        .route("/devices/{id}/backups", web::get().to(backups::history))
-        .route("/devices/{id}/backups/diff", web::get().to(backups::diff))
+        .route("/devices/{id}/backups", get().to(backups::history))
+        .route("/devices/{id}/backups/diff", get().to(backups::diff))
         .route(
             r"/devices/{id}/backups/{version:\d+}",
-            web::get().to(backups::show),
+            get().to(backups::show),
         )
         .route(
             r"/devices/{id}/backups/{version:\d+}/download",
-            web::get().to(backups::download),
+            get().to(backups::download),
         )
         .route(
             r"/devices/{id}/backups/{version:\d+}/changes",
-            web::get().to(backups::changes),
+            get().to(backups::changes),
         )
-        .route("/search", web::get().to(search::index))
+        .route("/search", get().to(search::index))
         .route("/devices/{id}/backup", web::post().to(jobs::backup_device))
         .route("/tags/{id}/backup", web::post().to(jobs::backup_tag))
         .route("/backup-all", web::post().to(jobs::backup_all))
-        .route("/jobs", web::get().to(jobs::index))
-        .route("/jobs/{id}", web::get().to(jobs::show))
+        .route("/jobs", get().to(jobs::index))
+        .route("/jobs/{id}", get().to(jobs::show))
         .route("/jobs/{id}/cancel", web::post().to(jobs::cancel))
         .route(
             "/devices/{id}/test-connection",
@@ -113,21 +113,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/devices/{id}/tags/{tag_id}/remove",
             web::post().to(devices::remove_tag),
         )
-        .route("/tags", web::get().to(tags::index))
+        .route("/tags", get().to(tags::index))
         .route("/tags", web::post().to(tags::create))
-        .route("/tags/new", web::get().to(tags::new_form))
-        .route("/tags/{id}", web::get().to(tags::show))
+        .route("/tags/new", get().to(tags::new_form))
+        .route("/tags/{id}", get().to(tags::show))
         .route("/tags/{id}", web::post().to(tags::update))
-        .route("/tags/{id}/edit", web::get().to(tags::edit_form))
-        .route("/tags/{id}/delete", web::get().to(tags::confirm_delete))
+        .route("/tags/{id}/edit", get().to(tags::edit_form))
+        .route("/tags/{id}/delete", get().to(tags::confirm_delete))
         .route("/tags/{id}/delete", web::post().to(tags::delete))
-        .route("/tags/{id}/rules", web::get().to(tag_rules::index))
+        .route("/tags/{id}/rules", get().to(tag_rules::index))
         .route("/tags/{id}/rules", web::post().to(tag_rules::create))
-        .route("/tags/{id}/rules/new", web::get().to(tag_rules::new_form))
-        .route(
-            "/tags/{id}/rules/{rule_id}",
-            web::get().to(tag_rules::edit_form),
-        )
+        .route("/tags/{id}/rules/new", get().to(tag_rules::new_form))
+        .route("/tags/{id}/rules/{rule_id}", get().to(tag_rules::edit_form))
         .route(
             "/tags/{id}/rules/{rule_id}",
             web::post().to(tag_rules::update),
@@ -138,21 +135,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/tags/{id}/rules/{rule_id}/delete",
-            web::get().to(tag_rules::confirm_delete),
+            get().to(tag_rules::confirm_delete),
         )
         .route(
             "/tags/{id}/rules/{rule_id}/delete",
             web::post().to(tag_rules::delete),
         )
-        .route("/credentials", web::get().to(credentials::index))
+        .route("/credentials", get().to(credentials::index))
         .route("/credentials", web::post().to(credentials::create))
-        .route("/credentials/new", web::get().to(credentials::new_form))
-        .route("/credentials/{id}", web::get().to(credentials::show))
+        .route("/credentials/new", get().to(credentials::new_form))
+        .route("/credentials/{id}", get().to(credentials::show))
         .route("/credentials/{id}", web::post().to(credentials::update))
-        .route(
-            "/credentials/{id}/edit",
-            web::get().to(credentials::edit_form),
-        )
+        .route("/credentials/{id}/edit", get().to(credentials::edit_form))
         .route(
             "/credentials/{id}/tags",
             web::post().to(credentials::attach),
@@ -163,18 +157,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/credentials/{id}/delete",
-            web::get().to(credentials::confirm_delete),
+            get().to(credentials::confirm_delete),
         )
         .route(
             "/credentials/{id}/delete",
             web::post().to(credentials::delete),
         )
-        .route("/schedules", web::get().to(schedules::index))
+        .route("/schedules", get().to(schedules::index))
         .route("/schedules", web::post().to(schedules::create))
-        .route("/schedules/new", web::get().to(schedules::new_form))
-        .route("/schedules/preview", web::get().to(schedules::preview))
-        .route("/schedules/fields", web::get().to(schedules::fields))
-        .route("/schedules/{id:\\d+}", web::get().to(schedules::show))
+        .route("/schedules/new", get().to(schedules::new_form))
+        .route("/schedules/preview", get().to(schedules::preview))
+        .route("/schedules/fields", get().to(schedules::fields))
+        .route("/schedules/{id:\\d+}", get().to(schedules::show))
         .route("/schedules/{id:\\d+}", web::post().to(schedules::update))
         .route(
             "/schedules/{id:\\d+}/toggle",
@@ -182,7 +176,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/schedules/{id:\\d+}/delete",
-            web::get().to(schedules::confirm_delete),
+            get().to(schedules::confirm_delete),
         )
         .route(
             "/schedules/{id:\\d+}/delete",
@@ -192,16 +186,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/schedules/{id:\\d+}/run",
             web::post().to(schedules::run_now),
         )
-        .route("/profile", web::get().to(profile::show))
+        .route("/profile", get().to(profile::show))
         .route("/profile", web::post().to(profile::update))
         .route(
             "/profile/password",
             web::post().to(profile::change_password),
         )
-        .route("/settings", web::get().to(settings::show))
+        .route("/settings", get().to(settings::show))
         .route("/settings/{category}", web::post().to(settings::update))
-        .route("/audit", web::get().to(audit::index))
+        .route("/audit", get().to(audit::index))
         .default_service(web::to(not_found));
+}
+
+/// A GET route that answers HEAD too (actix-web matches methods exactly; the server leaves the
+/// body out of a HEAD response by itself).
+fn get() -> actix_web::Route {
+    web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
 }
 
 async fn not_found() -> Result<HttpResponse, AppError> {

@@ -3,7 +3,7 @@ use actix_web::http::StatusCode;
 use askama::Template;
 use serde::Deserialize;
 
-use super::form::{Form, checked};
+use super::form::{Form, Toggle};
 use super::{page, redirect, render};
 use crate::auth::{Ctx, SignedIn};
 use crate::error::AppError;
@@ -38,11 +38,9 @@ pub async fn show(auth: SignedIn) -> Result<HttpResponse, AppError> {
 
 #[derive(Deserialize)]
 pub struct ProfileForm {
-    #[serde(default)]
     realname: String,
-    #[serde(default)]
     email: String,
-    debug: Option<String>,
+    debug: Toggle,
 }
 
 pub async fn update(
@@ -52,7 +50,7 @@ pub async fn update(
     let changes = ProfileChanges {
         realname: form.realname.clone(),
         email: form.email.clone(),
-        debug: checked(&form.debug),
+        debug: form.debug.on(),
     };
     match users::update_profile(auth.db(), &auth.audit_actor(), auth.user.id, changes).await {
         Ok(_) => {
@@ -63,7 +61,7 @@ pub async fn update(
             let mut view = profile_page(auth.0);
             view.realname = form.realname;
             view.email = form.email;
-            view.debug = checked(&form.debug);
+            view.debug = form.debug.on();
             view.errors = errors;
             render(StatusCode::UNPROCESSABLE_ENTITY, &view)
         }
@@ -73,11 +71,8 @@ pub async fn update(
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
-    #[serde(default)]
     current_password: String,
-    #[serde(default)]
     new_password: String,
-    #[serde(default)]
     confirm_password: String,
 }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::form::Form;
+use super::form::{Form, FormPairs};
 use super::list::{Pager, Sorter};
 use super::{page, redirect, render, safe_next};
 use crate::auth::permissions::{DELETE, READ, WRITE};
@@ -288,15 +288,35 @@ impl FormPage {
 }
 
 /// The form's fields from the posted pairs (weekdays are a repeated field).
+/// A submitted schedule form. The fields of the chosen kind and target come and go with the
+/// choice (htmx swaps them), so only the ones every variant has are required.
+fn submitted(form: &FormPairs) -> Result<ScheduleInput, AppError> {
+    for name in [
+        "name",
+        "job_type",
+        "target_type",
+        "schedule_type",
+        "timezone",
+    ] {
+        form.required(name)?;
+    }
+    Ok(ScheduleInput {
+        enabled: form.toggle("enabled")?,
+        debug: form.toggle("debug")?,
+        ..input_from(&form.0)
+    })
+}
+
+/// The form's fields as they stand, for the previews htmx asks for while it is edited.
 fn input_from(pairs: &[(String, String)]) -> ScheduleInput {
     let field = |name: &str| {
         pairs
             .iter()
+            .rev()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    let present = |name: &str| pairs.iter().any(|(k, _)| k == name);
     ScheduleInput {
         name: field("name"),
         job_type: field("job_type"),
@@ -315,8 +335,8 @@ fn input_from(pairs: &[(String, String)]) -> ScheduleInput {
         day: field("day"),
         cron: field("cron"),
         timezone: field("timezone"),
-        enabled: present("enabled"),
-        debug: present("debug"),
+        enabled: field("enabled") == "on",
+        debug: field("debug") == "on",
     }
 }
 
@@ -391,11 +411,8 @@ pub async fn new_form(auth: Auth<WRITE>) -> Result<HttpResponse, AppError> {
     page(&FormPage::build(auth, None, ScheduleInput::new_default(), FieldErrors::new()).await?)
 }
 
-pub async fn create(
-    auth: Auth<WRITE>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, AppError> {
-    let input = input_from(&pairs);
+pub async fn create(auth: Auth<WRITE>, form: FormPairs) -> Result<HttpResponse, AppError> {
+    let input = submitted(&form)?;
     match schedules::create(auth.db(), &auth.audit_actor(), &input).await {
         Ok(s) => {
             auth.flash("success", format!("Schedule {} created.", s.name));
@@ -419,10 +436,10 @@ pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, 
 pub async fn update(
     auth: Auth<WRITE>,
     id: web::Path<i32>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    form: FormPairs,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let input = input_from(&pairs);
+    let input = submitted(&form)?;
     match schedules::update(auth.db(), &auth.audit_actor(), id, &input).await {
         Ok(s) => {
             auth.flash("success", format!("Schedule {} saved.", s.name));

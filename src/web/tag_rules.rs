@@ -2,7 +2,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::form::Form;
+use super::form::{Form, FormPairs};
 use super::{page, redirect, render};
 use crate::auth::permissions::{DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
@@ -151,21 +151,15 @@ struct Submitted {
     intent: String,
 }
 
-fn parse(pairs: &[(String, String)]) -> Submitted {
-    let one = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let all = |name: &str| {
-        pairs
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect::<Vec<_>>()
-    };
+fn parse(form: &FormPairs) -> Result<Submitted, AppError> {
+    let one = |name: &str| form.last(name).unwrap_or_default().to_string();
+    let all = |name: &str| form.all(name).map(str::to_string).collect::<Vec<_>>();
+    let (name, is_active, top_op, top_negate) = (
+        form.required("name")?.to_string(),
+        form.toggle("is_active")?,
+        form.required("top_op")?,
+        form.required("top_negate")?,
+    );
     let (kinds, depths, ops, fields, operators, values, negates) = (
         all("row_kind"),
         all("row_depth"),
@@ -189,32 +183,32 @@ fn parse(pairs: &[(String, String)]) -> Submitted {
         // A blank condition row is an unused slot of the editor.
         .filter(|r| r.kind == "group" || (r.kind == "condition" && !r.value.trim().is_empty()))
         .collect();
-    Submitted {
-        name: one("name"),
-        is_active: !one("is_active").is_empty(),
-        top_any: one("top_op") == "any",
-        top_negate: one("top_negate") == "not",
+    Ok(Submitted {
+        name,
+        is_active,
+        top_any: top_op == "any",
+        top_negate: top_negate == "not",
         rows,
         intent: one("intent"),
-    }
+    })
 }
 
 pub async fn create(
     auth: Auth<WRITE>,
     id: web::Path<i32>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    form: FormPairs,
 ) -> Result<HttpResponse, AppError> {
-    submit(auth, id.into_inner(), None, parse(&pairs)).await
+    submit(auth, id.into_inner(), None, parse(&form)?).await
 }
 
 pub async fn update(
     auth: Auth<WRITE>,
     path: web::Path<(i32, i32)>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    form: FormPairs,
 ) -> Result<HttpResponse, AppError> {
     let (tag_id, rule_id) = path.into_inner();
     tag_rules::get(auth.db(), tag_id, rule_id).await?;
-    submit(auth, tag_id, Some(rule_id), parse(&pairs)).await
+    submit(auth, tag_id, Some(rule_id), parse(&form)?).await
 }
 
 async fn submit(
@@ -270,8 +264,11 @@ async fn submit(
         Ok((rule, applied)) => {
             let text = if rule.is_active {
                 format!(
-                    "Rule {} saved and applied: {} devices gained the tag, {} lost it.",
-                    rule.name, applied.added, applied.removed
+                    "Rule {} saved and applied: {} devices gained the tag, {} lost it.{}",
+                    rule.name,
+                    applied.added,
+                    applied.removed,
+                    withheld_note(applied.withheld)
                 )
             } else {
                 format!("Rule {} saved (inactive, not applied).", rule.name)
@@ -287,6 +284,16 @@ async fn submit(
     }
 }
 
+fn withheld_note(withheld: usize) -> String {
+    if withheld == 0 {
+        String::new()
+    } else {
+        format!(
+            " {withheld} matching devices did not get it: their addresses are outside the allowed networks of a credential the tag carries."
+        )
+    }
+}
+
 pub async fn apply(
     auth: Auth<WRITE>,
     path: web::Path<(i32, i32)>,
@@ -296,8 +303,10 @@ pub async fn apply(
     auth.flash(
         "success",
         format!(
-            "Rule applied: {} devices gained the tag, {} lost it.",
-            applied.added, applied.removed
+            "Rule applied: {} devices gained the tag, {} lost it.{}",
+            applied.added,
+            applied.removed,
+            withheld_note(applied.withheld)
         ),
     );
     Ok(redirect(&format!("/tags/{tag_id}/rules")))

@@ -60,11 +60,8 @@ pub async fn show(
 
 #[derive(Deserialize, Default)]
 pub struct TagForm {
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     color: String,
-    #[serde(default)]
     description: String,
 }
 

@@ -3,7 +3,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::form::{Form, checked};
+use super::form::{Form, Toggle};
 use super::list::{Pager, Sorter, query_string};
 use super::{page, redirect, render};
 use crate::auth::permissions::{FLAGS, Permissions, ROLES, USER_MANAGE, flag_bits, role_bits};
@@ -11,7 +11,7 @@ use crate::auth::{Auth, Ctx, extract::is_htmx};
 use crate::entity::users as user_entity;
 use crate::error::AppError;
 use crate::services::query::PageParams;
-use crate::services::users::{self, NewUser, SORT_COLUMNS, UserChanges, UserFilter};
+use crate::services::users::{self, Manager, NewUser, SORT_COLUMNS, UserChanges, UserFilter};
 use crate::services::validation::FieldErrors;
 
 type Manage = Auth<USER_MANAGE>;
@@ -83,24 +83,26 @@ pub async fn index(auth: Manage, query: web::Query<ListQuery>) -> Result<HttpRes
 }
 
 /// The user form's fields as submitted, so a rejected form comes back as it was typed.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 pub struct UserForm {
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
     realname: String,
-    #[serde(default)]
     email: String,
-    #[serde(default)]
     role: String,
-    perm_read: Option<String>,
-    perm_write: Option<String>,
-    perm_delete: Option<String>,
-    perm_admin: Option<String>,
-    perm_user_manage: Option<String>,
-    is_active: Option<String>,
-    #[serde(default)]
+    perm_read: Toggle,
+    perm_write: Toggle,
+    perm_delete: Toggle,
+    perm_admin: Toggle,
+    perm_user_manage: Toggle,
+    is_active: Toggle,
+}
+
+/// The new-user form: the user form plus the fields only a new account has.
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    username: String,
     password: String,
+    #[serde(flatten)]
+    user: UserForm,
 }
 
 impl UserForm {
@@ -110,14 +112,14 @@ impl UserForm {
             return bits;
         }
         [
-            ("read", &self.perm_read),
-            ("write", &self.perm_write),
-            ("delete", &self.perm_delete),
-            ("admin", &self.perm_admin),
-            ("user_manage", &self.perm_user_manage),
+            ("read", self.perm_read),
+            ("write", self.perm_write),
+            ("delete", self.perm_delete),
+            ("admin", self.perm_admin),
+            ("user_manage", self.perm_user_manage),
         ]
         .iter()
-        .filter(|(_, v)| checked(v))
+        .filter(|(_, v)| v.on())
         .filter_map(|(name, _)| flag_bits(name))
         .fold(0, |acc, b| acc | b)
     }
@@ -152,6 +154,17 @@ impl FormPage {
     }
     fn has(&self, bit: &i32) -> bool {
         self.perms & bit != 0
+    }
+    /// Whether the signed-in manager may grant this flag (they hold it).
+    fn grantable(&self, bit: &i32) -> bool {
+        self.ctx.perms.has(*bit)
+    }
+    /// Flags of the shown account that the signed-in manager lacks: then they may not change it.
+    fn out_of_reach(&self) -> Vec<&'static str> {
+        match &self.user {
+            Some(u) if u.id != self.ctx.user.id => self.ctx.perms.missing(u.permissions),
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -190,34 +203,42 @@ pub async fn new_form(auth: Manage) -> Result<HttpResponse, AppError> {
     page(&form_page(auth.0, None))
 }
 
-pub async fn create(auth: Manage, Form(form): Form<UserForm>) -> Result<HttpResponse, AppError> {
+pub async fn create(auth: Manage, Form(form): Form<NewUserForm>) -> Result<HttpResponse, AppError> {
     let generate = form.password.trim().is_empty();
     let password = if generate {
         users::generate_password()
     } else {
         form.password.clone()
     };
+    let user = &form.user;
     let input = NewUser {
         username: form.username.clone(),
-        realname: form.realname.clone(),
-        email: form.email.clone(),
-        permissions: form.permissions(),
+        realname: user.realname.clone(),
+        email: user.email.clone(),
+        permissions: user.permissions(),
         password: password.clone(),
-        is_active: checked(&form.is_active),
+        is_active: user.is_active.on(),
     };
-    match users::create(auth.db(), &auth.audit_actor(), input).await {
-        Ok(user) if generate => show_generated(auth, user, "created", &password),
-        Ok(user) => {
-            auth.flash("success", format!("User {} created.", user.username));
-            Ok(redirect(&format!("/users/{}", user.id)))
+    match users::create(
+        auth.db(),
+        &auth.audit_actor(),
+        Manager::of(&auth.user),
+        input,
+    )
+    .await
+    {
+        Ok(created) if generate => show_generated(auth, created, "created", &password),
+        Ok(created) => {
+            auth.flash("success", format!("User {} created.", created.username));
+            Ok(redirect(&format!("/users/{}", created.id)))
         }
         Err(AppError::Validation(errors)) => {
             let mut view = form_page(auth.0, None);
             view.username = form.username.clone();
-            view.realname = form.realname.clone();
-            view.email = form.email.clone();
-            view.perms = form.permissions();
-            view.is_active = checked(&form.is_active);
+            view.realname = user.realname.clone();
+            view.email = user.email.clone();
+            view.perms = user.permissions();
+            view.is_active = user.is_active.on();
             view.errors = errors;
             render(StatusCode::UNPROCESSABLE_ENTITY, &view)
         }
@@ -240,9 +261,17 @@ pub async fn update(
         realname: form.realname.clone(),
         email: form.email.clone(),
         permissions: form.permissions(),
-        is_active: checked(&form.is_active),
+        is_active: form.is_active.on(),
     };
-    match users::update(auth.db(), &auth.audit_actor(), auth.user.id, id, changes).await {
+    match users::update(
+        auth.db(),
+        &auth.audit_actor(),
+        Manager::of(&auth.user),
+        id,
+        changes,
+    )
+    .await
+    {
         Ok(user) => {
             auth.flash("success", format!("User {} saved.", user.username));
             Ok(redirect(&format!("/users/{id}")))
@@ -253,7 +282,7 @@ pub async fn update(
             view.realname = form.realname.clone();
             view.email = form.email.clone();
             view.perms = form.permissions();
-            view.is_active = checked(&form.is_active);
+            view.is_active = form.is_active.on();
             view.errors = errors;
             render(StatusCode::UNPROCESSABLE_ENTITY, &view)
         }
@@ -263,7 +292,6 @@ pub async fn update(
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
-    #[serde(default)]
     password: String,
 }
 
@@ -279,7 +307,15 @@ pub async fn reset_password(
     } else {
         form.password
     };
-    match users::reset_password(auth.db(), &auth.audit_actor(), id, password.clone()).await {
+    match users::reset_password(
+        auth.db(),
+        &auth.audit_actor(),
+        Manager::of(&auth.user),
+        id,
+        password.clone(),
+    )
+    .await
+    {
         Ok(user) if generate => show_generated(
             auth,
             user,
@@ -342,7 +378,7 @@ pub async fn confirm_delete(auth: Manage, id: web::Path<i32>) -> Result<HttpResp
 
 pub async fn delete(auth: Manage, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    match users::delete(auth.db(), &auth.audit_actor(), auth.user.id, id).await {
+    match users::delete(auth.db(), &auth.audit_actor(), Manager::of(&auth.user), id).await {
         Ok(user) => {
             auth.flash("success", format!("User {} deleted.", user.username));
             Ok(redirect("/users"))

@@ -217,9 +217,13 @@ async fn secrets_are_encrypted_at_rest_and_never_shown() {
     let vault = netraven::bootstrap::open_vault(&app.db, &app.settings)
         .await
         .unwrap();
-    let usable = netraven::services::credentials::usable_for_device(&app.db, &vault, device, None)
+    let device = netraven::services::devices::get(&app.db, device)
         .await
         .unwrap();
+    let usable = netraven::services::credentials::usable_for_device(&app.db, &vault, &device, None)
+        .await
+        .unwrap()
+        .credentials;
     assert_eq!(usable.len(), 1);
     assert_eq!(usable[0].secret.as_deref(), Some(SECRET));
     assert!(

@@ -13,6 +13,7 @@ pub fn credential(name: &str, user: &str, password: &str) -> Credential {
     Credential {
         name: name.into(),
         username: user.into(),
+        private: false,
         password: Some(password.into()),
         enable_secret: None,
         private_key: None,
@@ -308,6 +309,7 @@ async fn keyboard_interactive_and_public_key_logins() {
     let with_key = Credential {
         name: "key".into(),
         username: USER.into(),
+        private: false,
         password: None,
         enable_secret: None,
         private_key: Some(pem),
@@ -319,6 +321,7 @@ async fn keyboard_interactive_and_public_key_logins() {
     let bad_key = Credential {
         name: "broken key".into(),
         username: USER.into(),
+        private: false,
         password: None,
         enable_secret: None,
         private_key: Some("-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n".into()),

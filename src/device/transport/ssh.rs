@@ -53,6 +53,8 @@ impl HostKey {
 pub struct SshLogin<'a> {
     pub credential: &'a str,
     pub username: String,
+    /// Whether error messages may name the username (not for a private credential).
+    pub username_shown: bool,
     pub password: Option<&'a str>,
     pub private_key: Option<&'a str>,
 }
@@ -196,7 +198,7 @@ impl SshConnection {
     ) -> Result<(), DeviceError> {
         let failed = |detail: &str| DeviceError::AuthFailed {
             credential: login.credential.to_string(),
-            username: login.username.clone(),
+            username: login.username_shown.then(|| login.username.clone()),
             detail: detail.to_string(),
         };
         let timed_out = || DeviceError::Timeout {
