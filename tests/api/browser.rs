@@ -52,7 +52,11 @@ async fn browser_signs_in_and_filters_users_with_htmx() {
     app.create_user("network-alice", "operator", "Alice-passw0rd")
         .await;
     let tag = app
-        .post_form("/tags", &[("name", "core"), ("color", "#d1242f")])
+        .submit(
+            "/tags/new",
+            "/tags",
+            &[("name", "core"), ("color", "#d1242f")],
+        )
         .await;
     let tag_id = crate::helpers::location(&tag)
         .trim_start_matches("/tags/")
@@ -62,7 +66,8 @@ async fn browser_signs_in_and_filters_users_with_htmx() {
         ("edge-r1", "2001:db8::1", "juniper_junos"),
     ] {
         let r = app
-            .post_form(
+            .submit(
+                "/devices/new",
                 "/devices",
                 &[
                     ("hostname", host),

@@ -23,7 +23,9 @@ async fn add_credential(app: &TestApp, name: &str, secret: &str, private: bool) 
     if private {
         fields.push(("private", "on"));
     }
-    let r = app.post_form("/credentials", &fields).await;
+    let r = app
+        .submit("/credentials/new", "/credentials", &fields)
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "create {name}");
     location(&r)
         .trim_start_matches("/credentials/")
@@ -71,7 +73,8 @@ async fn secrets_are_encrypted_at_rest_and_never_shown() {
     app.login_admin().await;
     let id = add_credential(&app, "core-login", SECRET, false).await;
     let r = app
-        .post_form(
+        .submit(
+            "/credentials/new",
             "/credentials",
             &[
                 ("name", "badkey"),
@@ -88,7 +91,8 @@ async fn secrets_are_encrypted_at_rest_and_never_shown() {
             .contains("Paste the whole private key")
     );
     let r = app
-        .post_form(
+        .submit(
+            "/credentials/new",
             "/credentials",
             &[
                 ("name", "keyed"),
@@ -168,7 +172,8 @@ async fn secrets_are_encrypted_at_rest_and_never_shown() {
     assert!(html.contains("secret <span class=\"badge badge-ok\">set</span>"));
 
     // Keeping, replacing and clearing a secret; the audit names fields, never values.
-    app.post_form(
+    app.submit(
+        &format!("/credentials/{id}/edit"),
         &format!("/credentials/{id}"),
         &[
             ("name", "core-login"),
@@ -187,7 +192,8 @@ async fn secrets_are_encrypted_at_rest_and_never_shown() {
         kept.secret, stored.secret,
         "an empty field keeps the secret"
     );
-    app.post_form(
+    app.submit(
+        &format!("/credentials/{id}/edit"),
         &format!("/credentials/{id}"),
         &[
             ("name", "core-login"),
@@ -266,7 +272,18 @@ async fn private_credentials_are_invisible_to_everyone_else() {
         for (path, fields) in [
             (
                 format!("/credentials/{id}"),
-                vec![("name", "stolen"), ("kind", "ssh"), ("username", "x")],
+                vec![
+                    ("name", "stolen"),
+                    ("kind", "ssh"),
+                    ("username", "x"),
+                    ("secret", ""),
+                    ("enable_secret", ""),
+                    ("private_key", ""),
+                    ("description", ""),
+                    ("valid_until", ""),
+                    ("allowed_networks", ""),
+                    ("private", "off"),
+                ],
             ),
             (
                 format!("/credentials/{id}/tags"),
@@ -336,7 +353,8 @@ async fn devices_try_credentials_by_tag_priority_and_skip_expired() {
     )
     .await;
     let r = app
-        .post_form(
+        .submit(
+            &format!("/credentials/{expired}/edit"),
             &format!("/credentials/{expired}"),
             &[
                 ("name", "old-expired"),
@@ -381,7 +399,8 @@ async fn bad_credential_input_is_explained_and_stores_nothing() {
     app.login_admin().await;
     let long = "x".repeat(300);
     let r = app
-        .post_form(
+        .submit(
+            "/credentials/new",
             "/credentials",
             &[
                 ("name", ""),
@@ -405,7 +424,8 @@ async fn bad_credential_input_is_explained_and_stores_nothing() {
 
     // A past expiry is allowed, with a warning.
     let r = app
-        .post_form(
+        .submit(
+            "/credentials/new",
             "/credentials",
             &[
                 ("name", "legacy"),
@@ -596,7 +616,8 @@ async fn the_server_log_never_contains_a_secret() {
     let app = TestApp::attach(format!("http://127.0.0.1:{port}"), dir.clone(), url).await;
     app.login_admin().await;
     let id = add_credential(&app, "logged", SECRET, false).await;
-    app.post_form(
+    app.submit(
+        &format!("/credentials/{id}/edit"),
         &format!("/credentials/{id}"),
         &[
             ("name", "logged"),
@@ -612,7 +633,8 @@ async fn the_server_log_never_contains_a_secret() {
     )
     .await;
     let bad = app
-        .post_form(
+        .submit(
+            "/credentials/new",
             "/credentials",
             &[
                 ("name", ""),

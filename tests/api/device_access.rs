@@ -12,7 +12,8 @@ use netraven::entity::{credentials, devices};
 
 async fn add_credential(app: &TestApp, name: &str, username: &str, secret: &str) -> String {
     let r = app
-        .post_form(
+        .submit(
+            "/credentials/new",
             "/credentials",
             &[
                 ("name", name),
@@ -47,7 +48,8 @@ async fn test_connection_records_host_key_facts_and_credential_outcomes() {
     app.login_admin().await;
     let port = sim.devices()[0].port.to_string();
     let r = app
-        .post_form(
+        .submit(
+            "/devices/new",
             "/devices",
             &[
                 ("hostname", "edge1"),

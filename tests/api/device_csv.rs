@@ -38,7 +38,8 @@ async fn device_count(app: &TestApp) -> u64 {
 async fn import_previews_then_applies_everything_or_nothing() {
     let app = spawn_app().await;
     app.login_admin().await;
-    app.post_form(
+    app.submit(
+        "/devices/new",
         "/devices",
         &[
             ("hostname", "existing-1"),
@@ -132,7 +133,11 @@ async fn export_follows_the_filters_and_imports_back() {
     let app = spawn_app().await;
     app.login_admin().await;
     let r = app
-        .post_form("/tags", &[("name", "dc1"), ("color", "#0969da")])
+        .submit(
+            "/tags/new",
+            "/tags",
+            &[("name", "dc1"), ("color", "#0969da")],
+        )
         .await;
     let tag = crate::helpers::location(&r)
         .trim_start_matches("/tags/")
@@ -143,7 +148,8 @@ async fn export_follows_the_filters_and_imports_back() {
         ("c1", "10.0.0.3", "cisco_ios"),
     ] {
         let r = app
-            .post_form(
+            .submit(
+                "/devices/new",
                 "/devices",
                 &[
                     ("hostname", h),

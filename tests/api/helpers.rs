@@ -210,8 +210,12 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
-        self.post_form("/login", &[("username", username), ("password", password)])
-            .await
+        self.submit(
+            "/login",
+            "/login",
+            &[("username", username), ("password", password)],
+        )
+        .await
     }
 
     pub async fn login_admin(&self) {
@@ -236,13 +240,13 @@ impl TestApp {
     /// Creates a user through the UI as the signed-in user manager; returns the new id.
     pub async fn create_user(&self, username: &str, role: &str, password: &str) -> i32 {
         let resp = self
-            .post_form(
+            .submit(
+                "/users/new",
                 "/users",
                 &[
                     ("username", username),
                     ("role", role),
                     ("password", password),
-                    ("is_active", "on"),
                 ],
             )
             .await;
@@ -293,13 +297,13 @@ impl TestApp {
     /// Adds an enabled device through the form; returns its id.
     pub async fn add_device(&self, hostname: &str, ip: &str, platform: &str) -> i32 {
         let r = self
-            .post_form(
+            .submit(
+                "/devices/new",
                 "/devices",
                 &[
                     ("hostname", hostname),
                     ("ip_address", ip),
                     ("device_type", platform),
-                    ("enabled", "on"),
                 ],
             )
             .await;
@@ -313,12 +317,130 @@ impl TestApp {
     /// Adds a tag through the form; returns its id.
     pub async fn add_tag(&self, name: &str, color: &str) -> i32 {
         let r = self
-            .post_form("/tags", &[("name", name), ("color", color)])
+            .submit("/tags/new", "/tags", &[("name", name), ("color", color)])
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "add tag {name}");
         location(&r)
             .trim_start_matches("/tags/")
             .parse()
             .expect("tag id")
+    }
+}
+
+/// The fields a browser sends from the form whose `action` is given, as the page renders it:
+/// hidden and text inputs, a ticked box's value (a toggle's hidden "off" comes before it),
+/// each select's chosen option and each textarea's text, in page order. Disabled fields and
+/// buttons are left out, as a browser leaves them out.
+pub fn form_fields(html: &str, action: &str) -> Option<Vec<(String, String)>> {
+    use regex::Regex;
+    use std::sync::LazyLock;
+    static FORM: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?s)<form\b([^>]*)>(.*?)</form>").expect("regex"));
+    static FIELD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?s)<input\b([^>]*)>|<select\b([^>]*)>(.*?)</select>|<textarea\b([^>]*)>(.*?)</textarea>")
+            .expect("regex")
+    });
+    static OPTION: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?s)<option\b([^>]*)>([^<]*)").expect("regex"));
+    let body = FORM.captures_iter(html).find_map(|c| {
+        (attr(&c[1], "action").as_deref() == Some(action)).then(|| c[2].to_string())
+    })?;
+    let mut fields = Vec::new();
+    for c in FIELD.captures_iter(&body) {
+        if let Some(attrs) = c.get(1).map(|m| m.as_str()) {
+            let (Some(name), false) = (attr(attrs, "name"), has_attr(attrs, "disabled")) else {
+                continue;
+            };
+            let kind = attr(attrs, "type").unwrap_or_else(|| "text".into());
+            match kind.as_str() {
+                "submit" | "button" | "file" | "reset" => {}
+                "checkbox" | "radio" if !has_attr(attrs, "checked") => {}
+                "checkbox" | "radio" => {
+                    fields.push((name, attr(attrs, "value").unwrap_or_else(|| "on".into())))
+                }
+                _ => fields.push((name, attr(attrs, "value").unwrap_or_default())),
+            }
+        } else if let (Some(attrs), Some(options)) = (c.get(2), c.get(3)) {
+            let (Some(name), false) = (
+                attr(attrs.as_str(), "name"),
+                has_attr(attrs.as_str(), "disabled"),
+            ) else {
+                continue;
+            };
+            let all: Vec<(String, String)> = OPTION
+                .captures_iter(options.as_str())
+                .map(|o| {
+                    let value = attr(&o[1], "value").unwrap_or_else(|| unescape(o[2].trim()));
+                    let selected = if has_attr(&o[1], "selected") { "y" } else { "" };
+                    (value, selected.to_string())
+                })
+                .collect();
+            let chosen = all
+                .iter()
+                .find(|(_, s)| !s.is_empty())
+                .or(all.first())
+                .map(|(v, _)| v.clone());
+            if let Some(value) = chosen {
+                fields.push((name, value));
+            }
+        } else if let (Some(attrs), Some(text)) = (c.get(4), c.get(5)) {
+            if let (Some(name), false) = (
+                attr(attrs.as_str(), "name"),
+                has_attr(attrs.as_str(), "disabled"),
+            ) {
+                fields.push((name, unescape(text.as_str())));
+            }
+        }
+    }
+    Some(fields)
+}
+
+fn attr(attrs: &str, name: &str) -> Option<String> {
+    let re = regex::Regex::new(&format!(r#"(?:^|\s){name}\s*=\s*"([^"]*)""#)).ok()?;
+    re.captures(attrs).map(|c| unescape(&c[1]))
+}
+
+fn has_attr(attrs: &str, name: &str) -> bool {
+    regex::Regex::new(&format!(r"(?:^|\s){name}(?:\s|=|$)"))
+        .map(|re| re.is_match(attrs))
+        .unwrap_or(false)
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&#x2F;", "/")
+        .replace("&amp;", "&")
+}
+
+/// `fields` with `changes` applied: every field named in `changes` takes the changed value(s)
+/// instead of the page's.
+pub fn apply_changes(fields: &mut Vec<(String, String)>, changes: &[(&str, &str)]) {
+    fields.retain(|(name, _)| !changes.iter().any(|(n, _)| n == name));
+    fields.extend(changes.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+}
+
+impl TestApp {
+    /// Fills in the form on `page` that posts to `action`, as a user would: the page's own values,
+    /// with `changes` typed over them; then submits it.
+    pub async fn submit(
+        &self,
+        page: &str,
+        action: &str,
+        changes: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let (status, html) = self.get_html(page).await;
+        let mut fields = form_fields(&html, action)
+            .unwrap_or_else(|| panic!("no form posting to {action} on {page} ({status})"));
+        apply_changes(&mut fields, changes);
+        self.client
+            .post(self.url(action))
+            .form(&fields)
+            .send()
+            .await
+            .expect("POST")
     }
 }

@@ -47,7 +47,7 @@ async fn device_crud_with_validation() {
         ];
         fields.retain(|(f, _)| *f != field);
         fields.push((field, value));
-        let r = app.post_form("/devices", &fields).await;
+        let r = app.submit("/devices/new", "/devices", &fields).await;
         assert_eq!(
             r.status(),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -63,7 +63,8 @@ async fn device_crud_with_validation() {
     );
 
     let r = app
-        .post_form(
+        .submit(
+            &format!("/devices/{id}/edit"),
             &format!("/devices/{id}"),
             &[
                 ("hostname", "core-sw01"),
@@ -71,6 +72,7 @@ async fn device_crud_with_validation() {
                 ("port", "2222"),
                 ("device_type", "cisco_nxos"),
                 ("description", "DC1 core"),
+                ("enabled", "off"),
             ],
         )
         .await;
@@ -251,7 +253,11 @@ async fn tags_crud_colour_and_counts() {
         .unwrap();
     assert_eq!(t.color, "#1a7f37");
     let r = app
-        .post_form("/tags", &[("name", "BRANCH"), ("color", "#000000")])
+        .submit(
+            "/tags/new",
+            "/tags",
+            &[("name", "BRANCH"), ("color", "#000000")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
@@ -261,7 +267,7 @@ async fn tags_crud_colour_and_counts() {
             .contains("A tag with this name already exists.")
     );
     let r = app
-        .post_form("/tags", &[("name", "x;y"), ("color", "red")])
+        .submit("/tags/new", "/tags", &[("name", "x;y"), ("color", "red")])
         .await;
     let html = r.text().await.unwrap();
     assert!(html.contains("cannot contain ;") && html.contains("#RRGGBB"));
@@ -278,7 +284,8 @@ async fn tags_crud_colour_and_counts() {
     assert!(html.contains("br-01"));
 
     let r = app
-        .post_form(
+        .submit(
+            &format!("/tags/{id}/edit"),
             &format!("/tags/{id}"),
             &[("name", "branches"), ("color", "#1a7f37")],
         )
@@ -322,14 +329,18 @@ async fn viewer_reads_operator_changes_only_delete_deletes() {
             &[
                 ("hostname", "x1"),
                 ("ip_address", "192.0.2.9"),
+                ("port", ""),
                 ("device_type", "cisco_ios"),
+                ("description", ""),
+                ("enabled", "on"),
             ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     let r = operator
-        .post_form(
+        .submit(
+            &format!("/devices/{id}/edit"),
             &format!("/devices/{id}"),
             &[
                 ("hostname", "r1"),
@@ -406,7 +417,8 @@ async fn the_ip_column_sorts_as_addresses_not_as_text() {
     // An edit keeps the key in step with the address.
     let id = app.add_device("moved", "172.16.0.1", "cisco_ios").await;
     let r = app
-        .post_form(
+        .submit(
+            &format!("/devices/{id}/edit"),
             &format!("/devices/{id}"),
             &[
                 ("hostname", "moved"),
@@ -435,7 +447,8 @@ async fn concurrent_creates_wait_for_each_other_instead_of_failing() {
             let hostname = format!("c{i:02}");
             let ip = format!("10.77.0.{}", i + 1);
             let r = app
-                .post_form(
+                .submit(
+                    "/devices/new",
                     "/devices",
                     &[
                         ("hostname", hostname.as_str()),

@@ -16,7 +16,8 @@ use netraven::entity::{backups, devices, job_log_entries, job_logs, job_results}
 pub async fn lab_tag(app: &TestApp) -> String {
     let tag = app.add_tag("lab", "#0969da").await.to_string();
     let r = app
-        .post_form(
+        .submit(
+            "/credentials/new",
             "/credentials",
             &[
                 ("name", "lab-login"),
@@ -42,7 +43,8 @@ pub async fn add_sim_devices(app: &TestApp, sim: &Sim, tag: &str) -> Vec<i32> {
     for d in sim.devices() {
         let port = d.port.to_string();
         let r = app
-            .post_form(
+            .submit(
+                "/devices/new",
                 "/devices",
                 &[
                     ("hostname", &d.hostname),
@@ -250,7 +252,8 @@ async fn cancel_stops_devices_that_have_not_started() {
     add_sim_devices(&app, &sim, &tag).await;
     // One device at a time, so most are still waiting when the job is cancelled.
     let r = app
-        .post_form(
+        .submit(
+            "/settings",
             "/settings/jobs",
             &[
                 ("jobs.concurrency", "1"),
@@ -310,7 +313,8 @@ async fn viewers_read_jobs_but_cannot_start_or_cancel_them_and_debug_keeps_a_mas
     let ids = add_sim_devices(&app, &sim, &tag).await;
     // The admin turns on the debug flag of their profile: their jobs keep transcripts.
     let r = app
-        .post_form(
+        .submit(
+            "/profile",
             "/profile",
             &[("realname", "Admin"), ("email", ""), ("debug", "on")],
         )
@@ -396,7 +400,8 @@ async fn retention_keeps_the_newest_versions_and_removes_old_job_logs() {
         crate::backups::store_version(&app, id, &text, false).await;
     }
     let r = app
-        .post_form(
+        .submit(
+            "/settings",
             "/settings/backups",
             &[
                 ("backups.retention_versions", "3"),
@@ -439,7 +444,8 @@ async fn retention_keeps_the_newest_versions_and_removes_old_job_logs() {
         .exec(&app.db)
         .await
         .expect("age the job");
-    app.post_form(
+    app.submit(
+        "/settings",
         "/settings/backups",
         &[
             ("backups.retention_versions", "0"),
@@ -481,7 +487,8 @@ async fn a_backup_falls_back_to_the_next_credential_and_records_the_one_that_wor
         ("tacacs", PASSWORD, "20"),
     ] {
         let r = app
-            .post_form(
+            .submit(
+                "/credentials/new",
                 "/credentials",
                 &[
                     ("name", name),
@@ -548,7 +555,8 @@ async fn a_private_credential_logs_in_only_for_jobs_its_owner_starts() {
     let owner = app.new_browser();
     owner.login("owner", "Owner-passw0rd-1").await;
     let r = owner
-        .post_form(
+        .submit(
+            "/credentials/new",
             "/credentials",
             &[
                 ("name", "owners-login"),

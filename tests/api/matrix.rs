@@ -10,7 +10,9 @@ const FORBIDDEN: u16 = 403;
 const INVALID: u16 = 422;
 
 /// (method, path, expected for [anonymous, viewer, operator, engineer, admin]); `{id}` is a
-/// target user. POST bodies are deliberately invalid so an allowed request changes nothing.
+/// target user. POST bodies are complete forms with an invalid value, so an allowed request
+/// reaches validation and changes nothing. An anonymous POST has no session and so no CSRF
+/// token: it is refused before anything else.
 const ROUTES: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/healthz", [OK, OK, OK, OK, OK]),
     ("GET", "/", [SEE_OTHER, OK, OK, OK, OK]),
@@ -48,59 +50,85 @@ const ROUTES: &[(&str, &str, [u16; 5])] = &[
     (
         "POST",
         "/users",
-        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID],
+        [FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID],
     ),
     (
         "POST",
         "/users/{id}",
-        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID],
+        [FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID],
     ),
     (
         "POST",
         "/users/{id}/password",
-        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID],
+        [FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID],
     ),
     (
         "POST",
         "/settings/security",
-        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID],
+        [FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID],
     ),
     (
         "POST",
         "/profile",
-        [SEE_OTHER, INVALID, INVALID, INVALID, INVALID],
+        [FORBIDDEN, INVALID, INVALID, INVALID, INVALID],
     ),
     (
         "POST",
         "/profile/password",
-        [SEE_OTHER, INVALID, INVALID, INVALID, INVALID],
+        [FORBIDDEN, INVALID, INVALID, INVALID, INVALID],
     ),
     (
         "POST",
         "/users/{id}/delete",
-        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, SEE_OTHER],
+        [FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, SEE_OTHER],
     ),
     (
         "POST",
         "/logout",
-        [SEE_OTHER, SEE_OTHER, SEE_OTHER, SEE_OTHER, SEE_OTHER],
+        [FORBIDDEN, SEE_OTHER, SEE_OTHER, SEE_OTHER, SEE_OTHER],
     ),
 ];
 
 const ROLES: [&str; 5] = ["anonymous", "viewer", "operator", "engineer", "admin"];
 
+const USER_FIELDS: [(&str, &str); 8] = [
+    ("realname", ""),
+    ("role", "viewer"),
+    ("perm_read", "off"),
+    ("perm_write", "off"),
+    ("perm_delete", "off"),
+    ("perm_admin", "off"),
+    ("perm_user_manage", "off"),
+    ("is_active", "on"),
+];
+
 fn invalid_body(path: &str) -> Vec<(&'static str, &'static str)> {
     match path {
-        "/users" => vec![("username", ""), ("role", "viewer")],
-        "/users/{id}" => vec![
-            ("email", "not-an-email"),
-            ("role", "viewer"),
-            ("is_active", "on"),
-        ],
+        "/users" => [
+            &USER_FIELDS[..],
+            &[("username", ""), ("email", ""), ("password", "")],
+        ]
+        .concat(),
+        "/users/{id}" => [&USER_FIELDS[..], &[("email", "not-an-email")]].concat(),
         "/users/{id}/password" => vec![("password", "x")],
-        "/settings/security" => vec![("security.lockout_threshold", "-1")],
-        "/profile" => vec![("email", "not-an-email")],
-        "/profile/password" => vec![("current_password", "wrong")],
+        "/settings/security" => vec![
+            ("security.lockout_threshold", "-1"),
+            ("security.lockout_minutes", "15"),
+            ("security.address_failure_limit", "20"),
+            ("security.session_lifetime_minutes", "480"),
+            ("security.password_min_length", "10"),
+            ("security.password_require_mixed", "on"),
+        ],
+        "/profile" => vec![
+            ("realname", ""),
+            ("email", "not-an-email"),
+            ("debug", "off"),
+        ],
+        "/profile/password" => vec![
+            ("current_password", "wrong"),
+            ("new_password", ""),
+            ("confirm_password", ""),
+        ],
         "/devices" => vec![("hostname", ""), ("device_type", "cisco_ios")],
         "/tags" => vec![("name", "")],
         "/credentials" => vec![("name", ""), ("kind", "ssh")],

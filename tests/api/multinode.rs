@@ -134,7 +134,8 @@ impl Drop for Deployment {
 
 async fn set_concurrency(app: &TestApp, n: &str) {
     let r = app
-        .post_form(
+        .submit(
+            "/settings",
             "/settings/jobs",
             &[
                 ("jobs.concurrency", n),
@@ -286,7 +287,8 @@ async fn a_due_schedule_starts_one_job_however_many_workers_tick_and_missed_runs
     let tag = lab_tag(&app).await;
     add_sim_devices(&app, &sim, &tag).await;
     let r = app
-        .post_form(
+        .submit(
+            "/schedules/new",
             "/schedules",
             &[
                 ("name", "every 10 minutes"),

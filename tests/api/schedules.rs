@@ -50,7 +50,7 @@ fn form<'a>(
 }
 
 async fn create(app: &TestApp, fields: &[(&str, &str)]) -> i32 {
-    let r = app.post_form("/schedules", fields).await;
+    let r = app.submit("/schedules/new", "/schedules", fields).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "create {fields:?}");
     location(&r)
         .trim_start_matches("/schedules/")
@@ -186,7 +186,8 @@ async fn every_schedule_type_through_the_form() {
 
     // Edit: daily at 05:45 in UTC; the next run follows.
     let r = app
-        .post_form(
+        .submit(
+            &format!("/schedules/{daily}"),
             &format!("/schedules/{daily}"),
             &form(
                 "daily renamed",
@@ -210,7 +211,8 @@ async fn every_schedule_type_through_the_form() {
     // Editing only the name keeps an interval's phase.
     let phase = stored(&app, interval).await.unwrap().next_run_at;
     let r = app
-        .post_form(
+        .submit(
+            &format!("/schedules/{interval}"),
             &format!("/schedules/{interval}"),
             &form("interval renamed", "interval", &[("minutes", "90")]),
         )
@@ -399,7 +401,7 @@ async fn validation_errors_show_on_the_form_and_store_nothing() {
         (form("x", "hourly", &[]), "Choose how often the job runs."),
     ];
     for (fields, message) in cases {
-        let r = app.post_form("/schedules", &fields).await;
+        let r = app.submit("/schedules/new", "/schedules", &fields).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
         let html = r.text().await.unwrap();
         assert!(html.contains(message), "{fields:?}: expected {message:?}");
@@ -409,7 +411,8 @@ async fn validation_errors_show_on_the_form_and_store_nothing() {
     // The edit form says the same and keeps the stored schedule.
     let id = create(&app, &form("good", "daily", &[("time", "02:00")])).await;
     let r = app
-        .post_form(
+        .submit(
+            &format!("/schedules/{id}"),
             &format!("/schedules/{id}"),
             &form("good", "daily", &[("time", "24:10")]),
         )

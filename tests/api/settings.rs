@@ -26,7 +26,8 @@ async fn settings_are_seeded_grouped_and_validated() {
 
     // A bad value is rejected with a message and nothing in the category changes.
     let r = app
-        .post_form(
+        .submit(
+            "/settings",
             "/settings/security",
             &[
                 ("security.lockout_threshold", "0"),
@@ -54,13 +55,15 @@ async fn settings_are_seeded_grouped_and_validated() {
     );
 
     let r = app
-        .post_form(
+        .submit(
+            "/settings",
             "/settings/security",
             &[
                 ("security.lockout_threshold", "3"),
                 ("security.lockout_minutes", "30"),
                 ("security.session_lifetime_minutes", "480"),
                 ("security.password_min_length", "12"),
+                ("security.password_require_mixed", "off"),
             ],
         )
         .await;
@@ -76,7 +79,11 @@ async fn settings_are_seeded_grouped_and_validated() {
     assert_eq!(app.audit_count("settings.update").await, 1);
 
     let r = app
-        .post_form("/settings/nautobot", &[("nautobot.url", "ftp://nope")])
+        .submit(
+            "/settings",
+            "/settings/nautobot",
+            &[("nautobot.url", "ftp://nope")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let r = app.post_form("/settings/nosuch", &[]).await;
@@ -89,7 +96,8 @@ async fn sensitive_settings_are_encrypted_and_never_shown() {
     app.login_admin().await;
     let secret = "nb-token-0123456789abcdef";
     let r = app
-        .post_form(
+        .submit(
+            "/settings",
             "/settings/nautobot",
             &[
                 ("nautobot.url", "https://nautobot.example.net"),
@@ -108,7 +116,8 @@ async fn sensitive_settings_are_encrypted_and_never_shown() {
     assert!(!audit.contains(secret));
 
     // Empty keeps the value; the clear box removes it.
-    app.post_form(
+    app.submit(
+        "/settings",
         "/settings/nautobot",
         &[
             ("nautobot.url", "https://nautobot.example.net"),
@@ -117,7 +126,8 @@ async fn sensitive_settings_are_encrypted_and_never_shown() {
     )
     .await;
     assert_eq!(value(&app, "nautobot.token").await, stored);
-    app.post_form(
+    app.submit(
+        "/settings",
         "/settings/nautobot",
         &[
             ("nautobot.url", "https://nautobot.example.net"),
@@ -132,7 +142,7 @@ async fn sensitive_settings_are_encrypted_and_never_shown() {
 async fn audit_page_filters() {
     let app = spawn_app().await;
     app.login_admin().await;
-    app.login("admin", "wrong-password-x").await;
+    app.new_browser().login("admin", "wrong-password-x").await;
     let (status, html) = app.get_html("/audit?event_type=auth").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("login_failed") && html.contains("login"));

@@ -26,7 +26,8 @@ async fn wrong_or_missing_fernet_key_refuses_to_start_once_data_is_encrypted() {
     let app = spawn_with(settings.clone()).await;
     app.login_admin().await;
     let r = app
-        .post_form(
+        .submit(
+            "/settings",
             "/settings/nautobot",
             &[("nautobot.url", ""), ("nautobot.token", "tok-123456")],
         )

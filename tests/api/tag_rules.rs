@@ -158,7 +158,8 @@ async fn rules_preview_apply_follow_devices_and_spare_manual_tags() {
     // New and edited devices follow active rules.
     let sw3 = app.add_device("core-sw03", "10.1.0.3", "cisco_ios").await;
     assert!(tagged(&app, core).await.contains(&"core-sw03".to_string()));
-    app.post_form(
+    app.submit(
+        &format!("/devices/{sw3}/edit"),
         &format!("/devices/{sw3}"),
         &[
             ("hostname", "dist-sw03"),

@@ -33,14 +33,15 @@ async fn create_edit_and_list_users() {
     assert_eq!(alice.permissions, READ | WRITE);
 
     let r = app
-        .post_form(
+        .submit(
+            &format!("/users/{id}"),
             &format!("/users/{id}"),
             &[
                 ("realname", "Alice Liddell"),
                 ("email", "alice@example.net"),
                 ("role", "custom"),
                 ("perm_read", "on"),
-                ("is_active", "on"),
+                ("perm_write", "off"),
             ],
         )
         .await;
@@ -77,7 +78,8 @@ async fn duplicate_and_bad_usernames_get_field_messages() {
     app.login_admin().await;
     app.create_user("bob", "viewer", "Bob-passw0rd1").await;
     let r = app
-        .post_form(
+        .submit(
+            "/users/new",
             "/users",
             &[
                 ("username", "BOB"),
@@ -96,7 +98,8 @@ async fn duplicate_and_bad_usernames_get_field_messages() {
 
     let long = "x".repeat(300);
     let r = app
-        .post_form(
+        .submit(
+            "/users/new",
             "/users",
             &[
                 ("username", "has space"),
@@ -155,18 +158,12 @@ async fn last_admin_and_self_protection() {
     let admin = user(&app, "admin").await.unwrap();
 
     // Cannot demote or deactivate yourself / the last admin.
-    let r = app
-        .post_form(
-            &format!("/users/{}", admin.id),
-            &[("role", "engineer"), ("is_active", "on")],
-        )
-        .await;
+    let page = format!("/users/{}", admin.id);
+    let r = app.submit(&page, &page, &[("role", "engineer")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(html.contains("You cannot remove your own user_manage permission."));
-    let r = app
-        .post_form(&format!("/users/{}", admin.id), &[("role", "admin")])
-        .await;
+    let r = app.submit(&page, &page, &[("is_active", "off")]).await;
     assert!(
         r.text()
             .await
@@ -201,13 +198,18 @@ async fn last_admin_and_self_protection() {
     assert_eq!(app.audit_count("user.delete").await, 1);
 
     let root2 = user(&app, "root2").await.unwrap();
+    let page = format!("/users/{}", root2.id);
     let r = second
-        .post_form(
-            &format!("/users/{}", root2.id),
+        .submit(
+            &page,
+            &page,
             &[
                 ("role", "custom"),
+                ("perm_read", "off"),
+                ("perm_write", "off"),
+                ("perm_delete", "off"),
+                ("perm_admin", "off"),
                 ("perm_user_manage", "on"),
-                ("is_active", "on"),
             ],
         )
         .await;
@@ -293,7 +295,8 @@ async fn password_reset_and_own_password_change() {
     );
 
     let r = carol
-        .post_form(
+        .submit(
+            "/profile",
             "/profile",
             &[("realname", "Carol C"), ("email", "not-an-email")],
         )
@@ -301,7 +304,8 @@ async fn password_reset_and_own_password_change() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("Enter an email address"));
     let r = carol
-        .post_form(
+        .submit(
+            "/profile",
             "/profile",
             &[
                 ("realname", "Carol C"),
@@ -323,7 +327,8 @@ async fn a_generated_password_is_shown_once_and_never_stored_readably() {
     let app = spawn_app().await;
     app.login_admin().await;
     let r = app
-        .post_form(
+        .submit(
+            "/users/new",
             "/users",
             &[
                 ("username", "dave"),
