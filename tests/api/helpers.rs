@@ -90,9 +90,10 @@ pub fn test_settings(data_dir: PathBuf, database_url: String) -> Settings {
     .expect("test settings")
 }
 
+/// A data folder for a new app, made as NetRaven makes its own (0700).
 pub fn new_data_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(unique_name("netraven-test"));
-    std::fs::create_dir_all(&dir).expect("create test data dir");
+    netraven::data_dir::ensure_private_dir(&dir).expect("create test data dir");
     dir
 }
 
@@ -235,6 +236,33 @@ impl TestApp {
             owns_data_dir: false,
             workers: None,
         }
+    }
+
+    /// A second browser whose connections come from `source` (another loopback address), for
+    /// what depends on the client's address.
+    pub fn browser_from(&self, source: &str) -> TestApp {
+        let mut browser = self.new_browser();
+        browser.client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(source.parse::<std::net::IpAddr>().ok())
+            .build()
+            .expect("http client");
+        browser
+    }
+
+    /// Audit entries of `event_name` whose details say `reason`.
+    pub async fn audit_reasons(&self, event_name: &str) -> Vec<String> {
+        use netraven::entity::audit_logs;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        audit_logs::Entity::find()
+            .filter(audit_logs::Column::EventName.eq(event_name))
+            .all(&self.db)
+            .await
+            .expect("audit")
+            .into_iter()
+            .filter_map(|e| e.details?.get("reason")?.as_str().map(str::to_string))
+            .collect()
     }
 
     /// Creates a user through the UI as the signed-in user manager; returns the new id.

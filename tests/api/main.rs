@@ -14,6 +14,7 @@ mod matrix;
 mod multinode;
 mod schedules;
 mod search;
+mod security;
 mod settings;
 mod startup;
 mod tag_rules;
