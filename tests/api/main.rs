@@ -3,6 +3,7 @@
 mod auth;
 mod backups;
 mod browser;
+mod credential_abuse;
 mod credentials;
 mod device_access;
 mod device_csv;

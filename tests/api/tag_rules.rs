@@ -8,7 +8,7 @@ use crate::helpers::{TestApp, spawn_app};
 use netraven::entity::{device_tags, devices, tag_rules};
 
 /// Rows as the editor posts them: (level, kind, negate, field, group op, operator, value).
-type RowSpec<'a> = (
+pub type RowSpec<'a> = (
     &'a str,
     &'a str,
     &'a str,
@@ -18,7 +18,7 @@ type RowSpec<'a> = (
     &'a str,
 );
 
-fn rule_form<'a>(
+pub fn rule_form<'a>(
     name: &'a str,
     top_op: &'a str,
     rows: &[RowSpec<'a>],
