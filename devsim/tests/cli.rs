@@ -449,7 +449,7 @@ async fn volatile_lines_change_between_reads() {
             .map(str::to_string)
             .collect::<Vec<_>>()
     };
-    assert_eq!(enc(&a).len(), 5);
+    assert_eq!(enc(&a).len(), 9);
     assert!(
         enc(&a).iter().zip(enc(&b)).all(|(x, y)| *x != y),
         "ENC values are re-salted"

@@ -8,6 +8,8 @@
 pub mod error;
 pub mod facts;
 pub mod fetch;
+#[cfg(test)]
+mod mask_forms;
 pub mod platforms;
 pub mod profile;
 pub mod scrub;

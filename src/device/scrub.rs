@@ -50,11 +50,12 @@ fn mask_in_section(pattern: &Regex, section: &Section, text: &str) -> String {
     let mut inside = false;
     for line in text.split_inclusive('\n') {
         let bare = line.trim_end_matches(['\n', '\r']);
-        if inside && section.end.is_match(bare) {
-            inside = false;
-        } else if !inside && section.start.is_match(bare) {
-            inside = true;
-        } else if inside && pattern.is_match(bare) {
+        let closes = inside && section.end.is_match(bare);
+        if closes || !inside {
+            // The line that closes a section may open the next one (IOS `tacacs server B`
+            // right after the lines of `tacacs server A`).
+            inside = section.start.is_match(bare);
+        } else if pattern.is_match(bare) {
             out.push_str(&replace_group(pattern, bare, "secret", MASK_MARKER));
             out.push_str(&line[bare.len()..]);
             continue;

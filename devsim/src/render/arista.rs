@@ -42,6 +42,12 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
         "username netops privilege 15 role network-operator secret sha512 {}",
         sha512_crypt(&mut rng)
     ));
+    // Values added later come from their own generator so the rest of the output stays as it was.
+    let mut more = id.rng("secrets");
+    head.push(format!(
+        "aaa root secret sha512 {}",
+        sha512_crypt(&mut more)
+    ));
     s(
         &mut head,
         &[
@@ -56,6 +62,8 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
     head.push(format!("ip name-server vrf MGMT {}", site.dns[0]));
     head.push(format!("dns domain {}", site.domain));
     head.push("!".into());
+    head.push("ntp authentication-key 1 md5 7 NtpMd5Eos".into());
+    head.push("ntp trusted-key 1".into());
     for server in site.ntp {
         head.push(format!("ntp server vrf MGMT {server}"));
     }
@@ -80,7 +88,26 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
         rng.hex(40),
         rng.hex(32)
     ));
-    s(&mut head, &["!", "spanning-tree mode mstp", "!"]);
+    head.push(
+        "snmp-server user monitor monitor-group v3 auth sha AuthPassV3x priv aes PrivPassV3x"
+            .into(),
+    );
+    head.push(format!(
+        "snmp-server host {} vrf MGMT version 2c Tr4pC0mmEos",
+        site.syslog
+    ));
+    s(
+        &mut head,
+        &[
+            "!",
+            "ip security",
+            "   profile HQ",
+            "      shared-key 7 EosSharedK3y",
+            "!",
+            "spanning-tree mode mstp",
+            "!",
+        ],
+    );
     for vlan in &site.vlans {
         head.push(format!("vlan {}", vlan.id));
         head.push(format!("   name {}", vlan.name));
@@ -141,6 +168,9 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
             block.push(format!("   description Uplink to {}", link.peer_name));
             block.push("   no switchport".into());
             block.push(format!("   ip address {}/30", link.local));
+            if n == 0 {
+                block.push("   ip ospf message-digest-key 1 md5 7 OspfMd5Eos".into());
+            }
         } else {
             let vlan = &site.vlans[n % site.vlans.len()];
             block.push(format!("   description {}", port_description(&mut rng, n)));

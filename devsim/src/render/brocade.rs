@@ -54,7 +54,19 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
         head.push(format!("tacacs-server host {server}"));
     }
     head.push(format!("tacacs-server key 2 ${}", rng.base64(12)));
+    head.push(format!(
+        "radius-server host {} auth-port 1812 acct-port 1813 default key 2 $BrcdRadK3y dot1x",
+        site.aaa[1]
+    ));
     head.push(format!("snmp-server community 2 ${} ro", rng.base64(10)));
+    head.push(
+        "snmp-server user netops-v3 admin v3 encrypted auth md5 AuthPassV3x priv encrypted des PrivPassV3x"
+            .into(),
+    );
+    head.push(format!(
+        "snmp-server host {} version v2c 2 $Tr4pC0mmBr",
+        site.syslog
+    ));
     head.push(format!("snmp-server location {}", site.location));
     head.extend([
         "!".into(),
@@ -69,9 +81,12 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
     head.push(format!(" ip address {} 255.255.255.0", site.mgmt_ip));
     head.push("!".into());
     let mut tail: Vec<String> = Vec::new();
-    for vlan in &site.vlans {
+    for (i, vlan) in site.vlans.iter().enumerate() {
         tail.push(format!("interface ve {}", vlan.id));
         tail.push(format!(" ip address {} 255.255.255.0", vlan.gateway));
+        if i == 0 {
+            tail.push(" ip ospf md5-authentication key-id 1 key 2 $OspfMd5Br".into());
+        }
         tail.push("!".into());
     }
     tail.extend([

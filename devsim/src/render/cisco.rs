@@ -142,6 +142,20 @@ pub(crate) fn ios_config(id: &Identity, extra: &[String]) -> Template {
             "crypto isakmp key MyPreSharedKey address 0.0.0.0",
             "crypto keyring KR-BRANCH",
             "  pre-shared-key address 198.51.100.7 key Br4nchPsk",
+            "  pre-shared-key hostname branch2.example.net key Br4nchHostPsk",
+            "!",
+            "crypto ikev2 keyring IK2-KR",
+            " peer HQ",
+            "  address 198.51.100.9",
+            "  pre-shared-key local Ik2LocalPsk",
+            "  pre-shared-key remote Ik2RemotePsk",
+            " !",
+            "!",
+            "crypto ikev2 profile IK2-PROF",
+            " match identity remote address 198.51.100.9 255.255.255.255",
+            " authentication remote pre-share key Ik2ProfPsk",
+            " authentication local pre-share",
+            " keyring local IK2-KR",
             "!",
             "key chain OSPF-KEYS",
             " key 1",
@@ -166,11 +180,14 @@ pub(crate) fn ios_config(id: &Identity, extra: &[String]) -> Template {
     head.push("!".into());
 
     let mut tail = Vec::new();
-    for vlan in &site.vlans {
+    for (i, vlan) in site.vlans.iter().enumerate() {
         tail.push(format!("interface Vlan{}", vlan.id));
         tail.push(format!(" description {} gateway", vlan.name));
         tail.push(format!(" ip address {} 255.255.255.0", vlan.gateway));
         tail.push(" ip helper-address 10.0.0.67".into());
+        if i == 0 {
+            tail.push(" ip ospf message-digest-key 1 md5 7 OspfMd5Ios".into());
+        }
         tail.push("!".into());
     }
     tail.push("router ospf 1".into());
@@ -228,8 +245,17 @@ pub(crate) fn ios_config(id: &Identity, extra: &[String]) -> Template {
     tail.push(format!("logging host {}", site.syslog));
     push(
         &mut tail,
-        &["!", "snmp-server community S3cr3tCommunity RO SNMP-RO"],
+        &[
+            "!",
+            "snmp-server community S3cr3tCommunity RO SNMP-RO",
+            "snmp-server group NETOPS-V3 v3 priv read V1",
+            "snmp-server user netops-v3 NETOPS-V3 v3 auth sha AuthPassV3x priv aes 128 PrivPassV3x",
+        ],
     );
+    tail.push(format!(
+        "snmp-server host {} version 2c Tr4pC0mmV2",
+        site.syslog
+    ));
     tail.push(format!("snmp-server location {}", site.location));
     push(
         &mut tail,
@@ -244,6 +270,14 @@ pub(crate) fn ios_config(id: &Identity, extra: &[String]) -> Template {
         tail.push(format!(" key 7 {}", cisco_type7("T4cacsK3y", 8)));
     }
     tail.push("tacacs-server key 7 0822455D0A16".into());
+    tail.push(format!(
+        "tacacs-server host {} key 7 T4cHostK3y",
+        site.aaa[0]
+    ));
+    tail.push(format!(
+        "radius-server host {} auth-port 1812 acct-port 1813 key R4dHostK3y",
+        site.aaa[1]
+    ));
     push(
         &mut tail,
         &[
@@ -296,6 +330,9 @@ pub(crate) fn ios_config(id: &Identity, extra: &[String]) -> Template {
         body.line(l);
     }
     body.volatile(Volatile::NtpClockPeriod);
+    body.line("ntp authentication-key 1 md5 NtpMd5K3y 7")
+        .line("ntp authenticate")
+        .line("ntp trusted-key 1");
     for server in site.ntp {
         body.line(format!("ntp server {server}"));
     }
@@ -518,11 +555,21 @@ pub(crate) fn nxos_config(id: &Identity, extra: &[String]) -> Template {
     push(
         &mut head,
         &[
+            "snmp-server user netops-v3 network-operator auth sha AuthPassV3x priv aes-128 PrivPassV3x",
             "snmp-server community S3cr3tCommunity group network-operator",
             "snmp-server community public group network-operator",
         ],
     );
+    head.push(format!(
+        "snmp-server host {} traps version 2c Tr4pC0mmNx",
+        site.syslog
+    ));
     head.push(format!("snmp-server location {}", site.location));
+    head.push(format!(
+        "radius-server host {} key 7 \"R4dHostNx\" authentication accounting",
+        site.aaa[1]
+    ));
+    head.push("ntp authentication-key 1 md5 NtpMd5Nx 7".into());
     for server in site.ntp {
         head.push(format!("ntp server {server} use-vrf management"));
     }
@@ -586,6 +633,9 @@ pub(crate) fn nxos_config(id: &Identity, extra: &[String]) -> Template {
             block.push(format!("  description Uplink to {}", link.peer_name));
             block.push("  no switchport".into());
             block.push(format!("  ip address {}/30", link.local));
+            if n == 0 {
+                block.push("  ip ospf message-digest-key 1 md5 3 OspfMd5Nx".into());
+            }
             block.push("  no shutdown".into());
         } else {
             let vlan = &site.vlans[n % site.vlans.len()];
@@ -709,15 +759,48 @@ pub(crate) fn iosxr_config(id: &Identity, extra: &[String]) -> Template {
             "!",
             "aaa authorization exec default group TACACS local",
             "aaa authentication login default group TACACS local",
+            "tacacs-server key 7 XrTacGlob",
             "snmp-server community S3cr3tCommunity RO",
+            "snmp-server group NETOPS-V3 v3 priv",
+            "snmp-server user netops-v3 NETOPS-V3 v3 auth sha encrypted AuthPassV3x priv aes 128 encrypted PrivPassV3x",
         ],
     );
+    head.push(format!(
+        "snmp-server host {} traps version 2c Tr4pC0mmXr",
+        site.syslog
+    ));
     head.push(format!("snmp-server location {}", site.location));
-    head.push("ntp".into());
+    push(
+        &mut head,
+        &[
+            "ntp",
+            " authentication-key 1 md5 encrypted NtpMd5Xr",
+            " authenticate",
+            " trusted-key 1",
+        ],
+    );
     for server in site.ntp {
         head.push(format!(" server {server}"));
     }
-    head.push("!".into());
+    push(
+        &mut head,
+        &[
+            "!",
+            "key chain KC-ISIS",
+            " key 1",
+            "  accept-lifetime 00:00:00 january 01 2024 infinite",
+            "  key-string password XrKeyStrPw",
+            "  cryptographic-algorithm HMAC-MD5",
+            " !",
+            "!",
+            "keyring KR-HQ",
+            " peer HQ",
+            "  pre-shared-key password XrIkePsk",
+            "  address 198.51.100.7",
+            " !",
+            "!",
+        ],
+    );
     head.push("interface Loopback0".into());
     head.push(format!(" ipv4 address {} 255.255.255.255", site.loopback));
     head.push("!".into());
@@ -735,14 +818,12 @@ pub(crate) fn iosxr_config(id: &Identity, extra: &[String]) -> Template {
     tail.push(format!("router bgp {}", site.asn));
     tail.push(format!(" bgp router-id {}", site.loopback));
     push(&mut tail, &[" address-family ipv4 unicast", " !"]);
-    for link in &site.uplinks {
+    for (i, link) in site.uplinks.iter().enumerate() {
         tail.push(format!(" neighbor {}", link.peer));
         tail.push(format!("  remote-as {}", link.peer_asn));
         tail.push(format!("  description {}", link.peer_name));
-        tail.push(format!(
-            "  password encrypted {}",
-            cisco_type7("BgpPeer!", rng.below(16) as u8)
-        ));
+        // A readable value (real ones are type 7 hex) lets tests see whether it was masked.
+        tail.push(format!("  password encrypted XrBgpPeer{i}"));
         push(
             &mut tail,
             &[
@@ -757,6 +838,14 @@ pub(crate) fn iosxr_config(id: &Identity, extra: &[String]) -> Template {
     push(
         &mut tail,
         &[
+            "!",
+            "router ospf 1",
+            " area 0",
+            "  interface TenGigE0/0/0/0",
+            "   authentication message-digest",
+            "   message-digest-key 1 md5 encrypted OspfMd5Xr",
+            "  !",
+            " !",
             "!",
             "route-policy PASS",
             "  pass",
@@ -971,6 +1060,8 @@ pub(crate) fn asa_config(id: &Identity, extra: &[String]) -> Template {
         &[
             "snmp-server contact noc@example.net",
             "snmp-server community *****",
+            "snmp-server group NETOPS-V3 v3 priv",
+            "snmp-server user netops-v3 NETOPS-V3 v3 auth sha AuthPassV3x priv aes 256 PrivPassV3x",
             "crypto ipsec ikev1 transform-set ESP-AES256-SHA esp-aes-256 esp-sha-hmac ",
             "crypto map OUTSIDE-MAP 10 match address VPN-ACL",
             "crypto map OUTSIDE-MAP 10 set peer 198.51.100.7 ",
@@ -986,6 +1077,11 @@ pub(crate) fn asa_config(id: &Identity, extra: &[String]) -> Template {
             "tunnel-group 198.51.100.7 type ipsec-l2l",
             "tunnel-group 198.51.100.7 ipsec-attributes",
             " ikev1 pre-shared-key *****",
+            "tunnel-group 198.51.100.9 type ipsec-l2l",
+            "tunnel-group 198.51.100.9 ipsec-attributes",
+            " ikev1 pre-shared-key AsaIk1Psk",
+            " ikev2 remote-authentication pre-shared-key AsaIk2Remote",
+            " ikev2 local-authentication pre-shared-key AsaIk2Local",
             "ssh stricthostkeycheck",
             "ssh 10.0.0.0 255.0.0.0 inside",
             "ssh timeout 30",

@@ -56,11 +56,21 @@ pub(crate) fn os10_config(id: &Identity, extra: &[String]) -> Template {
     for server in site.aaa {
         head.push(format!("tacacs-server host {server} key 9 {}", rng.hex(64)));
     }
+    head.push(format!(
+        "radius-server host {} auth-port 1812 key 9 Os10RadK3y",
+        site.aaa[1]
+    ));
     head.extend([
         "iscsi target port 860".into(),
         "iscsi target port 3260".into(),
         "snmp-server community public ro".into(),
         "snmp-server community S3cr3tCommunity ro".into(),
+        format!(
+            "snmp-server host {} traps version 2c Tr4pC0mmO10 udp-port 162",
+            site.syslog
+        ),
+        "snmp-server user netops-v3 netops-group 3 auth sha AuthPassV3x priv aes PrivPassV3x"
+            .into(),
         "snmp-server contact \"noc@example.net\"".into(),
         format!("snmp-server location \"{}\"", site.location),
     ]);
@@ -230,7 +240,10 @@ pub(crate) fn os6_config(id: &Identity, extra: &[String]) -> Template {
     }
     head.extend([
         "aaa authentication login \"tacacs\" tacacs local".into(),
+        "radius-server key 7 \"Os6RadK3y\"".into(),
         "snmp-server community \"S3cr3tCommunity\" ro".into(),
+        "snmp-server user \"netops\" \"netops-group\" auth-sha-key AuthPassV3x priv-des-key PrivPassV3x"
+            .into(),
         format!("snmp-server location \"{}\"", site.location),
         "snmp-server contact \"noc@example.net\"".into(),
         "!".into(),

@@ -20,9 +20,11 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
         .volatile(Volatile::FortiConfFileVer)
         .line("#buildno=1517")
         .line("#global_vdom=1");
-    let enc = |t: &mut Template, indent: &str, key: &str| {
-        t.text(&format!("{indent}set {key} ENC "))
-            .volatile(Volatile::FortiEnc(ENC_BYTES))
+    // `marker` starts the value with a fixed word, so tests can tell whether that value was
+    // masked; the rest is re-salted on every read like the others.
+    let enc = |t: &mut Template, indent: &str, key: &str, marker: &str| {
+        t.text(&format!("{indent}set {key} ENC {marker}"))
+            .volatile(Volatile::FortiEnc(ENC_BYTES - marker.len() * 3 / 4))
             .text("\n");
     };
     t.line("config system global")
@@ -70,8 +72,8 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
         .line("        set role lan")
         .line("        set snmp-index 2")
         .line("    next");
-    // Everything but the internal interfaces takes about 225 lines.
-    let ports = fill_to(id.config_lines, 225, 2, |n| {
+    // Everything but the internal interfaces takes about 250 lines.
+    let ports = fill_to(id.config_lines, 250, 2, |n| {
         let vlan = &site.vlans[n % site.vlans.len()];
         vec![
             format!("    edit \"internal{}\"", n + 1),
@@ -99,12 +101,12 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
         .line("    edit \"admin\"")
         .line("        set accprofile \"super_admin\"")
         .line("        set vdom \"root\"");
-    enc(&mut t, "        ", "password");
+    enc(&mut t, "        ", "password", "");
     t.line("    next")
         .line("    edit \"netops\"")
         .line("        set accprofile \"prof_admin\"")
         .line("        set vdom \"root\"");
-    enc(&mut t, "        ", "password");
+    enc(&mut t, "        ", "password", "");
     t.line("    next")
         .line("end")
         .line("config system dns")
@@ -140,16 +142,32 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
         .line("        end")
         .line("    next")
         .line("end")
+        .line("config system snmp user")
+        .line("    edit \"netops\"")
+        .line(format!("        set notify-hosts {}", site.syslog))
+        .line("        set security-level auth-priv")
+        .line("        set auth-proto sha256");
+    enc(&mut t, "        ", "auth-pwd", "AuthPassV3x");
+    t.line("        set priv-proto aes256");
+    enc(&mut t, "        ", "priv-pwd", "PrivPassV3x");
+    t.line("    next")
+        .line("end")
+        .line("config user local")
+        .line("    edit \"vpnuser\"")
+        .line("        set type password");
+    enc(&mut t, "        ", "passwd", "FgtLocalPasswdX");
+    t.line("    next")
+        .line("end")
         .line("config user tacacs+")
         .line("    edit \"TACACS\"")
         .line(format!("        set server \"{}\"", site.aaa[0]));
-    enc(&mut t, "        ", "key");
+    enc(&mut t, "        ", "key", "");
     t.line("    next")
         .line("end")
         .line("config user radius")
         .line("    edit \"RADIUS\"")
         .line(format!("        set server \"{}\"", site.aaa[1]));
-    enc(&mut t, "        ", "secret");
+    enc(&mut t, "        ", "secret", "");
     t.line("    next")
         .line("end")
         .line("config log syslogd setting")
@@ -188,7 +206,14 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
         .line("        set net-device disable")
         .line("        set proposal aes256-sha256")
         .line("        set remote-gw 198.51.100.7");
-    enc(&mut t, "        ", "psksecret");
+    enc(&mut t, "        ", "psksecret", "");
+    t.line("    next")
+        .line("    edit \"to-branch\"")
+        .line("        set interface \"wan1\"")
+        .line("        set peertype any")
+        .line("        set proposal aes256-sha256")
+        .line("        set remote-gw 198.51.100.9");
+    enc(&mut t, "        ", "psksecret", "FgtBranchPskX");
     t.line("    next")
         .line("end")
         .line("config router static")

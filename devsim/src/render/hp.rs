@@ -58,10 +58,17 @@ pub(crate) fn procurve_config(id: &Identity, extra: &[String]) -> Template {
     let mut tail: Vec<String> = vec![
         "snmp-server community \"public\" operator".into(),
         "snmp-server community \"S3cr3tCommunity\" manager unrestricted".into(),
+        format!(
+            "snmp-server host {} community \"Tr4pC0mmHp\" trap-level all",
+            site.syslog
+        ),
         format!("snmp-server location \"{}\"", site.location),
         "snmp-server contact \"noc@example.net\"".into(),
         format!("radius-server host {} key \"secret\"", site.aaa[0]),
         format!("tacacs-server host {} key \"T4cacsK3y\"", site.aaa[1]),
+        "snmpv3 enable".into(),
+        "snmpv3 user \"netops\" auth sha \"AuthPassV3x\" priv aes \"PrivPassV3x\"".into(),
+        "sntp authentication key-id 1 authentication-mode md5 key-value \"SntpK3yHp\"".into(),
         "aaa authentication ssh login tacacs local".into(),
         "aaa authentication ssh enable tacacs local".into(),
         "vlan 1".into(),
@@ -220,7 +227,14 @@ pub(crate) fn aoscx_config(id: &Identity, extra: &[String]) -> Template {
     for server in site.ntp {
         head.push(format!("ntp server {server} iburst"));
     }
-    head.extend(["ntp enable".into(), "!".into(), "!".into(), "!".into()]);
+    head.extend([
+        "ntp authentication-key 1 md5 ciphertext AQBapNtpK3yCxV6wq".into(),
+        "ntp authentication".into(),
+        "ntp enable".into(),
+        "!".into(),
+        "!".into(),
+        "!".into(),
+    ]);
     head.push("ssh server vrf mgmt".into());
     head.push(format!(
         "radius-server host {} key ciphertext {} vrf mgmt",
@@ -241,6 +255,14 @@ pub(crate) fn aoscx_config(id: &Identity, extra: &[String]) -> Template {
     head.push("snmp-server vrf mgmt".into());
     head.push(format!("snmp-server system-location {}", site.location));
     head.push("snmp-server community S3cr3tCommunity".into());
+    head.push(format!(
+        "snmp-server host {} trap version v2c community Tr4pC0mmCx",
+        site.syslog
+    ));
+    head.push(
+        "snmpv3 user netops auth sha auth-pass ciphertext AQBapAuthPassV3xCx priv aes priv-pass ciphertext AQBapPrivPassV3xCx"
+            .into(),
+    );
     let ids: Vec<String> = site.vlans.iter().map(|v| v.id.to_string()).collect();
     head.push(format!("vlan 1,{}", ids.join(",")));
     for vlan in &site.vlans {

@@ -50,6 +50,10 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
         format!(" hwtacacs-server authorization {}", site.aaa[0]),
         format!(" hwtacacs-server shared-key cipher {}", cipher(&mut rng)),
         "#".into(),
+        "ike peer HQ".into(),
+        " pre-shared-key cipher %^%#HwIkePsk!R7w(q:Zb5KxT`{2mJ%^%#".into(),
+        " remote-address 198.51.100.7".into(),
+        "#".into(),
         "aaa".into(),
         format!(
             " local-user admin password irreversible-cipher $1c${}${}$",
@@ -121,6 +125,7 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
         "snmp-agent".into(),
         format!("snmp-agent local-engineid 800007DB03{}", rng.hex_upper(12)),
         format!("snmp-agent community read cipher {}", cipher(&mut rng)),
+        "snmp-agent usm-user v3 netops authentication-mode sha cipher %^%#AuthPassV3x=Qd8]kL%^%# privacy-mode aes128 cipher %^%#PrivPassV3x+Wm3}zP%^%#".into(),
         format!("snmp-agent sys-info location {}", site.location),
         "snmp-agent sys-info version v2c v3".into(),
         "#".into(),
@@ -144,6 +149,11 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
             block.push(format!(" description Uplink to {}", link.peer_name));
             block.push(" undo portswitch".into());
             block.push(format!(" ip address {} 255.255.255.252", link.local));
+            if n == 0 {
+                block.push(
+                    " ospf authentication-mode simple cipher %^%#HwOspfSimple#Tq4@Lz9%^%#".into(),
+                );
+            }
         } else {
             let vlan = &site.vlans[n % site.vlans.len()];
             block.push(format!(" description {}", port_description(&mut rng, n)));

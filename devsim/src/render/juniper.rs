@@ -320,6 +320,33 @@ fn tree(id: &Identity, extra: &[String]) -> Node {
         path.extend([part, stmt]);
         add(false, &path);
     }
+    // Values added later come from their own generator so the rest of the output stays as it was.
+    let mut more = id.rng("secrets");
+    let ntp_key = format!(
+        "authentication-key 1 type md5 value \"{}\"",
+        junos9(&mut more)
+    );
+    add(true, &["system", "ntp", &ntp_key]);
+    let psk = format!("pre-shared-key ascii-text \"{}\"", junos9(&mut more));
+    add(false, &["security", "ike", "policy IKE-HQ", "mode main"]);
+    add(true, &["security", "ike", "policy IKE-HQ", &psk]);
+    let usm = ["snmp", "v3", "usm", "local-engine", "user netops"];
+    let auth = format!("authentication-key \"{}\"", junos9(&mut more));
+    let privacy = format!("privacy-key \"{}\"", junos9(&mut more));
+    add(true, &[&usm[..], &["authentication-sha", &auth]].concat());
+    add(true, &[&usm[..], &["privacy-aes128", &privacy]].concat());
+    let md5 = format!("md5 1 key \"{}\"", junos9(&mut more));
+    add(
+        true,
+        &[
+            "protocols",
+            "ospf",
+            "area 0.0.0.0",
+            "interface xe-0/1/0.0",
+            "authentication",
+            &md5,
+        ],
+    );
     for line in extra {
         let words: Vec<&str> = line.split_whitespace().collect();
         if let Some((&"set", rest)) = words.split_first() {

@@ -33,6 +33,12 @@ pub(crate) fn frr_config(id: &Identity, extra: &[String]) -> Template {
         "enable password S3cretEnable".into(),
         "service integrated-vtysh-config".into(),
         "!".into(),
+        "key chain RIP-KEYS".into(),
+        " key 1".into(),
+        "  key-string FrrKeyStr".into(),
+        " exit".into(),
+        "exit".into(),
+        "!".into(),
     ];
     let mut tail: Vec<String> = vec![
         format!("router bgp {}", site.asn),
@@ -133,7 +139,13 @@ pub(crate) fn fact(id: &Identity, fact: Fact, _now: &Stamp, user: &str) -> Optio
              \x20   address {mgmt}/24\n\
              \x20   gateway {gw}\n\
              \x20   dns-nameservers {dns}\n\
-             \x20   dns-search {domain}\n",
+             \x20   dns-search {domain}\n\
+             \n\
+             # Wireless uplink\n\
+             auto wlan0\n\
+             iface wlan0 inet dhcp\n\
+             \x20   wpa-ssid corp\n\
+             \x20   wpa-psk WlanPskLinux\n",
             lo = site.loopback,
             mgmt = site.mgmt_ip,
             gw = site.mgmt_gateway,

@@ -111,8 +111,8 @@ pub(crate) fn config(id: &Identity, extra: &[String], view: ConfigView) -> Templ
         ),
         "/interface ethernet".into(),
     ];
-    // Each port costs two lines (its comment and its bridge port); the rest is about 84.
-    let ports = fill_to(id.config_lines.saturating_sub(84) / 2, 0, 4, |n| {
+    // Each port costs two lines (its comment and its bridge port); the rest is about 92.
+    let ports = fill_to(id.config_lines.saturating_sub(92) / 2, 0, 4, |n| {
         vec![format!(
             "set [ find default-name=sfp-sfpplus{} ] comment=\"{}\"",
             n + 1,
@@ -121,6 +121,8 @@ pub(crate) fn config(id: &Identity, extra: &[String], view: ConfigView) -> Templ
     });
     head.extend(ports.iter().cloned());
     let wg_key = rng.base64(32);
+    // Values added later come from their own generator so the rest of the output stays as it was.
+    let mut more = id.rng("secrets");
     head.push("/interface wireguard".into());
     if sensitive {
         head.push(format!(
@@ -128,6 +130,16 @@ pub(crate) fn config(id: &Identity, extra: &[String], view: ConfigView) -> Templ
         ));
     } else {
         head.push("add listen-port=13231 mtu=1420 name=wg-mgmt".into());
+    }
+    head.push("/interface wireguard peers".into());
+    let peer = format!(
+        "add allowed-address=10.9.0.2/32 interface=wg-mgmt public-key=\"{}\"",
+        more.base64(32)
+    );
+    if sensitive {
+        head.push(format!("{peer} preshared-key=\"WgPskMtQmFzZTY0=\""));
+    } else {
+        head.push(peer);
     }
     head.push("/interface vlan".into());
     for vlan in &site.vlans {
@@ -140,7 +152,14 @@ pub(crate) fn config(id: &Identity, extra: &[String], view: ConfigView) -> Templ
         "/interface list".into(),
         "add name=WAN".into(),
         "add name=LAN".into(),
+        "/interface wireless security-profiles".into(),
     ]);
+    let profile = "add authentication-types=wpa2-psk mode=dynamic-keys name=corp supplicant-identity=MikroTik";
+    if sensitive {
+        head.push(format!("{profile} wpa2-pre-shared-key=Wpa2PskMt"));
+    } else {
+        head.push(profile.into());
+    }
     head.push("/ip pool".into());
     for vlan in &site.vlans {
         let o = vlan.gateway.octets();
@@ -157,6 +176,11 @@ pub(crate) fn config(id: &Identity, extra: &[String], view: ConfigView) -> Templ
     }
     head.push("/snmp community".into());
     head.push("set [ find default=yes ] addresses=10.0.0.0/8 name=S3cr3tCommunity".into());
+    if sensitive {
+        head.push("add addresses=10.0.0.0/8 authentication-password=AuthPassV3x authentication-protocol=SHA1 encryption-password=PrivPassV3x encryption-protocol=AES name=netops-v3 security=private".into());
+    } else {
+        head.push("add addresses=10.0.0.0/8 authentication-protocol=SHA1 encryption-protocol=AES name=netops-v3 security=private".into());
+    }
     head.push("/interface bridge port".into());
     for (n, _) in ports.iter().enumerate().skip(1) {
         let vlan = &site.vlans[n % site.vlans.len()];
@@ -220,10 +244,7 @@ pub(crate) fn config(id: &Identity, extra: &[String], view: ConfigView) -> Templ
         .map(String::from),
     );
     if sensitive {
-        head.push(format!(
-            "add name=vpn-user password={} profile=default-encryption",
-            rng.pattern("????####")
-        ));
+        head.push("add name=vpn-user password=PppS3cretMt profile=default-encryption".into());
     } else {
         head.push("add name=vpn-user profile=default-encryption".into());
     }
@@ -238,10 +259,15 @@ pub(crate) fn config(id: &Identity, extra: &[String], view: ConfigView) -> Templ
     }
     head.push("/routing bgp connection".into());
     for link in &site.uplinks {
-        head.push(format!(
+        let connection = format!(
             "add as={} local.role=ebgp name={} remote.address={}/32 .as={} router-id={}",
             site.asn, link.peer_name, link.peer, link.peer_asn, site.loopback
-        ));
+        );
+        if sensitive {
+            head.push(format!("{connection} tcp-md5-key=BgpMd5Mt"));
+        } else {
+            head.push(connection);
+        }
     }
     head.extend(["/system clock".into(), "set time-zone-name=UTC".into()]);
     head.extend([

@@ -77,7 +77,7 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
         .leaf("ca no")
         .leaf("not-valid-after \"Nov 25 10:01:02 2027 GMT\"")
         .leaf(&format!(
-            "private-key -----BEGIN RSA PRIVATE KEY-----{}-----END RSA PRIVATE KEY-----",
+            "private-key -----BEGIN RSA PRIVATE KEY-----PanPrivK3y{}-----END RSA PRIVATE KEY-----",
             rng.base64(96)
         ))
         .close()
@@ -108,15 +108,30 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
         .close()
         .close()
         .close();
+    t.open("server-profile")
+        .open("ldap")
+        .open("LDAP")
+        .open("server")
+        .open("l1")
+        .leaf(&format!("address {}", site.aaa[1]))
+        .leaf("port 389")
+        .close()
+        .close()
+        .leaf("base \"dc=example,dc=net\"")
+        .leaf("bind-dn \"cn=netraven,dc=example,dc=net\"")
+        .leaf("bind-password -AQ==PanBindPwQmFzZTY0")
+        .close()
+        .close()
+        .close();
     t.close();
     t.open("devices")
         .open("localhost.localdomain")
         .open("network")
         .open("interface")
         .open("ethernet");
-    // Everything but the interfaces takes about 200 lines; each interface takes 9 (its block,
+    // Everything but the interfaces takes about 230 lines; each interface takes 9 (its block,
     // its virtual-router and zone membership).
-    let count = (id.config_lines.saturating_sub(200) / 9).max(2);
+    let count = (id.config_lines.saturating_sub(230) / 9).max(2);
     let mut ifnames = Vec::new();
     for n in 0..count {
         let vlan = &site.vlans[n % site.vlans.len()];
@@ -158,6 +173,14 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
         .close()
         .leaf("peer-address { ip 198.51.100.7; }")
         .close()
+        .open("BRANCH")
+        .open("authentication")
+        .open("pre-shared-key")
+        .leaf("key -AQ==PanIkePskQmFzZTY0")
+        .close()
+        .close()
+        .leaf("peer-address { ip 198.51.100.9; }")
+        .close()
         .close()
         .close();
     t.close();
@@ -184,6 +207,15 @@ pub(crate) fn config(id: &Identity, extra: &[String]) -> Template {
         .open("version")
         .open("v2c")
         .leaf("snmp-community-string S3cr3tCommunity")
+        .close()
+        .open("v3")
+        .open("users")
+        .open("netops")
+        .leaf("view all")
+        .leaf("authpwd -AQ==AuthPassV3xQmFzZTY0")
+        .leaf("privpwd -AQ==PrivPassV3xQmFzZTY0")
+        .close()
+        .close()
         .close()
         .close()
         .close()
