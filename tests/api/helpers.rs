@@ -411,13 +411,13 @@ pub fn form_fields(html: &str, action: &str) -> Option<Vec<(String, String)>> {
             if let Some(value) = chosen {
                 fields.push((name, value));
             }
-        } else if let (Some(attrs), Some(text)) = (c.get(4), c.get(5)) {
-            if let (Some(name), false) = (
+        } else if let (Some(attrs), Some(text)) = (c.get(4), c.get(5))
+            && let (Some(name), false) = (
                 attr(attrs.as_str(), "name"),
                 has_attr(attrs.as_str(), "disabled"),
-            ) {
-                fields.push((name, unescape(text.as_str())));
-            }
+            )
+        {
+            fields.push((name, unescape(text.as_str())));
         }
     }
     Some(fields)
