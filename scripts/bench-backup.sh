@@ -36,7 +36,7 @@ login() {
   local token
   token="$(curl -s -c "$JAR" "$BASE/login" | csrf)"
   curl -s -b "$JAR" -c "$JAR" -o /dev/null --data-urlencode "username=admin" \
-       --data-urlencode "password=$PASSWORD" --data-urlencode "csrf_token=$token" "$BASE/login"
+       --data-urlencode "password=$PASSWORD" --data-urlencode "next=/" --data-urlencode "csrf_token=$token" "$BASE/login"
   TOKEN="$(curl -s -b "$JAR" "$BASE/profile" | csrf)"
 }
 # User + system CPU seconds of the given processes so far.
@@ -65,7 +65,8 @@ run() {
   curl -s -b "$JAR" -o /dev/null -H "X-CSRF-Token: $TOKEN" -H "HX-Request: true" \
        -F "file=@$dir/inventory.csv;type=text/csv" -F "intent=apply" "$BASE/devices/import"
   cred="$(post --data-urlencode "name=devsim" --data-urlencode "kind=ssh" --data-urlencode "username=admin" \
-               --data-urlencode "secret=admin" "$BASE/credentials")"
+               --data-urlencode "secret=admin" --data "enable_secret=&private_key=&description=&valid_until=&private=off" \
+               --data-urlencode "allowed_networks=127.0.0.0/8" "$BASE/credentials")"
   tag_id="$(curl -s -b "$JAR" "$BASE/tags" | grep -o 'href="/tags/[0-9]*">devsim<' | grep -o '[0-9]*' | head -1)"
   post --data "tag_id=$tag_id&priority=10" "$BASE${cred#$BASE}/tags" >/dev/null
   post --data "jobs.concurrency=$N&jobs.device_timeout_seconds=30&jobs.log_retention_days=90" "$BASE/settings/jobs" >/dev/null

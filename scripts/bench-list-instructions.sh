@@ -42,7 +42,7 @@ for bin in "$@"; do
   jar="$dir/cookies"; rm -f "$jar"
   token="$(curl -s -c "$jar" "$BASE/login" | csrf)"
   curl -s -b "$jar" -c "$jar" -o /dev/null --data-urlencode "username=admin" \
-       --data-urlencode "password=$PASSWORD" --data-urlencode "csrf_token=$token" "$BASE/login"
+       --data-urlencode "password=$PASSWORD" --data-urlencode "next=/" --data-urlencode "csrf_token=$token" "$BASE/login"
   cookie="$(awk '/netraven_session/ {print $7}' "$jar")"
   requests 40 8
   callgrind_control -z "$pid" >/dev/null 2>&1

@@ -58,7 +58,7 @@ bench_backend() {
   for _ in $(seq 100); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.2; done
   token="$(curl -s -c "$JAR" "$BASE/login" | csrf)"
   curl -s -b "$JAR" -c "$JAR" -o /dev/null --data-urlencode "username=admin" \
-       --data-urlencode "password=$PASSWORD" --data-urlencode "csrf_token=$token" "$BASE/login"
+       --data-urlencode "password=$PASSWORD" --data-urlencode "next=/" --data-urlencode "csrf_token=$token" "$BASE/login"
   curl -s -b "$JAR" -o /dev/null "$BASE/devices/$history/backups"   # warm up
 
   echo "--- HTTP, one request at a time"
