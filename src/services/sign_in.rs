@@ -93,8 +93,19 @@ pub async fn authenticate(
 
     let address_key = actor.ip.as_deref().map(|ip| format!("addr:{ip}"));
     if let Some(key) = &address_key
-        && let Err(until) = take_slot(db, key, policy.address_limit, policy.window, now).await?
+        && let Slot::Refused { until, newly } =
+            take_slot(db, key, policy.address_limit, policy.window, now).await?
     {
+        if newly {
+            audit::record(
+                db,
+                actor,
+                Event::security("login.address_blocked")
+                    .detail("attempts", policy.address_limit)
+                    .detail("minutes", policy.window.num_minutes()),
+            )
+            .await?;
+        }
         audit::record(
             db,
             actor,
@@ -126,9 +137,17 @@ pub async fn authenticate(
     };
     let taken = match &slot {
         AccountSlot::Account => take_account_slot(db, user.id, now).await?,
-        AccountSlot::Familiar(key) => take_slot(db, key, policy.threshold, policy.window, now)
-            .await?
-            .ok(),
+        AccountSlot::Familiar(key) => {
+            match take_slot(db, key, policy.threshold, policy.window, now).await? {
+                Slot::Taken(n) => Some(n),
+                Slot::Refused { newly, .. } => {
+                    if newly {
+                        record_lock(db, actor, &user, "familiar addresses", policy.window).await?;
+                    }
+                    None
+                }
+            }
+        }
     };
     let Some(attempt) = taken else {
         audit::record(db, actor, failure("account locked", Some(user.id))).await?;
@@ -195,6 +214,7 @@ pub async fn authenticate(
     if let Some(key) = &address_key {
         give_back_slot(db, key).await?;
     }
+    forget_stale(db, policy.window, now).await?;
     if let Some(ip) = &actor.ip {
         remember_address(db, user.id, ip, now).await?;
     }
@@ -237,15 +257,21 @@ async fn take_account_slot(
     Ok(rows.first().map(|u| u.failed_logins))
 }
 
-/// One attempt on a `login_throttle` key: its number in the current window, or the end of the
-/// block when the key is refused (now, or because this attempt went over `limit`).
+/// An attempt on a `login_throttle` key.
+enum Slot {
+    /// Its number in the current window.
+    Taken(i32),
+    /// The key is refused until then; `newly` when this attempt went over the limit.
+    Refused { until: DateTime<Utc>, newly: bool },
+}
+
 async fn take_slot(
     db: &impl ConnectionTrait,
     key: &str,
     limit: i32,
     window: Duration,
     now: DateTime<Utc>,
-) -> Result<Result<i32, DateTime<Utc>>, DbErr> {
+) -> Result<Slot, DbErr> {
     login_throttle::Entity::insert(login_throttle::ActiveModel {
         key: Set(key.to_string()),
         attempts: Set(0),
@@ -274,34 +300,42 @@ async fn take_slot(
         .exec_with_returning(db)
         .await?;
     match rows.first() {
-        Some(row) if row.attempts <= limit => Ok(Ok(row.attempts)),
-        Some(_) => block(db, key, window, now).await.map(Err),
+        Some(row) if row.attempts <= limit => Ok(Slot::Taken(row.attempts)),
+        Some(_) => {
+            let until = now + window;
+            let newly = block(db, key, until, now).await?;
+            Ok(Slot::Refused { until, newly })
+        }
         None => {
             let until = login_throttle::Entity::find_by_id(key)
                 .one(db)
                 .await?
                 .and_then(|r| r.blocked_until)
                 .unwrap_or(now + window);
-            Ok(Err(until))
+            Ok(Slot::Refused {
+                until,
+                newly: false,
+            })
         }
     }
 }
 
+/// Blocks `key` until `until`; false when a parallel attempt already had.
 async fn block(
     db: &impl ConnectionTrait,
     key: &str,
-    window: Duration,
+    until: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<DateTime<Utc>, DbErr> {
-    let until = now + window;
-    login_throttle::Entity::update_many()
+) -> Result<bool, DbErr> {
+    let res = login_throttle::Entity::update_many()
         .col_expr(login_throttle::Column::Attempts, Expr::value(0))
         .col_expr(login_throttle::Column::WindowStartedAt, Expr::value(now))
         .col_expr(login_throttle::Column::BlockedUntil, Expr::value(until))
         .filter(login_throttle::Column::Key.eq(key))
+        .filter(not_locked(login_throttle::Column::BlockedUntil, now))
         .exec(db)
         .await?;
-    Ok(until)
+    Ok(res.rows_affected > 0)
 }
 
 /// A successful attempt does not count against its address.
@@ -313,6 +347,21 @@ async fn give_back_slot(db: &impl ConnectionTrait, key: &str) -> Result<(), DbEr
         )
         .filter(login_throttle::Column::Key.eq(key))
         .filter(login_throttle::Column::Attempts.gt(0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Counters whose window and block have both passed hold nothing; a sign-in sweeps them, so
+/// guesses from many addresses do not pile up rows.
+async fn forget_stale(
+    db: &impl ConnectionTrait,
+    window: Duration,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    login_throttle::Entity::delete_many()
+        .filter(login_throttle::Column::WindowStartedAt.lte(now - window))
+        .filter(not_locked(login_throttle::Column::BlockedUntil, now))
         .exec(db)
         .await?;
     Ok(())
@@ -338,33 +387,34 @@ async fn lock(
                 .await?;
             ("account", res.rows_affected > 0)
         }
-        AccountSlot::Familiar(key) => {
-            let res = login_throttle::Entity::update_many()
-                .col_expr(login_throttle::Column::Attempts, Expr::value(0))
-                .col_expr(
-                    login_throttle::Column::BlockedUntil,
-                    Expr::value(now + window),
-                )
-                .filter(login_throttle::Column::Key.eq(key.as_str()))
-                .filter(not_locked(login_throttle::Column::BlockedUntil, now))
-                .exec(db)
-                .await?;
-            ("familiar addresses", res.rows_affected > 0)
-        }
+        AccountSlot::Familiar(key) => (
+            "familiar addresses",
+            block(db, key, now + window, now).await?,
+        ),
     };
     if newly {
-        audit::record(
-            db,
-            actor,
-            Event::security("user.locked")
-                .target("user", user.id)
-                .detail("username", user.username.clone())
-                .detail("scope", scope)
-                .detail("minutes", window.num_minutes()),
-        )
-        .await?;
+        record_lock(db, actor, user, scope, window).await?;
     }
     Ok(())
+}
+
+async fn record_lock(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    user: &users::Model,
+    scope: &str,
+    window: Duration,
+) -> Result<(), DbErr> {
+    audit::record(
+        db,
+        actor,
+        Event::security("user.locked")
+            .target("user", user.id)
+            .detail("username", user.username.clone())
+            .detail("scope", scope)
+            .detail("minutes", window.num_minutes()),
+    )
+    .await
 }
 
 async fn is_familiar(
