@@ -241,25 +241,29 @@ pub async fn devices_using(
     id: i32,
 ) -> Result<Vec<(String, String)>, DbErr> {
     use sea_orm::QuerySelect;
+    devices::Entity::find()
+        .select_only()
+        .column(devices::Column::Hostname)
+        .column(devices::Column::IpAddress)
+        .filter(devices::Column::Id.in_subquery(devices_with_credential(id)))
+        .order_by_asc(devices::Column::Hostname)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Ids of the devices whose tags carry credential `id`, as a subquery.
+fn devices_with_credential(id: i32) -> sea_orm::sea_query::SelectStatement {
     let tag_ids = sea_orm::sea_query::Query::select()
         .column(credential_tags::Column::TagId)
         .from(credential_tags::Entity)
         .and_where(credential_tags::Column::CredentialId.eq(id))
         .to_owned();
-    let device_ids = sea_orm::sea_query::Query::select()
+    sea_orm::sea_query::Query::select()
         .column(device_tags::Column::DeviceId)
         .from(device_tags::Entity)
         .and_where(device_tags::Column::TagId.in_subquery(tag_ids))
-        .to_owned();
-    devices::Entity::find()
-        .select_only()
-        .column(devices::Column::Hostname)
-        .column(devices::Column::IpAddress)
-        .filter(devices::Column::Id.in_subquery(device_ids))
-        .order_by_asc(devices::Column::Hostname)
-        .into_tuple()
-        .all(db)
-        .await
+        .to_owned()
 }
 
 /// A restricted credential on one of a set of tags.
@@ -674,18 +678,8 @@ async fn devices_of_others_using(
     id: i32,
     user_id: i32,
 ) -> Result<u64, DbErr> {
-    let tag_ids = sea_orm::sea_query::Query::select()
-        .column(credential_tags::Column::TagId)
-        .from(credential_tags::Entity)
-        .and_where(credential_tags::Column::CredentialId.eq(id))
-        .to_owned();
-    let device_ids = sea_orm::sea_query::Query::select()
-        .column(device_tags::Column::DeviceId)
-        .from(device_tags::Entity)
-        .and_where(device_tags::Column::TagId.in_subquery(tag_ids))
-        .to_owned();
     devices::Entity::find()
-        .filter(devices::Column::Id.in_subquery(device_ids))
+        .filter(devices::Column::Id.in_subquery(devices_with_credential(id)))
         .filter(
             Condition::any()
                 .add(devices::Column::OwnerId.is_null())

@@ -6,18 +6,9 @@
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp, spawn_app};
+use crate::helpers::{ADMIN_PASSWORD, spawn_app};
 use netraven::auth::permissions::{ALL, READ, USER_MANAGE, WRITE};
-use netraven::entity::{admin_settings, users};
-
-async fn user(app: &TestApp, name: &str) -> users::Model {
-    users::Entity::find()
-        .filter(users::Column::Username.eq(name))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-}
+use netraven::entity::admin_settings;
 
 #[tokio::test]
 async fn a_user_manager_grants_only_what_they_hold_and_leaves_admins_alone() {
@@ -37,8 +28,8 @@ async fn a_user_manager_grants_only_what_they_hold_and_leaves_admins_alone() {
         )
         .await;
     assert_eq!(hr.status(), StatusCode::SEE_OTHER);
-    let hr_id = user(&app, "hr").await.id;
-    let admin_id = user(&app, "admin").await.id;
+    let hr_id = app.user_row("hr").await.id;
+    let admin_id = app.user_row("admin").await.id;
     let manager = app.new_browser();
     assert_eq!(
         manager.login("hr", "Hr-passw0rd-123").await.status(),
@@ -55,7 +46,7 @@ async fn a_user_manager_grants_only_what_they_hold_and_leaves_admins_alone() {
             .unwrap()
             .contains("You can grant only permissions you hold yourself")
     );
-    assert_eq!(user(&app, "hr").await.permissions, READ | USER_MANAGE);
+    assert_eq!(app.user_row("hr").await.permissions, READ | USER_MANAGE);
     // Creating a user with more than it holds.
     let r = manager
         .submit(
@@ -115,7 +106,7 @@ async fn a_user_manager_grants_only_what_they_hold_and_leaves_admins_alone() {
         .post_form(&format!("{admin_page}/delete"), &[])
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let admin = user(&app, "admin").await;
+    let admin = app.user_row("admin").await;
     assert_eq!((admin.permissions, admin.is_active), (ALL, true));
     assert_eq!(
         app.new_browser()
@@ -134,7 +125,7 @@ async fn a_user_manager_grants_only_what_they_hold_and_leaves_admins_alone() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert_eq!(user(&app, "op").await.permissions, READ | WRITE);
+    assert_eq!(app.user_row("op").await.permissions, READ | WRITE);
 }
 
 #[cfg(unix)]
@@ -261,7 +252,7 @@ async fn a_body_that_is_not_the_form_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let eve = user(&app, "eve").await;
+    let eve = app.user_row("eve").await;
     assert_eq!((eve.permissions, eve.is_active), (READ | WRITE, true));
     // An empty form: a 400 naming what is missing, and no setting switched off.
     let r = app
@@ -290,7 +281,7 @@ async fn a_body_that_is_not_the_form_changes_nothing() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert!(user(&app, "eve").await.is_active);
+    assert!(app.user_row("eve").await.is_active);
 }
 
 #[tokio::test]

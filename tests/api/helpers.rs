@@ -251,6 +251,18 @@ impl TestApp {
         browser
     }
 
+    /// The stored row of user `name`.
+    pub async fn user_row(&self, name: &str) -> netraven::entity::users::Model {
+        use netraven::entity::users;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        users::Entity::find()
+            .filter(users::Column::Username.eq(name))
+            .one(&self.db)
+            .await
+            .expect("query")
+            .expect("user exists")
+    }
+
     /// Audit entries of `event_name` whose details say `reason`.
     pub async fn audit_reasons(&self, event_name: &str) -> Vec<String> {
         use netraven::entity::audit_logs;

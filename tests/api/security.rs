@@ -16,15 +16,6 @@ async fn set_security(app: &TestApp, changes: &[(&str, &str)]) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "security settings saved");
 }
 
-async fn user_row(app: &TestApp, name: &str) -> users::Model {
-    users::Entity::find()
-        .filter(users::Column::Username.eq(name))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-}
-
 /// `n` browsers, each on the sign-in page (so each holds a form token), from `source`.
 async fn sign_in_pages(
     app: &TestApp,
@@ -91,7 +82,7 @@ async fn parallel_guesses_get_no_more_password_checks_than_the_lockout_allows() 
         "{wrong_checked} wrong passwords checked and {signed_in} sign-ins out of 40 parallel attempts: at most 5 checks"
     );
     assert!(
-        user_row(&app, "victim").await.locked_until.is_some(),
+        app.user_row("victim").await.locked_until.is_some(),
         "the account is locked"
     );
 
@@ -159,7 +150,7 @@ async fn a_check_that_was_running_when_the_account_locked_does_not_sign_in() {
     });
     // The attempt counts itself before it checks the password: lock as soon as it has.
     for _ in 0..500 {
-        if user_row(&app, "victim").await.failed_logins > 0 {
+        if app.user_row("victim").await.failed_logins > 0 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
@@ -223,7 +214,7 @@ async fn a_password_spray_from_one_address_is_stopped_without_locking_anyone_out
     // Nobody was locked out: each account saw at most three guesses, and other addresses work.
     for name in ["ann", "ben", "cat"] {
         assert!(
-            user_row(&app, name).await.locked_until.is_none(),
+            app.user_row(name).await.locked_until.is_none(),
             "{name} not locked"
         );
     }
@@ -273,7 +264,7 @@ async fn a_lockout_caused_elsewhere_does_not_shut_a_user_out_of_their_usual_addr
     for _ in 0..6 {
         attacker.login("alice", "guess-Passw0rd-9").await;
     }
-    assert!(user_row(&app, "alice").await.locked_until.is_some());
+    assert!(app.user_row("alice").await.locked_until.is_some());
     assert_eq!(app.audit_count("user.locked").await, 1);
     // A new address is refused even with her password; her usual address is not.
     let r = app
