@@ -7,14 +7,12 @@
 
 use actix_session::{Session, SessionExt};
 use actix_web::body::{EitherBody, MessageBody};
+use actix_web::cookie::{Cookie, Key, SameSite};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
-use actix_web::{Error, HttpMessage, ResponseError};
-
-use actix_web::HttpRequest;
-use actix_web::cookie::{Cookie, Key, SameSite};
+use actix_web::{Error, HttpMessage, HttpRequest, ResponseError};
 
 use crate::crypto::{constant_time_eq, random_token};
 use crate::error::AppError;

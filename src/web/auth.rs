@@ -70,17 +70,22 @@ pub async fn login(
     state: web::Data<AppState>,
     Form(form): Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
+    let LoginForm {
+        username,
+        password,
+        next,
+    } = form;
     let actor = Actor::from_request(&req, None);
-    let next = safe_next(&form.next).to_string();
+    let next = safe_next(&next).to_string();
     let refused = |error: String| LoginPage {
         csrf: String::new(),
         next: next.clone(),
-        username: form.username.chars().take(255).collect(),
+        username: username.chars().take(255).collect(),
         error: Some(error),
         notice: None,
         css_href: super::assets::css_href(),
     };
-    match sign_in::authenticate(&state.db, &actor, &form.username, form.password.clone()).await {
+    match sign_in::authenticate(&state.db, &actor, &username, password).await {
         Ok(user) => {
             // A new session key on sign-in defeats session fixation.
             session.renew();
