@@ -367,3 +367,39 @@ async fn pages_are_not_stored_head_answers_and_tls_adds_hsts() {
         Some("max-age=31536000")
     );
 }
+
+#[tokio::test]
+async fn a_keyring_pre_shared_key_is_masked_for_viewers_and_search() {
+    use devsim::{DeviceSpec, Platform};
+    let sim = crate::engine::start(vec![DeviceSpec::new(
+        Platform::CiscoIos,
+        "branch1",
+        crate::engine::USER,
+        crate::engine::PASSWORD,
+    )])
+    .await;
+    let app = crate::helpers::spawn_app_with_workers().await;
+    app.login_admin().await;
+    let tag = crate::jobs::lab_tag(&app).await;
+    let ids = crate::jobs::add_sim_devices(&app, &sim, &tag).await;
+    let job = crate::jobs::job_id(
+        &app.post_form(&format!("/devices/{}/backup", ids[0]), &[])
+            .await,
+    );
+    assert_eq!(crate::jobs::finished(&app, job).await.status, "success");
+    app.create_user("reader", "viewer", "Reader-passw0rd-1")
+        .await;
+    let viewer = app.new_browser();
+    viewer.login("reader", "Reader-passw0rd-1").await;
+    let (_, html) = viewer
+        .get_html(&format!("/devices/{}/backups/1", ids[0]))
+        .await;
+    assert!(
+        html.contains("pre-shared-key address 198.51.100.7 key &#60;masked&#62;"),
+        "{html}"
+    );
+    assert!(!html.contains("Br4nchPsk"));
+    let (_, html) = viewer.get_html("/search?q=Br4nchPsk").await;
+    assert!(html.contains("No match"));
+    sim.shutdown().await;
+}
