@@ -39,6 +39,18 @@ async fn links(app: &TestApp, device: i32) -> usize {
         .len()
 }
 
+/// The messages of a job's log.
+async fn log_messages(app: &TestApp, job: i32) -> Vec<String> {
+    job_log_entries::Entity::find()
+        .filter(job_log_entries::Column::JobLogId.eq(job))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.message)
+        .collect()
+}
+
 async fn signed_in(app: &TestApp, name: &str, role: &str) -> TestApp {
     let password = format!("{name}-Passw0rd-1");
     app.create_user(name, role, &password).await;
@@ -202,14 +214,7 @@ async fn a_device_outside_a_credentials_networks_never_receives_it() {
             .contains("no credential may be sent to 127.0.0.2"),
         "{result:?}"
     );
-    let log: Vec<String> = job_log_entries::Entity::find()
-        .filter(job_log_entries::Column::JobLogId.eq(job))
-        .all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.message)
-        .collect();
+    let log = log_messages(&app, job).await;
     assert!(
         log.iter().any(|m| m.contains(
             "\"lab-login\" withheld: 127.0.0.2 is outside its allowed networks (127.0.0.1/32)"
@@ -413,14 +418,7 @@ async fn a_line_break_in_a_secret_is_refused_on_the_form_and_never_typed() {
             .await,
     );
     assert_eq!(finished(&app, job).await.status, "success");
-    let log: Vec<String> = job_log_entries::Entity::find()
-        .filter(job_log_entries::Column::JobLogId.eq(job))
-        .all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.message)
-        .collect();
+    let log = log_messages(&app, job).await;
     assert!(
         log.iter()
             .any(|m| m.contains("the enable secret contains a line break, so it was not typed")),
