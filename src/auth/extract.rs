@@ -131,6 +131,23 @@ pub fn is_htmx(req: &HttpRequest) -> bool {
     req.headers().contains_key("HX-Request")
 }
 
+/// Whether a request wants only the fragment htmx swaps in, rather than the page. A history
+/// restore after a cache miss (`HX-History-Restore-Request`) and a boosted link or form
+/// (`HX-Boosted`) replace the whole body, so they get the page like any plain request.
+pub fn wants_fragment(req: &HttpRequest) -> bool {
+    let headers = req.headers();
+    headers.contains_key("HX-Request")
+        && !headers.contains_key("HX-History-Restore-Request")
+        && !headers.contains_key("HX-Boosted")
+}
+
+impl Ctx {
+    /// `wants_fragment` for this request.
+    pub fn wants_fragment(&self) -> bool {
+        wants_fragment(&self.request)
+    }
+}
+
 async fn load_ctx(req: &HttpRequest) -> Result<Ctx, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()

@@ -8,9 +8,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::list::{Pager, query_string};
-use super::{page, render};
+use super::{page, page_or_block};
 use crate::auth::permissions::{ADMIN, READ};
-use crate::auth::{Auth, Ctx, extract::is_htmx};
+use crate::auth::{Auth, Ctx};
 use crate::device::platforms;
 use crate::entity::{backups as backup_entity, devices as device_entity};
 use crate::error::AppError;
@@ -44,12 +44,6 @@ impl HistoryPage {
     }
 }
 
-/// An htmx request for a fragment. Not when htmx restores a page from history after a cache
-/// miss: that request (HX-History-Restore-Request) replaces the whole body.
-pub fn wants_fragment(req: &actix_web::HttpRequest) -> bool {
-    is_htmx(req) && !req.headers().contains_key("HX-History-Restore-Request")
-}
-
 pub async fn history(
     auth: Auth<READ>,
     id: web::Path<i32>,
@@ -63,18 +57,14 @@ pub async fn history(
         None,
         &result,
     );
-    let htmx = wants_fragment(&auth.request);
+    let fragment = auth.wants_fragment();
     let view = HistoryPage {
         ctx: auth.0,
         device,
         rows: result.items,
         pager,
     };
-    if htmx {
-        render(StatusCode::OK, &view.as_table())
-    } else {
-        page(&view)
-    }
+    page_or_block(fragment, StatusCode::OK, &view, HistoryPage::as_table)
 }
 
 /// How a version's secrets are shown on a page.

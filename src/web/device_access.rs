@@ -5,9 +5,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::{page, redirect, render};
+use super::{page_or_block, redirect};
 use crate::auth::permissions::{ADMIN, WRITE};
-use crate::auth::{Auth, Ctx, extract::is_htmx};
+use crate::auth::{Auth, Ctx};
 use crate::entity::devices as device_entity;
 use crate::error::AppError;
 use crate::services::device_access::{self, ConnectionTest, HostKeyEvent};
@@ -57,17 +57,13 @@ pub async fn test_connection(
     )
     .await?;
     let device = devices::get(auth.db(), id).await?;
-    let htmx = is_htmx(&auth.request);
+    let fragment = auth.wants_fragment();
     let view = TestPage {
         ctx: auth.0,
         device,
         test,
     };
-    if htmx {
-        render(StatusCode::OK, &view.as_result())
-    } else {
-        page(&view)
-    }
+    page_or_block(fragment, StatusCode::OK, &view, TestPage::as_result)
 }
 
 pub async fn accept_host_key(

@@ -7,9 +7,9 @@ use serde::Deserialize;
 
 use super::form::{Form, FormPairs, Toggle, checked};
 use super::list::{Pager, Sorter, query_string};
-use super::{page, redirect, render, safe_next};
+use super::{page, page_or_block, redirect, render, safe_next};
 use crate::auth::permissions::{ADMIN, DELETE, READ, WRITE};
-use crate::auth::{Auth, Ctx, extract::is_htmx};
+use crate::auth::{Auth, Ctx};
 use crate::device::platforms::{self, Platform};
 use crate::entity::{devices as device_entity, job_logs, job_results, tags as tag_entity};
 use crate::error::AppError;
@@ -122,7 +122,7 @@ pub async fn index(
     let sorter = Sorter::new("/devices", &filters, &sort, desc);
     let pager = Pager::new("/devices", &filters, Some(&sorter), &result);
     let here = pager.href(&result.paging.page);
-    let htmx = is_htmx(&auth.request);
+    let fragment = auth.wants_fragment();
     let view = ListPage {
         ctx: auth.0,
         rows: result.items,
@@ -132,11 +132,7 @@ pub async fn index(
         pager,
         here,
     };
-    if htmx {
-        render(StatusCode::OK, &view.as_table())
-    } else {
-        page(&view)
-    }
+    page_or_block(fragment, StatusCode::OK, &view, ListPage::as_table)
 }
 
 #[derive(Deserialize)]

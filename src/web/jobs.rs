@@ -12,9 +12,9 @@ use serde::Deserialize;
 
 use super::form::FormPairs;
 use super::list::{Pager, query_string};
-use super::{page, redirect, render, safe_next};
+use super::{page, page_or_block, redirect, safe_next};
 use crate::auth::permissions::{READ, WRITE};
-use crate::auth::{Auth, Ctx, extract::is_htmx};
+use crate::auth::{Auth, Ctx};
 use crate::entity::{
     backups, devices, job_log_entries, job_logs, job_results, scheduled_jobs, tags, users,
 };
@@ -375,7 +375,7 @@ pub async fn show(
     .await?;
     let names = Names::load(auth.db(), std::slice::from_ref(&job)).await?;
     let (started_by, target) = (names.started_by(&job), names.target(&job));
-    let htmx = is_htmx(&auth.request);
+    let fragment = auth.wants_fragment();
     let view = ShowPage {
         ctx: auth.0,
         job,
@@ -387,11 +387,7 @@ pub async fn show(
         entries,
         level,
     };
-    if htmx {
-        render(StatusCode::OK, &view.as_live())
-    } else {
-        page(&view)
-    }
+    page_or_block(fragment, StatusCode::OK, &view, ShowPage::as_live)
 }
 
 pub async fn cancel(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {

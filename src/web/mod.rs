@@ -224,6 +224,22 @@ pub fn page(template: &impl Template) -> Result<HttpResponse, AppError> {
     render(StatusCode::OK, template)
 }
 
+/// The one rule for pages that htmx also asks for in parts: the whole `view`, or only the
+/// `block` of it (askama block rendering) when the request wants a fragment
+/// (`auth::extract::wants_fragment`, read before the view took the request's context).
+pub fn page_or_block<'a, T: Template, B: Template>(
+    fragment: bool,
+    status: StatusCode,
+    view: &'a T,
+    block: impl FnOnce(&'a T) -> B,
+) -> Result<HttpResponse, AppError> {
+    if fragment {
+        render(status, &block(view))
+    } else {
+        render(status, view)
+    }
+}
+
 /// 303 after a successful POST, so a reload does not submit again.
 pub fn redirect(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

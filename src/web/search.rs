@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::render;
+use super::page_or_block;
 use crate::auth::permissions::{ADMIN, READ};
 use crate::auth::{Auth, Ctx};
 use crate::device::platforms::{self, Platform};
@@ -105,10 +105,10 @@ pub async fn index(
             Err(e) => return Err(e),
         }
     };
-    let htmx = super::backups::wants_fragment(&auth.request);
+    let fragment = auth.wants_fragment();
     // htmx swaps only 2xx responses, so the fragment carries its message with 200; a full page
     // with a message answers 422 like any form with invalid input.
-    let status = if error.is_some() && !htmx {
+    let status = if error.is_some() && !fragment {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
@@ -122,9 +122,5 @@ pub async fn index(
         error,
         secrets_shown: reveal,
     };
-    if htmx {
-        render(status, &view.as_results())
-    } else {
-        render(status, &view)
-    }
+    page_or_block(fragment, status, &view, SearchPage::as_results)
 }

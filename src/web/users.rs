@@ -5,9 +5,9 @@ use serde::Deserialize;
 
 use super::form::{Form, Toggle};
 use super::list::{Pager, Sorter, query_string};
-use super::{page, redirect, render};
+use super::{page, page_or_block, redirect, render};
 use crate::auth::permissions::{FLAGS, Permissions, ROLES, USER_MANAGE, flag_bits, role_bits};
-use crate::auth::{Auth, Ctx, extract::is_htmx};
+use crate::auth::{Auth, Ctx};
 use crate::entity::users as user_entity;
 use crate::error::AppError;
 use crate::services::query::PageParams;
@@ -66,7 +66,7 @@ pub async fn index(auth: Manage, query: web::Query<ListQuery>) -> Result<HttpRes
     let filters = query_string(&[("q", &q), ("status", &status)]);
     let sorter = Sorter::new("/users", &filters, &sort, desc);
     let pager = Pager::new("/users", &filters, Some(&sorter), &result);
-    let htmx = is_htmx(&auth.request) && !auth.request.headers().contains_key("HX-Boosted");
+    let fragment = auth.wants_fragment();
     let view = ListPage {
         ctx: auth.0,
         rows: result.items,
@@ -75,11 +75,7 @@ pub async fn index(auth: Manage, query: web::Query<ListQuery>) -> Result<HttpRes
         sorter,
         pager,
     };
-    if htmx {
-        render(StatusCode::OK, &view.as_table())
-    } else {
-        page(&view)
-    }
+    page_or_block(fragment, StatusCode::OK, &view, ListPage::as_table)
 }
 
 /// The user form's fields as submitted, so a rejected form comes back as it was typed.

@@ -12,6 +12,7 @@ mod hardening;
 mod helpers;
 mod inventory;
 mod jobs;
+mod lists;
 mod matrix;
 mod multinode;
 mod schedules;
