@@ -12,7 +12,7 @@ CONCURRENCY="${2:-$N}"
 BASE_PORT="${BENCH_BASE_PORT:-21000}"
 MIX="cisco_ios:60,arista_eos:20,juniper_junos:20"
 
-cargo build --release -q -p devsim -p netraven
+cargo build --release -q -p devsim -p netraven --features netraven/bench
 TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
 # Each device needs a listener and a connection on the devsim side.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -18,7 +18,7 @@ PASSWORD="Bench-passw0rd-1"
 BASE="http://127.0.0.1:$PORT"
 TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
 
-cargo build --release -q
+cargo build --release -q --features bench
 BIN="$TARGET/release/netraven"
 
 csrf() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | cut -d'"' -f4; }

@@ -2,14 +2,15 @@
 //! would, and report wall time, per-device times, client CPU and peak memory of this process.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use clap::Args;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::device::{BenchArgs, DeviceCliError, credential, platform};
+use super::device::{DeviceCliError, LoginArgs, credential, platform};
 use crate::device::fetch::{Options, Target, fetch};
 use crate::device::profile::Profile;
 
@@ -75,6 +76,21 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     }
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Inventory CSV with the columns hostname, ip, port, device_type (devsim writes one).
+    #[arg(long)]
+    pub inventory: PathBuf,
+    #[command(flatten)]
+    pub login: LoginArgs,
+    /// How many devices are fetched at the same time.
+    #[arg(long, default_value_t = 256)]
+    pub concurrency: usize,
+    /// Print a JSON summary instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub async fn run_bench(args: BenchArgs) -> Result<(), DeviceCliError> {

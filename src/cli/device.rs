@@ -29,8 +29,10 @@ pub enum DeviceCommand {
     /// Fetch one device's configuration over SSH and print it on standard output.
     #[command(after_help = EXIT_CODES)]
     Fetch(FetchArgs),
-    /// Fetch every device of an inventory CSV concurrently and report timings, CPU and memory.
-    Bench(BenchArgs),
+    /// Fetch every device of an inventory CSV concurrently and report timings, CPU and memory
+    /// (developers' builds: `--features bench`).
+    #[cfg(feature = "bench")]
+    Bench(super::bench::BenchArgs),
     /// List the platform ids the engine knows.
     Platforms,
 }
@@ -79,21 +81,6 @@ pub struct FetchArgs {
     /// Command(s) to collect instead of the platform's configuration commands (repeatable).
     #[arg(long = "command")]
     pub commands: Vec<String>,
-}
-
-#[derive(Args, Debug)]
-pub struct BenchArgs {
-    /// Inventory CSV with the columns hostname, ip, port, device_type (devsim writes one).
-    #[arg(long)]
-    pub inventory: PathBuf,
-    #[command(flatten)]
-    pub login: LoginArgs,
-    /// How many devices are fetched at the same time.
-    #[arg(long, default_value_t = 256)]
-    pub concurrency: usize,
-    /// Print a JSON summary instead of text.
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -174,6 +161,7 @@ pub async fn run_device(command: DeviceCommand) -> Result<(), DeviceCliError> {
             Ok(())
         }
         DeviceCommand::Fetch(args) => run_fetch(args).await,
+        #[cfg(feature = "bench")]
         DeviceCommand::Bench(args) => super::bench::run_bench(args).await,
     }
 }

@@ -1,7 +1,10 @@
 //! Command-line interface: `serve` (default), `migrate`, `user create`, `user reset-password`,
 //! `key rotate|prune`, `dev seed`, and the device engine's `device fetch|bench|platforms`.
 
+// Benchmark drivers: developers build them with `--features bench`; users' binaries lack them.
+#[cfg(feature = "bench")]
 mod bench;
+#[cfg(feature = "bench")]
 mod bench_versions;
 pub mod device;
 
@@ -78,7 +81,8 @@ pub enum DevCommand {
         tags: usize,
     },
     /// Seed and time stored versions: history, diff, configuration search (see
-    /// scripts/bench-versions.sh).
+    /// scripts/bench-versions.sh; developers' builds: `--features bench`).
+    #[cfg(feature = "bench")]
     BenchVersions(bench_versions::BenchVersionsArgs),
 }
 
@@ -270,6 +274,7 @@ pub async fn run_dev(settings: &Settings, command: DevCommand) -> Result<(), Cli
                 started.elapsed().as_secs_f64()
             );
         }
+        #[cfg(feature = "bench")]
         DevCommand::BenchVersions(args) => bench_versions::run(&db, args).await?,
     }
     Ok(())
