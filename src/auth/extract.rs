@@ -8,7 +8,7 @@ use actix_session::{Session, SessionExt};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use serde::{Deserialize, Serialize};
 
-use super::permissions::Permissions;
+use super::permissions::{ADMIN, DELETE, Permissions, READ, USER_MANAGE, WRITE};
 use super::session_store::{USER_ID, session_user};
 use crate::entity::users;
 use crate::error::AppError;
@@ -36,6 +36,23 @@ pub struct Ctx {
 impl Ctx {
     pub fn can(&self, bits: i32) -> bool {
         self.perms.has(bits)
+    }
+
+    // Named for templates, which must not spell permission bits.
+    pub fn can_read(&self) -> bool {
+        self.can(READ)
+    }
+    pub fn can_write(&self) -> bool {
+        self.can(WRITE)
+    }
+    pub fn can_delete(&self) -> bool {
+        self.can(DELETE)
+    }
+    pub fn is_admin(&self) -> bool {
+        self.can(ADMIN)
+    }
+    pub fn can_manage_users(&self) -> bool {
+        self.can(USER_MANAGE)
     }
 
     pub fn db(&self) -> &sea_orm::DatabaseConnection {

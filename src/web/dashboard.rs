@@ -2,7 +2,7 @@ use actix_web::HttpResponse;
 use askama::Template;
 
 use super::page;
-use crate::auth::permissions::{ADMIN, READ, USER_MANAGE};
+use crate::auth::permissions::READ;
 use crate::auth::{Auth, Ctx};
 use crate::error::AppError;
 use crate::services::dashboard::{self, Lists, Summary};
@@ -22,12 +22,6 @@ pub async fn index(auth: Auth<READ>) -> Result<HttpResponse, AppError> {
 }
 
 impl DashboardPage {
-    fn can_manage_users(&self) -> bool {
-        self.ctx.can(USER_MANAGE)
-    }
-    fn is_admin(&self) -> bool {
-        self.ctx.can(ADMIN)
-    }
     fn status_class(&self, status: &str) -> &'static str {
         super::jobs::status_class(status)
     }
