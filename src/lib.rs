@@ -15,4 +15,5 @@ pub mod jobs;
 pub mod services;
 pub mod startup;
 pub mod telemetry;
+pub mod vocabulary;
 pub mod web;

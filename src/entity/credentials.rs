@@ -1,6 +1,8 @@
 //! The `credentials` table.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::CredentialKind;
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
@@ -9,7 +11,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub name: String,
-    pub kind: String,
+    pub kind: CredentialKind,
     pub username: String,
     #[sea_orm(column_type = "Text")]
     pub secret: Option<String>,

@@ -1,6 +1,8 @@
 //! The `devices` table.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::ResultStatus;
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
@@ -27,7 +29,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub ssh_host_key_pending: Option<String>,
     pub last_backup_at: Option<DateTimeUtc>,
-    pub last_backup_status: Option<String>,
+    pub last_backup_status: Option<ResultStatus>,
     #[sea_orm(column_type = "Text")]
     pub last_backup_error: Option<String>,
     pub created_at: DateTimeUtc,

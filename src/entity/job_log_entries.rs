@@ -1,6 +1,8 @@
 //! The `job_log_entries` table.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::LogLevel;
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
@@ -9,7 +11,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub job_log_id: i32,
-    pub level: String,
+    pub level: LogLevel,
     pub category: String,
     #[sea_orm(column_type = "Text")]
     pub message: String,

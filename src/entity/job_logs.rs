@@ -1,6 +1,8 @@
 //! The `job_logs` table.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::{JobStatus, JobType};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize)]
@@ -9,8 +11,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub session_id: String,
-    pub job_type: String,
-    pub status: String,
+    pub job_type: JobType,
+    pub status: JobStatus,
     pub device_id: Option<i32>,
     pub scheduled_job_id: Option<i32>,
     pub created_by: Option<i32>,

@@ -1,6 +1,8 @@
 //! The `job_results` table.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::ResultStatus;
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
@@ -11,7 +13,7 @@ pub struct Model {
     pub job_log_id: i32,
     pub device_id: Option<i32>,
     pub hostname: String,
-    pub status: String,
+    pub status: ResultStatus,
     #[sea_orm(column_type = "Text")]
     pub message: Option<String>,
     pub backup_id: Option<i32>,

@@ -1,6 +1,8 @@
 //! The `scheduled_jobs` table.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::JobType;
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize)]
@@ -9,7 +11,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub name: String,
-    pub job_type: String,
+    pub job_type: JobType,
     pub target_type: String,
     pub target_id: Option<i32>,
     pub schedule_type: String,

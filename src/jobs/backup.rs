@@ -15,6 +15,7 @@ use crate::jobs::queue::DeviceTask;
 use crate::services::device_access::{self, Contact, HostKeyEvent};
 use crate::services::jobs::{self, DeviceOutcome, DeviceStart};
 use crate::services::{backups, settings};
+use crate::vocabulary::{LogLevel, ResultStatus};
 
 /// A device session may take this many step timeouts in all (several credentials, several
 /// commands) before the worker gives up on it.
@@ -40,9 +41,8 @@ pub async fn run_device(
             job,
             device_id,
             DeviceOutcome {
-                status: "skipped",
                 message: Some("the device was deleted".into()),
-                ..DeviceOutcome::default()
+                ..DeviceOutcome::new(ResultStatus::Skipped)
             },
         )
         .await;
@@ -52,7 +52,15 @@ pub async fn run_device(
             "{}: an earlier attempt was interrupted (its worker stopped); running it again",
             device.hostname
         );
-        jobs::entry(db, job, "warning", "device", &message, Some(device_id)).await?;
+        jobs::entry(
+            db,
+            job,
+            LogLevel::Warning,
+            "device",
+            &message,
+            Some(device_id),
+        )
+        .await?;
     }
     let started = Instant::now();
     let step = device_access::step_timeout(db).await?;
@@ -72,13 +80,12 @@ pub async fn run_device(
     .await;
     let elapsed_ms = || i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
     let failed =
-        |class: &'static str, message: String, notes: Vec<(&'static str, String)>| DeviceOutcome {
-            status: "failed",
+        |class: &'static str, message: String, notes: Vec<(LogLevel, String)>| DeviceOutcome {
             error_class: Some(class),
             message: Some(message),
             duration_ms: Some(elapsed_ms()),
             entries: notes,
-            ..DeviceOutcome::default()
+            ..DeviceOutcome::new(ResultStatus::Failed)
         };
     let contact = match contact {
         Err(_) => {
@@ -86,31 +93,29 @@ pub async fn run_device(
                 "gave up after {} s (the device kept answering slowly)",
                 deadline.as_secs()
             );
-            let note = ("error", format!("{}: {message}", device.hostname));
+            let note = (LogLevel::Error, format!("{}: {message}", device.hostname));
             let outcome = failed("timeout", message, vec![note]);
             return record_failure(db, job, &device, None, outcome).await;
         }
         Ok(Err(e)) => {
             let message = format!("could not start the backup: {e}");
-            let note = ("error", format!("{}: {message}", device.hostname));
+            let note = (LogLevel::Error, format!("{}: {message}", device.hostname));
             let outcome = failed("internal", message, vec![note]);
             return record_failure(db, job, &device, None, outcome).await;
         }
         Ok(Ok(contact)) => contact,
     };
     // Written with the device's result, in one transaction.
-    let mut notes: Vec<(&'static str, String)> = contact
+    let mut notes: Vec<(LogLevel, String)> = contact
         .withheld
         .iter()
-        .map(|w| ("warning", format!("{}: {w}", device.hostname)))
+        .map(|w| (LogLevel::Warning, format!("{}: {w}", device.hostname)))
         .collect();
     match &contact.host_key {
-        HostKeyEvent::Recorded(fp) => notes.push((
-            "info",
+        HostKeyEvent::Recorded(fp) => notes.push((LogLevel::Info,
             format!("{}: SSH host key recorded on first contact ({fp})", device.hostname),
         )),
-        HostKeyEvent::Changed { presented } => notes.push((
-            "error",
+        HostKeyEvent::Changed { presented } => notes.push((LogLevel::Error,
             format!(
                 "{}: the SSH host key changed (now {presented}); an administrator must accept it on the device page",
                 device.hostname
@@ -125,7 +130,7 @@ pub async fn run_device(
             note_failed_attempts(&mut notes, &device, &e.attempts);
             let message = e.error.to_string();
             notes.push((
-                "error",
+                LogLevel::Error,
                 format!("{}: {}: {message}", device.hostname, e.class().describe()),
             ));
             let outcome = failed(e.class().id(), message, notes);
@@ -134,12 +139,12 @@ pub async fn run_device(
     };
     note_failed_attempts(&mut notes, &device, &fetched.attempts);
     for w in &fetched.warnings {
-        notes.push(("warning", format!("{}: {w}", device.hostname)));
+        notes.push((LogLevel::Warning, format!("{}: {w}", device.hostname)));
     }
     note_transcript(&mut notes, &device, fetched.transcript.as_deref());
     let Some(config) = fetched.config.as_ref() else {
         let message = "the engine read no configuration".to_string();
-        notes.push(("error", format!("{}: {message}", device.hostname)));
+        notes.push((LogLevel::Error, format!("{}: {message}", device.hostname)));
         let outcome = failed("internal", message, notes);
         return record_failure(db, job, &device, Some(&contact), outcome).await;
     };
@@ -157,14 +162,13 @@ pub async fn run_device(
         format!("unchanged since version {}", stored.version)
     };
     notes.push((
-        "info",
+        LogLevel::Info,
         format!(
             "{}: {what}; logged in with {:?}",
             device.hostname, fetched.credential_name
         ),
     ));
     let outcome = DeviceOutcome {
-        status: "success",
         message: Some(what),
         backup_id: Some(stored.backup_id),
         changed: stored.changed,
@@ -172,7 +176,7 @@ pub async fn run_device(
         credential_name: Some(fetched.credential_name.clone()),
         duration_ms: Some(duration_ms),
         entries: notes,
-        ..DeviceOutcome::default()
+        ..DeviceOutcome::new(ResultStatus::Success)
     };
     let recorded = jobs::record_outcome(&txn, job, device.id, outcome).await?;
     jobs::commit_outcome(db, txn, job, recorded).await
@@ -198,13 +202,13 @@ async fn record_failure(
 
 /// A debug-mode job keeps the (masked) session transcript in its log.
 fn note_transcript(
-    notes: &mut Vec<(&'static str, String)>,
+    notes: &mut Vec<(LogLevel, String)>,
     device: &devices::Model,
     transcript: Option<&str>,
 ) {
     if let Some(t) = transcript {
         notes.push((
-            "debug",
+            LogLevel::Debug,
             format!("{}: session transcript\n{t}", device.hostname),
         ));
     }
@@ -212,13 +216,13 @@ fn note_transcript(
 
 /// One warning per credential that did not work, so the log says why the next one was tried.
 fn note_failed_attempts(
-    notes: &mut Vec<(&'static str, String)>,
+    notes: &mut Vec<(LogLevel, String)>,
     device: &devices::Model,
     attempts: &[Attempt],
 ) {
     for attempt in attempts.iter().filter(|a| a.error_class.is_some()) {
         notes.push((
-            "warning",
+            LogLevel::Warning,
             format!(
                 "{}: credential {:?}: {}",
                 device.hostname,

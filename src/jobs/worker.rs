@@ -2,6 +2,7 @@
 //! at a time as the `jobs.concurrency` setting says), one for whole-job tasks (retention), and
 //! the scheduler tick. `serve` runs them beside the web server, `worker` alone.
 
+use crate::vocabulary::JobStatus;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,8 +56,14 @@ async fn run_job(db: &DatabaseConnection, job_log_id: i32) -> Result<(), AppErro
     if job.finished_at.is_some() {
         return Ok(());
     }
-    if job.status == "cancelled" {
-        return jobs::settle(db, job.id, "cancelled", "cancelled before it started").await;
+    if job.status == JobStatus::Cancelled {
+        return jobs::settle(
+            db,
+            job.id,
+            JobStatus::Cancelled,
+            "cancelled before it started",
+        )
+        .await;
     }
     jobs::mark_running(db, job.id).await?;
     match retention::run(db).await {
@@ -65,9 +72,9 @@ async fn run_job(db: &DatabaseConnection, job_log_id: i32) -> Result<(), AppErro
                 "removed {} configuration versions and {} job logs",
                 removed.versions, removed.job_logs
             );
-            jobs::settle(db, job.id, "success", &message).await
+            jobs::settle(db, job.id, JobStatus::Success, &message).await
         }
-        Err(e) => jobs::settle(db, job.id, "failed", &e.to_string()).await,
+        Err(e) => jobs::settle(db, job.id, JobStatus::Failed, &e.to_string()).await,
     }
 }
 

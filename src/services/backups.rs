@@ -3,6 +3,7 @@
 //! fetch only moves `last_seen_at`. Each store is one transaction with the device's facts and
 //! last-backup status, so a crash never leaves half a version.
 
+use crate::vocabulary::ResultStatus;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -157,7 +158,10 @@ pub async fn apply(
     // another connection committed in between; one that writes first waits its turn.
     let mut update = devices::Entity::update_many()
         .col_expr(devices::Column::LastBackupAt, Expr::value(now))
-        .col_expr(devices::Column::LastBackupStatus, Expr::value("success"))
+        .col_expr(
+            devices::Column::LastBackupStatus,
+            Expr::value(ResultStatus::Success),
+        )
         .col_expr(
             devices::Column::LastBackupError,
             Expr::value(None::<String>),
@@ -250,7 +254,10 @@ pub async fn record_failure(
 ) -> Result<(), AppError> {
     devices::Entity::update_many()
         .col_expr(devices::Column::LastBackupAt, Expr::value(at))
-        .col_expr(devices::Column::LastBackupStatus, Expr::value("failed"))
+        .col_expr(
+            devices::Column::LastBackupStatus,
+            Expr::value(ResultStatus::Failed),
+        )
         .col_expr(devices::Column::LastBackupError, Expr::value(error))
         .filter(devices::Column::Id.eq(device_id))
         .exec(db)

@@ -21,8 +21,8 @@ use super::validation::{FieldErrors, MAX_NAME};
 use crate::crypto::Vault;
 use crate::entity::{credential_tags, credentials, device_tags, devices, tags as tag_entity};
 use crate::error::AppError;
+use crate::vocabulary::CredentialKind;
 
-pub const KINDS: [&str; 4] = ["ssh", "tacacs", "generic", "token"];
 pub const MAX_SECRET: usize = 16 * 1024;
 const EXPIRY_WARNING_KEY: &str = "credentials.expiry_warning_days";
 
@@ -69,7 +69,7 @@ impl Status {
 pub struct CredentialView {
     pub id: i32,
     pub name: String,
-    pub kind: String,
+    pub kind: CredentialKind,
     pub username: String,
     pub description: Option<String>,
     pub valid_until: Option<DateTime<Utc>>,
@@ -92,7 +92,7 @@ impl CredentialView {
         Self {
             id: m.id,
             name: m.name.clone(),
-            kind: m.kind.clone(),
+            kind: m.kind,
             username: m.username.clone(),
             description: m.description.clone(),
             valid_until: m.valid_until,
@@ -433,7 +433,7 @@ pub struct CredentialInput {
 
 struct Valid {
     name: String,
-    kind: String,
+    kind: CredentialKind,
     username: String,
     description: Option<String>,
     valid_until: Option<DateTime<Utc>>,
@@ -458,8 +458,8 @@ pub fn parse_valid_until(text: &str) -> Result<Option<DateTime<Utc>>, &'static s
 fn validate(input: &CredentialInput) -> Result<Valid, AppError> {
     let mut e = FieldErrors::new();
     let name = e.required("name", &input.name, MAX_NAME);
-    let kind = input.kind.trim().to_string();
-    if !KINDS.contains(&kind.as_str()) {
+    let kind = CredentialKind::parse(input.kind.trim());
+    if kind.is_none() {
         e.add("kind", "Pick ssh, tacacs, generic or token.");
     }
     let username = e.required("username", &input.username, MAX_NAME);
@@ -504,6 +504,7 @@ fn validate(input: &CredentialInput) -> Result<Valid, AppError> {
         );
     }
     e.into_result()?;
+    let kind = kind.ok_or_else(|| FieldErrors::single("kind", "Pick a kind."))?;
     Ok(Valid {
         name,
         kind,
@@ -563,7 +564,7 @@ pub async fn create(
         Event::data("credential.create")
             .target("credential", m.id)
             .detail("name", label(m.id, &m.name, m.owner_id.is_some()))
-            .detail("kind", m.kind.clone())
+            .detail("kind", m.kind.as_str())
             .detail("private", m.owner_id.is_some())
             .detail("allowed_networks", m.allowed_networks.clone())
             .detail("secret_set", m.secret.is_some()),
@@ -988,7 +989,7 @@ pub struct UsableCredential {
     pub name: String,
     /// Owned by a user: its name is theirs to see only.
     pub private: bool,
-    pub kind: String,
+    pub kind: CredentialKind,
     pub username: String,
     pub secret: Option<String>,
     pub enable_secret: Option<String>,

@@ -9,6 +9,7 @@ use sea_orm::{
 use crate::entity::{
     audit_logs, backups, credentials, devices, job_logs, scheduled_jobs, tags, users,
 };
+use crate::vocabulary::{JobStatus, ResultStatus};
 
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -38,11 +39,11 @@ pub async fn summary(db: &impl ConnectionTrait, user_id: i32) -> Result<Summary,
             .await?,
         backed_up_24h: devices::Entity::find()
             .filter(devices::Column::LastBackupAt.gte(since))
-            .filter(devices::Column::LastBackupStatus.eq("success"))
+            .filter(devices::Column::LastBackupStatus.eq(ResultStatus::Success))
             .count(db)
             .await?,
         failing: devices::Entity::find()
-            .filter(devices::Column::LastBackupStatus.eq("failed"))
+            .filter(devices::Column::LastBackupStatus.eq(ResultStatus::Failed))
             .count(db)
             .await?,
         tags: tags::Entity::find().count(db).await?,
@@ -53,7 +54,7 @@ pub async fn summary(db: &impl ConnectionTrait, user_id: i32) -> Result<Summary,
             .await?,
         backups: backups::Entity::find().count(db).await?,
         jobs_running: job_logs::Entity::find()
-            .filter(job_logs::Column::Status.is_in(["queued", "running"]))
+            .filter(job_logs::Column::Status.is_in([JobStatus::Queued, JobStatus::Running]))
             .count(db)
             .await?,
         schedules: scheduled_jobs::Entity::find()
@@ -105,7 +106,7 @@ pub struct Lists {
 pub async fn lists(db: &impl ConnectionTrait) -> Result<Lists, DbErr> {
     let since = Utc::now() - Duration::hours(24);
     let failing = devices::Entity::find()
-        .filter(devices::Column::LastBackupStatus.eq("failed"))
+        .filter(devices::Column::LastBackupStatus.eq(ResultStatus::Failed))
         .order_by_desc(devices::Column::LastBackupAt)
         .limit(LIST)
         .all(db)

@@ -89,7 +89,7 @@ pub async fn export(db: &impl ConnectionTrait, filter: &DeviceFilter) -> Result<
             d.serial_number.as_deref().unwrap_or(""),
             d.os_version.as_deref().unwrap_or(""),
             &d.last_backup_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            d.last_backup_status.as_deref().unwrap_or(""),
+            d.last_backup_status.map_or("", |s| s.as_str()),
         ];
         w.write_record(cells.iter().map(|c| defuse(c).into_owned()))
             .map_err(csv_err)?;

@@ -1,5 +1,6 @@
 //! The device inventory: validation, changes, the filtered list, bulk actions.
 
+use crate::vocabulary::ResultStatus;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -521,8 +522,7 @@ pub struct DeviceFilter {
     pub platform: Option<String>,
     pub tag_id: Option<i32>,
     pub enabled: Option<bool>,
-    /// success | failed | never
-    pub status: Option<String>,
+    pub status: Option<LastBackup>,
     pub sort: String,
     pub descending: bool,
 }
@@ -534,7 +534,32 @@ pub const SORT_COLUMNS: [&str; 5] = [
     "last_backup_at",
     "created_at",
 ];
-pub const STATUSES: [&str; 3] = ["success", "failed", "never"];
+/// The device list's "last backup" filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LastBackup {
+    Never,
+    Was(ResultStatus),
+}
+
+impl LastBackup {
+    /// The choices the list offers.
+    pub const CHOICES: [LastBackup; 3] = [
+        LastBackup::Was(ResultStatus::Success),
+        LastBackup::Was(ResultStatus::Failed),
+        LastBackup::Never,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LastBackup::Never => "never",
+            LastBackup::Was(status) => status.as_str(),
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::CHOICES.into_iter().find(|c| c.as_str() == text)
+    }
+}
 
 /// A device in a list, with its tags.
 pub struct DeviceRow {
@@ -555,7 +580,7 @@ pub struct DeviceSummary {
     pub description: Option<String>,
     #[serde(deserialize_with = "query::json_bool")]
     pub enabled: bool,
-    pub last_backup_status: Option<String>,
+    pub last_backup_status: Option<ResultStatus>,
     #[serde(deserialize_with = "query::json_time")]
     pub last_backup_at: Option<chrono::DateTime<Utc>>,
     /// The ids of its tags, comma-separated, as the page query reads them (resolved into
@@ -594,9 +619,9 @@ fn attribute_condition(filter: &DeviceFilter) -> Condition {
     if let Some(enabled) = filter.enabled {
         cond = cond.add(devices::Column::Enabled.eq(enabled));
     }
-    match filter.status.as_deref() {
-        Some("never") => cond = cond.add(devices::Column::LastBackupStatus.is_null()),
-        Some(s) => cond = cond.add(devices::Column::LastBackupStatus.eq(s)),
+    match filter.status {
+        Some(LastBackup::Never) => cond = cond.add(devices::Column::LastBackupStatus.is_null()),
+        Some(LastBackup::Was(s)) => cond = cond.add(devices::Column::LastBackupStatus.eq(s)),
         None => {}
     }
     cond

@@ -18,37 +18,7 @@ use crate::entity::{device_tags, devices, job_log_entries, job_logs, job_results
 use crate::error::AppError;
 use crate::jobs::Queue;
 use crate::jobs::queue::{DeviceTask, JobTask};
-
-pub const STATUSES: [&str; 6] = [
-    "queued",
-    "running",
-    "success",
-    "partial",
-    "failed",
-    "cancelled",
-];
-pub const LEVELS: [&str; 4] = ["debug", "info", "warning", "error"];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobType {
-    Backup,
-    Retention,
-}
-
-impl JobType {
-    pub const ALL: [JobType; 2] = [JobType::Backup, JobType::Retention];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobType::Backup => "backup",
-            JobType::Retention => "retention",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<JobType> {
-        JobType::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-}
+use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
 
 /// Which devices a backup job covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,8 +121,8 @@ pub async fn create(
     let txn = crate::db::begin_write(db).await?;
     let inserted = job_logs::ActiveModel {
         session_id: Set(new_id()),
-        job_type: Set(new.job_type.as_str().into()),
-        status: Set("queued".into()),
+        job_type: Set(new.job_type),
+        status: Set(JobStatus::Queued),
         device_id: Set(match new.target {
             Target::Device(id) if new.job_type == JobType::Backup => Some(id),
             _ => None,
@@ -182,7 +152,7 @@ pub async fn create(
                 job_log_id: Set(job.id),
                 device_id: Set(Some(*id)),
                 hostname: Set(hostname.clone()),
-                status: Set("queued".into()),
+                status: Set(ResultStatus::Queued),
                 changed: Set(false),
                 ..Default::default()
             }
@@ -211,13 +181,13 @@ pub async fn dispatch(
     queue: &Queue,
     job: &job_logs::Model,
 ) -> Result<(), AppError> {
-    match JobType::parse(&job.job_type) {
-        Some(JobType::Backup) => {
+    match job.job_type {
+        JobType::Backup => {
             let device_ids: Vec<Option<i32>> = job_results::Entity::find()
                 .select_only()
                 .column(job_results::Column::DeviceId)
                 .filter(job_results::Column::JobLogId.eq(job.id))
-                .filter(job_results::Column::Status.eq("queued"))
+                .filter(job_results::Column::Status.eq(ResultStatus::Queued))
                 .into_tuple()
                 .all(db)
                 .await?;
@@ -231,13 +201,7 @@ pub async fn dispatch(
                 .collect();
             queue.push_devices(tasks).await?;
         }
-        Some(JobType::Retention) => queue.push_job(JobTask { job_log_id: job.id }).await?,
-        None => {
-            return Err(AppError::Internal(format!(
-                "job {} has an unknown type {:?}",
-                job.id, job.job_type
-            )));
-        }
+        JobType::Retention => queue.push_job(JobTask { job_log_id: job.id }).await?,
     }
     job_logs::Entity::update_many()
         .col_expr(job_logs::Column::DispatchedAt, Expr::value(Utc::now()))
@@ -270,7 +234,7 @@ pub async fn redispatch_stranded(
 ) -> Result<usize, AppError> {
     let stranded = job_logs::Entity::find()
         .filter(job_logs::Column::DispatchedAt.is_null())
-        .filter(job_logs::Column::Status.is_in(["queued", "running"]))
+        .filter(job_logs::Column::Status.is_in([JobStatus::Queued, JobStatus::Running]))
         .filter(job_logs::Column::CreatedAt.lt(Utc::now() - older_than))
         .all(db)
         .await?;
@@ -281,7 +245,7 @@ pub async fn redispatch_stranded(
             entry(
                 db,
                 job.id,
-                "warning",
+                LogLevel::Warning,
                 "job",
                 "handed to the queue again after an interruption",
                 None,
@@ -296,14 +260,14 @@ pub async fn redispatch_stranded(
 pub async fn entry(
     db: &impl ConnectionTrait,
     job_log_id: i32,
-    level: &str,
+    level: LogLevel,
     category: &str,
     message: &str,
     device_id: Option<i32>,
 ) -> Result<(), DbErr> {
     job_log_entries::ActiveModel {
         job_log_id: Set(job_log_id),
-        level: Set(level.into()),
+        level: Set(level),
         category: Set(category.into()),
         message: Set(message.into()),
         device_id: Set(device_id),
@@ -318,7 +282,7 @@ pub async fn entry(
 /// Cancel a queued or running job: devices not yet started are not started.
 pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(), AppError> {
     let job = get(db, id).await?;
-    if !matches!(job.status.as_str(), "queued" | "running") {
+    if !job.status.is_open() {
         return Err(AppError::Conflict(format!(
             "job {id} is {} and cannot be cancelled",
             job.status
@@ -327,19 +291,22 @@ pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(
     let txn = crate::db::begin_write(db).await?;
     let now = Utc::now();
     job_logs::Entity::update_many()
-        .col_expr(job_logs::Column::Status, Expr::value("cancelled"))
+        .col_expr(job_logs::Column::Status, Expr::value(JobStatus::Cancelled))
         .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
         .filter(job_logs::Column::Id.eq(id))
         .exec(&txn)
         .await?;
     let skipped = job_results::Entity::update_many()
-        .col_expr(job_results::Column::Status, Expr::value("cancelled"))
+        .col_expr(
+            job_results::Column::Status,
+            Expr::value(ResultStatus::Cancelled),
+        )
         .col_expr(
             job_results::Column::Message,
             Expr::value("cancelled before it started"),
         )
         .filter(job_results::Column::JobLogId.eq(id))
-        .filter(job_results::Column::Status.eq("queued"))
+        .filter(job_results::Column::Status.eq(ResultStatus::Queued))
         .exec(&txn)
         .await?
         .rows_affected;
@@ -354,7 +321,7 @@ pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(
     entry(
         &txn,
         id,
-        "warning",
+        LogLevel::Warning,
         "job",
         &format!(
             "cancelled by {}: {skipped} devices will not be started; running ones finish",
@@ -407,8 +374,8 @@ pub async fn begin_device(
             .filter(job_results::Column::DeviceId.eq(device_id))
             .into_tuple::<(
                 i32,
-                String,
-                String,
+                ResultStatus,
+                JobStatus,
                 bool,
                 Option<DateTime<Utc>>,
                 Option<i32>,
@@ -418,20 +385,22 @@ pub async fn begin_device(
     else {
         return Ok(DeviceStart::Skip);
     };
-    let interrupted = match result_status.as_str() {
-        "queued" => false,
-        "running" => true,
-        _ => return Ok(DeviceStart::Skip),
+    let interrupted = match result_status {
+        ResultStatus::Queued => false,
+        ResultStatus::Running => true,
+        ResultStatus::Success
+        | ResultStatus::Failed
+        | ResultStatus::Skipped
+        | ResultStatus::Cancelled => return Ok(DeviceStart::Skip),
     };
-    if job_status == "cancelled" {
+    if job_status == JobStatus::Cancelled {
         finish_device(
             db,
             job_log_id,
             device_id,
             DeviceOutcome {
-                status: "cancelled",
                 message: Some("cancelled before it started".into()),
-                ..DeviceOutcome::default()
+                ..DeviceOutcome::new(ResultStatus::Cancelled)
             },
         )
         .await?;
@@ -442,17 +411,17 @@ pub async fn begin_device(
     // would otherwise each update the job's row (one hot row on PostgreSQL).
     let recently_touched =
         updated_at.is_some_and(|at| now.signed_duration_since(at) < chrono::Duration::seconds(1));
-    if !(job_status == "running" && recently_touched) {
+    if !(job_status == JobStatus::Running && recently_touched) {
         let mut touch = job_logs::Entity::update_many()
             .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
             .filter(job_logs::Column::Id.eq(job_log_id));
-        if job_status == "queued" {
+        if job_status == JobStatus::Queued {
             touch = touch
                 .col_expr(
                     job_logs::Column::Status,
                     Expr::case(
-                        Expr::col(job_logs::Column::Status).eq("queued"),
-                        Expr::value("running"),
+                        Expr::col(job_logs::Column::Status).eq(JobStatus::Queued),
+                        Expr::value(JobStatus::Running),
                     )
                     .finally(Expr::col(job_logs::Column::Status))
                     .into(),
@@ -465,7 +434,10 @@ pub async fn begin_device(
         touch.exec(db).await?;
     }
     job_results::Entity::update_many()
-        .col_expr(job_results::Column::Status, Expr::value("running"))
+        .col_expr(
+            job_results::Column::Status,
+            Expr::value(ResultStatus::Running),
+        )
         .col_expr(job_results::Column::StartedAt, Expr::value(now))
         .filter(job_results::Column::Id.eq(result_id))
         .exec(db)
@@ -489,9 +461,9 @@ pub enum DeviceStart {
 }
 
 /// How one device of a job ended.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct DeviceOutcome {
-    pub status: &'static str,
+    pub status: ResultStatus,
     pub message: Option<String>,
     pub error_class: Option<&'static str>,
     pub backup_id: Option<i32>,
@@ -500,7 +472,24 @@ pub struct DeviceOutcome {
     pub credential_name: Option<String>,
     pub duration_ms: Option<i32>,
     /// Log entries (level, message) of the device, written with the outcome.
-    pub entries: Vec<(&'static str, String)>,
+    pub entries: Vec<(LogLevel, String)>,
+}
+
+impl DeviceOutcome {
+    /// An outcome with this status and nothing else yet.
+    pub fn new(status: ResultStatus) -> Self {
+        Self {
+            status,
+            message: None,
+            error_class: None,
+            backup_id: None,
+            changed: false,
+            credential_id: None,
+            credential_name: None,
+            duration_ms: None,
+            entries: Vec::new(),
+        }
+    }
 }
 
 /// Record a device's outcome and its log entries (once: a second delivery of the same device
@@ -561,7 +550,7 @@ pub async fn record_outcome(
         .col_expr(job_results::Column::FinishedAt, Expr::value(now))
         .filter(job_results::Column::JobLogId.eq(job_log_id))
         .filter(job_results::Column::DeviceId.eq(device_id))
-        .filter(job_results::Column::Status.is_in(["queued", "running"]))
+        .filter(job_results::Column::Status.is_in([ResultStatus::Queued, ResultStatus::Running]))
         .exec(txn)
         .await?
         .rows_affected;
@@ -575,7 +564,7 @@ pub async fn record_outcome(
                 .into_iter()
                 .map(|(level, message)| job_log_entries::ActiveModel {
                     job_log_id: Set(job_log_id),
-                    level: Set(level.into()),
+                    level: Set(level),
                     category: Set("device".into()),
                     message: Set(message),
                     device_id: Set(Some(device_id)),
@@ -628,25 +617,17 @@ pub async fn settle_if_done(db: &DatabaseConnection, job_log_id: i32) -> Result<
     if job.finished_at.is_some() || job.progress_done < job.progress_total {
         return Ok(());
     }
-    let counts: Vec<(String, i64)> = job_results::Entity::find()
-        .select_only()
-        .column(job_results::Column::Status)
-        .column_as(job_results::Column::Id.count(), "n")
-        .filter(job_results::Column::JobLogId.eq(job_log_id))
-        .group_by(job_results::Column::Status)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let count = |s: &str| counts.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
-    let (ok, failed) = (count("success"), count("failed"));
-    let status = if job.status == "cancelled" {
-        "cancelled"
+    let counts = result_counts(db, job_log_id).await?;
+    let count = |s: ResultStatus| counts.iter().find(|(k, _)| *k == s).map_or(0, |(_, n)| *n);
+    let (ok, failed) = (count(ResultStatus::Success), count(ResultStatus::Failed));
+    let status = if job.status == JobStatus::Cancelled {
+        JobStatus::Cancelled
     } else if failed == 0 {
-        "success"
+        JobStatus::Success
     } else if ok == 0 {
-        "failed"
+        JobStatus::Failed
     } else {
-        "partial"
+        JobStatus::Partial
     };
     settle(
         db,
@@ -661,11 +642,11 @@ pub async fn settle_if_done(db: &DatabaseConnection, job_log_id: i32) -> Result<
 pub async fn mark_running(db: &DatabaseConnection, job_log_id: i32) -> Result<(), AppError> {
     let now = Utc::now();
     job_logs::Entity::update_many()
-        .col_expr(job_logs::Column::Status, Expr::value("running"))
+        .col_expr(job_logs::Column::Status, Expr::value(JobStatus::Running))
         .col_expr(job_logs::Column::StartedAt, Expr::value(now))
         .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
         .filter(job_logs::Column::Id.eq(job_log_id))
-        .filter(job_logs::Column::Status.eq("queued"))
+        .filter(job_logs::Column::Status.eq(JobStatus::Queued))
         .exec(db)
         .await?;
     Ok(())
@@ -675,7 +656,7 @@ pub async fn mark_running(db: &DatabaseConnection, job_log_id: i32) -> Result<()
 pub async fn settle(
     db: &DatabaseConnection,
     job_log_id: i32,
-    status: &str,
+    status: JobStatus,
     message: &str,
 ) -> Result<(), AppError> {
     let now = Utc::now();
@@ -691,9 +672,9 @@ pub async fn settle(
         .rows_affected;
     if settled > 0 {
         let level = match status {
-            "success" => "info",
-            "partial" | "cancelled" => "warning",
-            _ => "error",
+            JobStatus::Success => LogLevel::Info,
+            JobStatus::Partial | JobStatus::Cancelled => LogLevel::Warning,
+            JobStatus::Failed | JobStatus::Queued | JobStatus::Running => LogLevel::Error,
         };
         entry(
             db,
@@ -733,7 +714,9 @@ pub async fn end_stalled(
     for job in &stalled {
         let open = job_results::Entity::find()
             .filter(job_results::Column::JobLogId.eq(job.id))
-            .filter(job_results::Column::Status.is_in(["queued", "running"]))
+            .filter(
+                job_results::Column::Status.is_in([ResultStatus::Queued, ResultStatus::Running]),
+            )
             .all(db)
             .await?;
         for result in &open {
@@ -743,12 +726,11 @@ pub async fn end_stalled(
                     job.id,
                     device_id,
                     DeviceOutcome {
-                        status: "failed",
                         error_class: Some("interrupted"),
                         message: Some(
                             "interrupted: the worker running this job stopped and the device was not run again".into(),
                         ),
-                        ..DeviceOutcome::default()
+                        ..DeviceOutcome::new(ResultStatus::Failed)
                     },
                 )
                 .await?;
@@ -757,7 +739,7 @@ pub async fn end_stalled(
         entry(
             db,
             job.id,
-            "error",
+            LogLevel::Error,
             "job",
             &format!(
                 "interrupted: no progress for {} minutes; {} devices marked failed",
@@ -767,8 +749,8 @@ pub async fn end_stalled(
             None,
         )
         .await?;
-        if job.job_type != JobType::Backup.as_str() || open.is_empty() {
-            settle(db, job.id, "failed", "interrupted").await?;
+        if job.job_type != JobType::Backup || open.is_empty() {
+            settle(db, job.id, JobStatus::Failed, "interrupted").await?;
         } else {
             settle_if_done(db, job.id).await?;
         }
@@ -784,8 +766,8 @@ pub fn started_or_created(job: &job_logs::Model) -> DateTime<Utc> {
 /// Filters of the job list.
 #[derive(Debug, Default)]
 pub struct JobFilter {
-    pub job_type: Option<String>,
-    pub status: Option<String>,
+    pub job_type: Option<JobType>,
+    pub status: Option<JobStatus>,
     pub created_by: Option<i32>,
     pub scheduled_job_id: Option<i32>,
     pub device_id: Option<i32>,
@@ -804,11 +786,11 @@ pub async fn list(
     paging: super::query::Paging,
 ) -> Result<super::query::Page<job_logs::Model>, DbErr> {
     let mut cond = Condition::all();
-    if let Some(t) = &filter.job_type {
-        cond = cond.add(job_logs::Column::JobType.eq(t.as_str()));
+    if let Some(t) = filter.job_type {
+        cond = cond.add(job_logs::Column::JobType.eq(t));
     }
-    if let Some(s) = &filter.status {
-        cond = cond.add(job_logs::Column::Status.eq(s.as_str()));
+    if let Some(s) = filter.status {
+        cond = cond.add(job_logs::Column::Status.eq(s));
     }
     if let Some(u) = filter.created_by {
         cond = cond.add(job_logs::Column::CreatedBy.eq(u));
@@ -843,7 +825,7 @@ pub async fn list(
 pub async fn results(
     db: &impl ConnectionTrait,
     job_log_id: i32,
-    status: Option<&str>,
+    status: Option<ResultStatus>,
 ) -> Result<Vec<job_results::Model>, DbErr> {
     let mut q = job_results::Entity::find().filter(job_results::Column::JobLogId.eq(job_log_id));
     if let Some(s) = status {
@@ -853,13 +835,7 @@ pub async fn results(
         .order_by_asc(job_results::Column::Hostname)
         .all(db)
         .await?;
-    let rank = |s: &str| match s {
-        "failed" => 0,
-        "running" => 1,
-        "queued" => 2,
-        _ => 3,
-    };
-    rows.sort_by_key(|r| rank(&r.status));
+    rows.sort_by_key(|r| r.status.list_rank());
     Ok(rows)
 }
 
@@ -867,7 +843,7 @@ pub async fn results(
 pub async fn result_counts(
     db: &impl ConnectionTrait,
     job_log_id: i32,
-) -> Result<Vec<(String, i64)>, DbErr> {
+) -> Result<Vec<(ResultStatus, i64)>, DbErr> {
     job_results::Entity::find()
         .select_only()
         .column(job_results::Column::Status)
@@ -883,14 +859,14 @@ pub async fn result_counts(
 pub async fn entries(
     db: &impl ConnectionTrait,
     job_log_id: i32,
-    min_level: Option<&str>,
+    min_level: Option<LogLevel>,
     limit: u64,
 ) -> Result<Vec<job_log_entries::Model>, DbErr> {
     let mut q =
         job_log_entries::Entity::find().filter(job_log_entries::Column::JobLogId.eq(job_log_id));
     if let Some(level) = min_level {
-        let from = LEVELS.iter().position(|l| *l == level).unwrap_or(0);
-        q = q.filter(job_log_entries::Column::Level.is_in(LEVELS[from..].to_vec()));
+        let from = LogLevel::ALL.iter().position(|l| *l == level).unwrap_or(0);
+        q = q.filter(job_log_entries::Column::Level.is_in(LogLevel::ALL[from..].to_vec()));
     }
     q.order_by_asc(job_log_entries::Column::Id)
         .limit(limit)

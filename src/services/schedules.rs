@@ -41,11 +41,12 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::audit::{self, Actor, Event};
-use super::jobs::{JobType, NewJob, Target};
+use super::jobs::{NewJob, Target};
 use super::query::{Page, Paging, fetch_page, is_unique_violation};
 use super::validation::FieldErrors;
 use crate::entity::{admin_settings, devices, job_logs, scheduled_jobs, tags};
 use crate::error::AppError;
+use crate::vocabulary::JobType;
 
 pub const MAX_NAME: usize = 100;
 pub const MAX_INTERVAL_MINUTES: u32 = 10_080;
@@ -550,7 +551,7 @@ impl ScheduleInput {
         };
         Self {
             name: s.name.clone(),
-            job_type: s.job_type.clone(),
+            job_type: s.job_type.as_str().to_string(),
             target_type: s.target_type.clone(),
             device: device_hostname.unwrap_or_default(),
             tag_id: match (s.target_type.as_str(), s.target_id) {
@@ -806,7 +807,7 @@ pub async fn create(
     };
     let inserted = scheduled_jobs::ActiveModel {
         name: Set(v.name.clone()),
-        job_type: Set(v.job_type.as_str().into()),
+        job_type: Set(v.job_type),
         target_type: Set(v.target_type.into()),
         target_id: Set(v.target_id),
         schedule_type: Set(v.spec.kind().into()),
@@ -834,7 +835,7 @@ pub async fn create(
         Event::data("schedule.create")
             .target("schedule", schedule.id)
             .detail("name", schedule.name.clone())
-            .detail("job_type", schedule.job_type.clone())
+            .detail("job_type", schedule.job_type.as_str())
             .detail("schedule", v.spec.describe(v.tz)),
     )
     .await?;
@@ -858,7 +859,7 @@ pub async fn update(
         || v.tz.name() != old.timezone;
     let fields = audit::changed_fields(&[
         ("name", v.name != old.name),
-        ("job_type", v.job_type.as_str() != old.job_type),
+        ("job_type", v.job_type != old.job_type),
         (
             "target",
             v.target_type != old.target_type || v.target_id != old.target_id,
@@ -876,7 +877,7 @@ pub async fn update(
     };
     let mut active = old.clone().into_active_model();
     active.name = Set(v.name.clone());
-    active.job_type = Set(v.job_type.as_str().into());
+    active.job_type = Set(v.job_type);
     active.target_type = Set(v.target_type.into());
     active.target_id = Set(v.target_id);
     active.schedule_type = Set(v.spec.kind().into());
@@ -1043,7 +1044,7 @@ pub async fn target_views(
     let ids_of = |kind: &str| -> Vec<i32> {
         schedules
             .iter()
-            .filter(|s| s.target_type == kind && s.job_type == JobType::Backup.as_str())
+            .filter(|s| s.target_type == kind && s.job_type == JobType::Backup)
             .filter_map(|s| s.target_id)
             .collect()
     };
@@ -1250,12 +1251,7 @@ pub fn idempotency_key(schedule: &scheduled_jobs::Model) -> String {
 
 /// The job a schedule starts, with the tick's idempotency key (set it to `None` for "run now").
 pub fn new_job(schedule: &scheduled_jobs::Model) -> Result<NewJob, AppError> {
-    let job_type = JobType::parse(&schedule.job_type).ok_or_else(|| {
-        AppError::Internal(format!(
-            "schedule {} has an unknown job type {:?}",
-            schedule.id, schedule.job_type
-        ))
-    })?;
+    let job_type = schedule.job_type;
     let target = match (job_type, schedule.target_type.as_str(), schedule.target_id) {
         (JobType::Retention, _, _) | (_, "all", _) => Target::All,
         (_, "device", Some(id)) => Target::Device(id),
@@ -1337,7 +1333,7 @@ pub async fn ensure_defaults(db: &DatabaseConnection) -> Result<bool, AppError> 
         let spec = Spec::Daily { time };
         let schedule = scheduled_jobs::ActiveModel {
             name: Set(name.into()),
-            job_type: Set(job_type.as_str().into()),
+            job_type: Set(job_type),
             target_type: Set("all".into()),
             target_id: Set(None),
             schedule_type: Set(spec.kind().into()),
@@ -1646,7 +1642,7 @@ mod tests {
     ) -> scheduled_jobs::Model {
         scheduled_jobs::ActiveModel {
             name: Set(format!("s-{}", next.timestamp())),
-            job_type: Set("backup".into()),
+            job_type: Set(JobType::Backup),
             target_type: Set("all".into()),
             schedule_type: Set(spec.kind().into()),
             parameters: Set(spec.to_params(false)),

@@ -1,5 +1,6 @@
 //! Synthetic inventory for benchmarks and demos: `netraven dev seed`.
 
+use crate::vocabulary::ResultStatus;
 use chrono::Utc;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait};
 
@@ -58,9 +59,9 @@ pub async fn seed(
             description: Set(Some(format!("rack {} row {}", i % 40, i % 7))),
             enabled: Set(i % 17 != 0),
             last_backup_status: Set(match i % 10 {
-                0 => Some("failed".to_string()),
+                0 => Some(ResultStatus::Failed),
                 1 => None,
-                _ => Some("success".to_string()),
+                _ => Some(ResultStatus::Success),
             }),
             last_backup_at: Set((i % 10 != 1).then_some(now)),
             created_at: Set(now),

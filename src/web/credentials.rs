@@ -9,9 +9,10 @@ use crate::auth::permissions::{ADMIN, DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::{credentials as cred_entity, tags as tag_entity};
 use crate::error::AppError;
-use crate::services::credentials::{self, CredentialInput, CredentialView, KINDS, TagLink, Viewer};
+use crate::services::credentials::{self, CredentialInput, CredentialView, TagLink, Viewer};
 use crate::services::tags;
 use crate::services::validation::FieldErrors;
+use crate::vocabulary::CredentialKind;
 
 fn viewer(ctx: &Ctx) -> Viewer {
     Viewer {
@@ -108,15 +109,15 @@ struct FormPage {
 }
 
 impl FormPage {
-    fn kinds(&self) -> &'static [&'static str] {
-        &KINDS
+    fn kinds(&self) -> &'static [CredentialKind] {
+        CredentialKind::ALL
     }
     fn new(ctx: Ctx, cred: Option<CredentialView>) -> Self {
         let (name, kind, username, description, valid_until, allowed_networks, private) =
             match &cred {
                 Some(c) => (
                     c.name.clone(),
-                    c.kind.clone(),
+                    c.kind.as_str().to_string(),
                     c.username.clone(),
                     c.description.clone().unwrap_or_default(),
                     c.valid_until
@@ -127,7 +128,7 @@ impl FormPage {
                 ),
                 None => (
                     String::new(),
-                    "ssh".into(),
+                    CredentialKind::Ssh.as_str().to_string(),
                     String::new(),
                     String::new(),
                     String::new(),

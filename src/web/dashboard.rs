@@ -21,8 +21,4 @@ pub async fn index(auth: Auth<READ>) -> Result<HttpResponse, AppError> {
     page(&DashboardPage { ctx: auth.0, s, l })
 }
 
-impl DashboardPage {
-    fn status_class(&self, status: &str) -> &'static str {
-        super::jobs::status_class(status)
-    }
-}
+impl DashboardPage {}

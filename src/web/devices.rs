@@ -17,7 +17,7 @@ use crate::services::credentials::{self, DeviceCredential, Viewer};
 use crate::services::device_access;
 use crate::services::device_csv::{self, ImportPlan, ImportSummary};
 use crate::services::devices::{
-    self, BulkAction, DeviceFilter, DeviceInput, DeviceRow, SORT_COLUMNS, STATUSES,
+    self, BulkAction, DeviceFilter, DeviceInput, DeviceRow, LastBackup, SORT_COLUMNS,
 };
 use crate::services::query::PageParams;
 use crate::services::tags;
@@ -58,8 +58,8 @@ impl ListPage {
     fn platforms(&self) -> &'static [Platform] {
         platforms::platforms()
     }
-    fn statuses(&self) -> &'static [&'static str] {
-        &STATUSES
+    fn statuses(&self) -> [&'static str; 3] {
+        LastBackup::CHOICES.map(LastBackup::as_str)
     }
     fn platform_name<'a>(&self, id: &'a str) -> &'a str {
         platforms::name(id)
@@ -87,7 +87,7 @@ impl ListQuery {
                 "no" => Some(false),
                 _ => None,
             },
-            status: non_empty(&self.status).filter(|s| STATUSES.contains(&s.as_str())),
+            status: LastBackup::parse(self.status.trim()),
             sort: self
                 .sort
                 .clone()
@@ -285,10 +285,6 @@ struct ShowPage {
 impl ShowPage {
     fn platform_name(&self) -> &str {
         platforms::name(&self.device.device_type)
-    }
-
-    fn status_class(&self, status: &str) -> &'static str {
-        super::jobs::status_class(status)
     }
 
     fn host_key(&self) -> Option<String> {

@@ -19,8 +19,9 @@ use crate::entity::{
     backups, devices, job_log_entries, job_logs, job_results, scheduled_jobs, tags, users,
 };
 use crate::error::AppError;
-use crate::services::jobs::{self, JobFilter, JobType, LEVELS, NewJob, STATUSES, Target};
+use crate::services::jobs::{self, JobFilter, NewJob, Target};
 use crate::services::query::PageParams;
+use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -130,7 +131,7 @@ impl Names {
 
     /// "device core1", "tag site-a", "3 selected devices", "all devices".
     fn target(&self, job: &job_logs::Model) -> String {
-        if job.job_type == JobType::Retention.as_str() {
+        if job.job_type == JobType::Retention {
             return "stored versions and old job logs".into();
         }
         let named = |map: &HashMap<i32, String>, id: Option<i32>, what: &str| {
@@ -167,16 +168,6 @@ impl Names {
     }
 }
 
-pub fn status_class(status: &str) -> &'static str {
-    match status {
-        "success" => "badge-ok",
-        "failed" => "badge-err",
-        "partial" | "cancelled" => "badge-warn",
-        "running" | "queued" => "badge-info",
-        _ => "badge-muted",
-    }
-}
-
 fn duration_words(job: &job_logs::Model) -> String {
     match (job.started_at, job.finished_at) {
         (Some(s), Some(f)) => {
@@ -193,20 +184,17 @@ fn duration_words(job: &job_logs::Model) -> String {
 }
 
 impl ListPage {
-    fn job_types(&self) -> [&'static str; 2] {
-        JobType::ALL.map(JobType::as_str)
+    fn job_types(&self) -> &'static [JobType] {
+        JobType::ALL
     }
-    fn statuses(&self) -> &'static [&'static str] {
-        &STATUSES
+    fn statuses(&self) -> &'static [JobStatus] {
+        JobStatus::ALL
     }
     fn target(&self, job: &job_logs::Model) -> String {
         self.names.target(job)
     }
     fn started_by(&self, job: &job_logs::Model) -> String {
         self.names.started_by(job)
-    }
-    fn status_class(&self, status: &str) -> &'static str {
-        status_class(status)
     }
     fn duration(&self, job: &job_logs::Model) -> String {
         duration_words(job)
@@ -233,10 +221,8 @@ pub async fn index(
     let f = query.into_inner();
     let (from, to) = (date(&f.from), date(&f.to));
     let filter = JobFilter {
-        job_type: JobType::parse(&f.job_type).map(|t| t.as_str().to_string()),
-        status: STATUSES
-            .contains(&f.status.as_str())
-            .then(|| f.status.clone()),
+        job_type: JobType::parse(&f.job_type),
+        status: JobStatus::parse(&f.status),
         created_by: f.user.parse().ok(),
         device_id: f.device.parse().ok(),
         from: from.ok().flatten(),
@@ -288,9 +274,9 @@ struct ShowPage {
     results: Vec<job_results::Model>,
     /// backup id -> (device id, version), for links to stored versions.
     versions: HashMap<i32, (i32, i32)>,
-    counts: Vec<(String, i64)>,
+    counts: Vec<(ResultStatus, i64)>,
     entries: Vec<job_log_entries::Model>,
-    level: String,
+    level: Option<LogLevel>,
 }
 
 /// Most entries shown on a job's page (the newest are the interesting ones while it runs).
@@ -301,7 +287,7 @@ impl ShowPage {
         self.job.finished_at.is_none()
     }
     fn cancellable(&self) -> bool {
-        matches!(self.job.status.as_str(), "queued" | "running")
+        self.job.status.is_open()
     }
     fn percent(&self) -> i64 {
         if self.job.progress_total == 0 {
@@ -309,34 +295,37 @@ impl ShowPage {
         }
         i64::from(self.job.progress_done) * 100 / i64::from(self.job.progress_total)
     }
-    fn count(&self, status: &str) -> i64 {
-        self.counts
+    /// The devices by status for the progress card: the usual four always, the others when
+    /// there are any.
+    fn tally(&self) -> Vec<(ResultStatus, i64)> {
+        let count = |status| {
+            self.counts
+                .iter()
+                .find(|(s, _)| *s == status)
+                .map_or(0, |(_, n)| *n)
+        };
+        ResultStatus::ALL
             .iter()
-            .find(|(s, _)| s == status)
-            .map_or(0, |(_, n)| *n)
+            .map(|s| (*s, count(*s)))
+            .filter(|(s, n)| {
+                *n > 0 || !matches!(s, ResultStatus::Skipped | ResultStatus::Cancelled)
+            })
+            .collect()
     }
     fn target(&self) -> String {
         self.target.clone()
     }
-    fn status_class(&self, status: &str) -> &'static str {
-        status_class(status)
-    }
     fn duration(&self) -> String {
         duration_words(&self.job)
     }
-    fn levels(&self) -> &'static [&'static str] {
-        &LEVELS
+    fn levels(&self) -> &'static [LogLevel] {
+        LogLevel::ALL
+    }
+    fn level_chosen(&self, level: &LogLevel) -> bool {
+        self.level == Some(*level)
     }
     fn version_of(&self, r: &job_results::Model) -> Option<(i32, i32)> {
         r.backup_id.and_then(|b| self.versions.get(&b).copied())
-    }
-    fn level_class(&self, level: &str) -> &'static str {
-        match level {
-            "error" => "badge-err",
-            "warning" => "badge-warn",
-            "debug" => "badge-muted",
-            _ => "badge-info",
-        }
     }
 }
 
@@ -346,11 +335,7 @@ pub async fn show(
     query: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, AppError> {
     let job = jobs::get(auth.db(), id.into_inner()).await?;
-    let level = if LEVELS.contains(&query.level.as_str()) {
-        query.level.clone()
-    } else {
-        String::new()
-    };
+    let level = LogLevel::parse(&query.level);
     let results = jobs::results(auth.db(), job.id, None).await?;
     let backup_ids: Vec<i32> = results.iter().filter_map(|r| r.backup_id).collect();
     let versions = backups::Entity::find()
@@ -366,13 +351,7 @@ pub async fn show(
         .filter_map(|(id, device, version)| device.map(|d| (id, (d, version))))
         .collect();
     let counts = jobs::result_counts(auth.db(), job.id).await?;
-    let entries = jobs::entries(
-        auth.db(),
-        job.id,
-        (!level.is_empty()).then_some(level.as_str()),
-        MAX_ENTRIES,
-    )
-    .await?;
+    let entries = jobs::entries(auth.db(), job.id, level, MAX_ENTRIES).await?;
     let names = Names::load(auth.db(), std::slice::from_ref(&job)).await?;
     let (started_by, target) = (names.started_by(&job), names.target(&job));
     let fragment = auth.wants_fragment();

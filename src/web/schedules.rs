@@ -1,6 +1,7 @@
 //! Schedules: list, create, edit, enable/disable, delete, run now, and the live "next 5 runs"
 //! preview. The logic lives in `services::schedules`.
 
+use crate::vocabulary::{JobStatus, JobType};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -61,7 +62,7 @@ fn words_of(s: &scheduled_jobs::Model) -> String {
 struct ScheduleView {
     id: i32,
     name: String,
-    job_type: String,
+    job_type: JobType,
     enabled: bool,
     words: String,
     timezone: String,
@@ -77,7 +78,7 @@ impl ScheduleView {
         Self {
             id: s.id,
             name: s.name.clone(),
-            job_type: s.job_type.clone(),
+            job_type: s.job_type,
             enabled: s.enabled,
             words: words_of(s),
             timezone: s.timezone.clone(),
@@ -195,7 +196,7 @@ struct PreviewFragment {
 /// A recent job of the schedule, for its page.
 struct JobView {
     id: i32,
-    status: String,
+    status: JobStatus,
     created: String,
 }
 

@@ -3,6 +3,7 @@
 //! shared credential made private, and private credentials named in logs other users read.
 
 use devsim::{DeviceSpec, Platform, Sim};
+use netraven::vocabulary::{CredentialKind, JobStatus};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
@@ -199,7 +200,7 @@ async fn a_device_outside_a_credentials_networks_never_receives_it() {
             .await,
     );
     let done = finished(&app, job).await;
-    assert_eq!(done.status, "failed");
+    assert_eq!(done.status, JobStatus::Failed);
     let result = job_results::Entity::find()
         .filter(job_results::Column::JobLogId.eq(job))
         .one(&app.db)
@@ -235,7 +236,7 @@ async fn a_device_outside_a_credentials_networks_never_receives_it() {
             .post_form(&format!("/devices/{legit_id}/backup"), &[])
             .await,
     );
-    assert_eq!(finished(&app, job).await.status, "success");
+    assert_eq!(finished(&app, job).await.status, JobStatus::Success);
     assert!(legit.sessions_served(0) >= 1);
     legit.shutdown().await;
     trap.shutdown().await;
@@ -381,7 +382,7 @@ async fn a_line_break_in_a_secret_is_refused_on_the_form_and_never_typed() {
     let now = chrono::Utc::now();
     let evil = credentials::ActiveModel {
         name: Set("legacy".into()),
-        kind: Set("ssh".into()),
+        kind: Set(CredentialKind::Ssh),
         username: Set(USER.into()),
         secret: Set(Some(vault.encrypt(PASSWORD))),
         enable_secret: Set(Some(vault.encrypt(injected))),
@@ -417,7 +418,7 @@ async fn a_line_break_in_a_secret_is_refused_on_the_form_and_never_typed() {
         &app.post_form(&format!("/devices/{}/backup", ids[0]), &[])
             .await,
     );
-    assert_eq!(finished(&app, job).await.status, "success");
+    assert_eq!(finished(&app, job).await.status, JobStatus::Success);
     let log = log_messages(&app, job).await;
     assert!(
         log.iter()

@@ -3,6 +3,7 @@
 //! number, formulas in a CSV export, origins and forwarded hosts, bodies that are not the form,
 //! oversized bodies, and response headers.
 
+use netraven::vocabulary::JobStatus;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -386,7 +387,10 @@ async fn a_keyring_pre_shared_key_is_masked_for_viewers_and_search() {
         &app.post_form(&format!("/devices/{}/backup", ids[0]), &[])
             .await,
     );
-    assert_eq!(crate::jobs::finished(&app, job).await.status, "success");
+    assert_eq!(
+        crate::jobs::finished(&app, job).await.status,
+        JobStatus::Success
+    );
     app.create_user("reader", "viewer", "Reader-passw0rd-1")
         .await;
     let viewer = app.new_browser();

@@ -2,6 +2,7 @@
 //! device, a tag, a selection and all; versions only on change; typed failures in the results;
 //! cancel; the job pages.
 
+use netraven::vocabulary::{JobStatus, ResultStatus};
 use std::time::Duration;
 
 use devsim::{DeviceSpec, Platform, Sim};
@@ -128,7 +129,7 @@ async fn back_up_now_stores_versions_only_when_the_config_changes() {
             .await,
     );
     let done = finished(&app, job).await;
-    assert_eq!(done.status, "success", "{:?}", done.message);
+    assert_eq!(done.status, JobStatus::Success, "{:?}", done.message);
     let v = versions(&app, ids[0]).await;
     assert_eq!(v.len(), 1);
     assert!(v[0].content.contains("hostname core1"));
@@ -138,7 +139,7 @@ async fn back_up_now_stores_versions_only_when_the_config_changes() {
     );
     let r = results(&app, job).await;
     assert_eq!(r.len(), 1);
-    assert_eq!(r[0].status, "success");
+    assert_eq!(r[0].status, ResultStatus::Success);
     assert_eq!(r[0].credential_name.as_deref(), Some("lab-login"));
     assert!(r[0].changed);
     let device = devices::Entity::find_by_id(ids[0])
@@ -146,7 +147,7 @@ async fn back_up_now_stores_versions_only_when_the_config_changes() {
         .await
         .expect("q")
         .expect("device");
-    assert_eq!(device.last_backup_status.as_deref(), Some("success"));
+    assert_eq!(device.last_backup_status, Some(ResultStatus::Success));
     assert_eq!(device.model.as_deref(), Some("C9300-24P"));
     assert!(
         device.ssh_host_key.is_some(),
@@ -160,16 +161,17 @@ async fn back_up_now_stores_versions_only_when_the_config_changes() {
     // Unchanged: no new version, last seen moves. FortiOS re-salts its secrets on every read and
     // still counts as unchanged.
     let job = job_id(&app.post_form(&format!("/tags/{tag}/backup"), &[]).await);
-    assert_eq!(finished(&app, job).await.status, "success");
+    assert_eq!(finished(&app, job).await.status, JobStatus::Success);
     let job = job_id(&app.post_form("/backup-all", &[]).await);
-    assert_eq!(finished(&app, job).await.status, "success");
+    assert_eq!(finished(&app, job).await.status, JobStatus::Success);
     let v1 = versions(&app, ids[0]).await;
     assert_eq!(v1.len(), 1, "unchanged config made a new version");
     assert!(v1[0].last_seen_at > v[0].last_seen_at);
     assert_eq!(versions(&app, ids[1]).await.len(), 1);
     let r = results(&app, job).await;
     assert!(
-        r.iter().all(|r| r.status == "success" && !r.changed),
+        r.iter()
+            .all(|r| r.status == ResultStatus::Success && !r.changed),
         "{r:?}"
     );
 
@@ -179,7 +181,7 @@ async fn back_up_now_stores_versions_only_when_the_config_changes() {
         &app.post_form("/devices/backup", &[("ids", &ids[0].to_string())])
             .await,
     );
-    assert_eq!(finished(&app, job).await.status, "success");
+    assert_eq!(finished(&app, job).await.status, JobStatus::Success);
     let v = versions(&app, ids[0]).await;
     assert_eq!(v.len(), 2);
     assert_eq!(v[1].version, 2);
@@ -204,10 +206,10 @@ async fn a_failing_device_makes_the_job_partial_with_its_typed_error() {
     let ids = add_sim_devices(&app, &sim, &tag).await;
     let job = job_id(&app.post_form(&format!("/tags/{tag}/backup"), &[]).await);
     let done = finished(&app, job).await;
-    assert_eq!(done.status, "partial", "{:?}", done.message);
+    assert_eq!(done.status, JobStatus::Partial, "{:?}", done.message);
     let r = results(&app, job).await;
     let failed = r.iter().find(|r| r.hostname == "wrongpw").expect("result");
-    assert_eq!(failed.status, "failed");
+    assert_eq!(failed.status, ResultStatus::Failed);
     assert_eq!(failed.error_class.as_deref(), Some("auth_failed"));
     assert!(
         failed
@@ -217,13 +219,13 @@ async fn a_failing_device_makes_the_job_partial_with_its_typed_error() {
             .contains("lab-login")
     );
     let ok = r.iter().find(|r| r.hostname == "edge1").expect("result");
-    assert_eq!(ok.status, "success");
+    assert_eq!(ok.status, ResultStatus::Success);
     let device = devices::Entity::find_by_id(ids[1])
         .one(&app.db)
         .await
         .expect("q")
         .expect("device");
-    assert_eq!(device.last_backup_status.as_deref(), Some("failed"));
+    assert_eq!(device.last_backup_status, Some(ResultStatus::Failed));
     let errors = job_log_entries::Entity::find()
         .filter(job_log_entries::Column::JobLogId.eq(job))
         .filter(job_log_entries::Column::Level.eq("error"))
@@ -281,10 +283,16 @@ async fn cancel_stops_devices_that_have_not_started() {
     let r = app.post_form(&format!("/jobs/{job}/cancel"), &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let done = finished(&app, job).await;
-    assert_eq!(done.status, "cancelled");
+    assert_eq!(done.status, JobStatus::Cancelled);
     let r = results(&app, job).await;
-    let cancelled = r.iter().filter(|r| r.status == "cancelled").count();
-    let finished_ok = r.iter().filter(|r| r.status == "success").count();
+    let cancelled = r
+        .iter()
+        .filter(|r| r.status == ResultStatus::Cancelled)
+        .count();
+    let finished_ok = r
+        .iter()
+        .filter(|r| r.status == ResultStatus::Success)
+        .count();
     assert!(cancelled >= 3, "{r:?}");
     assert_eq!(
         cancelled + finished_ok,
@@ -324,7 +332,7 @@ async fn viewers_read_jobs_but_cannot_start_or_cancel_them_and_debug_keeps_a_mas
         &app.post_form(&format!("/devices/{}/backup", ids[0]), &[])
             .await,
     );
-    assert_eq!(finished(&app, job).await.status, "success");
+    assert_eq!(finished(&app, job).await.status, JobStatus::Success);
     let transcript = job_log_entries::Entity::find()
         .filter(job_log_entries::Column::JobLogId.eq(job))
         .filter(job_log_entries::Column::Level.eq("debug"))
@@ -421,7 +429,7 @@ async fn retention_keeps_the_newest_versions_and_removes_old_job_logs() {
             .await,
     );
     let first = finished(&app, job).await;
-    assert_eq!(first.status, "success", "{:?}", first.message);
+    assert_eq!(first.status, JobStatus::Success, "{:?}", first.message);
     let kept: Vec<i32> = versions(&app, id).await.iter().map(|b| b.version).collect();
     assert_eq!(kept, vec![4, 5, 6]);
 
@@ -457,7 +465,7 @@ async fn retention_keeps_the_newest_versions_and_removes_old_job_logs() {
         &app.post_form(&format!("/schedules/{}/run", cleanup.id), &[])
             .await,
     );
-    assert_eq!(finished(&app, second).await.status, "success");
+    assert_eq!(finished(&app, second).await.status, JobStatus::Success);
     let kept: Vec<i32> = versions(&app, id).await.iter().map(|b| b.version).collect();
     assert_eq!(kept, vec![6], "the newest version is always kept");
     assert!(
@@ -512,7 +520,7 @@ async fn a_backup_falls_back_to_the_next_credential_and_records_the_one_that_wor
     );
     let done = finished(&app, job).await;
     let r = results(&app, job).await;
-    assert_eq!(done.status, "success", "{:?} {r:?}", done.message);
+    assert_eq!(done.status, JobStatus::Success, "{:?} {r:?}", done.message);
     assert_eq!(r[0].credential_name.as_deref(), Some("tacacs"));
     assert!(r[0].credential_id.is_some());
     let warned = job_log_entries::Entity::find()
@@ -584,7 +592,7 @@ async fn a_private_credential_logs_in_only_for_jobs_its_owner_starts() {
     );
     let done = finished(&app, job).await;
     let r = results(&app, job).await;
-    assert_eq!(done.status, "failed", "{r:?}");
+    assert_eq!(done.status, JobStatus::Failed, "{r:?}");
     assert_eq!(r[0].credential_id, None);
     assert!(versions(&app, ids[0]).await.is_empty());
 
@@ -596,7 +604,7 @@ async fn a_private_credential_logs_in_only_for_jobs_its_owner_starts() {
     );
     let done = finished(&app, job).await;
     let r = results(&app, job).await;
-    assert_eq!(done.status, "success", "{:?} {r:?}", done.message);
+    assert_eq!(done.status, JobStatus::Success, "{:?} {r:?}", done.message);
     // Named by id only: other users read job logs and results, the name is the owner's.
     assert_eq!(
         r[0].credential_name.as_deref(),

@@ -1,6 +1,7 @@
 //! Several NetRaven processes on one database, as in a deployment: the real binary as
 //! `serve`, `serve --no-workers` and `worker`, killed and restarted, with devsim devices.
 
+use netraven::vocabulary::JobStatus;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -220,7 +221,7 @@ async fn a_job_survives_killing_the_process_and_resumes_without_losing_or_doubli
     let third = d.start(&["serve"]);
     let app = d.client(&third).await;
     let settled = finished(&app, job).await;
-    assert_eq!(settled.status, "success", "{:?}", settled.message);
+    assert_eq!(settled.status, JobStatus::Success, "{:?}", settled.message);
     for id in &ids {
         let versions = backups::Entity::find()
             .filter(backups::Column::DeviceId.eq(*id))
@@ -266,7 +267,7 @@ async fn two_worker_processes_share_a_job_and_run_every_device_once() {
     let w2 = d.start(&["worker"]);
     let job = job_id(&app.post_form(&format!("/tags/{tag}/backup"), &[]).await);
     let settled = finished(&app, job).await;
-    assert_eq!(settled.status, "success", "{:?}", settled.message);
+    assert_eq!(settled.status, JobStatus::Success, "{:?}", settled.message);
     for (i, _) in sim.devices().iter().enumerate() {
         assert_eq!(sim.sessions_served(i), 1, "device {i} was logged into once");
     }
@@ -364,7 +365,7 @@ async fn a_due_schedule_starts_one_job_however_many_workers_tick_and_missed_runs
         .await
         .expect("jobs");
     for j in job {
-        assert_eq!(finished(&app, j.id).await.status, "success");
+        assert_eq!(finished(&app, j.id).await.status, JobStatus::Success);
     }
     drop((w1, w2, web));
     sim.shutdown().await;

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
+use netraven::vocabulary::JobType;
 use reqwest::StatusCode;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
@@ -613,7 +614,7 @@ async fn run_now_starts_the_job_and_opens_it() {
         .unwrap()
         .expect("job row");
     assert_eq!(job.scheduled_job_id, Some(id));
-    assert_eq!(job.job_type, "backup");
+    assert_eq!(job.job_type, JobType::Backup);
     assert!(job.debug);
     assert!(job.created_by.is_some());
     // Running now does not move the schedule.

@@ -1,0 +1,175 @@
+//! The words stored in text columns — statuses, kinds, levels — as Rust enums, each with the
+//! text it is stored as and the badge a page shows it with. A new variant makes every `match` on
+//! its enum fail to compile until it is handled; nothing compares these words as strings.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// An enum stored as the given texts: `ALL`, `as_str`, `parse` and `Display` from one table.
+macro_rules! stored_words {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize,
+            Deserialize,
+        )]
+        #[sea_orm(rs_type = "String", db_type = "Text")]
+        pub enum $name {
+            $($(#[$vmeta])* #[sea_orm(string_value = $text)] #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == text)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+stored_words! {
+    /// Where a job stands.
+    JobStatus {
+        Queued = "queued",
+        Running = "running",
+        Success = "success",
+        /// Some devices failed, some succeeded.
+        Partial = "partial",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+}
+
+impl JobStatus {
+    /// Not finished yet: it can still be cancelled and its page still changes.
+    pub fn is_open(self) -> bool {
+        match self {
+            JobStatus::Queued | JobStatus::Running => true,
+            JobStatus::Success | JobStatus::Partial | JobStatus::Failed | JobStatus::Cancelled => {
+                false
+            }
+        }
+    }
+
+    pub fn badge(self) -> &'static str {
+        match self {
+            JobStatus::Success => "badge-ok",
+            JobStatus::Failed => "badge-err",
+            JobStatus::Partial | JobStatus::Cancelled => "badge-warn",
+            JobStatus::Queued | JobStatus::Running => "badge-info",
+        }
+    }
+}
+
+stored_words! {
+    /// Where one device of a job stands (also a device's last backup).
+    ResultStatus {
+        Queued = "queued",
+        Running = "running",
+        Success = "success",
+        Failed = "failed",
+        /// Not tried: the device was deleted or disabled in the meantime.
+        Skipped = "skipped",
+        Cancelled = "cancelled",
+    }
+}
+
+impl ResultStatus {
+    /// Still to run or running.
+    pub fn is_open(self) -> bool {
+        match self {
+            ResultStatus::Queued | ResultStatus::Running => true,
+            ResultStatus::Success
+            | ResultStatus::Failed
+            | ResultStatus::Skipped
+            | ResultStatus::Cancelled => false,
+        }
+    }
+
+    pub fn badge(self) -> &'static str {
+        match self {
+            ResultStatus::Success => "badge-ok",
+            ResultStatus::Failed => "badge-err",
+            ResultStatus::Cancelled => "badge-warn",
+            ResultStatus::Queued | ResultStatus::Running => "badge-info",
+            ResultStatus::Skipped => "badge-muted",
+        }
+    }
+
+    /// How a job's progress card counts it ("3 ok").
+    pub fn tally_word(self) -> &'static str {
+        match self {
+            ResultStatus::Success => "ok",
+            ResultStatus::Failed => "failed",
+            ResultStatus::Running => "running",
+            ResultStatus::Queued => "waiting",
+            ResultStatus::Skipped => "skipped",
+            ResultStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Where a job page lists it: failures first, then what is still running.
+    pub fn list_rank(self) -> u8 {
+        match self {
+            ResultStatus::Failed => 0,
+            ResultStatus::Running => 1,
+            ResultStatus::Queued => 2,
+            ResultStatus::Success | ResultStatus::Skipped | ResultStatus::Cancelled => 3,
+        }
+    }
+}
+
+stored_words! {
+    /// What a job does.
+    JobType {
+        Backup = "backup",
+        /// Removes old configuration versions and job logs.
+        Retention = "retention",
+    }
+}
+
+stored_words! {
+    /// How much a job log entry matters.
+    LogLevel {
+        Debug = "debug",
+        Info = "info",
+        Warning = "warning",
+        Error = "error",
+    }
+}
+
+impl LogLevel {
+    pub fn badge(self) -> &'static str {
+        match self {
+            LogLevel::Error => "badge-err",
+            LogLevel::Warning => "badge-warn",
+            LogLevel::Debug => "badge-muted",
+            LogLevel::Info => "badge-info",
+        }
+    }
+}
+
+stored_words! {
+    /// What a credential is for.
+    CredentialKind {
+        Ssh = "ssh",
+        /// A TACACS+ account (keyboard-interactive logins).
+        Tacacs = "tacacs",
+        Generic = "generic",
+        /// An API token (a username is optional).
+        Token = "token",
+    }
+}
