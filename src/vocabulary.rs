@@ -173,3 +173,54 @@ stored_words! {
         Token = "token",
     }
 }
+
+stored_words! {
+    /// How a schedule repeats.
+    ScheduleKind {
+        Once = "once",
+        Interval = "interval",
+        Daily = "daily",
+        Weekly = "weekly",
+        Monthly = "monthly",
+        Cron = "cron",
+    }
+}
+
+impl ScheduleKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ScheduleKind::Once => "Once",
+            ScheduleKind::Interval => "Every N minutes",
+            ScheduleKind::Daily => "Daily",
+            ScheduleKind::Weekly => "Weekly",
+            ScheduleKind::Monthly => "Monthly",
+            ScheduleKind::Cron => "Cron expression",
+        }
+    }
+}
+
+stored_words! {
+    /// Which devices a job or schedule covers (the ids live beside it).
+    TargetKind {
+        Device = "device",
+        Tag = "tag",
+        /// A selection from the device list (jobs only).
+        Devices = "devices",
+        All = "all",
+    }
+}
+
+impl TargetKind {
+    /// The choices a schedule offers.
+    pub const FOR_SCHEDULES: [TargetKind; 3] =
+        [TargetKind::All, TargetKind::Device, TargetKind::Tag];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TargetKind::Device => "One device",
+            TargetKind::Tag => "Devices with a tag",
+            TargetKind::Devices => "Selected devices",
+            TargetKind::All => "All devices",
+        }
+    }
+}

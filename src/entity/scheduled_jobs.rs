@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::vocabulary::JobType;
+use crate::vocabulary::{JobType, ScheduleKind, TargetKind};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize)]
@@ -12,9 +12,9 @@ pub struct Model {
     pub id: i32,
     pub name: String,
     pub job_type: JobType,
-    pub target_type: String,
+    pub target_type: TargetKind,
     pub target_id: Option<i32>,
-    pub schedule_type: String,
+    pub schedule_type: ScheduleKind,
     #[sea_orm(column_type = "JsonBinary")]
     pub parameters: Json,
     pub timezone: String,

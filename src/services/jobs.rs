@@ -30,12 +30,37 @@ pub enum Target {
 }
 
 impl Target {
+    /// How a job stores it in its `parameters`.
     fn to_json(&self) -> serde_json::Value {
         match self {
             Target::Device(id) => json!({"target": "device", "id": id}),
             Target::Tag(id) => json!({"target": "tag", "id": id}),
             Target::Devices(ids) => json!({"target": "devices", "ids": ids}),
             Target::All => json!({"target": "all"}),
+        }
+    }
+
+    /// The target a job was started for, from its `parameters` (None: a job type without one,
+    /// or parameters this version cannot read).
+    pub fn of_job(job: &job_logs::Model) -> Option<Target> {
+        let p = job.parameters.as_ref()?;
+        let id = || {
+            p.get("id")
+                .and_then(|v| v.as_i64())
+                .and_then(|v| i32::try_from(v).ok())
+        };
+        match p.get("target")?.as_str()? {
+            "device" => id().map(Target::Device),
+            "tag" => id().map(Target::Tag),
+            "devices" => Some(Target::Devices(
+                p.get("ids")?
+                    .as_array()?
+                    .iter()
+                    .filter_map(|v| v.as_i64().and_then(|v| i32::try_from(v).ok()))
+                    .collect(),
+            )),
+            "all" => Some(Target::All),
+            _ => None,
         }
     }
 }

@@ -46,20 +46,10 @@ use super::query::{Page, Paging, fetch_page, is_unique_violation};
 use super::validation::FieldErrors;
 use crate::entity::{admin_settings, devices, job_logs, scheduled_jobs, tags};
 use crate::error::AppError;
-use crate::vocabulary::JobType;
+use crate::vocabulary::{JobType, ScheduleKind, TargetKind};
 
 pub const MAX_NAME: usize = 100;
 pub const MAX_INTERVAL_MINUTES: u32 = 10_080;
-
-/// Schedule types as stored, with their labels.
-pub const SCHEDULE_TYPES: [(&str, &str); 6] = [
-    ("once", "Once"),
-    ("interval", "Every N minutes"),
-    ("daily", "Daily"),
-    ("weekly", "Weekly"),
-    ("monthly", "Monthly"),
-    ("cron", "Cron expression"),
-];
 
 /// Weekdays as stored in `days`, with their labels.
 pub const WEEKDAYS: [(&str, &str, Weekday); 7] = [
@@ -70,12 +60,6 @@ pub const WEEKDAYS: [(&str, &str, Weekday); 7] = [
     ("fri", "Fri", Weekday::Fri),
     ("sat", "Sat", Weekday::Sat),
     ("sun", "Sun", Weekday::Sun),
-];
-
-pub const TARGET_TYPES: [(&str, &str); 3] = [
-    ("all", "All devices"),
-    ("device", "One device"),
-    ("tag", "Devices with a tag"),
 ];
 
 /// The `admin_settings` row that records that the default schedules were created (so a user who
@@ -111,14 +95,14 @@ pub enum Spec {
 }
 
 impl Spec {
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> ScheduleKind {
         match self {
-            Spec::Once { .. } => "once",
-            Spec::Interval { .. } => "interval",
-            Spec::Daily { .. } => "daily",
-            Spec::Weekly { .. } => "weekly",
-            Spec::Monthly { .. } => "monthly",
-            Spec::Cron { .. } => "cron",
+            Spec::Once { .. } => ScheduleKind::Once,
+            Spec::Interval { .. } => ScheduleKind::Interval,
+            Spec::Daily { .. } => ScheduleKind::Daily,
+            Spec::Weekly { .. } => ScheduleKind::Weekly,
+            Spec::Monthly { .. } => ScheduleKind::Monthly,
+            Spec::Cron { .. } => ScheduleKind::Cron,
         }
     }
 
@@ -141,7 +125,7 @@ impl Spec {
     }
 
     /// Reads stored parameters back; the message says what is wrong with them.
-    pub fn from_params(kind: &str, params: &Value) -> Result<Spec, String> {
+    pub fn from_params(kind: ScheduleKind, params: &Value) -> Result<Spec, String> {
         let text = |key: &str| params.get(key).and_then(Value::as_str).unwrap_or("");
         let number = |key: &str| match params.get(key) {
             Some(Value::Number(n)) => n.to_string(),
@@ -149,16 +133,16 @@ impl Spec {
             _ => String::new(),
         };
         match kind {
-            "once" => Ok(Spec::Once {
+            ScheduleKind::Once => Ok(Spec::Once {
                 at: parse_at(text("at"))?,
             }),
-            "interval" => Ok(Spec::Interval {
+            ScheduleKind::Interval => Ok(Spec::Interval {
                 minutes: parse_minutes(&number("minutes"))?,
             }),
-            "daily" => Ok(Spec::Daily {
+            ScheduleKind::Daily => Ok(Spec::Daily {
                 time: parse_time(text("time"))?,
             }),
-            "weekly" => {
+            ScheduleKind::Weekly => {
                 let days: Vec<String> = params
                     .get("days")
                     .and_then(Value::as_array)
@@ -174,17 +158,16 @@ impl Spec {
                     time: parse_time(text("time"))?,
                 })
             }
-            "monthly" => Ok(Spec::Monthly {
+            ScheduleKind::Monthly => Ok(Spec::Monthly {
                 day: parse_day(&number("day"))?,
                 time: parse_time(text("time"))?,
             }),
-            "cron" => {
+            ScheduleKind::Cron => {
                 parse_cron(text("cron"))?;
                 Ok(Spec::Cron {
                     pattern: text("cron").trim().to_string(),
                 })
             }
-            other => Err(format!("unknown schedule type {other:?}")),
         }
     }
 
@@ -552,13 +535,13 @@ impl ScheduleInput {
         Self {
             name: s.name.clone(),
             job_type: s.job_type.as_str().to_string(),
-            target_type: s.target_type.clone(),
+            target_type: s.target_type.as_str().to_string(),
             device: device_hostname.unwrap_or_default(),
-            tag_id: match (s.target_type.as_str(), s.target_id) {
-                ("tag", Some(id)) => id.to_string(),
+            tag_id: match (s.target_type, s.target_id) {
+                (TargetKind::Tag, Some(id)) => id.to_string(),
                 _ => String::new(),
             },
-            schedule_type: s.schedule_type.clone(),
+            schedule_type: s.schedule_type.as_str().to_string(),
             at: text("at"),
             minutes: text("minutes"),
             time: text("time"),
@@ -583,9 +566,9 @@ impl ScheduleInput {
     /// A new schedule's form: a daily backup of all devices at 02:00 UTC.
     pub fn new_default() -> Self {
         Self {
-            job_type: "backup".into(),
-            target_type: "all".into(),
-            schedule_type: "daily".into(),
+            job_type: JobType::Backup.as_str().into(),
+            target_type: TargetKind::All.as_str().into(),
+            schedule_type: ScheduleKind::Daily.as_str().into(),
             time: "02:00".into(),
             minutes: "60".into(),
             day: "1".into(),
@@ -602,26 +585,32 @@ pub fn parse_spec(input: &ScheduleInput, errors: &mut FieldErrors) -> Option<(Sp
     let tz = parse_timezone(&input.timezone)
         .map_err(|m| errors.add("timezone", m))
         .ok();
-    let spec = match input.schedule_type.as_str() {
-        "once" => take(errors, "at", parse_at(&input.at)).map(|at| Spec::Once { at }),
-        "interval" => take(errors, "minutes", parse_minutes(&input.minutes))
+    let spec = match ScheduleKind::parse(&input.schedule_type) {
+        Some(ScheduleKind::Once) => {
+            take(errors, "at", parse_at(&input.at)).map(|at| Spec::Once { at })
+        }
+        Some(ScheduleKind::Interval) => take(errors, "minutes", parse_minutes(&input.minutes))
             .map(|minutes| Spec::Interval { minutes }),
-        "daily" => take(errors, "time", parse_time(&input.time)).map(|time| Spec::Daily { time }),
-        "weekly" => {
+        Some(ScheduleKind::Daily) => {
+            take(errors, "time", parse_time(&input.time)).map(|time| Spec::Daily { time })
+        }
+        Some(ScheduleKind::Weekly) => {
             let days = take(errors, "days", parse_days(&input.days));
             let time = take(errors, "time", parse_time(&input.time));
             days.zip(time)
                 .map(|(days, time)| Spec::Weekly { days, time })
         }
-        "monthly" => {
+        Some(ScheduleKind::Monthly) => {
             let day = take(errors, "day", parse_day(&input.day));
             let time = take(errors, "time", parse_time(&input.time));
             day.zip(time).map(|(day, time)| Spec::Monthly { day, time })
         }
-        "cron" => take(errors, "cron", parse_cron(&input.cron)).map(|_| Spec::Cron {
-            pattern: input.cron.split_whitespace().collect::<Vec<_>>().join(" "),
-        }),
-        _ => {
+        Some(ScheduleKind::Cron) => {
+            take(errors, "cron", parse_cron(&input.cron)).map(|_| Spec::Cron {
+                pattern: input.cron.split_whitespace().collect::<Vec<_>>().join(" "),
+            })
+        }
+        None => {
             errors.add("schedule_type", "Choose how often the job runs.");
             None
         }
@@ -636,7 +625,7 @@ fn take<T>(errors: &mut FieldErrors, field: &str, result: Result<T, String>) -> 
 
 /// The schedule of a stored row.
 pub fn stored_spec(s: &scheduled_jobs::Model) -> Result<(Spec, Tz), String> {
-    let spec = Spec::from_params(&s.schedule_type, &s.parameters)?;
+    let spec = Spec::from_params(s.schedule_type, &s.parameters)?;
     let tz = parse_timezone(&s.timezone)?;
     Ok((spec, tz))
 }
@@ -653,7 +642,7 @@ pub fn debug_of(s: &scheduled_jobs::Model) -> bool {
 pub struct ValidSchedule {
     pub name: String,
     pub job_type: JobType,
-    pub target_type: &'static str,
+    pub target_type: TargetKind,
     pub target_id: Option<i32>,
     pub spec: Spec,
     pub tz: Tz,
@@ -681,25 +670,28 @@ pub async fn validate(
     if job_type.is_none() {
         errors.add("job_type", "Choose backup or retention.");
     }
-    let (target_type, target_id) = match (job_type, input.target_type.as_str()) {
+    let (target_type, target_id) = match (job_type, TargetKind::parse(&input.target_type)) {
         // Retention works on every stored configuration; it has no target.
-        (Some(JobType::Retention), _) => ("all", None),
-        (_, "all") => ("all", None),
-        (_, "device") => (
-            "device",
+        (Some(JobType::Retention), _) | (_, Some(TargetKind::All)) => (TargetKind::All, None),
+        (_, Some(TargetKind::Device)) => (
+            TargetKind::Device,
             device_target(db, &input.device, &mut errors).await?,
         ),
-        (_, "tag") => ("tag", tag_target(db, &input.tag_id, &mut errors).await?),
-        _ => {
+        (_, Some(TargetKind::Tag)) => (
+            TargetKind::Tag,
+            tag_target(db, &input.tag_id, &mut errors).await?,
+        ),
+        (_, Some(TargetKind::Devices) | None) => {
             errors.add("target_type", "Choose all devices, one device or a tag.");
-            ("all", None)
+            (TargetKind::All, None)
         }
     };
     let parsed = parse_spec(input, &mut errors);
     if let Some((Spec::Once { at }, tz)) = &parsed {
         let unchanged = existing.is_some_and(|s| {
-            s.schedule_type == "once"
-                && Spec::from_params("once", &s.parameters).ok() == Some(Spec::Once { at: *at })
+            s.schedule_type == ScheduleKind::Once
+                && Spec::from_params(ScheduleKind::Once, &s.parameters).ok()
+                    == Some(Spec::Once { at: *at })
                 && s.timezone == tz.name()
         });
         if resolve_local(*tz, *at) <= now && (input.enabled || !unchanged) {
@@ -808,9 +800,9 @@ pub async fn create(
     let inserted = scheduled_jobs::ActiveModel {
         name: Set(v.name.clone()),
         job_type: Set(v.job_type),
-        target_type: Set(v.target_type.into()),
+        target_type: Set(v.target_type),
         target_id: Set(v.target_id),
-        schedule_type: Set(v.spec.kind().into()),
+        schedule_type: Set(v.spec.kind()),
         parameters: Set(v.params()),
         timezone: Set(v.tz.name().into()),
         enabled: Set(v.enabled),
@@ -878,9 +870,9 @@ pub async fn update(
     let mut active = old.clone().into_active_model();
     active.name = Set(v.name.clone());
     active.job_type = Set(v.job_type);
-    active.target_type = Set(v.target_type.into());
+    active.target_type = Set(v.target_type);
     active.target_id = Set(v.target_id);
-    active.schedule_type = Set(v.spec.kind().into());
+    active.schedule_type = Set(v.spec.kind());
     active.parameters = Set(params);
     active.timezone = Set(v.tz.name().into());
     active.enabled = Set(v.enabled);
@@ -1041,14 +1033,14 @@ pub async fn target_views(
     db: &impl ConnectionTrait,
     schedules: &[scheduled_jobs::Model],
 ) -> Result<Vec<TargetView>, DbErr> {
-    let ids_of = |kind: &str| -> Vec<i32> {
+    let ids_of = |kind: TargetKind| -> Vec<i32> {
         schedules
             .iter()
             .filter(|s| s.target_type == kind && s.job_type == JobType::Backup)
             .filter_map(|s| s.target_id)
             .collect()
     };
-    let (device_ids, tag_ids) = (ids_of("device"), ids_of("tag"));
+    let (device_ids, tag_ids) = (ids_of(TargetKind::Device), ids_of(TargetKind::Tag));
     let device_names: Vec<(i32, String)> = if device_ids.is_empty() {
         Vec::new()
     } else {
@@ -1071,13 +1063,13 @@ pub async fn target_views(
     };
     Ok(schedules
         .iter()
-        .map(
-            |s| match (s.job_type.as_str(), s.target_type.as_str(), s.target_id) {
-                ("retention", _, _) => TargetView {
-                    label: "stored configurations".into(),
-                    ..TargetView::default()
-                },
-                (_, "device", Some(id)) => match device_names.iter().find(|(d, _)| *d == id) {
+        .map(|s| match (s.job_type, s.target_type, s.target_id) {
+            (JobType::Retention, _, _) => TargetView {
+                label: "stored configurations".into(),
+                ..TargetView::default()
+            },
+            (_, TargetKind::Device, Some(id)) => {
+                match device_names.iter().find(|(d, _)| *d == id) {
                     Some((_, hostname)) => TargetView {
                         label: hostname.clone(),
                         href: Some(format!("/devices/{id}")),
@@ -1087,25 +1079,25 @@ pub async fn target_views(
                         label: format!("device #{id} (deleted)"),
                         ..TargetView::default()
                     },
+                }
+            }
+            (_, TargetKind::Tag, Some(id)) => match tag_rows.iter().find(|t| t.id == id) {
+                Some(t) => TargetView {
+                    label: format!("tag {}", t.name),
+                    href: Some(format!("/tags/{id}")),
+                    color: Some(t.color.clone()),
                 },
-                (_, "tag", Some(id)) => match tag_rows.iter().find(|t| t.id == id) {
-                    Some(t) => TargetView {
-                        label: format!("tag {}", t.name),
-                        href: Some(format!("/tags/{id}")),
-                        color: Some(t.color.clone()),
-                    },
-                    None => TargetView {
-                        label: format!("tag #{id} (deleted)"),
-                        ..TargetView::default()
-                    },
-                },
-                _ => TargetView {
-                    label: "all devices".into(),
-                    href: Some("/devices".into()),
-                    color: None,
+                None => TargetView {
+                    label: format!("tag #{id} (deleted)"),
+                    ..TargetView::default()
                 },
             },
-        )
+            _ => TargetView {
+                label: "all devices".into(),
+                href: Some("/devices".into()),
+                color: None,
+            },
+        })
         .collect())
 }
 
@@ -1114,8 +1106,8 @@ pub async fn device_hostname(
     db: &impl ConnectionTrait,
     s: &scheduled_jobs::Model,
 ) -> Result<Option<String>, DbErr> {
-    match (s.target_type.as_str(), s.target_id) {
-        ("device", Some(id)) => Ok(devices::Entity::find_by_id(id)
+    match (s.target_type, s.target_id) {
+        (TargetKind::Device, Some(id)) => Ok(devices::Entity::find_by_id(id)
             .one(db)
             .await?
             .map(|d| d.hostname)),
@@ -1252,10 +1244,10 @@ pub fn idempotency_key(schedule: &scheduled_jobs::Model) -> String {
 /// The job a schedule starts, with the tick's idempotency key (set it to `None` for "run now").
 pub fn new_job(schedule: &scheduled_jobs::Model) -> Result<NewJob, AppError> {
     let job_type = schedule.job_type;
-    let target = match (job_type, schedule.target_type.as_str(), schedule.target_id) {
-        (JobType::Retention, _, _) | (_, "all", _) => Target::All,
-        (_, "device", Some(id)) => Target::Device(id),
-        (_, "tag", Some(id)) => Target::Tag(id),
+    let target = match (job_type, schedule.target_type, schedule.target_id) {
+        (JobType::Retention, _, _) | (_, TargetKind::All, _) => Target::All,
+        (_, TargetKind::Device, Some(id)) => Target::Device(id),
+        (_, TargetKind::Tag, Some(id)) => Target::Tag(id),
         (_, other, id) => {
             return Err(AppError::Internal(format!(
                 "schedule {} has an unusable target {other:?} {id:?}",
@@ -1334,9 +1326,9 @@ pub async fn ensure_defaults(db: &DatabaseConnection) -> Result<bool, AppError> 
         let schedule = scheduled_jobs::ActiveModel {
             name: Set(name.into()),
             job_type: Set(job_type),
-            target_type: Set("all".into()),
+            target_type: Set(TargetKind::All),
             target_id: Set(None),
-            schedule_type: Set(spec.kind().into()),
+            schedule_type: Set(spec.kind()),
             parameters: Set(spec.to_params(false)),
             timezone: Set("UTC".into()),
             enabled: Set(true),
@@ -1643,8 +1635,8 @@ mod tests {
         scheduled_jobs::ActiveModel {
             name: Set(format!("s-{}", next.timestamp())),
             job_type: Set(JobType::Backup),
-            target_type: Set("all".into()),
-            schedule_type: Set(spec.kind().into()),
+            target_type: Set(TargetKind::All),
+            schedule_type: Set(spec.kind()),
             parameters: Set(spec.to_params(false)),
             timezone: Set("UTC".into()),
             enabled: Set(true),

@@ -63,15 +63,6 @@ struct Names {
     tags: HashMap<i32, String>,
 }
 
-/// The device or tag id a job targets, from its parameters.
-fn target_id(job: &job_logs::Model, kind: &str) -> Option<i32> {
-    let p = job.parameters.as_ref()?;
-    (p.get("target")?.as_str()? == kind)
-        .then(|| p.get("id")?.as_i64())
-        .flatten()
-        .and_then(|id| i32::try_from(id).ok())
-}
-
 impl Names {
     async fn load(
         db: &sea_orm::DatabaseConnection,
@@ -99,7 +90,14 @@ impl Names {
             .await?
             .into_iter()
             .collect();
-        let device_ids: Vec<i32> = jobs.iter().filter_map(|j| target_id(j, "device")).collect();
+        let targets: Vec<Target> = jobs.iter().filter_map(Target::of_job).collect();
+        let device_ids: Vec<i32> = targets
+            .iter()
+            .filter_map(|t| match t {
+                Target::Device(id) => Some(*id),
+                _ => None,
+            })
+            .collect();
         let devices = devices::Entity::find()
             .select_only()
             .column(devices::Column::Id)
@@ -110,7 +108,13 @@ impl Names {
             .await?
             .into_iter()
             .collect();
-        let tag_ids: Vec<i32> = jobs.iter().filter_map(|j| target_id(j, "tag")).collect();
+        let tag_ids: Vec<i32> = targets
+            .iter()
+            .filter_map(|t| match t {
+                Target::Tag(id) => Some(*id),
+                _ => None,
+            })
+            .collect();
         let tags = tags::Entity::find()
             .select_only()
             .column(tags::Column::Id)
@@ -134,24 +138,15 @@ impl Names {
         if job.job_type == JobType::Retention {
             return "stored versions and old job logs".into();
         }
-        let named = |map: &HashMap<i32, String>, id: Option<i32>, what: &str| {
-            let id = id.unwrap_or_default();
-            match map.get(&id) {
-                Some(name) => format!("{what} {name}"),
-                None => format!("{what} #{id} (deleted)"),
-            }
+        let named = |map: &HashMap<i32, String>, id: i32, what: &str| match map.get(&id) {
+            Some(name) => format!("{what} {name}"),
+            None => format!("{what} #{id} (deleted)"),
         };
-        let p = job.parameters.as_ref();
-        match p.and_then(|p| p.get("target")).and_then(|t| t.as_str()) {
-            Some("device") => named(&self.devices, target_id(job, "device"), "device"),
-            Some("tag") => named(&self.tags, target_id(job, "tag"), "tag"),
-            Some("devices") => format!(
-                "{} selected devices",
-                p.and_then(|p| p.get("ids"))
-                    .and_then(|v| v.as_array())
-                    .map_or(0, |a| a.len())
-            ),
-            _ => "all devices".into(),
+        match Target::of_job(job) {
+            Some(Target::Device(id)) => named(&self.devices, id, "device"),
+            Some(Target::Tag(id)) => named(&self.tags, id, "tag"),
+            Some(Target::Devices(ids)) => format!("{} selected devices", ids.len()),
+            Some(Target::All) | None => "all devices".into(),
         }
     }
 

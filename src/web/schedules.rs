@@ -1,7 +1,7 @@
 //! Schedules: list, create, edit, enable/disable, delete, run now, and the live "next 5 runs"
 //! preview. The logic lives in `services::schedules`.
 
-use crate::vocabulary::{JobStatus, JobType};
+use crate::vocabulary::{JobStatus, JobType, ScheduleKind, TargetKind};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -18,9 +18,7 @@ use crate::entity::{scheduled_jobs, tags as tag_entity};
 use crate::error::AppError;
 use crate::services::jobs;
 use crate::services::query::PageParams;
-use crate::services::schedules::{
-    self, SCHEDULE_TYPES, SORT_COLUMNS, ScheduleInput, Spec, TARGET_TYPES, TargetView, WEEKDAYS,
-};
+use crate::services::schedules::{self, SORT_COLUMNS, ScheduleInput, Spec, TargetView, WEEKDAYS};
 use crate::services::tags;
 use crate::services::validation::FieldErrors;
 
@@ -225,17 +223,21 @@ impl FormFields {
     }
     /// Whether a field group applies to the chosen job, target and schedule type.
     fn applies(&self, group: &str) -> bool {
-        let backup = self.f.job_type != "retention";
-        let st = self.f.schedule_type.as_str();
+        let backup = JobType::parse(&self.f.job_type) != Some(JobType::Retention);
+        let target = TargetKind::parse(&self.f.target_type);
+        let kind = ScheduleKind::parse(&self.f.schedule_type);
         match group {
-            "device" => backup && self.f.target_type == "device",
-            "tag" => backup && self.f.target_type == "tag",
-            "at" => st == "once",
-            "minutes" => st == "interval",
-            "time" => matches!(st, "daily" | "weekly" | "monthly"),
-            "days" => st == "weekly",
-            "day" => st == "monthly",
-            "cron" => st == "cron",
+            "device" => backup && target == Some(TargetKind::Device),
+            "tag" => backup && target == Some(TargetKind::Tag),
+            "at" => kind == Some(ScheduleKind::Once),
+            "minutes" => kind == Some(ScheduleKind::Interval),
+            "time" => matches!(
+                kind,
+                Some(ScheduleKind::Daily | ScheduleKind::Weekly | ScheduleKind::Monthly)
+            ),
+            "days" => kind == Some(ScheduleKind::Weekly),
+            "day" => kind == Some(ScheduleKind::Monthly),
+            "cron" => kind == Some(ScheduleKind::Cron),
             _ => true,
         }
     }
@@ -268,11 +270,11 @@ struct FormPage {
 }
 
 impl FormPage {
-    fn schedule_types(&self) -> &'static [(&'static str, &'static str)] {
-        &SCHEDULE_TYPES
+    fn schedule_types(&self) -> &'static [ScheduleKind] {
+        ScheduleKind::ALL
     }
-    fn target_types(&self) -> &'static [(&'static str, &'static str)] {
-        &TARGET_TYPES
+    fn target_types(&self) -> [TargetKind; 3] {
+        TargetKind::FOR_SCHEDULES
     }
     fn timezones(&self) -> Vec<&'static str> {
         chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect()

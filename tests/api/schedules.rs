@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
-use netraven::vocabulary::JobType;
+use netraven::vocabulary::{JobType, TargetKind};
 use reqwest::StatusCode;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
@@ -286,7 +286,7 @@ async fn targets_device_and_tag() {
     )
     .await;
     let s = stored(&app, t).await.unwrap();
-    assert_eq!(s.target_type, "tag");
+    assert_eq!(s.target_type, TargetKind::Tag);
     // Retention has no target, whatever the form says.
     let r = create(
         &app,
