@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use crate::crypto::{random_token, sha256_hex};
 use crate::entity::{sessions, users};
-use crate::services::settings;
+use crate::services::settings::{self, registry::SECURITY_SESSION_LIFETIME_MINUTES};
 
 /// Keys of the session state that the store copies into columns.
 pub const USER_ID: &str = "uid";
@@ -118,8 +118,9 @@ impl SessionStore for DbSessionStore {
         let data = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
         let user_id: Option<i32> = state_value(&state, USER_ID);
         let lifetime = if user_id.is_some() {
-            settings::session_lifetime(&self.db)
+            settings::int(&self.db, &SECURITY_SESSION_LIFETIME_MINUTES)
                 .await
+                .map(chrono::Duration::minutes)
                 .map_err(|e| SaveError::Other(e.into()))?
         } else {
             ANONYMOUS_LIFETIME

@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::jobs::queue::DeviceTask;
 use crate::services::device_access::{self, Contact, HostKeyEvent};
 use crate::services::jobs::{self, DeviceOutcome, DeviceStart};
+use crate::services::settings::registry::BACKUPS_STORE_SECRETS_MASKED;
 use crate::services::{backups, settings};
 use crate::vocabulary::{LogLevel, ResultStatus};
 
@@ -148,7 +149,7 @@ pub async fn run_device(
         let outcome = failed("internal", message, notes);
         return record_failure(db, job, &device, Some(&contact), outcome).await;
     };
-    let masked = settings::get_bool(db, "backups.store_secrets_masked", true).await?;
+    let masked = settings::boolean(db, &BACKUPS_STORE_SECRETS_MASKED).await?;
     let duration_ms = elapsed_ms();
     let (txn, stored) =
         backups::begin_store(db, &device, config, &fetched.facts, Some(job), masked).await?;

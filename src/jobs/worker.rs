@@ -18,6 +18,7 @@ use super::queue::{self, DEVICE_QUEUE, DeviceTask, JOB_QUEUE, JobTask};
 use super::{backup, scheduler, wakeup};
 use crate::crypto::Vault;
 use crate::error::AppError;
+use crate::services::settings::registry::JOBS_CONCURRENCY;
 use crate::services::{jobs, retention, settings};
 
 /// What the task handlers share.
@@ -99,9 +100,9 @@ fn worker_name(kind: &str) -> String {
 
 impl Runner {
     pub async fn start(db: DatabaseConnection, vault: Vault) -> Result<Runner, AppError> {
-        let concurrency = settings::get_i64(&db, "jobs.concurrency", 100)
-            .await?
-            .clamp(1, 2000) as usize;
+        // Within the setting's bounds (1 to 2,000), so the conversion cannot fail.
+        let concurrency =
+            usize::try_from(settings::int(&db, &JOBS_CONCURRENCY).await?).unwrap_or(1);
         let engine = Arc::new(Engine {
             db: db.clone(),
             vault,

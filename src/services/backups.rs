@@ -545,14 +545,16 @@ fn latest_configs_query(
 // Secrets at display time. A version stored unmasked still shows `<masked>` to everyone except
 // administrators, and to them only when `backups.show_secrets_to_admins` is on.
 
-pub const SHOW_SECRETS_TO_ADMINS: &str = "backups.show_secrets_to_admins";
-
 /// Whether this user sees the secrets of versions stored unmasked.
 pub async fn reveals_secrets(db: &impl ConnectionTrait, is_admin: bool) -> Result<bool, AppError> {
     if !is_admin {
         return Ok(false);
     }
-    Ok(super::settings::get_bool(db, SHOW_SECRETS_TO_ADMINS, false).await?)
+    Ok(super::settings::boolean(
+        db,
+        &super::settings::registry::BACKUPS_SHOW_SECRETS_TO_ADMINS,
+    )
+    .await?)
 }
 
 /// `text` with the secrets of the platform's mask filter replaced by the marker. For a platform

@@ -15,7 +15,7 @@ use sea_orm::{
 };
 
 use super::audit::{self, Actor, Event};
-use super::settings;
+use super::settings::{self, registry::CREDENTIALS_EXPIRY_WARNING_DAYS};
 use super::tags;
 use super::validation::{FieldErrors, MAX_NAME};
 use crate::crypto::Vault;
@@ -24,7 +24,6 @@ use crate::error::AppError;
 use crate::vocabulary::CredentialKind;
 
 pub const MAX_SECRET: usize = 16 * 1024;
-const EXPIRY_WARNING_KEY: &str = "credentials.expiry_warning_days";
 
 /// Who is asking: their id and whether they hold ADMIN (which only adds the right to delete
 /// other users' private credentials).
@@ -352,7 +351,7 @@ pub fn conflict_message(hostname: &str, address: &str, labels: &[String]) -> Str
 }
 
 async fn warning_days(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
-    settings::get_i64(db, EXPIRY_WARNING_KEY, 7).await
+    settings::int(db, &CREDENTIALS_EXPIRY_WARNING_DAYS).await
 }
 
 /// Credentials the viewer may see, expired ones only when asked for.

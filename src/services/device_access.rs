@@ -13,7 +13,7 @@ use sea_orm::{
 
 use super::audit::{self, Actor, Event};
 use super::credentials::{self, UsableCredential};
-use super::settings;
+use super::settings::{self, registry::JOBS_DEVICE_TIMEOUT_SECONDS};
 use crate::crypto::Vault;
 use crate::device::fetch::{Attempt, Collect, Credential, FetchError, Fetched, Options, Target};
 use crate::device::profile;
@@ -24,8 +24,9 @@ use crate::error::AppError;
 
 /// The step timeout of device sessions, from the admin setting.
 pub async fn step_timeout(db: &impl ConnectionTrait) -> Result<Duration, AppError> {
-    let secs = settings::get_i64(db, "jobs.device_timeout_seconds", 60).await?;
-    Ok(Duration::from_secs(secs.clamp(1, 3600) as u64))
+    let secs = settings::int(db, &JOBS_DEVICE_TIMEOUT_SECONDS).await?;
+    // Within the setting's bounds (5 to 3,600 seconds), so never negative.
+    Ok(Duration::from_secs(secs.unsigned_abs()))
 }
 
 fn engine_credential(c: UsableCredential) -> (i32, Credential) {

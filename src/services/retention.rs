@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::settings;
+use super::settings::{self, registry};
 use crate::entity::{backups, job_logs};
 use crate::error::AppError;
 
@@ -19,15 +19,10 @@ pub struct Removed {
 }
 
 pub async fn run(db: &impl ConnectionTrait) -> Result<Removed, AppError> {
-    let keep_versions = settings::get_i64(db, "backups.retention_versions", 0)
-        .await?
-        .max(0);
-    let keep_days = settings::get_i64(db, "backups.retention_days", 0)
-        .await?
-        .max(0);
-    let log_days = settings::get_i64(db, "jobs.log_retention_days", 90)
-        .await?
-        .max(1);
+    // Each within its setting's bounds: never negative, and job logs are kept at least a day.
+    let keep_versions = settings::int(db, &registry::BACKUPS_RETENTION_VERSIONS).await?;
+    let keep_days = settings::int(db, &registry::BACKUPS_RETENTION_DAYS).await?;
+    let log_days = settings::int(db, &registry::JOBS_LOG_RETENTION_DAYS).await?;
     let now = Utc::now();
     let mut removed = Removed::default();
 

@@ -21,7 +21,7 @@ use sea_orm::{
 };
 
 use super::audit::{self, Actor, Event};
-use super::settings;
+use super::settings::{self, registry};
 use super::users::find_by_username;
 use super::validation::MAX_NAME;
 use crate::auth::password;
@@ -50,12 +50,15 @@ struct Policy {
 
 impl Policy {
     async fn load(db: &impl ConnectionTrait) -> Result<Self, DbErr> {
-        let as_i32 = |v: i64| i32::try_from(std::cmp::max(v, 1)).unwrap_or(i32::MAX);
+        // The settings' bounds (at most 10,000) keep both counts well inside an i32.
+        let as_i32 = |v: i64| i32::try_from(v).unwrap_or(i32::MAX);
         Ok(Self {
-            threshold: as_i32(settings::get_i64(db, settings::LOCKOUT_THRESHOLD, 5).await?),
-            window: Duration::minutes(settings::get_i64(db, settings::LOCKOUT_MINUTES, 15).await?),
+            threshold: as_i32(settings::int(db, &registry::SECURITY_LOCKOUT_THRESHOLD).await?),
+            window: Duration::minutes(
+                settings::int(db, &registry::SECURITY_LOCKOUT_MINUTES).await?,
+            ),
             address_limit: as_i32(
-                settings::get_i64(db, settings::ADDRESS_FAILURE_LIMIT, 20).await?,
+                settings::int(db, &registry::SECURITY_ADDRESS_FAILURE_LIMIT).await?,
             ),
         })
     }

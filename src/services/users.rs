@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::audit::{self, Actor, Event};
 use super::query::{Page, Paging, contains_ci, fetch_page};
-use super::settings;
+use super::settings::{self, registry};
 use super::validation::{FieldErrors, MAX_NAME};
 use crate::auth::password;
 use crate::auth::permissions::{ADMIN, ALL, Permissions, USER_MANAGE};
@@ -110,11 +110,12 @@ pub struct PasswordPolicy {
 
 pub async fn password_policy(db: &impl ConnectionTrait) -> Result<PasswordPolicy, DbErr> {
     Ok(PasswordPolicy {
-        min_length: std::cmp::max(
-            settings::get_i64(db, settings::PASSWORD_MIN_LENGTH, 10).await?,
-            1,
-        ) as usize,
-        require_mixed: settings::get_bool(db, settings::PASSWORD_REQUIRE_MIXED, true).await?,
+        // Within the setting's bounds (8 to 128), so the conversion cannot fail.
+        min_length: usize::try_from(
+            settings::int(db, &registry::SECURITY_PASSWORD_MIN_LENGTH).await?,
+        )
+        .unwrap_or(usize::MAX),
+        require_mixed: settings::boolean(db, &registry::SECURITY_PASSWORD_REQUIRE_MIXED).await?,
     })
 }
 

@@ -25,10 +25,8 @@ struct SettingsPage {
 
 impl SettingsPage {
     fn value(&self, s: &settings::SettingView) -> String {
-        match self.submitted.get(&s.key) {
-            Some(v) if self.failed_category == s.key.split('.').next().unwrap_or_default() => {
-                v.clone()
-            }
+        match self.submitted.get(s.key) {
+            Some(v) if self.failed_category == s.category => v.clone(),
             _ => s.display.clone(),
         }
     }

@@ -13,6 +13,7 @@ use netraven::device::fetch::Config;
 use netraven::device::profile;
 use netraven::entity::{admin_settings, devices};
 use netraven::services::backups;
+use netraven::services::settings::registry::BACKUPS_SHOW_SECRETS_TO_ADMINS;
 
 pub const VIEWER_PASSWORD: &str = "Viewer-passw0rd-1";
 
@@ -40,7 +41,7 @@ pub async fn set_show_secrets(app: &TestApp, on: bool) {
             admin_settings::Column::Value,
             Expr::value(serde_json::json!(on)),
         )
-        .filter(admin_settings::Column::Key.eq(backups::SHOW_SECRETS_TO_ADMINS))
+        .filter(admin_settings::Column::Key.eq(BACKUPS_SHOW_SECRETS_TO_ADMINS.meta.key))
         .exec(&app.db)
         .await
         .expect("setting updated");

@@ -268,7 +268,13 @@ async fn a_body_that_is_not_the_form_changes_nothing() {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("The form is incomplete"));
     let masked = admin_settings::Entity::find()
-        .filter(admin_settings::Column::Key.eq("backups.store_secrets_masked"))
+        .filter(
+            admin_settings::Column::Key.eq(
+                netraven::services::settings::registry::BACKUPS_STORE_SECRETS_MASKED
+                    .meta
+                    .key,
+            ),
+        )
         .one(&app.db)
         .await
         .unwrap()

@@ -24,15 +24,9 @@ async fn wrong_or_missing_fernet_key_refuses_to_start_once_data_is_encrypted() {
     let url = test_database_url(&dir).await;
     let settings = test_settings(dir.clone(), url);
     let app = spawn_with(settings.clone()).await;
-    app.login_admin().await;
-    let r = app
-        .submit(
-            "/settings",
-            "/settings/nautobot",
-            &[("nautobot.url", ""), ("nautobot.token", "tok-123456")],
-        )
-        .await;
-    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    // No registered setting is a secret yet; a value stored by an earlier release under a
+    // setting that is no longer registered is encrypted data all the same.
+    crate::settings::store_unregistered_secret(&app, "tok-123456").await;
     let key_path = dir.join(FERNET_KEY_FILE);
     let original = std::fs::read_to_string(&key_path).unwrap();
 
