@@ -8,6 +8,10 @@ use actix_web::{HttpResponse, web};
 use crate::crypto::sha256_hex;
 use crate::error::AppError;
 
+routes! {
+    GET r"/static/{name:.+}" => asset,
+}
+
 const CSS: &str = include_str!("../../static/css/app.css");
 const HTMX: &str = include_str!("../../static/vendor/htmx-2.0.11.min.js");
 pub const HTMX_HREF: &str = "/static/vendor/htmx-2.0.11.min.js";

@@ -12,6 +12,10 @@ use crate::error::AppError;
 use crate::services::audit::{self, AuditFilter, EVENT_TYPES};
 use crate::services::query::PageParams;
 
+routes! {
+    GET r"/audit" => index,
+}
+
 #[derive(Deserialize)]
 pub struct AuditQuery {
     #[serde(default)]

@@ -13,6 +13,12 @@ use crate::error::AppError;
 use crate::services::audit::{self, Actor, Event};
 use crate::services::sign_in::{self, LoginError};
 
+routes! {
+    GET r"/login" => login_page,
+    POST r"/login" => login,
+    POST r"/logout" => logout,
+}
+
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {

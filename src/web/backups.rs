@@ -20,6 +20,14 @@ use crate::services::config_diff::{Fold, LineDiff, Row, SideRow};
 use crate::services::devices;
 use crate::services::query::PageParams;
 
+routes! {
+    GET r"/devices/{id:\d+}/backups" => history,
+    GET r"/devices/{id:\d+}/backups/diff" => diff,
+    GET r"/devices/{id:\d+}/backups/{version:\d+}" => show,
+    GET r"/devices/{id:\d+}/backups/{version:\d+}/download" => download,
+    GET r"/devices/{id:\d+}/backups/{version:\d+}/changes" => changes,
+}
+
 /// Lines of context around a change unless the address asks for another number.
 pub const DEFAULT_CONTEXT: usize = 3;
 /// More context than this is the whole file.

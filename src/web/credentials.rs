@@ -14,6 +14,19 @@ use crate::services::tags;
 use crate::services::validation::FieldErrors;
 use crate::vocabulary::CredentialKind;
 
+routes! {
+    GET r"/credentials" => index,
+    POST r"/credentials" => create,
+    GET r"/credentials/new" => new_form,
+    GET r"/credentials/{id:\d+}" => show,
+    POST r"/credentials/{id:\d+}" => update,
+    GET r"/credentials/{id:\d+}/edit" => edit_form,
+    POST r"/credentials/{id:\d+}/tags" => attach,
+    POST r"/credentials/{id:\d+}/tags/{tag_id:\d+}/remove" => detach,
+    GET r"/credentials/{id:\d+}/delete" => confirm_delete,
+    POST r"/credentials/{id:\d+}/delete" => delete,
+}
+
 fn viewer(ctx: &Ctx) -> Viewer {
     Viewer {
         user_id: ctx.user.id,

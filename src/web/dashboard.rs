@@ -7,6 +7,10 @@ use crate::auth::{Auth, Ctx};
 use crate::error::AppError;
 use crate::services::dashboard::{self, Lists, Summary};
 
+routes! {
+    GET r"/" => index,
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {

@@ -13,6 +13,12 @@ use crate::error::AppError;
 use crate::services::device_access::{self, ConnectionTest, HostKeyEvent};
 use crate::services::devices;
 
+routes! {
+    POST r"/devices/{id:\d+}/test-connection" => test_connection,
+    POST r"/devices/{id:\d+}/host-key/accept" => accept_host_key,
+    POST r"/devices/{id:\d+}/host-key/forget" => forget_host_key,
+}
+
 #[derive(Template)]
 #[template(path = "devices/connection_test.html", blocks = ["result"])]
 struct TestPage {

@@ -23,6 +23,23 @@ use crate::services::query::PageParams;
 use crate::services::tags;
 use crate::services::validation::FieldErrors;
 
+routes! {
+    GET r"/devices" => index,
+    POST r"/devices" => create,
+    GET r"/devices/new" => new_form,
+    POST r"/devices/bulk" => bulk,
+    GET r"/devices/export.csv" => export,
+    GET r"/devices/import" => import_form,
+    POST r"/devices/import" => import,
+    GET r"/devices/{id:\d+}" => show,
+    POST r"/devices/{id:\d+}" => update,
+    GET r"/devices/{id:\d+}/edit" => edit_form,
+    GET r"/devices/{id:\d+}/delete" => confirm_delete,
+    POST r"/devices/{id:\d+}/delete" => delete,
+    POST r"/devices/{id:\d+}/tags" => add_tag,
+    POST r"/devices/{id:\d+}/tags/{tag_id:\d+}/remove" => remove_tag,
+}
+
 #[derive(Deserialize)]
 pub struct ListQuery {
     #[serde(default)]

@@ -3,6 +3,10 @@ use sea_orm::ConnectionTrait;
 
 use super::AppState;
 
+routes! {
+    GET r"/healthz" => healthz,
+}
+
 /// For load balancers and monitoring: no login, checks that the database answers.
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     match state.db.execute_unprepared("SELECT 1").await {

@@ -23,6 +23,16 @@ use crate::services::jobs::{self, JobFilter, NewJob, Target};
 use crate::services::query::PageParams;
 use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
 
+routes! {
+    POST r"/devices/backup" => backup_selected,
+    POST r"/devices/{id:\d+}/backup" => backup_device,
+    POST r"/tags/{id:\d+}/backup" => backup_tag,
+    POST r"/backup-all" => backup_all,
+    GET r"/jobs" => index,
+    GET r"/jobs/{id:\d+}" => show,
+    POST r"/jobs/{id:\d+}/cancel" => cancel,
+}
+
 #[derive(Deserialize)]
 pub struct ListQuery {
     #[serde(default)]

@@ -1,6 +1,22 @@
 //! HTTP handlers, one module per area. Handlers parse input, check permission (`Auth<P>`), call a
 //! service and render; the logic lives in `crate::services`.
 
+/// Registers an area's routes and lists them (`ROUTES`), so that the permission matrix test sees
+/// every route there is: `routes! { GET r"/users" => index, POST r"/users" => create }`. Numeric
+/// path parameters are written `{id:\d+}`, so a word in their place (`/devices/new`) never
+/// reaches a handler that expects a number, whatever order the areas register in.
+macro_rules! routes {
+    ($($method:ident $path:literal => $handler:expr),* $(,)?) => {
+        pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+            $( cfg.route($path, routes!(@method $method).to($handler)); )*
+        }
+
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+    };
+    (@method GET) => { crate::web::get() };
+    (@method POST) => { actix_web::web::post() };
+}
+
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -44,163 +60,44 @@ pub struct AppState {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", get().to(health::healthz))
-        .route("/static/{name:.+}", get().to(assets::asset))
-        .route("/login", get().to(auth::login_page))
-        .route("/login", web::post().to(auth::login))
-        .route("/logout", web::post().to(auth::logout))
-        .route("/", get().to(dashboard::index))
-        .route("/users", get().to(users::index))
-        .route("/users", web::post().to(users::create))
-        .route("/users/new", get().to(users::new_form))
-        .route("/users/{id}", get().to(users::edit_form))
-        .route("/users/{id}", web::post().to(users::update))
-        .route(
-            "/users/{id}/password",
-            web::post().to(users::reset_password),
-        )
-        .route("/users/{id}/delete", get().to(users::confirm_delete))
-        .route("/users/{id}/delete", web::post().to(users::delete))
-        .route("/devices", get().to(devices::index))
-        .route("/devices", web::post().to(devices::create))
-        .route("/devices/new", get().to(devices::new_form))
-        .route("/devices/bulk", web::post().to(devices::bulk))
-        .route("/devices/backup", web::post().to(jobs::backup_selected))
-        .route("/devices/export.csv", get().to(devices::export))
-        .route("/devices/import", get().to(devices::import_form))
-        .route("/devices/import", web::post().to(devices::import))
-        .route("/devices/{id}", get().to(devices::show))
-        .route("/devices/{id}", web::post().to(devices::update))
-        .route("/devices/{id}/edit", get().to(devices::edit_form))
-        .route("/devices/{id}/delete", get().to(devices::confirm_delete))
-        .route("/devices/{id}/delete", web::post().to(devices::delete))
-        .route("/devices/{id}/tags", web::post().to(devices::add_tag))
-        // Stored versions: `diff` before `{version}`, which only takes digits anyway.
-        .route("/devices/{id}/backups", get().to(backups::history))
-        .route("/devices/{id}/backups/diff", get().to(backups::diff))
-        .route(
-            r"/devices/{id}/backups/{version:\d+}",
-            get().to(backups::show),
-        )
-        .route(
-            r"/devices/{id}/backups/{version:\d+}/download",
-            get().to(backups::download),
-        )
-        .route(
-            r"/devices/{id}/backups/{version:\d+}/changes",
-            get().to(backups::changes),
-        )
-        .route("/search", get().to(search::index))
-        .route("/devices/{id}/backup", web::post().to(jobs::backup_device))
-        .route("/tags/{id}/backup", web::post().to(jobs::backup_tag))
-        .route("/backup-all", web::post().to(jobs::backup_all))
-        .route("/jobs", get().to(jobs::index))
-        .route("/jobs/{id}", get().to(jobs::show))
-        .route("/jobs/{id}/cancel", web::post().to(jobs::cancel))
-        .route(
-            "/devices/{id}/test-connection",
-            web::post().to(device_access::test_connection),
-        )
-        .route(
-            "/devices/{id}/host-key/accept",
-            web::post().to(device_access::accept_host_key),
-        )
-        .route(
-            "/devices/{id}/host-key/forget",
-            web::post().to(device_access::forget_host_key),
-        )
-        .route(
-            "/devices/{id}/tags/{tag_id}/remove",
-            web::post().to(devices::remove_tag),
-        )
-        .route("/tags", get().to(tags::index))
-        .route("/tags", web::post().to(tags::create))
-        .route("/tags/new", get().to(tags::new_form))
-        .route("/tags/{id}", get().to(tags::show))
-        .route("/tags/{id}", web::post().to(tags::update))
-        .route("/tags/{id}/edit", get().to(tags::edit_form))
-        .route("/tags/{id}/delete", get().to(tags::confirm_delete))
-        .route("/tags/{id}/delete", web::post().to(tags::delete))
-        .route("/tags/{id}/rules", get().to(tag_rules::index))
-        .route("/tags/{id}/rules", web::post().to(tag_rules::create))
-        .route("/tags/{id}/rules/new", get().to(tag_rules::new_form))
-        .route("/tags/{id}/rules/{rule_id}", get().to(tag_rules::edit_form))
-        .route(
-            "/tags/{id}/rules/{rule_id}",
-            web::post().to(tag_rules::update),
-        )
-        .route(
-            "/tags/{id}/rules/{rule_id}/apply",
-            web::post().to(tag_rules::apply),
-        )
-        .route(
-            "/tags/{id}/rules/{rule_id}/delete",
-            get().to(tag_rules::confirm_delete),
-        )
-        .route(
-            "/tags/{id}/rules/{rule_id}/delete",
-            web::post().to(tag_rules::delete),
-        )
-        .route("/credentials", get().to(credentials::index))
-        .route("/credentials", web::post().to(credentials::create))
-        .route("/credentials/new", get().to(credentials::new_form))
-        .route("/credentials/{id}", get().to(credentials::show))
-        .route("/credentials/{id}", web::post().to(credentials::update))
-        .route("/credentials/{id}/edit", get().to(credentials::edit_form))
-        .route(
-            "/credentials/{id}/tags",
-            web::post().to(credentials::attach),
-        )
-        .route(
-            "/credentials/{id}/tags/{tag_id}/remove",
-            web::post().to(credentials::detach),
-        )
-        .route(
-            "/credentials/{id}/delete",
-            get().to(credentials::confirm_delete),
-        )
-        .route(
-            "/credentials/{id}/delete",
-            web::post().to(credentials::delete),
-        )
-        .route("/schedules", get().to(schedules::index))
-        .route("/schedules", web::post().to(schedules::create))
-        .route("/schedules/new", get().to(schedules::new_form))
-        .route("/schedules/preview", get().to(schedules::preview))
-        .route("/schedules/fields", get().to(schedules::fields))
-        .route("/schedules/{id:\\d+}", get().to(schedules::show))
-        .route("/schedules/{id:\\d+}", web::post().to(schedules::update))
-        .route(
-            "/schedules/{id:\\d+}/toggle",
-            web::post().to(schedules::toggle),
-        )
-        .route(
-            "/schedules/{id:\\d+}/delete",
-            get().to(schedules::confirm_delete),
-        )
-        .route(
-            "/schedules/{id:\\d+}/delete",
-            web::post().to(schedules::delete),
-        )
-        .route(
-            "/schedules/{id:\\d+}/run",
-            web::post().to(schedules::run_now),
-        )
-        .route("/profile", get().to(profile::show))
-        .route("/profile", web::post().to(profile::update))
-        .route(
-            "/profile/password",
-            web::post().to(profile::change_password),
-        )
-        .route("/settings", get().to(settings::show))
-        .route("/settings/{category}", web::post().to(settings::update))
-        .route("/audit", get().to(audit::index))
-        .default_service(web::to(not_found));
+    for (configure, _) in AREAS {
+        configure(cfg);
+    }
+    cfg.default_service(web::to(not_found));
+}
+
+type Configure = fn(&mut web::ServiceConfig);
+
+/// Every area's routes, registered in this order.
+const AREAS: [(Configure, &[(&str, &str)]); 17] = [
+    (health::configure, health::ROUTES),
+    (assets::configure, assets::ROUTES),
+    (auth::configure, auth::ROUTES),
+    (dashboard::configure, dashboard::ROUTES),
+    (users::configure, users::ROUTES),
+    (devices::configure, devices::ROUTES),
+    (jobs::configure, jobs::ROUTES),
+    (backups::configure, backups::ROUTES),
+    (search::configure, search::ROUTES),
+    (device_access::configure, device_access::ROUTES),
+    (tags::configure, tags::ROUTES),
+    (tag_rules::configure, tag_rules::ROUTES),
+    (credentials::configure, credentials::ROUTES),
+    (schedules::configure, schedules::ROUTES),
+    (profile::configure, profile::ROUTES),
+    (settings::configure, settings::ROUTES),
+    (audit::configure, audit::ROUTES),
+];
+
+/// Every route the application serves, as (method, path pattern): the permission matrix test
+/// checks it has a row for each.
+pub fn all_routes() -> impl Iterator<Item = (&'static str, &'static str)> {
+    AREAS.iter().flat_map(|(_, routes)| routes.iter().copied())
 }
 
 /// A GET route that answers HEAD too (actix-web matches methods exactly; the server leaves the
 /// body out of a HEAD response by itself).
-fn get() -> actix_web::Route {
+pub(crate) fn get() -> actix_web::Route {
     web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
 }
 

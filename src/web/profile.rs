@@ -10,6 +10,12 @@ use crate::error::AppError;
 use crate::services::users::{self, ProfileChanges};
 use crate::services::validation::FieldErrors;
 
+routes! {
+    GET r"/profile" => show,
+    POST r"/profile" => update,
+    POST r"/profile/password" => change_password,
+}
+
 #[derive(Template)]
 #[template(path = "profile.html")]
 struct ProfilePage {

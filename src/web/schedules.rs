@@ -22,6 +22,20 @@ use crate::services::schedules::{self, SORT_COLUMNS, ScheduleInput, Spec, Target
 use crate::services::tags;
 use crate::services::validation::FieldErrors;
 
+routes! {
+    GET r"/schedules" => index,
+    POST r"/schedules" => create,
+    GET r"/schedules/new" => new_form,
+    GET r"/schedules/preview" => preview,
+    GET r"/schedules/fields" => fields,
+    GET r"/schedules/{id:\d+}" => show,
+    POST r"/schedules/{id:\d+}" => update,
+    POST r"/schedules/{id:\d+}/toggle" => toggle,
+    GET r"/schedules/{id:\d+}/delete" => confirm_delete,
+    POST r"/schedules/{id:\d+}/delete" => delete,
+    POST r"/schedules/{id:\d+}/run" => run_now,
+}
+
 /// How many host names the device field suggests; beyond that the user types the name.
 const HOSTNAME_SUGGESTIONS: u64 = 1000;
 const PREVIEW_RUNS: usize = 5;

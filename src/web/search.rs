@@ -17,6 +17,10 @@ use crate::services::config_search::{
     self, MAX_DEVICES, MAX_LINES_PER_DEVICE, SearchQuery, SearchResults,
 };
 
+routes! {
+    GET r"/search" => index,
+}
+
 #[derive(Deserialize, Default)]
 pub struct SearchParams {
     #[serde(default)]

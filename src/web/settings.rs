@@ -12,6 +12,11 @@ use crate::error::AppError;
 use crate::services::settings::{self, CategoryView};
 use crate::services::validation::FieldErrors;
 
+routes! {
+    GET r"/settings" => show,
+    POST r"/settings/{category}" => update,
+}
+
 #[derive(Template)]
 #[template(path = "settings.html")]
 struct SettingsPage {

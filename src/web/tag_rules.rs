@@ -13,6 +13,17 @@ use crate::services::tag_rules::{self, Preview, RuleInput};
 use crate::services::tags;
 use crate::services::validation::FieldErrors;
 
+routes! {
+    GET r"/tags/{id:\d+}/rules" => index,
+    POST r"/tags/{id:\d+}/rules" => create,
+    GET r"/tags/{id:\d+}/rules/new" => new_form,
+    GET r"/tags/{id:\d+}/rules/{rule_id:\d+}" => edit_form,
+    POST r"/tags/{id:\d+}/rules/{rule_id:\d+}" => update,
+    POST r"/tags/{id:\d+}/rules/{rule_id:\d+}/apply" => apply,
+    GET r"/tags/{id:\d+}/rules/{rule_id:\d+}/delete" => confirm_delete,
+    POST r"/tags/{id:\d+}/rules/{rule_id:\d+}/delete" => delete,
+}
+
 /// Blank rows offered under the existing ones, so the editor works without JavaScript.
 const BLANK_ROWS: usize = 4;
 const MAX_DEPTH: usize = 3;

@@ -15,6 +15,17 @@ use crate::services::tags::{self, DEFAULT_COLOR, TagInput};
 use crate::services::validation::FieldErrors;
 use crate::web::list::Pager;
 
+routes! {
+    GET r"/tags" => index,
+    POST r"/tags" => create,
+    GET r"/tags/new" => new_form,
+    GET r"/tags/{id:\d+}" => show,
+    POST r"/tags/{id:\d+}" => update,
+    GET r"/tags/{id:\d+}/edit" => edit_form,
+    GET r"/tags/{id:\d+}/delete" => confirm_delete,
+    POST r"/tags/{id:\d+}/delete" => delete,
+}
+
 #[derive(Template)]
 #[template(path = "tags/list.html")]
 struct ListPage {

@@ -14,6 +14,17 @@ use crate::services::query::PageParams;
 use crate::services::users::{self, Manager, NewUser, SORT_COLUMNS, UserChanges, UserFilter};
 use crate::services::validation::FieldErrors;
 
+routes! {
+    GET r"/users" => index,
+    POST r"/users" => create,
+    GET r"/users/new" => new_form,
+    GET r"/users/{id:\d+}" => edit_form,
+    POST r"/users/{id:\d+}" => update,
+    POST r"/users/{id:\d+}/password" => reset_password,
+    GET r"/users/{id:\d+}/delete" => confirm_delete,
+    POST r"/users/{id:\d+}/delete" => delete,
+}
+
 type Manage = Auth<USER_MANAGE>;
 
 #[derive(Deserialize)]

@@ -1,183 +1,320 @@
-//! Every route × every role preset: the status code a user gets.
+//! Every route the application serves × every kind of user: the status each gets. The routes are
+//! the router's own (`netraven::web::all_routes`), so a route added without a row here fails the
+//! test, and a row for a route that no longer exists fails it too.
+//!
+//! Paths point at ids that do not exist and POST bodies carry only the CSRF token, so a request
+//! that passes the permission check reaches the handler and changes nothing: it answers 404 (no
+//! such object), 400 (the form is incomplete) or 200/303 (a page, or a redirect with a message).
+
+use std::collections::BTreeSet;
 
 use reqwest::StatusCode;
 
 use crate::helpers::{TestApp, spawn_app};
+use netraven::auth::permissions::{ADMIN, ALL, DELETE, READ, USER_MANAGE, WRITE};
 
-const OK: u16 = 200;
-const SEE_OTHER: u16 = 303;
-const FORBIDDEN: u16 = 403;
-const INVALID: u16 = 422;
+/// Who may use a route.
+#[derive(Clone, Copy)]
+enum Needs {
+    /// Anyone; the statuses for [anonymous, signed in].
+    Public([u16; 2]),
+    /// Signed in, no particular permission.
+    SignedIn,
+    /// Signed in with all these permission bits.
+    Perm(i32),
+}
 
-/// (method, path, expected for [anonymous, viewer, operator, engineer, admin]); `{id}` is a
-/// target user. POST bodies are complete forms with an invalid value, so an allowed request
-/// reaches validation and changes nothing. An anonymous POST has no session and so no CSRF
-/// token: it is refused before anything else.
-const ROUTES: &[(&str, &str, [u16; 5])] = &[
-    ("GET", "/healthz", [OK, OK, OK, OK, OK]),
-    ("GET", "/", [SEE_OTHER, OK, OK, OK, OK]),
-    ("GET", "/profile", [SEE_OTHER, OK, OK, OK, OK]),
+use Needs::{Perm, Public, SignedIn};
+
+const MISSING_ID: &str = "999999";
+
+/// (method, path pattern as the router has it, who may use it, the status when allowed).
+const ROWS: &[(&str, &str, Needs, u16)] = &[
+    ("GET", "/healthz", Public([200, 200]), 0),
+    ("GET", "/static/{name:.+}", Public([200, 200]), 0),
+    ("GET", "/login", Public([200, 303]), 0),
+    // Anonymous: the sign-in form's token, an empty form; signed in: the session's token.
+    ("POST", "/login", Public([400, 400]), 0),
+    ("GET", "/", Perm(READ), 200),
+    ("GET", "/profile", SignedIn, 200),
+    ("POST", "/profile", SignedIn, 400),
+    ("POST", "/profile/password", SignedIn, 400),
+    ("GET", "/search", Perm(READ), 200),
+    ("GET", "/audit", Perm(ADMIN), 200),
+    ("GET", "/settings", Perm(ADMIN), 200),
+    ("POST", "/settings/{category}", Perm(ADMIN), 400),
+    // Users.
+    ("GET", "/users", Perm(USER_MANAGE), 200),
+    ("POST", "/users", Perm(USER_MANAGE), 400),
+    ("GET", "/users/new", Perm(USER_MANAGE), 200),
+    ("GET", r"/users/{id:\d+}", Perm(USER_MANAGE), 404),
+    ("POST", r"/users/{id:\d+}", Perm(USER_MANAGE), 400),
+    ("POST", r"/users/{id:\d+}/password", Perm(USER_MANAGE), 400),
+    ("GET", r"/users/{id:\d+}/delete", Perm(USER_MANAGE), 404),
+    ("POST", r"/users/{id:\d+}/delete", Perm(USER_MANAGE), 404),
+    // Devices.
+    ("GET", "/devices", Perm(READ), 200),
+    ("POST", "/devices", Perm(WRITE), 400),
+    ("GET", "/devices/new", Perm(WRITE), 200),
+    // No action chosen: back to the list with a message.
+    ("POST", "/devices/bulk", Perm(WRITE), 303),
+    ("GET", "/devices/export.csv", Perm(READ), 200),
+    ("GET", "/devices/import", Perm(WRITE), 200),
+    // Not a multipart upload: the import's message, as the page shows it.
+    ("POST", "/devices/import", Perm(WRITE), 422),
+    ("GET", r"/devices/{id:\d+}", Perm(READ), 404),
+    ("POST", r"/devices/{id:\d+}", Perm(WRITE), 400),
+    ("GET", r"/devices/{id:\d+}/edit", Perm(WRITE), 404),
+    ("GET", r"/devices/{id:\d+}/delete", Perm(DELETE), 404),
+    ("POST", r"/devices/{id:\d+}/delete", Perm(DELETE), 404),
+    ("POST", r"/devices/{id:\d+}/tags", Perm(WRITE), 400),
+    (
+        "POST",
+        r"/devices/{id:\d+}/tags/{tag_id:\d+}/remove",
+        Perm(WRITE),
+        404,
+    ),
+    (
+        "POST",
+        r"/devices/{id:\d+}/test-connection",
+        Perm(WRITE),
+        404,
+    ),
+    (
+        "POST",
+        r"/devices/{id:\d+}/host-key/accept",
+        Perm(ADMIN),
+        404,
+    ),
+    (
+        "POST",
+        r"/devices/{id:\d+}/host-key/forget",
+        Perm(ADMIN),
+        404,
+    ),
+    // Stored versions.
+    ("GET", r"/devices/{id:\d+}/backups", Perm(READ), 404),
+    ("GET", r"/devices/{id:\d+}/backups/diff", Perm(READ), 404),
     (
         "GET",
-        "/users",
-        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK],
+        r"/devices/{id:\d+}/backups/{version:\d+}",
+        Perm(READ),
+        404,
     ),
     (
         "GET",
-        "/users/new",
-        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK],
+        r"/devices/{id:\d+}/backups/{version:\d+}/download",
+        Perm(READ),
+        404,
     ),
     (
         "GET",
-        "/users/{id}",
-        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK],
+        r"/devices/{id:\d+}/backups/{version:\d+}/changes",
+        Perm(READ),
+        404,
+    ),
+    // Jobs. Nothing selected: back to the list with a message.
+    ("POST", "/devices/backup", Perm(WRITE), 303),
+    ("POST", r"/devices/{id:\d+}/backup", Perm(WRITE), 404),
+    ("POST", r"/tags/{id:\d+}/backup", Perm(WRITE), 404),
+    // No devices in the inventory: nothing to back up.
+    ("POST", "/backup-all", Perm(WRITE), 400),
+    ("GET", "/jobs", Perm(READ), 200),
+    ("GET", r"/jobs/{id:\d+}", Perm(READ), 404),
+    ("POST", r"/jobs/{id:\d+}/cancel", Perm(WRITE), 404),
+    // Tags and tag rules.
+    ("GET", "/tags", Perm(READ), 200),
+    ("POST", "/tags", Perm(WRITE), 400),
+    ("GET", "/tags/new", Perm(WRITE), 200),
+    ("GET", r"/tags/{id:\d+}", Perm(READ), 404),
+    ("POST", r"/tags/{id:\d+}", Perm(WRITE), 400),
+    ("GET", r"/tags/{id:\d+}/edit", Perm(WRITE), 404),
+    ("GET", r"/tags/{id:\d+}/delete", Perm(DELETE), 404),
+    ("POST", r"/tags/{id:\d+}/delete", Perm(DELETE), 404),
+    ("GET", r"/tags/{id:\d+}/rules", Perm(READ), 404),
+    ("POST", r"/tags/{id:\d+}/rules", Perm(WRITE), 400),
+    ("GET", r"/tags/{id:\d+}/rules/new", Perm(WRITE), 404),
+    (
+        "GET",
+        r"/tags/{id:\d+}/rules/{rule_id:\d+}",
+        Perm(WRITE),
+        404,
+    ),
+    (
+        "POST",
+        r"/tags/{id:\d+}/rules/{rule_id:\d+}",
+        Perm(WRITE),
+        404,
+    ),
+    (
+        "POST",
+        r"/tags/{id:\d+}/rules/{rule_id:\d+}/apply",
+        Perm(WRITE),
+        404,
     ),
     (
         "GET",
-        "/users/{id}/delete",
-        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK],
-    ),
-    (
-        "GET",
-        "/settings",
-        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK],
-    ),
-    (
-        "GET",
-        "/audit",
-        [SEE_OTHER, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK],
+        r"/tags/{id:\d+}/rules/{rule_id:\d+}/delete",
+        Perm(DELETE),
+        404,
     ),
     (
         "POST",
-        "/users",
-        [FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID],
+        r"/tags/{id:\d+}/rules/{rule_id:\d+}/delete",
+        Perm(DELETE),
+        404,
     ),
+    // Credentials.
+    ("GET", "/credentials", Perm(READ), 200),
+    ("POST", "/credentials", Perm(WRITE), 400),
+    ("GET", "/credentials/new", Perm(WRITE), 200),
+    ("GET", r"/credentials/{id:\d+}", Perm(READ), 404),
+    ("POST", r"/credentials/{id:\d+}", Perm(WRITE), 400),
+    ("GET", r"/credentials/{id:\d+}/edit", Perm(WRITE), 404),
+    ("POST", r"/credentials/{id:\d+}/tags", Perm(WRITE), 400),
     (
         "POST",
-        "/users/{id}",
-        [FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID],
+        r"/credentials/{id:\d+}/tags/{tag_id:\d+}/remove",
+        Perm(WRITE),
+        404,
     ),
-    (
-        "POST",
-        "/users/{id}/password",
-        [FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID],
-    ),
-    (
-        "POST",
-        "/settings/security",
-        [FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, INVALID],
-    ),
-    (
-        "POST",
-        "/profile",
-        [FORBIDDEN, INVALID, INVALID, INVALID, INVALID],
-    ),
-    (
-        "POST",
-        "/profile/password",
-        [FORBIDDEN, INVALID, INVALID, INVALID, INVALID],
-    ),
-    (
-        "POST",
-        "/users/{id}/delete",
-        [FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, SEE_OTHER],
-    ),
-    (
-        "POST",
-        "/logout",
-        [FORBIDDEN, SEE_OTHER, SEE_OTHER, SEE_OTHER, SEE_OTHER],
-    ),
+    ("GET", r"/credentials/{id:\d+}/delete", Perm(DELETE), 404),
+    ("POST", r"/credentials/{id:\d+}/delete", Perm(DELETE), 404),
+    // Schedules.
+    ("GET", "/schedules", Perm(READ), 200),
+    ("POST", "/schedules", Perm(WRITE), 400),
+    ("GET", "/schedules/new", Perm(WRITE), 200),
+    ("GET", "/schedules/preview", Perm(WRITE), 200),
+    ("GET", "/schedules/fields", Perm(WRITE), 200),
+    ("GET", r"/schedules/{id:\d+}", Perm(READ), 404),
+    ("POST", r"/schedules/{id:\d+}", Perm(WRITE), 400),
+    ("POST", r"/schedules/{id:\d+}/toggle", Perm(WRITE), 404),
+    ("GET", r"/schedules/{id:\d+}/delete", Perm(DELETE), 404),
+    ("POST", r"/schedules/{id:\d+}/delete", Perm(DELETE), 404),
+    ("POST", r"/schedules/{id:\d+}/run", Perm(WRITE), 404),
+    // Last: it ends the session the rows above use.
+    ("POST", "/logout", SignedIn, 303),
 ];
 
-const ROLES: [&str; 5] = ["anonymous", "viewer", "operator", "engineer", "admin"];
-
-const USER_FIELDS: [(&str, &str); 8] = [
-    ("realname", ""),
-    ("role", "viewer"),
-    ("perm_read", "off"),
-    ("perm_write", "off"),
-    ("perm_delete", "off"),
-    ("perm_admin", "off"),
-    ("perm_user_manage", "off"),
-    ("is_active", "on"),
+/// The kinds of user, with their permission bits (None: not signed in). `manager` holds
+/// user_manage without admin; the presets lack user_manage but for admin.
+const ROLES: [(&str, Option<i32>); 6] = [
+    ("anonymous", None),
+    ("viewer", Some(READ)),
+    ("operator", Some(READ | WRITE)),
+    ("engineer", Some(READ | WRITE | DELETE)),
+    ("manager", Some(READ | USER_MANAGE)),
+    ("admin", Some(ALL)),
 ];
 
-fn invalid_body(path: &str) -> Vec<(&'static str, &'static str)> {
-    match path {
-        "/users" => [
-            &USER_FIELDS[..],
-            &[("username", ""), ("email", ""), ("password", "")],
-        ]
-        .concat(),
-        "/users/{id}" => [&USER_FIELDS[..], &[("email", "not-an-email")]].concat(),
-        "/users/{id}/password" => vec![("password", "x")],
-        "/settings/security" => vec![
-            ("security.lockout_threshold", "-1"),
-            ("security.lockout_minutes", "15"),
-            ("security.address_failure_limit", "20"),
-            ("security.session_lifetime_minutes", "480"),
-            ("security.password_min_length", "10"),
-            ("security.password_require_mixed", "on"),
-        ],
-        "/profile" => vec![
-            ("realname", ""),
-            ("email", "not-an-email"),
-            ("debug", "off"),
-        ],
-        "/profile/password" => vec![
-            ("current_password", "wrong"),
-            ("new_password", ""),
-            ("confirm_password", ""),
-        ],
-        "/devices" => vec![("hostname", ""), ("device_type", "cisco_ios")],
-        "/tags" => vec![("name", "")],
-        "/credentials" => vec![("name", ""), ("kind", "ssh")],
-        _ => vec![],
+fn expected(method: &str, needs: Needs, allowed: u16, role: Option<i32>) -> u16 {
+    let anonymous = if method == "GET" {
+        // Sent to the sign-in page.
+        303
+    } else {
+        // No session, so no CSRF token: refused before anything else.
+        403
+    };
+    match (needs, role) {
+        (Public([anon, _]), None) => anon,
+        (Public([_, signed_in]), Some(_)) => signed_in,
+        (SignedIn | Perm(_), None) => anonymous,
+        (SignedIn, Some(_)) => allowed,
+        (Perm(bits), Some(held)) if held & bits == bits => allowed,
+        (Perm(_), Some(_)) => 403,
     }
 }
 
-async fn browser_for(app: &TestApp, role: &str) -> TestApp {
+fn concrete(pattern: &str) -> String {
+    let css = netraven::web::assets::css_href().trim_start_matches("/static/");
+    pattern
+        .replace("{name:.+}", css)
+        .replace(r"{id:\d+}", MISSING_ID)
+        .replace(r"{tag_id:\d+}", MISSING_ID)
+        .replace(r"{rule_id:\d+}", MISSING_ID)
+        .replace(r"{version:\d+}", "1")
+        .replace("{category}", "security")
+}
+
+async fn browser_for(app: &TestApp, role: &str, bits: Option<i32>) -> TestApp {
     let browser = app.new_browser();
-    if role == "admin" {
-        browser.login_admin().await;
-    } else if role != "anonymous" {
-        let password = "Role-passw0rd-1";
-        let r = browser.login(&format!("user_{role}"), password).await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login as {role}");
+    match bits {
+        None => {}
+        Some(ALL) => browser.login_admin().await,
+        Some(_) => {
+            let r = browser
+                .login(&format!("user_{role}"), "Role-passw0rd-1")
+                .await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "login as {role}");
+        }
     }
     browser
 }
 
 #[tokio::test]
-async fn every_route_for_every_role() {
+async fn every_route_has_a_row_and_every_row_a_route() {
+    let served: BTreeSet<(&str, &str)> = netraven::web::all_routes().collect();
+    let rows: BTreeSet<(&str, &str)> = ROWS.iter().map(|(m, p, _, _)| (*m, *p)).collect();
+    let unlisted: Vec<_> = served.difference(&rows).collect();
+    let stale: Vec<_> = rows.difference(&served).collect();
+    assert!(
+        unlisted.is_empty(),
+        "routes without a row in the matrix: {unlisted:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "rows for routes that do not exist: {stale:?}"
+    );
+    assert_eq!(rows.len(), ROWS.len(), "a route has two rows");
+}
+
+#[tokio::test]
+async fn every_route_for_every_kind_of_user() {
     let app = spawn_app().await;
     app.login_admin().await;
-    for role in ["viewer", "operator", "engineer"] {
-        app.create_user(&format!("user_{role}"), role, "Role-passw0rd-1")
-            .await;
+    for (role, _) in ROLES {
+        match role {
+            "anonymous" | "admin" => {}
+            "manager" => {
+                let r = app
+                    .submit(
+                        "/users/new",
+                        "/users",
+                        &[
+                            ("username", "user_manager"),
+                            ("password", "Role-passw0rd-1"),
+                            ("role", "custom"),
+                            ("perm_read", "on"),
+                            ("perm_user_manage", "on"),
+                        ],
+                    )
+                    .await;
+                assert_eq!(r.status(), StatusCode::SEE_OTHER, "create the manager");
+            }
+            preset => {
+                app.create_user(&format!("user_{preset}"), preset, "Role-passw0rd-1")
+                    .await;
+            }
+        }
     }
     let mut failures = Vec::new();
-    for (i, role) in ROLES.iter().enumerate() {
-        // A fresh target per role, since the admin's delete succeeds.
-        let target = app
-            .create_user(&format!("target_{role}"), "viewer", "Target-passw0rd1")
-            .await;
-        let browser = browser_for(&app, role).await;
-        for (method, pattern, expected) in ROUTES {
-            let path = pattern.replace("{id}", &target.to_string());
+    for (role, bits) in ROLES {
+        let browser = browser_for(&app, role, bits).await;
+        for (method, pattern, needs, allowed) in ROWS {
+            let path = concrete(pattern);
             let resp = if *method == "GET" {
                 browser.get(&path).await
             } else {
-                browser.post_form(&path, &invalid_body(pattern)).await
+                browser.post_form(&path, &[]).await
             };
             let got = resp.status().as_u16();
-            if got != expected[i] {
+            let want = expected(method, *needs, *allowed, bits);
+            if got != want {
                 failures.push(format!(
-                    "{role:9} {method:4} {pattern:22} expected {} got {got}",
-                    expected[i]
+                    "{role:9} {method:4} {pattern:50} expected {want} got {got}"
                 ));
             }
-            if got == FORBIDDEN && *method == "GET" {
+            if got == 403 && *method == "GET" {
                 let html = resp.text().await.unwrap_or_default();
                 if !html.contains("permission, which your account does not have") {
                     failures.push(format!(
@@ -191,5 +328,97 @@ async fn every_route_for_every_role() {
         failures.is_empty(),
         "route matrix mismatches:\n{}",
         failures.join("\n")
+    );
+}
+
+/// (method, path, body, permission needed)
+type PrivateRow<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, i32);
+
+/// Another user's private credential: it does not exist for anyone but its owner (404 where the
+/// permission allows the request at all), except that an administrator may delete it.
+#[tokio::test]
+async fn another_users_private_credential_is_not_there_for_anyone_else() {
+    let app = spawn_app().await;
+    app.login_admin().await;
+    for role in ["viewer", "operator", "engineer"] {
+        app.create_user(&format!("user_{role}"), role, "Role-passw0rd-1")
+            .await;
+    }
+    app.create_user("owner", "engineer", "Owner-passw0rd-1")
+        .await;
+    let owner = app.new_browser();
+    owner.login("owner", "Owner-passw0rd-1").await;
+    let r = owner
+        .submit(
+            "/credentials/new",
+            "/credentials",
+            &[("name", "mine"), ("username", "u"), ("private", "on")],
+        )
+        .await;
+    let id = crate::helpers::location(&r)
+        .trim_start_matches("/credentials/")
+        .to_string();
+    let tag = app.add_tag("t", "#0969da").await.to_string();
+    let full_form: Vec<(&str, &str)> = vec![
+        ("name", "stolen"),
+        ("kind", "ssh"),
+        ("username", "x"),
+        ("secret", ""),
+        ("enable_secret", ""),
+        ("private_key", ""),
+        ("description", ""),
+        ("valid_until", ""),
+        ("allowed_networks", ""),
+        ("private", "off"),
+    ];
+    let rows: Vec<PrivateRow> = vec![
+        ("GET", format!("/credentials/{id}"), vec![], READ),
+        ("GET", format!("/credentials/{id}/edit"), vec![], WRITE),
+        ("GET", format!("/credentials/{id}/delete"), vec![], DELETE),
+        ("POST", format!("/credentials/{id}"), full_form, WRITE),
+        (
+            "POST",
+            format!("/credentials/{id}/tags"),
+            vec![("tag_id", tag.as_str()), ("priority", "1")],
+            WRITE,
+        ),
+        (
+            "POST",
+            format!("/credentials/{id}/tags/{tag}/remove"),
+            vec![],
+            WRITE,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (role, bits) in &ROLES[1..] {
+        if *role == "manager" {
+            continue;
+        }
+        let browser = browser_for(&app, role, *bits).await;
+        let held = bits.unwrap_or(0);
+        for (method, path, body, needs) in &rows {
+            let resp = if *method == "GET" {
+                browser.get(path).await
+            } else {
+                browser.post_form(path, body).await
+            };
+            let want = if held & needs == *needs { 404 } else { 403 };
+            let got = resp.status().as_u16();
+            if got != want {
+                failures.push(format!(
+                    "{role:9} {method:4} {path} expected {want} got {got}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The administrator may delete it (an owner who left), and nobody else could.
+    let r = app
+        .post_form(&format!("/credentials/{id}/delete"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        owner.get(&format!("/credentials/{id}")).await.status(),
+        StatusCode::NOT_FOUND
     );
 }
