@@ -6,7 +6,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 
 use super::audit::{self, Actor, Event};
@@ -531,6 +531,18 @@ pub async fn list(
         .order_by(column, order)
         .order_by_asc(users::Column::Id);
     fetch_page(db, select, paging).await
+}
+
+/// Every user's id and name, by name (for filters that pick a user).
+pub async fn names(db: &impl ConnectionTrait) -> Result<Vec<(i32, String)>, DbErr> {
+    users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .column(users::Column::Username)
+        .order_by_asc(users::Column::Username)
+        .into_tuple()
+        .all(db)
+        .await
 }
 
 pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {

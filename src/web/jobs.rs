@@ -7,7 +7,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::Deserialize;
 
 use super::form::FormPairs;
@@ -15,9 +14,7 @@ use super::list::{Pager, query_string};
 use super::{page, page_or_block, redirect, safe_next};
 use crate::auth::permissions::{READ, WRITE};
 use crate::auth::{Auth, Ctx};
-use crate::entity::{
-    backups, devices, job_log_entries, job_logs, job_results, scheduled_jobs, tags, users,
-};
+use crate::entity::{job_log_entries, job_logs, job_results};
 use crate::error::AppError;
 use crate::services::jobs::{self, JobFilter, NewJob, Target};
 use crate::services::query::PageParams;
@@ -56,121 +53,11 @@ pub struct ListQuery {
 struct ListPage {
     ctx: Ctx,
     rows: Vec<job_logs::Model>,
-    names: Names,
+    names: jobs::Names,
     users: Vec<(i32, String)>,
     f: ListQuery,
     pager: Pager,
     date_error: bool,
-}
-
-/// Display names of the users and schedules that started the listed jobs, and of the devices
-/// and tags they target.
-#[derive(Default)]
-struct Names {
-    users: HashMap<i32, String>,
-    schedules: HashMap<i32, String>,
-    devices: HashMap<i32, String>,
-    tags: HashMap<i32, String>,
-}
-
-impl Names {
-    async fn load(
-        db: &sea_orm::DatabaseConnection,
-        jobs: &[job_logs::Model],
-    ) -> Result<Names, AppError> {
-        let user_ids: Vec<i32> = jobs.iter().filter_map(|j| j.created_by).collect();
-        let schedule_ids: Vec<i32> = jobs.iter().filter_map(|j| j.scheduled_job_id).collect();
-        let users = users::Entity::find()
-            .select_only()
-            .column(users::Column::Id)
-            .column(users::Column::Username)
-            .filter(users::Column::Id.is_in(user_ids))
-            .into_tuple::<(i32, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
-        let schedules = scheduled_jobs::Entity::find()
-            .select_only()
-            .column(scheduled_jobs::Column::Id)
-            .column(scheduled_jobs::Column::Name)
-            .filter(scheduled_jobs::Column::Id.is_in(schedule_ids))
-            .into_tuple::<(i32, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
-        let targets: Vec<Target> = jobs.iter().filter_map(Target::of_job).collect();
-        let device_ids: Vec<i32> = targets
-            .iter()
-            .filter_map(|t| match t {
-                Target::Device(id) => Some(*id),
-                _ => None,
-            })
-            .collect();
-        let devices = devices::Entity::find()
-            .select_only()
-            .column(devices::Column::Id)
-            .column(devices::Column::Hostname)
-            .filter(devices::Column::Id.is_in(device_ids))
-            .into_tuple::<(i32, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
-        let tag_ids: Vec<i32> = targets
-            .iter()
-            .filter_map(|t| match t {
-                Target::Tag(id) => Some(*id),
-                _ => None,
-            })
-            .collect();
-        let tags = tags::Entity::find()
-            .select_only()
-            .column(tags::Column::Id)
-            .column(tags::Column::Name)
-            .filter(tags::Column::Id.is_in(tag_ids))
-            .into_tuple::<(i32, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
-        Ok(Names {
-            users,
-            schedules,
-            devices,
-            tags,
-        })
-    }
-
-    /// "device core1", "tag site-a", "3 selected devices", "all devices".
-    fn target(&self, job: &job_logs::Model) -> String {
-        if job.job_type == JobType::Retention {
-            return "stored versions and old job logs".into();
-        }
-        let named = |map: &HashMap<i32, String>, id: i32, what: &str| match map.get(&id) {
-            Some(name) => format!("{what} {name}"),
-            None => format!("{what} #{id} (deleted)"),
-        };
-        match Target::of_job(job) {
-            Some(Target::Device(id)) => named(&self.devices, id, "device"),
-            Some(Target::Tag(id)) => named(&self.tags, id, "tag"),
-            Some(Target::Devices(ids)) => format!("{} selected devices", ids.len()),
-            Some(Target::All) | None => "all devices".into(),
-        }
-    }
-
-    /// "alice", "schedule Daily backup", or "system".
-    fn started_by(&self, job: &job_logs::Model) -> String {
-        if let Some(name) = job.scheduled_job_id.and_then(|s| self.schedules.get(&s)) {
-            return format!("schedule {name}");
-        }
-        match job.created_by.and_then(|u| self.users.get(&u)) {
-            Some(name) => name.clone(),
-            None if job.scheduled_job_id.is_some() => "a schedule".into(),
-            None => "system".into(),
-        }
-    }
 }
 
 fn duration_words(job: &job_logs::Model) -> String {
@@ -235,14 +122,8 @@ pub async fn index(
         ..JobFilter::default()
     };
     let result = jobs::list(auth.db(), &filter, f.paging.paging()).await?;
-    let names = Names::load(auth.db(), &result.items).await?;
-    let users = users::Entity::find()
-        .select_only()
-        .column(users::Column::Id)
-        .column(users::Column::Username)
-        .into_tuple::<(i32, String)>()
-        .all(auth.db())
-        .await?;
+    let names = jobs::Names::load(auth.db(), &result.items).await?;
+    let users = crate::services::users::names(auth.db()).await?;
     let filters = query_string(&[
         ("job_type", &f.job_type),
         ("status", &f.status),
@@ -342,22 +223,10 @@ pub async fn show(
     let job = jobs::get(auth.db(), id.into_inner()).await?;
     let level = LogLevel::parse(&query.level);
     let results = jobs::results(auth.db(), job.id, None).await?;
-    let backup_ids: Vec<i32> = results.iter().filter_map(|r| r.backup_id).collect();
-    let versions = backups::Entity::find()
-        .select_only()
-        .column(backups::Column::Id)
-        .column(backups::Column::DeviceId)
-        .column(backups::Column::Version)
-        .filter(backups::Column::Id.is_in(backup_ids))
-        .into_tuple::<(i32, Option<i32>, i32)>()
-        .all(auth.db())
-        .await?
-        .into_iter()
-        .filter_map(|(id, device, version)| device.map(|d| (id, (d, version))))
-        .collect();
+    let versions = jobs::versions_stored(auth.db(), &results).await?;
     let counts = jobs::result_counts(auth.db(), job.id).await?;
     let entries = jobs::entries(auth.db(), job.id, level, MAX_ENTRIES).await?;
-    let names = Names::load(auth.db(), std::slice::from_ref(&job)).await?;
+    let names = jobs::Names::load(auth.db(), std::slice::from_ref(&job)).await?;
     let (started_by, target) = (names.started_by(&job), names.target(&job));
     let fragment = auth.wants_fragment();
     let view = ShowPage {

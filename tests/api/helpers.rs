@@ -140,11 +140,17 @@ async fn spawn_inner(settings: Settings, with_workers: bool) -> TestApp {
 }
 
 pub fn new_client() -> reqwest::Client {
+    client_builder().build().expect("http client")
+}
+
+/// A browser-like client: cookies kept, redirects not followed. An idle connection is not
+/// reused after a second, well inside the server's keep-alive (5 s), so a request never goes out
+/// on a connection the server is closing (hyper's `IncompleteMessage` on a loaded machine).
+fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("http client")
+        .pool_idle_timeout(std::time::Duration::from_secs(1))
 }
 
 /// The value of the first `csrf_token` hidden field in a page.
@@ -242,9 +248,7 @@ impl TestApp {
     /// what depends on the client's address.
     pub fn browser_from(&self, source: &str) -> TestApp {
         let mut browser = self.new_browser();
-        browser.client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
+        browser.client = client_builder()
             .local_address(source.parse::<std::net::IpAddr>().ok())
             .build()
             .expect("http client");

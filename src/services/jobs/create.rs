@@ -1,0 +1,345 @@
+//! Starting jobs: what a target covers, the job and its per-device results created in one
+//! transaction, handing the tasks to the queue, and cancelling.
+
+use chrono::{Duration, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+
+use crate::entity::{device_tags, devices, job_logs, job_results};
+use crate::error::AppError;
+use crate::jobs::Queue;
+use crate::jobs::queue::{DeviceTask, JobTask};
+use crate::services::audit::{self, Actor, Event};
+use crate::services::query::is_unique_violation;
+use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
+
+use super::{entry, get, settle_if_done};
+
+/// Which devices a backup job covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Device(i32),
+    Tag(i32),
+    Devices(Vec<i32>),
+    All,
+}
+
+impl Target {
+    /// How a job stores it in its `parameters`.
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            Target::Device(id) => json!({"target": "device", "id": id}),
+            Target::Tag(id) => json!({"target": "tag", "id": id}),
+            Target::Devices(ids) => json!({"target": "devices", "ids": ids}),
+            Target::All => json!({"target": "all"}),
+        }
+    }
+
+    /// The target a job was started for, from its `parameters` (None: a job type without one,
+    /// or parameters this version cannot read).
+    pub fn of_job(job: &job_logs::Model) -> Option<Target> {
+        let p = job.parameters.as_ref()?;
+        let id = || {
+            p.get("id")
+                .and_then(|v| v.as_i64())
+                .and_then(|v| i32::try_from(v).ok())
+        };
+        match p.get("target")?.as_str()? {
+            "device" => id().map(Target::Device),
+            "tag" => id().map(Target::Tag),
+            "devices" => Some(Target::Devices(
+                p.get("ids")?
+                    .as_array()?
+                    .iter()
+                    .filter_map(|v| v.as_i64().and_then(|v| i32::try_from(v).ok()))
+                    .collect(),
+            )),
+            "all" => Some(Target::All),
+            _ => None,
+        }
+    }
+}
+
+/// A job to start.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub job_type: JobType,
+    /// Ignored by job types that do not work on devices.
+    pub target: Target,
+    pub created_by: Option<i32>,
+    pub scheduled_job_id: Option<i32>,
+    /// A job with a key already used is not created again (one job per schedule tick, whichever
+    /// node's scheduler gets there first). `None`: a fresh key.
+    pub idempotency_key: Option<String>,
+    /// Capture a transcript of every device session into the job log (secrets masked).
+    pub debug: bool,
+}
+
+fn new_id() -> String {
+    ulid::Ulid::generate().to_string()
+}
+
+/// The enabled devices a target covers, as (id, hostname).
+async fn resolve(
+    db: &impl ConnectionTrait,
+    target: &Target,
+) -> Result<Vec<(i32, String)>, AppError> {
+    let mut q = devices::Entity::find()
+        .select_only()
+        .column(devices::Column::Id)
+        .column(devices::Column::Hostname)
+        .filter(devices::Column::Enabled.eq(true))
+        .order_by_asc(devices::Column::Hostname);
+    match target {
+        Target::Device(id) => {
+            let device = devices::Entity::find_by_id(*id)
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if !device.enabled {
+                return Err(AppError::BadRequest(format!(
+                    "{} is disabled: enable it to back it up",
+                    device.hostname
+                )));
+            }
+            q = q.filter(devices::Column::Id.eq(*id));
+        }
+        Target::Tag(tag) => {
+            q = q.filter(
+                devices::Column::Id.in_subquery(
+                    Query::select()
+                        .column(device_tags::Column::DeviceId)
+                        .from(device_tags::Entity)
+                        .and_where(device_tags::Column::TagId.eq(*tag))
+                        .to_owned(),
+                ),
+            );
+        }
+        Target::Devices(ids) => q = q.filter(devices::Column::Id.is_in(ids.clone())),
+        Target::All => {}
+    }
+    Ok(q.into_tuple::<(i32, String)>().all(db).await?)
+}
+
+/// Create the job and its per-device results in one transaction. `None` when the idempotency
+/// key was already used.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    new: NewJob,
+) -> Result<Option<job_logs::Model>, AppError> {
+    let targets = match new.job_type {
+        JobType::Backup => resolve(db, &new.target).await?,
+        JobType::Retention => Vec::new(),
+    };
+    if new.job_type == JobType::Backup && targets.is_empty() {
+        return Err(AppError::BadRequest(
+            "no enabled device matches: nothing to back up".into(),
+        ));
+    }
+    let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    let inserted = job_logs::ActiveModel {
+        session_id: Set(new_id()),
+        job_type: Set(new.job_type),
+        status: Set(JobStatus::Queued),
+        device_id: Set(match new.target {
+            Target::Device(id) if new.job_type == JobType::Backup => Some(id),
+            _ => None,
+        }),
+        scheduled_job_id: Set(new.scheduled_job_id),
+        created_by: Set(new.created_by),
+        parameters: Set(Some(new.target.to_json())),
+        idempotency_key: Set(new.idempotency_key.clone().unwrap_or_else(new_id)),
+        progress_done: Set(0),
+        progress_total: Set(i32::try_from(targets.len()).unwrap_or(i32::MAX)),
+        debug: Set(new.debug),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let job = match inserted {
+        Ok(job) => job,
+        Err(e) if new.idempotency_key.is_some() && is_unique_violation(&e) => {
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for chunk in targets.chunks(500) {
+        job_results::Entity::insert_many(chunk.iter().map(|(id, hostname)| {
+            job_results::ActiveModel {
+                job_log_id: Set(job.id),
+                device_id: Set(Some(*id)),
+                hostname: Set(hostname.clone()),
+                status: Set(ResultStatus::Queued),
+                changed: Set(false),
+                ..Default::default()
+            }
+        }))
+        .exec(&txn)
+        .await?;
+    }
+    audit::record(
+        &txn,
+        actor,
+        Event::job("job.start")
+            .target("job", job.id)
+            .detail("job_type", new.job_type.as_str())
+            .detail("target", new.target.to_json())
+            .detail("devices", targets.len())
+            .detail("scheduled_job_id", new.scheduled_job_id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Some(job))
+}
+
+/// Hand a created job's tasks to the queue and mark it dispatched.
+pub async fn dispatch(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    job: &job_logs::Model,
+) -> Result<(), AppError> {
+    match job.job_type {
+        JobType::Backup => {
+            let device_ids: Vec<Option<i32>> = job_results::Entity::find()
+                .select_only()
+                .column(job_results::Column::DeviceId)
+                .filter(job_results::Column::JobLogId.eq(job.id))
+                .filter(job_results::Column::Status.eq(ResultStatus::Queued))
+                .into_tuple()
+                .all(db)
+                .await?;
+            let tasks: Vec<DeviceTask> = device_ids
+                .into_iter()
+                .flatten()
+                .map(|device_id| DeviceTask {
+                    job_log_id: job.id,
+                    device_id,
+                })
+                .collect();
+            queue.push_devices(tasks).await?;
+        }
+        JobType::Retention => queue.push_job(JobTask { job_log_id: job.id }).await?,
+    }
+    job_logs::Entity::update_many()
+        .col_expr(job_logs::Column::DispatchedAt, Expr::value(Utc::now()))
+        .filter(job_logs::Column::Id.eq(job.id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Create and dispatch a job. `None` when its idempotency key was already used.
+pub async fn start(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    actor: &Actor,
+    new: NewJob,
+) -> Result<Option<job_logs::Model>, AppError> {
+    let Some(job) = create(db, actor, new).await? else {
+        return Ok(None);
+    };
+    dispatch(db, queue, &job).await?;
+    Ok(Some(job))
+}
+
+/// Jobs created but never handed to the queue (the process stopped in between): dispatch them
+/// now. Handing a device over twice is harmless (the queue keys tasks by job and device).
+pub async fn redispatch_stranded(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    older_than: Duration,
+) -> Result<usize, AppError> {
+    let stranded = job_logs::Entity::find()
+        .filter(job_logs::Column::DispatchedAt.is_null())
+        .filter(job_logs::Column::Status.is_in([JobStatus::Queued, JobStatus::Running]))
+        .filter(job_logs::Column::CreatedAt.lt(Utc::now() - older_than))
+        .all(db)
+        .await?;
+    for job in &stranded {
+        if let Err(e) = dispatch(db, queue, job).await {
+            tracing::warn!(job = job.id, error = %e, "cannot dispatch a stranded job");
+        } else {
+            entry(
+                db,
+                job.id,
+                LogLevel::Warning,
+                "job",
+                "handed to the queue again after an interruption",
+                None,
+            )
+            .await?;
+        }
+    }
+    Ok(stranded.len())
+}
+
+/// Cancel a queued or running job: devices not yet started are not started.
+pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(), AppError> {
+    let job = get(db, id).await?;
+    if !job.status.is_open() {
+        return Err(AppError::Conflict(format!(
+            "job {id} is {} and cannot be cancelled",
+            job.status
+        )));
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let now = Utc::now();
+    job_logs::Entity::update_many()
+        .col_expr(job_logs::Column::Status, Expr::value(JobStatus::Cancelled))
+        .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
+        .filter(job_logs::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let skipped = job_results::Entity::update_many()
+        .col_expr(
+            job_results::Column::Status,
+            Expr::value(ResultStatus::Cancelled),
+        )
+        .col_expr(
+            job_results::Column::Message,
+            Expr::value("cancelled before it started"),
+        )
+        .filter(job_results::Column::JobLogId.eq(id))
+        .filter(job_results::Column::Status.eq(ResultStatus::Queued))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    job_logs::Entity::update_many()
+        .col_expr(
+            job_logs::Column::ProgressDone,
+            Expr::col(job_logs::Column::ProgressDone).add(skipped as i64),
+        )
+        .filter(job_logs::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    entry(
+        &txn,
+        id,
+        LogLevel::Warning,
+        "job",
+        &format!(
+            "cancelled by {}: {skipped} devices will not be started; running ones finish",
+            actor.name.as_deref().unwrap_or("someone")
+        ),
+        None,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        Event::job("job.cancel")
+            .target("job", id)
+            .detail("not_started", skipped),
+    )
+    .await?;
+    txn.commit().await?;
+    settle_if_done(db, id).await?;
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! Jobs: one `job_logs` row per run, one `job_results` row per device, log entries. A job is
+//! created with its devices in one transaction, then handed to the queue (one task per device,
+//! so several worker processes share a big job); the last device to finish settles the job's
+//! status. Cancelling stops devices that have not started; running ones finish.
+
+mod create;
+mod device;
+mod log;
+mod names;
+mod queries;
+mod settle;
+
+pub use create::{NewJob, Target, cancel, create, dispatch, redispatch_stranded, start};
+pub use device::{
+    DeviceOutcome, DeviceStart, Recorded, begin_device, commit_outcome, finish_device,
+    record_outcome,
+};
+pub use log::entry;
+pub use names::Names;
+pub use queries::{
+    JobFilter, entries, for_device, get, list, result_counts, results, started_or_created,
+    versions_stored,
+};
+pub use settle::{end_stalled, mark_running, settle, settle_if_done};

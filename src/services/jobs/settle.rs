@@ -1,0 +1,159 @@
+//! A job's final status: when its last device finishes, when a whole-job task ends, or when the
+//! watchdog finds it stalled.
+
+use chrono::{Duration, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::entity::{job_logs, job_results};
+use crate::error::AppError;
+use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
+
+use super::{DeviceOutcome, entry, finish_device, get, result_counts};
+
+/// When every device of a job has an outcome, give the job its final status (exactly once).
+pub async fn settle_if_done(db: &DatabaseConnection, job_log_id: i32) -> Result<(), AppError> {
+    let job = get(db, job_log_id).await?;
+    if job.finished_at.is_some() || job.progress_done < job.progress_total {
+        return Ok(());
+    }
+    let counts = result_counts(db, job_log_id).await?;
+    let count = |s: ResultStatus| counts.iter().find(|(k, _)| *k == s).map_or(0, |(_, n)| *n);
+    let (ok, failed) = (count(ResultStatus::Success), count(ResultStatus::Failed));
+    let status = if job.status == JobStatus::Cancelled {
+        JobStatus::Cancelled
+    } else if failed == 0 {
+        JobStatus::Success
+    } else if ok == 0 {
+        JobStatus::Failed
+    } else {
+        JobStatus::Partial
+    };
+    settle(
+        db,
+        job_log_id,
+        status,
+        &format!("{ok} succeeded, {failed} failed"),
+    )
+    .await
+}
+
+/// A whole-job task (retention) is starting.
+pub async fn mark_running(db: &DatabaseConnection, job_log_id: i32) -> Result<(), AppError> {
+    let now = Utc::now();
+    job_logs::Entity::update_many()
+        .col_expr(job_logs::Column::Status, Expr::value(JobStatus::Running))
+        .col_expr(job_logs::Column::StartedAt, Expr::value(now))
+        .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
+        .filter(job_logs::Column::Id.eq(job_log_id))
+        .filter(job_logs::Column::Status.eq(JobStatus::Queued))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Give a job its final status and message, once.
+pub async fn settle(
+    db: &DatabaseConnection,
+    job_log_id: i32,
+    status: JobStatus,
+    message: &str,
+) -> Result<(), AppError> {
+    let now = Utc::now();
+    let settled = job_logs::Entity::update_many()
+        .col_expr(job_logs::Column::Status, Expr::value(status))
+        .col_expr(job_logs::Column::Message, Expr::value(message))
+        .col_expr(job_logs::Column::FinishedAt, Expr::value(now))
+        .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
+        .filter(job_logs::Column::Id.eq(job_log_id))
+        .filter(job_logs::Column::FinishedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected;
+    if settled > 0 {
+        let level = match status {
+            JobStatus::Success => LogLevel::Info,
+            JobStatus::Partial | JobStatus::Cancelled => LogLevel::Warning,
+            JobStatus::Failed | JobStatus::Queued | JobStatus::Running => LogLevel::Error,
+        };
+        entry(
+            db,
+            job_log_id,
+            level,
+            "job",
+            &format!("job {status}: {message}"),
+            None,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Jobs that stopped moving (their worker died and the queue did not bring their devices back
+/// within `stalled_after`): the devices still open are marked failed (interrupted) and the job
+/// settled, so nothing stays running forever.
+pub async fn end_stalled(
+    db: &DatabaseConnection,
+    stalled_after: Duration,
+) -> Result<usize, AppError> {
+    let limit = Utc::now() - stalled_after;
+    let stalled = job_logs::Entity::find()
+        .filter(job_logs::Column::FinishedAt.is_null())
+        .filter(job_logs::Column::DispatchedAt.is_not_null())
+        .filter(
+            Condition::any()
+                .add(job_logs::Column::UpdatedAt.lt(limit))
+                .add(
+                    Condition::all()
+                        .add(job_logs::Column::UpdatedAt.is_null())
+                        .add(job_logs::Column::DispatchedAt.lt(limit)),
+                ),
+        )
+        .all(db)
+        .await?;
+    for job in &stalled {
+        let open = job_results::Entity::find()
+            .filter(job_results::Column::JobLogId.eq(job.id))
+            .filter(
+                job_results::Column::Status.is_in([ResultStatus::Queued, ResultStatus::Running]),
+            )
+            .all(db)
+            .await?;
+        for result in &open {
+            if let Some(device_id) = result.device_id {
+                finish_device(
+                    db,
+                    job.id,
+                    device_id,
+                    DeviceOutcome {
+                        error_class: Some("interrupted"),
+                        message: Some(
+                            "interrupted: the worker running this job stopped and the device was not run again".into(),
+                        ),
+                        ..DeviceOutcome::new(ResultStatus::Failed)
+                    },
+                )
+                .await?;
+            }
+        }
+        entry(
+            db,
+            job.id,
+            LogLevel::Error,
+            "job",
+            &format!(
+                "interrupted: no progress for {} minutes; {} devices marked failed",
+                stalled_after.num_minutes(),
+                open.len()
+            ),
+            None,
+        )
+        .await?;
+        if job.job_type != JobType::Backup || open.is_empty() {
+            settle(db, job.id, JobStatus::Failed, "interrupted").await?;
+        } else {
+            settle_if_done(db, job.id).await?;
+        }
+    }
+    Ok(stalled.len())
+}
