@@ -148,7 +148,7 @@ mod sqlite_setup {
 /// Our schema, then the job queue's tables.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await?;
-    crate::jobs::Queue::setup(db).await
+    crate::background::Queue::setup(db).await
 }
 
 /// The database file of a SQLite URL, created private (see `data_dir`) before SQLite opens it.

@@ -2,6 +2,7 @@
 //! The binary (`src/main.rs`) and the integration tests both use this library.
 
 pub mod auth;
+pub mod background;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
@@ -11,7 +12,6 @@ pub mod db;
 pub mod device;
 pub mod entity;
 pub mod error;
-pub mod jobs;
 pub mod services;
 pub mod startup;
 pub mod telemetry;

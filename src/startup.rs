@@ -52,9 +52,9 @@ pub struct Application {
 pub async fn start_workers(
     db: &DatabaseConnection,
     settings: &Settings,
-) -> Result<crate::jobs::Runner, StartError> {
+) -> Result<crate::background::Runner, StartError> {
     let vault = bootstrap::open_vault(db, settings).await?;
-    crate::jobs::Runner::start(db.clone(), vault)
+    crate::background::Runner::start(db.clone(), vault)
         .await
         .map_err(StartError::Workers)
 }
@@ -90,7 +90,7 @@ impl Application {
         let state = web::Data::new(AppState {
             db: db.clone(),
             cookie_key: session_key.clone(),
-            queue: crate::jobs::Queue::new(&db),
+            queue: crate::background::Queue::new(&db),
             vault,
             config: config.clone(),
             tags: Default::default(),
@@ -150,7 +150,7 @@ impl Application {
 
     /// Start this process's workers and scheduler beside the web server (`serve` without
     /// `--no-workers`).
-    pub async fn start_workers(&self) -> Result<crate::jobs::Runner, StartError> {
+    pub async fn start_workers(&self) -> Result<crate::background::Runner, StartError> {
         // Workers get connections of their own: a job of a thousand devices queues hundreds of
         // queries at once, and pages must not wait behind them for a pooled connection.
         let db = crate::db::connect_workers(&self.settings).await?;

@@ -1200,7 +1200,7 @@ pub async fn advance(
 /// retried on the next pass. Returns the number of jobs this pass started.
 pub async fn run_due(
     db: &DatabaseConnection,
-    queue: &crate::jobs::Queue,
+    queue: &crate::background::Queue,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     let actor = Actor::system("scheduler");

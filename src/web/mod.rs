@@ -53,7 +53,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Signs the cookies NetRaven sets itself (the sign-in form's CSRF token).
     pub cookie_key: actix_web::cookie::Key,
-    pub queue: crate::jobs::Queue,
+    pub queue: crate::background::Queue,
     pub vault: Vault,
     pub config: Settings,
     pub tags: tag_cache::TagCache,

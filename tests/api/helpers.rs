@@ -21,7 +21,7 @@ pub struct TestApp {
     /// The app that made the data folder removes it; extra browsers on the same app do not.
     owns_data_dir: bool,
     /// Workers and scheduler, as `netraven serve` runs them (only `spawn_app_with_workers`).
-    pub workers: Option<netraven::jobs::Runner>,
+    pub workers: Option<netraven::background::Runner>,
 }
 
 impl Drop for TestApp {

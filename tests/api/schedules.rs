@@ -770,7 +770,7 @@ async fn scheduler_pass_starts_each_due_run_once() {
         active.next_run_at = Set(Some(due_at));
         active.update(&app.db).await.unwrap();
     }
-    let queue = netraven::jobs::Queue::new(&app.db);
+    let queue = netraven::background::Queue::new(&app.db);
     // Two nodes' passes at once: one job for the due run.
     let (a, b) = tokio::join!(
         schedules::run_due(&app.db, &queue, now),

@@ -9,10 +9,10 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use crate::background::Queue;
+use crate::background::queue::{DeviceTask, JobTask};
 use crate::entity::{device_tags, devices, job_logs, job_results};
 use crate::error::AppError;
-use crate::jobs::Queue;
-use crate::jobs::queue::{DeviceTask, JobTask};
 use crate::services::audit::{self, Actor, Event};
 use crate::services::query::is_unique_violation;
 use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use sea_orm::{DatabaseConnection, EntityTrait};
 
+use crate::background::queue::DeviceTask;
 use crate::crypto::Vault;
 use crate::device::fetch::{Attempt, Collect};
 use crate::entity::devices;
 use crate::error::AppError;
-use crate::jobs::queue::DeviceTask;
 use crate::services::device_access::{self, Contact, HostKeyEvent};
 use crate::services::jobs::{self, DeviceOutcome, DeviceStart};
 use crate::services::settings::registry::BACKUPS_STORE_SECRETS_MASKED;
