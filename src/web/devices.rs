@@ -5,7 +5,7 @@ use askama::Template;
 use futures_util::StreamExt;
 use serde::Deserialize;
 
-use super::form::{Form, FormPairs, Toggle, checked};
+use super::form::{Form, Toggle, checked};
 use super::list::{Pager, Sorter, query_string};
 use super::{page, page_or_block, redirect, render, safe_next};
 use crate::auth::permissions::{ADMIN, DELETE, READ, WRITE};
@@ -425,13 +425,29 @@ pub async fn delete(
     Ok(redirect("/devices"))
 }
 
-/// Bulk actions: the form posts repeated `ids` fields, so it is read as pairs.
-pub async fn bulk(auth: Auth<WRITE>, form: FormPairs) -> Result<HttpResponse, AppError> {
-    let field = |name: &str| form.last(name).unwrap_or("");
-    let ids: Vec<i32> = form.all("ids").filter_map(|v| v.parse().ok()).collect();
-    let back = safe_next(field("back")).to_string();
-    let tag_id = field("tag_id").parse::<i32>().ok();
-    let action = match (field("action"), tag_id) {
+/// The device list's selection form: the ticked rows and what to do with them. "Back up
+/// selected" posts the same form to `jobs::backup_selected`.
+#[derive(Deserialize)]
+pub struct SelectionForm {
+    /// None ticked: no field at all.
+    #[serde(default)]
+    pub ids: Vec<i32>,
+    pub back: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    tag_id: String,
+    confirm_delete: Option<String>,
+}
+
+pub async fn bulk(
+    auth: Auth<WRITE>,
+    Form(form): Form<SelectionForm>,
+) -> Result<HttpResponse, AppError> {
+    let ids = form.ids;
+    let back = safe_next(&form.back).to_string();
+    let tag_id = form.tag_id.parse::<i32>().ok();
+    let action = match (form.action.as_str(), tag_id) {
         ("add_tag", Some(t)) => BulkAction::AddTag(t),
         ("remove_tag", Some(t)) => BulkAction::RemoveTag(t),
         ("add_tag" | "remove_tag", None) => {
@@ -448,7 +464,7 @@ pub async fn bulk(auth: Auth<WRITE>, form: FormPairs) -> Result<HttpResponse, Ap
                 missing: auth.perms.missing(DELETE),
             });
         }
-        if field("confirm_delete").is_empty() {
+        if !checked(&form.confirm_delete) {
             return bulk_refused(
                 &auth,
                 &back,

@@ -3,7 +3,9 @@
 //! that is not gets a message naming it). Every field the handler expects must be present: a
 //! missing one is a 400 and changes nothing, so a careless client cannot wipe a value by leaving
 //! it out. Checkboxes that hold a state are [`Toggle`]s, which the page sends as a hidden "off"
-//! followed by the box's "on", so an unticked box is "off" rather than absent.
+//! followed by the box's "on", so an unticked box is "off" rather than absent. A field the form
+//! repeats (selected rows, weekdays, rule lines) is a `Vec` in the form's struct
+//! (`serde_html_form`); any other field sent twice is refused.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -20,10 +22,10 @@ use crate::services::validation::FieldErrors;
 /// actix-web's own limit for a body read whole; far above any form here.
 pub const MAX_FORM_BYTES: usize = 256 * 1024;
 
-/// A form read into a struct. A key sent twice keeps its last value (a ticked [`Toggle`]).
+/// A form read into a struct.
 pub struct Form<T>(pub T);
 
-/// A form read as its fields in order, for forms that repeat a key (selected rows, rule lines).
+/// A form read as its fields in order: the schedule form's, until its fields have one struct.
 pub struct FormPairs(pub Vec<(String, String)>);
 
 impl FormPairs {
@@ -130,6 +132,12 @@ fn read_body(
     }
 }
 
+/// Every field's name and value must be UTF-8; a field that is not gets a message naming it
+/// (serde would only say the form is malformed).
+fn check_utf8(body: &[u8]) -> Result<(), AppError> {
+    pairs(body).map(drop)
+}
+
 /// The fields in order, each checked for UTF-8.
 fn pairs(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
     let mut errors = FieldErrors::new();
@@ -149,16 +157,8 @@ fn pairs(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
 }
 
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    let mut fields = pairs(body)?;
-    // The last value of a repeated key wins; serde would refuse the repetition.
-    let mut seen = std::collections::HashSet::new();
-    fields.reverse();
-    fields.retain(|(name, _)| seen.insert(name.clone()));
-    fields.reverse();
-    let encoded = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(&fields)
-        .finish();
-    serde_urlencoded::from_str(&encoded).map_err(|e| {
+    check_utf8(body)?;
+    serde_html_form::from_bytes(body).map_err(|e| {
         let text = e.to_string();
         match text.strip_prefix("missing field `") {
             Some(rest) => missing(&[rest.trim_end_matches('`')]),
@@ -198,13 +198,25 @@ fn parse_toggle(value: &str) -> Result<bool, &'static str> {
     }
 }
 
+/// The box's value is the last one sent: "off" alone, or "off" then "on" when it is ticked.
 impl<'de> Deserialize<'de> for Toggle {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        parse_toggle(&text)
+        let sent = OneOrMore::deserialize(deserializer)?;
+        let last = match &sent {
+            OneOrMore::One(value) => Some(value),
+            OneOrMore::More(values) => values.last(),
+        };
+        parse_toggle(last.map_or("", String::as_str))
             .map(Toggle)
             .map_err(serde::de::Error::custom)
     }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMore {
+    One(String),
+    More(Vec<String>),
 }
 
 /// An action checkbox (also delete the backups, remove the stored secret): absent means "do not".

@@ -9,7 +9,7 @@ use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::form::FormPairs;
+use super::form::Form;
 use super::list::{Pager, query_string};
 use super::{page, page_or_block, redirect, safe_next};
 use crate::auth::permissions::{READ, WRITE};
@@ -291,10 +291,13 @@ pub async fn backup_all(auth: Auth<WRITE>) -> Result<HttpResponse, AppError> {
 }
 
 /// "Back up selected" from the device list: the form posts repeated `ids` fields.
-pub async fn backup_selected(auth: Auth<WRITE>, form: FormPairs) -> Result<HttpResponse, AppError> {
-    let ids: Vec<i32> = form.all("ids").filter_map(|v| v.parse().ok()).collect();
+pub async fn backup_selected(
+    auth: Auth<WRITE>,
+    Form(form): Form<super::devices::SelectionForm>,
+) -> Result<HttpResponse, AppError> {
+    let ids = form.ids;
     if ids.is_empty() {
-        let back = form.last("back").map_or("/devices", safe_next);
+        let back = safe_next(&form.back);
         auth.flash("warning", "Tick the devices to back up first.");
         return Ok(redirect(back));
     }

@@ -51,9 +51,14 @@ pub async fn show(auth: Auth<ADMIN>) -> Result<HttpResponse, AppError> {
 pub async fn update(
     auth: Auth<ADMIN>,
     category: web::Path<String>,
-    Form(form): Form<HashMap<String, String>>,
+    Form(sent): Form<HashMap<String, Vec<String>>>,
 ) -> Result<HttpResponse, AppError> {
     let category = category.into_inner();
+    // A checkbox sends its hidden "off" and, when ticked, "on": the last value counts.
+    let form: HashMap<String, String> = sent
+        .into_iter()
+        .filter_map(|(key, mut values)| values.pop().map(|last| (key, last)))
+        .collect();
     let result = settings::update_category(
         auth.db(),
         &auth.state.vault,

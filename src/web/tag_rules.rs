@@ -2,7 +2,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::form::{Form, FormPairs};
+use super::form::{Form, Toggle};
 use super::{page, redirect, render};
 use crate::auth::permissions::{DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
@@ -152,7 +152,33 @@ pub async fn edit_form(
     page(&editor(auth.0, tag, Some(&rule))?)
 }
 
-/// The editor's submitted state: rows come as parallel repeated fields.
+/// The editor's form: one field each, and the rule's lines as parallel repeated fields.
+#[derive(serde::Deserialize)]
+pub struct RuleForm {
+    name: String,
+    is_active: Toggle,
+    top_op: String,
+    top_negate: String,
+    /// Which button was pressed (preview or save); Enter in a field sends none.
+    #[serde(default)]
+    intent: String,
+    #[serde(default)]
+    row_kind: Vec<String>,
+    #[serde(default)]
+    row_depth: Vec<String>,
+    #[serde(default)]
+    row_op: Vec<String>,
+    #[serde(default)]
+    row_field: Vec<String>,
+    #[serde(default)]
+    row_operator: Vec<String>,
+    #[serde(default)]
+    row_value: Vec<String>,
+    #[serde(default)]
+    row_negate: Vec<String>,
+}
+
+/// The editor's submitted state.
 struct Submitted {
     name: String,
     is_active: bool,
@@ -162,64 +188,52 @@ struct Submitted {
     intent: String,
 }
 
-fn parse(form: &FormPairs) -> Result<Submitted, AppError> {
-    let one = |name: &str| form.last(name).unwrap_or_default().to_string();
-    let all = |name: &str| form.all(name).map(str::to_string).collect::<Vec<_>>();
-    let (name, is_active, top_op, top_negate) = (
-        form.required("name")?.to_string(),
-        form.toggle("is_active")?,
-        form.required("top_op")?,
-        form.required("top_negate")?,
-    );
-    let (kinds, depths, ops, fields, operators, values, negates) = (
-        all("row_kind"),
-        all("row_depth"),
-        all("row_op"),
-        all("row_field"),
-        all("row_operator"),
-        all("row_value"),
-        all("row_negate"),
-    );
-    let get = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_default();
-    let rows = (0..kinds.len())
-        .map(|i| Row {
-            kind: get(&kinds, i),
-            depth: get(&depths, i).parse::<usize>().unwrap_or(0).min(MAX_DEPTH),
-            op: get(&ops, i),
-            field: get(&fields, i),
-            operator: get(&operators, i),
-            value: get(&values, i),
-            negate: get(&negates, i) == "not",
-        })
-        // A blank condition row is an unused slot of the editor.
-        .filter(|r| r.kind == "group" || (r.kind == "condition" && !r.value.trim().is_empty()))
-        .collect();
-    Ok(Submitted {
-        name,
-        is_active,
-        top_any: top_op == "any",
-        top_negate: top_negate == "not",
-        rows,
-        intent: one("intent"),
-    })
+impl From<RuleForm> for Submitted {
+    fn from(f: RuleForm) -> Self {
+        let get = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_default();
+        let rows = (0..f.row_kind.len())
+            .map(|i| Row {
+                kind: get(&f.row_kind, i),
+                depth: get(&f.row_depth, i)
+                    .parse::<usize>()
+                    .unwrap_or(0)
+                    .min(MAX_DEPTH),
+                op: get(&f.row_op, i),
+                field: get(&f.row_field, i),
+                operator: get(&f.row_operator, i),
+                value: get(&f.row_value, i),
+                negate: get(&f.row_negate, i) == "not",
+            })
+            // A blank condition row is an unused slot of the editor.
+            .filter(|r| r.kind == "group" || (r.kind == "condition" && !r.value.trim().is_empty()))
+            .collect();
+        Submitted {
+            name: f.name,
+            is_active: f.is_active.on(),
+            top_any: f.top_op == "any",
+            top_negate: f.top_negate == "not",
+            rows,
+            intent: f.intent,
+        }
+    }
 }
 
 pub async fn create(
     auth: Auth<WRITE>,
     id: web::Path<i32>,
-    form: FormPairs,
+    Form(form): Form<RuleForm>,
 ) -> Result<HttpResponse, AppError> {
-    submit(auth, id.into_inner(), None, parse(&form)?).await
+    submit(auth, id.into_inner(), None, form.into()).await
 }
 
 pub async fn update(
     auth: Auth<WRITE>,
     path: web::Path<(i32, i32)>,
-    form: FormPairs,
+    Form(form): Form<RuleForm>,
 ) -> Result<HttpResponse, AppError> {
     let (tag_id, rule_id) = path.into_inner();
     tag_rules::get(auth.db(), tag_id, rule_id).await?;
-    submit(auth, tag_id, Some(rule_id), parse(&form)?).await
+    submit(auth, tag_id, Some(rule_id), form.into()).await
 }
 
 async fn submit(

@@ -143,14 +143,15 @@ pub fn new_client() -> reqwest::Client {
     client_builder().build().expect("http client")
 }
 
-/// A browser-like client: cookies kept, redirects not followed. An idle connection is not
-/// reused after a second, well inside the server's keep-alive (5 s), so a request never goes out
-/// on a connection the server is closing (hyper's `IncompleteMessage` on a loaded machine).
+/// A browser-like client: cookies kept, redirects not followed, and a new connection for every
+/// request: on a loaded machine a pooled connection could be one the server is closing after its
+/// keep-alive, and the request failed with hyper's `IncompleteMessage` (loopback connections cost
+/// next to nothing).
 fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
-        .pool_idle_timeout(std::time::Duration::from_secs(1))
+        .pool_max_idle_per_host(0)
 }
 
 /// The value of the first `csrf_token` hidden field in a page.

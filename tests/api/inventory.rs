@@ -199,14 +199,24 @@ async fn bulk_actions_apply_to_the_selection_in_one_go() {
     // Adding again changes nothing.
     app.post_form(
         "/devices/bulk",
-        &[("action", "add_tag"), ("tag_id", &lab), ("ids", &a)],
+        &[
+            ("action", "add_tag"),
+            ("tag_id", &lab),
+            ("ids", &a),
+            ("back", "/devices"),
+        ],
     )
     .await;
     assert_eq!(device_tags::Entity::find().count(&app.db).await.unwrap(), 2);
 
     app.post_form(
         "/devices/bulk",
-        &[("action", "disable"), ("ids", &a), ("ids", &c)],
+        &[
+            ("action", "disable"),
+            ("ids", &a),
+            ("ids", &c),
+            ("back", "/devices"),
+        ],
     )
     .await;
     assert!(
@@ -215,14 +225,22 @@ async fn bulk_actions_apply_to_the_selection_in_one_go() {
     assert!(device(&app, "b1").await.unwrap().enabled);
 
     // Delete needs the confirmation box.
-    app.post_form("/devices/bulk", &[("action", "delete"), ("ids", &c)])
-        .await;
+    app.post_form(
+        "/devices/bulk",
+        &[("action", "delete"), ("ids", &c), ("back", "/devices")],
+    )
+    .await;
     assert!(device(&app, "c1").await.is_some());
     let (_, html) = app.get_html("/devices").await;
     assert!(html.contains("Tick the confirmation box"));
     app.post_form(
         "/devices/bulk",
-        &[("action", "delete"), ("confirm_delete", "on"), ("ids", &c)],
+        &[
+            ("action", "delete"),
+            ("confirm_delete", "on"),
+            ("ids", &c),
+            ("back", "/devices"),
+        ],
     )
     .await;
     assert!(device(&app, "c1").await.is_none());
@@ -234,6 +252,7 @@ async fn bulk_actions_apply_to_the_selection_in_one_go() {
             ("tag_id", &lab),
             ("ids", &a),
             ("ids", &b),
+            ("back", "/devices"),
         ],
     )
     .await;
@@ -369,6 +388,7 @@ async fn viewer_reads_operator_changes_only_delete_deletes() {
                 ("action", "delete"),
                 ("confirm_delete", "on"),
                 ("ids", &id.to_string()),
+                ("back", "/devices"),
             ],
         )
         .await;

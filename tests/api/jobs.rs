@@ -178,8 +178,11 @@ async fn back_up_now_stores_versions_only_when_the_config_changes() {
     // A real change: exactly one new version with the changed line.
     sim.change_config(0, "snmp-server location rack-42");
     let job = job_id(
-        &app.post_form("/devices/backup", &[("ids", &ids[0].to_string())])
-            .await,
+        &app.post_form(
+            "/devices/backup",
+            &[("ids", &ids[0].to_string()), ("back", "/devices")],
+        )
+        .await,
     );
     assert_eq!(finished(&app, job).await.status, JobStatus::Success);
     let v = versions(&app, ids[0]).await;
@@ -391,7 +394,9 @@ async fn viewers_read_jobs_but_cannot_start_or_cancel_them_and_debug_keeps_a_mas
     );
     // Bad input: an unknown job, a disabled device, nothing selected.
     assert_eq!(app.get("/jobs/99999").await.status(), StatusCode::NOT_FOUND);
-    let r = app.post_form("/devices/backup", &[]).await;
+    let r = app
+        .post_form("/devices/backup", &[("back", "/devices")])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     sim.shutdown().await;
 }

@@ -56,8 +56,7 @@ const ROWS: &[(&str, &str, Needs, u16)] = &[
     ("GET", "/devices", Perm(READ), 200),
     ("POST", "/devices", Perm(WRITE), 400),
     ("GET", "/devices/new", Perm(WRITE), 200),
-    // No action chosen: back to the list with a message.
-    ("POST", "/devices/bulk", Perm(WRITE), 303),
+    ("POST", "/devices/bulk", Perm(WRITE), 400),
     ("GET", "/devices/export.csv", Perm(READ), 200),
     ("GET", "/devices/import", Perm(WRITE), 200),
     // Not a multipart upload: the import's message, as the page shows it.
@@ -113,8 +112,8 @@ const ROWS: &[(&str, &str, Needs, u16)] = &[
         Perm(READ),
         404,
     ),
-    // Jobs. Nothing selected: back to the list with a message.
-    ("POST", "/devices/backup", Perm(WRITE), 303),
+    // Jobs.
+    ("POST", "/devices/backup", Perm(WRITE), 400),
     ("POST", r"/devices/{id:\d+}/backup", Perm(WRITE), 404),
     ("POST", r"/tags/{id:\d+}/backup", Perm(WRITE), 404),
     // No devices in the inventory: nothing to back up.
@@ -144,7 +143,7 @@ const ROWS: &[(&str, &str, Needs, u16)] = &[
         "POST",
         r"/tags/{id:\d+}/rules/{rule_id:\d+}",
         Perm(WRITE),
-        404,
+        400,
     ),
     (
         "POST",
