@@ -12,8 +12,8 @@ use actix_web::{App, HttpServer, web};
 use sea_orm::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
 
-use crate::auth::csrf;
 use crate::auth::session_store::DbSessionStore;
+use crate::auth::{csrf, flash};
 use crate::bootstrap::{self, StartError};
 use crate::config::Settings;
 use crate::crypto;
@@ -117,8 +117,10 @@ impl Application {
                     web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
                 )
                 .configure(routes::routes)
-                // Middleware runs outermost-last: CSRF needs the session, which needs nothing.
+                // Middleware runs outermost-last: CSRF and flash keeping need the session, which
+                // needs nothing.
                 .wrap(from_fn(csrf::guard))
+                .wrap(from_fn(flash::keep_unshown))
                 .wrap(sessions)
                 .wrap(Compress::default())
                 .wrap(security_headers(behind_tls))

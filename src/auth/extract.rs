@@ -6,27 +6,21 @@ use std::pin::Pin;
 
 use actix_session::{Session, SessionExt};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
-use serde::{Deserialize, Serialize};
 
+use super::flash::{self, Flash};
 use super::permissions::{ADMIN, DELETE, Permissions, READ, USER_MANAGE, WRITE};
 use super::session_store::{USER_ID, session_user};
 use crate::entity::users;
 use crate::error::AppError;
 use crate::web::AppState;
 
-const FLASH_KEY: &str = "flash";
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Flash {
-    pub kind: String,
-    pub text: String,
-}
-
 /// What every page needs: who is signed in, their permissions, the CSRF token, flash messages.
 pub struct Ctx {
     pub user: users::Model,
     pub perms: Permissions,
     pub csrf: String,
+    /// The messages this page shows, taken from the session when the context was built.
+    pub flashes: Vec<Flash>,
     pub path: String,
     pub session: Session,
     pub state: web::Data<AppState>,
@@ -59,33 +53,10 @@ impl Ctx {
         &self.state.db
     }
 
-    /// Queues a message for the next page shown to this user.
+    /// Queues a message for the next page shown to this user (after the redirect that usually
+    /// follows; this request's own `flashes` were taken already).
     pub fn flash(&self, kind: &str, text: impl Into<String>) {
-        let mut list: Vec<Flash> = self
-            .session
-            .get(FLASH_KEY)
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        list.push(Flash {
-            kind: kind.to_string(),
-            text: text.into(),
-        });
-        let _ = self.session.insert(FLASH_KEY, list);
-    }
-
-    /// Messages to show now; they are shown once.
-    pub fn take_flashes(&self) -> Vec<Flash> {
-        let list: Vec<Flash> = self
-            .session
-            .get(FLASH_KEY)
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        if !list.is_empty() {
-            self.session.remove(FLASH_KEY);
-        }
-        list
+        flash::push(&self.session, kind, text.into());
     }
 
     /// Whether the navigation link to `prefix` is the current section.
@@ -189,9 +160,17 @@ async fn load_ctx(req: &HttpRequest) -> Result<Ctx, AppError> {
         session.purge();
         return Err(login_required());
     };
+    // A fragment is swapped into a page already on screen and has no place for messages: taking
+    // them for it would lose them before the next full page. They stay queued for that page.
+    let flashes = if wants_fragment(req) {
+        Vec::new()
+    } else {
+        flash::take(req, &session)
+    };
     Ok(Ctx {
         perms: Permissions(user.permissions),
         csrf: super::csrf::token(&session),
+        flashes,
         path: req.path().to_string(),
         user,
         session,

@@ -2,6 +2,7 @@
 
 pub mod csrf;
 pub mod extract;
+pub mod flash;
 pub mod password;
 pub mod permissions;
 pub mod session_store;

@@ -21,4 +21,5 @@ mod security;
 mod settings;
 mod startup;
 mod tag_rules;
+mod templates;
 mod users;
