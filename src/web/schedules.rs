@@ -18,7 +18,9 @@ use crate::entity::{scheduled_jobs, tags as tag_entity};
 use crate::error::AppError;
 use crate::services::jobs;
 use crate::services::query::PageParams;
-use crate::services::schedules::{self, SORT_COLUMNS, ScheduleInput, Spec, TargetView, WEEKDAYS};
+use crate::services::schedules::{
+    self, SORT_COLUMNS, ScheduleInput, ScheduleTarget, Spec, WEEKDAYS,
+};
 use crate::services::tags;
 use crate::services::validation::FieldErrors;
 
@@ -70,6 +72,42 @@ fn words_of(s: &scheduled_jobs::Model) -> String {
     }
 }
 
+/// What a schedule runs on, as the pages show it: words, and a link (with the tag's colour for a
+/// tag) while the target exists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct TargetLink {
+    label: String,
+    href: Option<String>,
+    color: Option<String>,
+}
+
+impl TargetLink {
+    fn of(target: ScheduleTarget) -> Self {
+        let text = |label: String| Self {
+            label,
+            href: None,
+            color: None,
+        };
+        match target {
+            ScheduleTarget::StoredConfigs => text("stored configurations".into()),
+            ScheduleTarget::AllDevices => Self {
+                href: Some("/devices".into()),
+                ..text("all devices".into())
+            },
+            ScheduleTarget::Device { id, hostname } => Self {
+                href: Some(format!("/devices/{id}")),
+                ..text(hostname)
+            },
+            ScheduleTarget::Tag { id, name, color } => Self {
+                label: format!("tag {name}"),
+                href: Some(format!("/tags/{id}")),
+                color: Some(color),
+            },
+            ScheduleTarget::Deleted { kind, id } => text(format!("{kind} #{id} (deleted)")),
+        }
+    }
+}
+
 /// A schedule's facts for display (list row and page head).
 struct ScheduleView {
     id: i32,
@@ -78,14 +116,14 @@ struct ScheduleView {
     enabled: bool,
     words: String,
     timezone: String,
-    target: TargetView,
+    target: TargetLink,
     next_at: Option<String>,
     next_rel: String,
     last_at: Option<String>,
 }
 
 impl ScheduleView {
-    fn new(s: &scheduled_jobs::Model, target: TargetView, now: DateTime<Utc>) -> Self {
+    fn new(s: &scheduled_jobs::Model, target: ScheduleTarget, now: DateTime<Utc>) -> Self {
         let tz = tz_of(s);
         Self {
             id: s.id,
@@ -94,7 +132,7 @@ impl ScheduleView {
             enabled: s.enabled,
             words: words_of(s),
             timezone: s.timezone.clone(),
-            target,
+            target: TargetLink::of(target),
             next_at: s.next_run_at.map(|t| local(t, tz)),
             next_rel: s.next_run_at.map(|t| relative(t, now)).unwrap_or_default(),
             last_at: s.last_run_at.map(|t| local(t, tz)),
@@ -369,10 +407,7 @@ impl FormPage {
         let editable = auth.can(WRITE);
         let (schedule, recent) = match stored {
             Some(s) => {
-                let target = schedules::target_views(db, std::slice::from_ref(s))
-                    .await?
-                    .pop()
-                    .unwrap_or_default();
+                let target = schedules::target_of(db, s).await?;
                 let tz = tz_of(s);
                 let recent = schedules::recent_jobs(db, s.id, 10)
                     .await?
@@ -576,10 +611,7 @@ pub async fn confirm_delete(
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let s = schedules::get(auth.db(), id.into_inner()).await?;
-    let target = schedules::target_views(auth.db(), std::slice::from_ref(&s))
-        .await?
-        .pop()
-        .unwrap_or_default();
+    let target = schedules::target_of(auth.db(), &s).await?;
     let jobs = schedules::recent_jobs(auth.db(), s.id, 1).await?.len();
     page(&DeletePage {
         ctx: auth.0,
@@ -631,5 +663,56 @@ mod tests {
         assert_eq!(relative(at(15 * 60), now), "in 15 min");
         assert_eq!(relative(at(3 * 3600 - 100), now), "in 3 h");
         assert_eq!(relative(at(5 * 86_400), now), "in 5 days");
+    }
+
+    #[test]
+    fn targets_link_to_their_pages_while_they_exist() {
+        let link = |label: &str, href: Option<&str>, color: Option<&str>| TargetLink {
+            label: label.into(),
+            href: href.map(str::to_string),
+            color: color.map(str::to_string),
+        };
+        let cases = [
+            (
+                ScheduleTarget::Device {
+                    id: 7,
+                    hostname: "core-sw01".into(),
+                },
+                link("core-sw01", Some("/devices/7"), None),
+            ),
+            (
+                ScheduleTarget::Tag {
+                    id: 3,
+                    name: "core".into(),
+                    color: "#d1242f".into(),
+                },
+                link("tag core", Some("/tags/3"), Some("#d1242f")),
+            ),
+            (
+                ScheduleTarget::AllDevices,
+                link("all devices", Some("/devices"), None),
+            ),
+            (
+                ScheduleTarget::StoredConfigs,
+                link("stored configurations", None, None),
+            ),
+            (
+                ScheduleTarget::Deleted {
+                    kind: TargetKind::Device,
+                    id: 8,
+                },
+                link("device #8 (deleted)", None, None),
+            ),
+            (
+                ScheduleTarget::Deleted {
+                    kind: TargetKind::Tag,
+                    id: 4,
+                },
+                link("tag #4 (deleted)", None, None),
+            ),
+        ];
+        for (target, expected) in cases {
+            assert_eq!(TargetLink::of(target), expected);
+        }
     }
 }

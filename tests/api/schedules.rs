@@ -2,8 +2,15 @@
 //! deleted through the form with the stored next run checked; validation messages on the form;
 //! the "next 5 runs" preview across a DST change; permissions; audit; run now; the scheduler's
 //! compare-and-set and the default schedules, on the app's own database.
+//!
+//! Expected run times are worked out here, with chrono-tz and the documented rules, or written
+//! out by hand; never with the scheduling code under test, so that a mistake there cannot make
+//! both sides agree.
 
-use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc,
+    Weekday,
+};
 use chrono_tz::Tz;
 use netraven::vocabulary::{JobType, TargetKind};
 use reqwest::StatusCode;
@@ -60,23 +67,93 @@ async fn create(app: &TestApp, fields: &[(&str, &str)]) -> i32 {
 }
 
 fn berlin(t: DateTime<Utc>) -> chrono::DateTime<Tz> {
-    t.with_timezone(&chrono_tz::Europe::Berlin)
+    t.with_timezone(&BERLIN)
 }
 
-/// The stored next run equals the service's answer for a moment between `before` and now
-/// (a boundary may pass during the request), and lies ahead.
-fn assert_next(s: &scheduled_jobs::Model, before: DateTime<Utc>) -> DateTime<Utc> {
+const BERLIN: Tz = chrono_tz::Europe::Berlin;
+
+/// When a schedule created by a test should run.
+#[derive(Clone, Copy, Debug)]
+enum Expect {
+    /// At this local date and time.
+    Once(NaiveDateTime),
+    /// Every so many minutes, counted from the request.
+    Every(i64),
+    /// At this local time of day, on the local dates `on` accepts.
+    At {
+        hour: u32,
+        minute: u32,
+        on: fn(NaiveDate) -> bool,
+    },
+    /// At :00, :15, :30 and :45, local time.
+    QuarterHours,
+}
+
+fn any_day(_: NaiveDate) -> bool {
+    true
+}
+
+fn monday_or_thursday(d: NaiveDate) -> bool {
+    matches!(d.weekday(), Weekday::Mon | Weekday::Thu)
+}
+
+/// The 31st, or the last day of a shorter month: in both cases the month's last day.
+fn last_of_month(d: NaiveDate) -> bool {
+    d.succ_opt().is_some_and(|next| next.day() == 1)
+}
+
+/// The instant of a local time by the documented rules, for zones (UTC, Europe/Berlin) whose
+/// clock changes by one hour: a time passed twice runs at the first pass; a skipped time runs an
+/// hour later on the clock.
+fn instant(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    match tz.from_local_datetime(&local) {
+        LocalResult::Single(t) => t.with_timezone(&Utc),
+        LocalResult::Ambiguous(a, b) => std::cmp::min(a, b).with_timezone(&Utc),
+        LocalResult::None => instant(tz, local + Duration::hours(1)),
+    }
+}
+
+/// The first run strictly after `after`. For local times: every candidate from the day before
+/// `after` on (two months cover a monthly schedule), as an instant, the earliest that is later.
+fn expected_after(expect: Expect, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let first_day = after.with_timezone(&tz).date_naive() - Duration::days(1);
+    let days = |n: i64| (0..n).map(move |i| first_day + Duration::days(i));
+    let candidates: Vec<NaiveDateTime> = match expect {
+        Expect::Every(minutes) => return Some(after + Duration::minutes(minutes)),
+        Expect::Once(at) => vec![at],
+        Expect::At { hour, minute, on } => days(64)
+            .filter(|d| on(*d))
+            .filter_map(|d| d.and_hms_opt(hour, minute, 0))
+            .collect(),
+        Expect::QuarterHours => days(3)
+            .flat_map(|d| (0..96).filter_map(move |q| d.and_hms_opt(q / 4, q % 4 * 15, 0)))
+            .collect(),
+    };
+    candidates
+        .into_iter()
+        .map(|local| instant(tz, local))
+        .filter(|t| *t > after)
+        .min()
+}
+
+/// The stored next run is the expected one for a moment between `before` and now (a boundary
+/// may pass during the request), and lies ahead.
+fn assert_next(
+    s: &scheduled_jobs::Model,
+    expect: Expect,
+    tz: Tz,
+    before: DateTime<Utc>,
+) -> DateTime<Utc> {
     let next = s.next_run_at.expect("a next run");
-    let (spec, tz) = schedules::stored_spec(s).unwrap();
-    if let schedules::Spec::Interval { minutes } = spec {
-        // Counted from the moment of the request.
-        let step = Duration::minutes(i64::from(minutes));
+    if let Expect::Every(minutes) = expect {
+        // Counted from the moment of the request, in whole seconds.
+        let step = Duration::minutes(minutes);
         assert!(next > before + step - Duration::seconds(1) && next <= Utc::now() + step);
         return next;
     }
     let expected = [
-        schedules::next_run(&spec, tz, before),
-        schedules::next_run(&spec, tz, Utc::now()),
+        expected_after(expect, tz, before),
+        expected_after(expect, tz, Utc::now()),
     ];
     assert!(
         expected.contains(&Some(next)),
@@ -97,12 +174,28 @@ async fn every_schedule_type_through_the_form() {
     let future = (berlin(before) + Duration::days(3))
         .format("%Y-%m-%dT%H:%M")
         .to_string();
+    let once_at = NaiveDateTime::parse_from_str(&future, "%Y-%m-%dT%H:%M").unwrap();
+    let daily_at_two = Expect::At {
+        hour: 2,
+        minute: 0,
+        on: any_day,
+    };
+    let mon_thu = Expect::At {
+        hour: 6,
+        minute: 30,
+        on: monday_or_thursday,
+    };
+    let on_the_31st = Expect::At {
+        hour: 4,
+        minute: 0,
+        on: last_of_month,
+    };
 
     // once: the local time in Berlin, stored as that instant.
     let once = create(&app, &form("once", "once", &[("at", future.as_str())])).await;
     let s = stored(&app, once).await.unwrap();
     assert_eq!(s.parameters["at"], future.as_str());
-    let next = assert_next(&s, before);
+    let next = assert_next(&s, Expect::Once(once_at), BERLIN, before);
     assert_eq!(berlin(next).format("%Y-%m-%dT%H:%M").to_string(), future);
 
     // interval: one interval from now, in real time.
@@ -115,7 +208,7 @@ async fn every_schedule_type_through_the_form() {
     // daily: 02:00 Berlin (03:00 on a spring-forward day), within a day.
     let daily = create(&app, &form("daily", "daily", &[("time", "02:00")])).await;
     let s = stored(&app, daily).await.unwrap();
-    let next = assert_next(&s, before);
+    let next = assert_next(&s, daily_at_two, BERLIN, before);
     assert!(next <= before + Duration::days(1) + Duration::hours(1));
     assert!(matches!(berlin(next).hour(), 2 | 3) && berlin(next).minute() == 0);
 
@@ -131,7 +224,7 @@ async fn every_schedule_type_through_the_form() {
     .await;
     let s = stored(&app, weekly).await.unwrap();
     assert_eq!(s.parameters["days"], serde_json::json!(["mon", "thu"]));
-    let next = assert_next(&s, before);
+    let next = assert_next(&s, mon_thu, BERLIN, before);
     assert!(matches!(
         berlin(next).weekday(),
         Weekday::Mon | Weekday::Thu
@@ -145,7 +238,7 @@ async fn every_schedule_type_through_the_form() {
     )
     .await;
     let s = stored(&app, monthly).await.unwrap();
-    let next = assert_next(&s, before);
+    let next = assert_next(&s, on_the_31st, BERLIN, before);
     let local = berlin(next);
     let last_day = (local.date_naive() + Duration::days(1)).day() == 1;
     assert!(local.day() == 31 || last_day, "monthly 31st ran on {local}");
@@ -163,7 +256,7 @@ async fn every_schedule_type_through_the_form() {
     let s = stored(&app, cron).await.unwrap();
     assert_eq!(s.parameters["cron"], "*/15 * * * *");
     assert_eq!(s.parameters["debug"], true);
-    let next = assert_next(&s, before);
+    let next = assert_next(&s, Expect::QuarterHours, BERLIN, before);
     assert_eq!(next.minute() % 15, 0);
     assert!(next <= Utc::now() + Duration::minutes(15));
     assert_eq!(app.audit_count("schedule.create").await, created_before + 6);
@@ -203,7 +296,12 @@ async fn every_schedule_type_through_the_form() {
         (s.name.as_str(), s.timezone.as_str()),
         ("daily renamed", "UTC")
     );
-    let next = assert_next(&s, before);
+    let daily_at_five_to_six = Expect::At {
+        hour: 5,
+        minute: 45,
+        on: any_day,
+    };
+    let next = assert_next(&s, daily_at_five_to_six, Tz::UTC, before);
     assert_eq!((next.hour(), next.minute()), (5, 45));
     assert_eq!(app.audit_count("schedule.update").await, 1);
     let (_, page) = app.get_html(&format!("/schedules/{daily}")).await;
@@ -222,7 +320,15 @@ async fn every_schedule_type_through_the_form() {
     assert_eq!(stored(&app, interval).await.unwrap().next_run_at, phase);
 
     // Switch off and on: no next run while off, counted from now when on again.
-    for id in [once, interval, daily, weekly, monthly, cron] {
+    let expected = [
+        (once, Expect::Once(once_at), BERLIN),
+        (interval, Expect::Every(90), BERLIN),
+        (daily, daily_at_five_to_six, Tz::UTC),
+        (weekly, mon_thu, BERLIN),
+        (monthly, on_the_31st, BERLIN),
+        (cron, Expect::QuarterHours, BERLIN),
+    ];
+    for (id, expect, tz) in expected {
         let r = app.post_form(&format!("/schedules/{id}/toggle"), &[]).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let s = stored(&app, id).await.unwrap();
@@ -231,7 +337,7 @@ async fn every_schedule_type_through_the_form() {
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let s = stored(&app, id).await.unwrap();
         assert!(s.enabled, "{} on", s.name);
-        assert_next(&s, before);
+        assert_next(&s, expect, tz, before);
     }
     assert_eq!(app.audit_count("schedule.disable").await, 6);
     assert_eq!(app.audit_count("schedule.enable").await, 6);
@@ -685,7 +791,10 @@ async fn advance_is_compare_and_set_and_catches_up_once() {
     );
     let job = schedules::new_job(&s).unwrap();
     assert_eq!(job.scheduled_job_id, Some(id));
-    assert_eq!(job.idempotency_key, Some(schedules::idempotency_key(&s)));
+    assert_eq!(
+        job.idempotency_key,
+        Some(format!("schedule:{id}:{}", due_at.timestamp()))
+    );
 
     // Two nodes advancing the same read: exactly one wins.
     let (a, b) = tokio::join!(
@@ -696,12 +805,14 @@ async fn advance_is_compare_and_set_and_catches_up_once() {
     assert!(!schedules::advance(&app.db, &s, now).await.unwrap());
     let after = stored(&app, id).await.unwrap();
     assert_eq!(after.last_run_at, Some(due_at));
-    let next = after.next_run_at.unwrap();
-    assert!(
-        next > now && next <= now + Duration::days(1),
-        "once, to the next future time"
-    );
-    assert_eq!((next.hour(), next.minute()), (2, 0));
+    // Once, to the first 02:00 UTC after now: today's if it is still ahead, else tomorrow's.
+    let today = now.date_naive().and_hms_opt(2, 0, 0).unwrap().and_utc();
+    let first_after_now = if today > now {
+        today
+    } else {
+        today + Duration::days(1)
+    };
+    assert_eq!(after.next_run_at, Some(first_after_now));
     assert!(
         schedules::due(&app.db, now)
             .await
@@ -794,7 +905,12 @@ async fn scheduler_pass_starts_each_due_run_once() {
     // The schedule whose job could not start moved on too, without a job.
     let e = stored(&app, empty).await.unwrap();
     assert_eq!(e.last_run_at, Some(due_at));
-    assert!(e.next_run_at.unwrap() > now);
+    let daily_at_two = Expect::At {
+        hour: 2,
+        minute: 0,
+        on: any_day,
+    };
+    assert_eq!(e.next_run_at, expected_after(daily_at_two, BERLIN, now));
     assert_eq!(
         job_logs::Entity::find()
             .filter(job_logs::Column::ScheduledJobId.eq(empty))

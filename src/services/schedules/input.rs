@@ -1,0 +1,84 @@
+//! `ScheduleInput`, the schedule form as text: from a stored schedule, or a new one's defaults.
+
+use serde_json::Value;
+
+use super::spec::debug_of;
+use crate::entity::scheduled_jobs;
+use crate::vocabulary::{JobType, ScheduleKind, TargetKind};
+
+/// What the form sends, as text; `validate` turns it into a `ValidSchedule` or field errors.
+#[derive(Clone, Debug, Default)]
+pub struct ScheduleInput {
+    pub name: String,
+    pub job_type: String,
+    pub target_type: String,
+    /// Host name of the device, for target "device".
+    pub device: String,
+    pub tag_id: String,
+    pub schedule_type: String,
+    pub at: String,
+    pub minutes: String,
+    pub time: String,
+    pub days: Vec<String>,
+    pub day: String,
+    pub cron: String,
+    pub timezone: String,
+    pub enabled: bool,
+    pub debug: bool,
+}
+
+impl ScheduleInput {
+    /// The form's values for a stored schedule (the device by host name).
+    pub fn from_model(s: &scheduled_jobs::Model, device_hostname: Option<String>) -> Self {
+        let p = &s.parameters;
+        let text = |key: &str| match p.get(key) {
+            Some(Value::String(v)) => v.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        };
+        Self {
+            name: s.name.clone(),
+            job_type: s.job_type.as_str().to_string(),
+            target_type: s.target_type.as_str().to_string(),
+            device: device_hostname.unwrap_or_default(),
+            tag_id: match (s.target_type, s.target_id) {
+                (TargetKind::Tag, Some(id)) => id.to_string(),
+                _ => String::new(),
+            },
+            schedule_type: s.schedule_type.as_str().to_string(),
+            at: text("at"),
+            minutes: text("minutes"),
+            time: text("time"),
+            days: p
+                .get("days")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            day: text("day"),
+            cron: text("cron"),
+            timezone: s.timezone.clone(),
+            enabled: s.enabled,
+            debug: debug_of(s),
+        }
+    }
+
+    /// A new schedule's form: a daily backup of all devices at 02:00 UTC.
+    pub fn new_default() -> Self {
+        Self {
+            job_type: JobType::Backup.as_str().into(),
+            target_type: TargetKind::All.as_str().into(),
+            schedule_type: ScheduleKind::Daily.as_str().into(),
+            time: "02:00".into(),
+            minutes: "60".into(),
+            day: "1".into(),
+            timezone: "UTC".into(),
+            enabled: true,
+            ..Self::default()
+        }
+    }
+}
