@@ -224,3 +224,35 @@ impl TargetKind {
         }
     }
 }
+
+stored_words! {
+    /// What an audit entry is about.
+    AuditKind {
+        /// Signing in and out.
+        Auth = "auth",
+        /// Inventory, credentials, users, schedules.
+        Data = "data",
+        /// Settings.
+        Admin = "admin",
+        /// Lockouts, refused requests, password resets.
+        Security = "security",
+        Job = "job",
+    }
+}
+
+stored_words! {
+    /// Whether an audited action went through.
+    Outcome {
+        Success = "success",
+        Failure = "failure",
+    }
+}
+
+impl Outcome {
+    pub fn badge(self) -> &'static str {
+        match self {
+            Outcome::Success => "badge-ok",
+            Outcome::Failure => "badge-err",
+        }
+    }
+}

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use actix_session::{Session, SessionExt};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
-use super::flash::{self, Flash};
+use super::flash::{self, Flash, FlashKind};
 use super::permissions::{ADMIN, DELETE, Permissions, READ, USER_MANAGE, WRITE};
 use super::session_store::{USER_ID, session_user};
 use crate::entity::users;
@@ -55,7 +55,7 @@ impl Ctx {
 
     /// Queues a message for the next page shown to this user (after the redirect that usually
     /// follows; this request's own `flashes` were taken already).
-    pub fn flash(&self, kind: &str, text: impl Into<String>) {
+    pub fn flash(&self, kind: FlashKind, text: impl Into<String>) {
         flash::push(&self.session, kind, text.into());
     }
 

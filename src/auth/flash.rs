@@ -14,8 +14,35 @@ const SESSION_KEY: &str = "flash";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Flash {
-    pub kind: String,
+    pub kind: FlashKind,
     pub text: String,
+}
+
+/// How a message is shown (its CSS class is `flash-<kind>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlashKind {
+    Success,
+    Info,
+    Warning,
+    Error,
+}
+
+impl FlashKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlashKind::Success => "success",
+            FlashKind::Info => "info",
+            FlashKind::Warning => "warning",
+            FlashKind::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for FlashKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What `take` removed from the session during this request, for `keep_unshown`.
@@ -26,17 +53,14 @@ fn queued(session: &Session) -> Vec<Flash> {
 }
 
 fn store(session: &Session, list: Vec<Flash>) {
-    // Insert fails only if the value cannot be serialised, which two strings always can.
+    // Insert fails only if the value cannot be serialised, which a list of flashes always can.
     let _ = session.insert(SESSION_KEY, list);
 }
 
 /// Queues a message for the next page shown to this session.
-pub fn push(session: &Session, kind: &str, text: String) {
+pub fn push(session: &Session, kind: FlashKind, text: String) {
     let mut list = queued(session);
-    list.push(Flash {
-        kind: kind.to_string(),
-        text,
-    });
+    list.push(Flash { kind, text });
     store(session, list);
 }
 

@@ -1,6 +1,8 @@
 //! The `audit_logs` table.
 
 use sea_orm::entity::prelude::*;
+
+use crate::vocabulary::{AuditKind, Outcome};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize)]
@@ -9,7 +11,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub timestamp: DateTimeUtc,
-    pub event_type: String,
+    pub event_type: AuditKind,
     pub event_name: String,
     pub actor_id: Option<i32>,
     pub actor_name: Option<String>,
@@ -17,7 +19,7 @@ pub struct Model {
     pub target_id: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
-    pub outcome: String,
+    pub outcome: Outcome,
     #[sea_orm(column_type = "JsonBinary")]
     pub details: Option<Json>,
 }

@@ -12,8 +12,7 @@ use serde_json::{Map, Value};
 
 use super::query::{Page, Paging, contains_ci, fetch_page};
 use crate::entity::{audit_logs, users};
-
-pub const EVENT_TYPES: [&str; 5] = ["auth", "data", "admin", "security", "job"];
+use crate::vocabulary::{AuditKind, Outcome};
 
 /// Who did it, and from where.
 #[derive(Clone, Debug, Default)]
@@ -49,44 +48,44 @@ impl Actor {
 
 #[derive(Clone, Debug)]
 pub struct Event {
-    event_type: &'static str,
+    event_type: AuditKind,
     name: String,
     target: Option<(String, String)>,
-    outcome: &'static str,
+    outcome: Outcome,
     details: Map<String, Value>,
 }
 
 impl Event {
-    fn new(event_type: &'static str, name: &str) -> Self {
+    fn new(event_type: AuditKind, name: &str) -> Self {
         Self {
             event_type,
             name: name.to_string(),
             target: None,
-            outcome: "success",
+            outcome: Outcome::Success,
             details: Map::new(),
         }
     }
     pub fn auth(name: &str) -> Self {
-        Self::new("auth", name)
+        Self::new(AuditKind::Auth, name)
     }
     pub fn data(name: &str) -> Self {
-        Self::new("data", name)
+        Self::new(AuditKind::Data, name)
     }
     pub fn admin(name: &str) -> Self {
-        Self::new("admin", name)
+        Self::new(AuditKind::Admin, name)
     }
     pub fn security(name: &str) -> Self {
-        Self::new("security", name)
+        Self::new(AuditKind::Security, name)
     }
     pub fn job(name: &str) -> Self {
-        Self::new("job", name)
+        Self::new(AuditKind::Job, name)
     }
     pub fn target(mut self, kind: &str, id: impl ToString) -> Self {
         self.target = Some((kind.to_string(), id.to_string()));
         self
     }
     pub fn failure(mut self) -> Self {
-        self.outcome = "failure";
+        self.outcome = Outcome::Failure;
         self
     }
     pub fn detail(mut self, key: &str, value: impl Into<Value>) -> Self {
@@ -112,7 +111,7 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, event: Event) -> R
     };
     audit_logs::Entity::insert(audit_logs::ActiveModel {
         timestamp: Set(Utc::now()),
-        event_type: Set(event.event_type.to_string()),
+        event_type: Set(event.event_type),
         event_name: Set(event.name),
         actor_id: Set(actor.id),
         actor_name: Set(actor.name.clone()),
@@ -120,7 +119,7 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, event: Event) -> R
         target_id: Set(target_id),
         ip: Set(actor.ip.clone()),
         user_agent: Set(actor.user_agent.clone()),
-        outcome: Set(event.outcome.to_string()),
+        outcome: Set(event.outcome),
         details: Set((!event.details.is_empty()).then_some(Value::Object(event.details))),
         ..Default::default()
     })
@@ -138,7 +137,7 @@ pub async fn record_request(db: &impl ConnectionTrait, req: &HttpRequest, event:
 
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {
-    pub event_type: Option<String>,
+    pub event_type: Option<AuditKind>,
     pub actor: Option<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -151,8 +150,8 @@ pub async fn list(
     paging: Paging,
 ) -> Result<Page<audit_logs::Model>, DbErr> {
     let mut cond = Condition::all();
-    if let Some(t) = &filter.event_type {
-        cond = cond.add(audit_logs::Column::EventType.eq(t.as_str()));
+    if let Some(t) = filter.event_type {
+        cond = cond.add(audit_logs::Column::EventType.eq(t));
     }
     if let Some(a) = &filter.actor {
         cond = cond.add(contains_ci(Expr::col(audit_logs::Column::ActorName), a));

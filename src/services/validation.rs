@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Deserializer};
+
 use crate::error::AppError;
 
 pub const MAX_NAME: usize = 255;
@@ -119,6 +121,30 @@ impl FieldErrors {
 impl fmt::Display for FieldErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.summary())
+    }
+}
+
+/// A checkbox that holds a state (active, enabled, private ...), for `#[serde(deserialize_with)]`.
+/// Its page sends `<input type="hidden" name="x" value="off">` before `<input type="checkbox"
+/// name="x" value="on">`, so the field is always there and its last value counts: "off" alone,
+/// or "off" then "on" when ticked. A form without the field is refused like any missing field,
+/// so a careless client cannot switch a state off by leaving it out.
+pub fn toggle<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMore {
+        One(String),
+        More(Vec<String>),
+    }
+    let sent = OneOrMore::deserialize(deserializer)?;
+    let last = match &sent {
+        OneOrMore::One(value) => Some(value.as_str()),
+        OneOrMore::More(values) => values.last().map(String::as_str),
+    };
+    match last {
+        Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        _ => Err(serde::de::Error::custom("expected on or off")),
     }
 }
 

@@ -9,8 +9,9 @@ use crate::auth::permissions::ADMIN;
 use crate::auth::{Auth, Ctx};
 use crate::entity::audit_logs;
 use crate::error::AppError;
-use crate::services::audit::{self, AuditFilter, EVENT_TYPES};
+use crate::services::audit::{self, AuditFilter};
 use crate::services::query::PageParams;
+use crate::vocabulary::AuditKind;
 
 routes! {
     GET r"/audit" => index,
@@ -43,8 +44,8 @@ struct AuditPage {
 }
 
 impl AuditPage {
-    fn event_types(&self) -> &'static [&'static str] {
-        &EVENT_TYPES
+    fn event_types(&self) -> &'static [AuditKind] {
+        AuditKind::ALL
     }
     fn details(&self, row: &audit_logs::Model) -> String {
         row.details
@@ -73,7 +74,7 @@ pub async fn index(
     let date_error = (from.is_err() || to.is_err()).then_some("Dates must look like 2026-11-22.");
     let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
     let filter = AuditFilter {
-        event_type: non_empty(&f.event_type).filter(|t| EVENT_TYPES.contains(&t.as_str())),
+        event_type: AuditKind::parse(f.event_type.trim()),
         actor: non_empty(&f.actor),
         from: from.ok().flatten(),
         to: to.ok().flatten(),

@@ -3,8 +3,9 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::form::{Form, Toggle, checked};
+use super::form::{Form, checked};
 use super::{page, redirect, render};
+use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{ADMIN, DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::{credentials as cred_entity, tags as tag_entity};
@@ -12,6 +13,7 @@ use crate::error::AppError;
 use crate::services::credentials::{self, CredentialInput, CredentialView, TagLink, Viewer};
 use crate::services::tags;
 use crate::services::validation::FieldErrors;
+use crate::services::validation::toggle;
 use crate::vocabulary::CredentialKind;
 
 routes! {
@@ -78,7 +80,8 @@ pub struct CredentialForm {
     description: String,
     valid_until: String,
     allowed_networks: String,
-    private: Toggle,
+    #[serde(deserialize_with = "toggle")]
+    private: bool,
     confirm_private: Option<String>,
 }
 
@@ -97,7 +100,7 @@ impl CredentialForm {
             description: self.description.clone(),
             valid_until: self.valid_until.clone(),
             allowed_networks: self.allowed_networks.clone(),
-            private: self.private.on(),
+            private: self.private,
             confirm_private: checked(&self.confirm_private),
         }
     }
@@ -177,7 +180,7 @@ impl FormPage {
         self.description = f.description.clone();
         self.valid_until = f.valid_until.clone();
         self.allowed_networks = f.allowed_networks.clone();
-        self.private = f.private.on();
+        self.private = f.private;
         self.errors = errors;
         self
     }
@@ -203,7 +206,7 @@ pub async fn create(
     {
         Ok((cred, past)) => {
             auth.flash(
-                "success",
+                FlashKind::Success,
                 format!(
                     "Credential {} saved; its secret is stored encrypted.",
                     cred.name
@@ -211,7 +214,7 @@ pub async fn create(
             );
             if past {
                 auth.flash(
-                    "warning",
+                    FlashKind::Warning,
                     "Its expiry date is in the past: it is expired and will not be used by jobs.",
                 );
             }
@@ -276,7 +279,10 @@ pub async fn update(
     .await
     {
         Ok(cred) => {
-            auth.flash("success", format!("Credential {} saved.", cred.name));
+            auth.flash(
+                FlashKind::Success,
+                format!("Credential {} saved.", cred.name),
+            );
             Ok(redirect(&format!("/credentials/{id}")))
         }
         Err(AppError::Validation(errors)) => {
@@ -368,6 +374,6 @@ pub async fn delete(auth: Auth<DELETE>, id: web::Path<i32>) -> Result<HttpRespon
         id.into_inner(),
     )
     .await?;
-    auth.flash("success", format!("Credential {name} deleted."));
+    auth.flash(FlashKind::Success, format!("Credential {name} deleted."));
     Ok(redirect("/credentials"))
 }

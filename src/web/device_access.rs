@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::{page_or_block, redirect};
+use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{ADMIN, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::devices as device_entity;
@@ -79,7 +80,7 @@ pub async fn accept_host_key(
     let id = id.into_inner();
     device_access::accept_host_key(auth.db(), &auth.audit_actor(), id).await?;
     auth.flash(
-        "success",
+        FlashKind::Success,
         "The new SSH host key is now trusted for this device.",
     );
     Ok(redirect(&format!("/devices/{id}")))
@@ -92,7 +93,7 @@ pub async fn forget_host_key(
     let id = id.into_inner();
     device_access::forget_host_key(auth.db(), &auth.audit_actor(), id).await?;
     auth.flash(
-        "success",
+        FlashKind::Success,
         "The SSH host key was forgotten; the next connection records the key the device presents.",
     );
     Ok(redirect(&format!("/devices/{id}")))

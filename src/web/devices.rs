@@ -5,9 +5,10 @@ use askama::Template;
 use futures_util::StreamExt;
 use serde::Deserialize;
 
-use super::form::{Form, Toggle, checked};
+use super::form::{Form, checked};
 use super::list::{Pager, Sorter, query_string};
 use super::{page, page_or_block, redirect, render, safe_next};
+use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{ADMIN, DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::device::platforms::{self, Platform};
@@ -22,6 +23,7 @@ use crate::services::devices::{
 use crate::services::query::PageParams;
 use crate::services::tags;
 use crate::services::validation::FieldErrors;
+use crate::services::validation::toggle;
 
 routes! {
     GET r"/devices" => index,
@@ -159,7 +161,8 @@ pub struct DeviceForm {
     port: String,
     device_type: String,
     description: String,
-    enabled: Toggle,
+    #[serde(deserialize_with = "toggle")]
+    enabled: bool,
 }
 
 impl DeviceForm {
@@ -170,7 +173,7 @@ impl DeviceForm {
             port: self.port.clone(),
             device_type: self.device_type.clone(),
             description: self.description.clone(),
-            enabled: self.enabled.on(),
+            enabled: self.enabled,
         }
     }
 }
@@ -230,7 +233,7 @@ impl FormPage {
         self.port = form.port.clone();
         self.device_type = form.device_type.clone();
         self.description = form.description.clone();
-        self.enabled = form.enabled.on();
+        self.enabled = form.enabled;
         self.errors = errors;
         self
     }
@@ -246,7 +249,10 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     match devices::create(auth.db(), &auth.audit_actor(), form.input()).await {
         Ok(device) => {
-            auth.flash("success", format!("Device {} added.", device.hostname));
+            auth.flash(
+                FlashKind::Success,
+                format!("Device {} added.", device.hostname),
+            );
             Ok(redirect(&format!("/devices/{}", device.id)))
         }
         Err(AppError::Validation(errors)) => render(
@@ -270,7 +276,10 @@ pub async fn update(
     let id = id.into_inner();
     match devices::update(auth.db(), &auth.audit_actor(), id, form.input()).await {
         Ok(device) => {
-            auth.flash("success", format!("Device {} saved.", device.hostname));
+            auth.flash(
+                FlashKind::Success,
+                format!("Device {} saved.", device.hostname),
+            );
             Ok(redirect(&format!("/devices/{id}")))
         }
         Err(AppError::Validation(errors)) => {
@@ -368,7 +377,7 @@ pub async fn add_tag(
         .map_err(|_| FieldErrors::single("tag_id", "Pick a tag."))?;
     match devices::add_tag(auth.db(), &auth.audit_actor(), id, tag_id).await {
         Ok(_) => {}
-        Err(AppError::Validation(errors)) => auth.flash("error", errors.messages()),
+        Err(AppError::Validation(errors)) => auth.flash(FlashKind::Error, errors.messages()),
         Err(e) => return Err(e),
     }
     Ok(redirect(&format!("/devices/{id}")))
@@ -421,7 +430,10 @@ pub async fn delete(
         checked(&form.delete_backups),
     )
     .await?;
-    auth.flash("success", format!("Device {} deleted.", device.hostname));
+    auth.flash(
+        FlashKind::Success,
+        format!("Device {} deleted.", device.hostname),
+    );
     Ok(redirect("/devices"))
 }
 
@@ -483,7 +495,7 @@ pub async fn bulk(
         Err(e) => return Err(e),
     };
     auth.flash(
-        "success",
+        FlashKind::Success,
         format!("{changed} of {} selected devices changed.", ids.len()),
     );
     Ok(redirect(&back))
@@ -491,7 +503,7 @@ pub async fn bulk(
 
 /// Back to the list with the reason shown above it.
 fn bulk_refused(auth: &Auth<WRITE>, back: &str, message: &str) -> Result<HttpResponse, AppError> {
-    auth.flash("error", message);
+    auth.flash(FlashKind::Error, message);
     Ok(redirect(back))
 }
 

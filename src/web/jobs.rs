@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::form::Form;
 use super::list::{Pager, query_string};
 use super::{page, page_or_block, redirect, safe_next};
+use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::{job_log_entries, job_logs, job_results};
@@ -247,7 +248,7 @@ pub async fn cancel(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpRespons
     let id = id.into_inner();
     jobs::cancel(auth.db(), &auth.audit_actor(), id).await?;
     auth.flash(
-        "warning",
+        FlashKind::Warning,
         "Job cancelled: devices not yet started are skipped; running ones finish.",
     );
     Ok(redirect(&format!("/jobs/{id}")))
@@ -298,7 +299,7 @@ pub async fn backup_selected(
     let ids = form.ids;
     if ids.is_empty() {
         let back = safe_next(&form.back);
-        auth.flash("warning", "Tick the devices to back up first.");
+        auth.flash(FlashKind::Warning, "Tick the devices to back up first.");
         return Ok(redirect(back));
     }
     back_up(&auth, Target::Devices(ids)).await

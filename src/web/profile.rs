@@ -3,12 +3,14 @@ use actix_web::http::StatusCode;
 use askama::Template;
 use serde::Deserialize;
 
-use super::form::{Form, Toggle};
+use super::form::Form;
 use super::{page, redirect, render};
+use crate::auth::flash::FlashKind;
 use crate::auth::{Ctx, SignedIn};
 use crate::error::AppError;
 use crate::services::users::{self, ProfileChanges};
 use crate::services::validation::FieldErrors;
+use crate::services::validation::toggle;
 
 routes! {
     GET r"/profile" => show,
@@ -46,7 +48,8 @@ pub async fn show(auth: SignedIn) -> Result<HttpResponse, AppError> {
 pub struct ProfileForm {
     realname: String,
     email: String,
-    debug: Toggle,
+    #[serde(deserialize_with = "toggle")]
+    debug: bool,
 }
 
 pub async fn update(
@@ -56,18 +59,18 @@ pub async fn update(
     let changes = ProfileChanges {
         realname: form.realname.clone(),
         email: form.email.clone(),
-        debug: form.debug.on(),
+        debug: form.debug,
     };
     match users::update_profile(auth.db(), &auth.audit_actor(), auth.user.id, changes).await {
         Ok(_) => {
-            auth.flash("success", "Profile saved.");
+            auth.flash(FlashKind::Success, "Profile saved.");
             Ok(redirect("/profile"))
         }
         Err(AppError::Validation(errors)) => {
             let mut view = profile_page(auth.0);
             view.realname = form.realname;
             view.email = form.email;
-            view.debug = form.debug.on();
+            view.debug = form.debug;
             view.errors = errors;
             render(StatusCode::UNPROCESSABLE_ENTITY, &view)
         }
@@ -100,7 +103,7 @@ pub async fn change_password(
             // Every session of this user was ended; this browser keeps working under a new key.
             auth.session.renew();
             auth.flash(
-                "success",
+                FlashKind::Success,
                 "Password changed. Your other sessions were signed out.",
             );
             Ok(redirect("/profile"))

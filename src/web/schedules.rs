@@ -1,6 +1,7 @@
 //! Schedules: list, create, edit, enable/disable, delete, run now, and the live "next 5 runs"
 //! preview. The logic lives in `services::schedules`.
 
+use crate::auth::flash::FlashKind;
 use crate::vocabulary::{JobStatus, JobType, ScheduleKind, TargetKind};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -9,7 +10,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::form::{Form, FormPairs};
+use super::form::{Form, FormQuery};
 use super::list::{Pager, Sorter};
 use super::{page, redirect, render, safe_next};
 use crate::auth::permissions::{DELETE, READ, WRITE};
@@ -342,59 +343,6 @@ impl FormPage {
     }
 }
 
-/// The form's fields from the posted pairs (weekdays are a repeated field).
-/// A submitted schedule form. The fields of the chosen kind and target come and go with the
-/// choice (htmx swaps them), so only the ones every variant has are required.
-fn submitted(form: &FormPairs) -> Result<ScheduleInput, AppError> {
-    for name in [
-        "name",
-        "job_type",
-        "target_type",
-        "schedule_type",
-        "timezone",
-    ] {
-        form.required(name)?;
-    }
-    Ok(ScheduleInput {
-        enabled: form.toggle("enabled")?,
-        debug: form.toggle("debug")?,
-        ..input_from(&form.0)
-    })
-}
-
-/// The form's fields as they stand, for the previews htmx asks for while it is edited.
-fn input_from(pairs: &[(String, String)]) -> ScheduleInput {
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    ScheduleInput {
-        name: field("name"),
-        job_type: field("job_type"),
-        target_type: field("target_type"),
-        device: field("device"),
-        tag_id: field("tag_id"),
-        schedule_type: field("schedule_type"),
-        at: field("at"),
-        minutes: field("minutes"),
-        time: field("time"),
-        days: pairs
-            .iter()
-            .filter(|(k, _)| k == "days")
-            .map(|(_, v)| v.clone())
-            .collect(),
-        day: field("day"),
-        cron: field("cron"),
-        timezone: field("timezone"),
-        enabled: field("enabled") == "on",
-        debug: field("debug") == "on",
-    }
-}
-
 impl FormPage {
     async fn build<const P: i32>(
         auth: Auth<P>,
@@ -463,11 +411,13 @@ pub async fn new_form(auth: Auth<WRITE>) -> Result<HttpResponse, AppError> {
     page(&FormPage::build(auth, None, ScheduleInput::new_default(), FieldErrors::new()).await?)
 }
 
-pub async fn create(auth: Auth<WRITE>, form: FormPairs) -> Result<HttpResponse, AppError> {
-    let input = submitted(&form)?;
+pub async fn create(
+    auth: Auth<WRITE>,
+    Form(input): Form<ScheduleInput>,
+) -> Result<HttpResponse, AppError> {
     match schedules::create(auth.db(), &auth.audit_actor(), &input).await {
         Ok(s) => {
-            auth.flash("success", format!("Schedule {} created.", s.name));
+            auth.flash(FlashKind::Success, format!("Schedule {} created.", s.name));
             Ok(redirect(&format!("/schedules/{}", s.id)))
         }
         Err(AppError::Validation(errors)) => render(
@@ -488,13 +438,12 @@ pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, 
 pub async fn update(
     auth: Auth<WRITE>,
     id: web::Path<i32>,
-    form: FormPairs,
+    Form(input): Form<ScheduleInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let input = submitted(&form)?;
     match schedules::update(auth.db(), &auth.audit_actor(), id, &input).await {
         Ok(s) => {
-            auth.flash("success", format!("Schedule {} saved.", s.name));
+            auth.flash(FlashKind::Success, format!("Schedule {} saved.", s.name));
             Ok(redirect(&format!("/schedules/{id}")))
         }
         Err(AppError::Validation(errors)) => {
@@ -512,9 +461,8 @@ pub async fn update(
 /// the others come back hidden and disabled, so the browser neither shows nor checks them.
 pub async fn fields(
     auth: Auth<WRITE>,
-    query: web::Query<Vec<(String, String)>>,
+    FormQuery(mut input): FormQuery<ScheduleInput>,
 ) -> Result<HttpResponse, AppError> {
-    let mut input = input_from(&query);
     // A group shown for the first time starts from the new-schedule defaults.
     let defaults = ScheduleInput::new_default();
     for (value, default) in [
@@ -542,13 +490,13 @@ pub async fn fields(
 /// known date such as a daylight saving change.
 pub async fn preview(
     _auth: Auth<WRITE>,
-    query: web::Query<Vec<(String, String)>>,
+    FormQuery(input): FormQuery<ScheduleInput>,
+    FormQuery(at): FormQuery<PreviewFrom>,
 ) -> Result<HttpResponse, AppError> {
-    let input = input_from(&query);
-    let from = query
-        .iter()
-        .find(|(k, _)| k == "from")
-        .and_then(|(_, v)| parse_from(v))
+    let from = at
+        .from
+        .as_deref()
+        .and_then(parse_from)
         .unwrap_or_else(Utc::now);
     render(
         StatusCode::OK,
@@ -556,6 +504,12 @@ pub async fn preview(
             preview: PreviewView::from_input(&input, from),
         },
     )
+}
+
+/// The moment a preview counts from, beside the form's fields.
+#[derive(Deserialize)]
+pub struct PreviewFrom {
+    from: Option<String>,
 }
 
 fn parse_from(text: &str) -> Option<DateTime<Utc>> {
@@ -590,9 +544,9 @@ pub async fn toggle(
     match schedules::set_enabled(auth.db(), &auth.audit_actor(), id, !s.enabled).await {
         Ok(s) => {
             let state = if s.enabled { "enabled" } else { "disabled" };
-            auth.flash("success", format!("Schedule {} {state}.", s.name));
+            auth.flash(FlashKind::Success, format!("Schedule {} {state}.", s.name));
         }
-        Err(AppError::Conflict(message)) => auth.flash("error", message),
+        Err(AppError::Conflict(message)) => auth.flash(FlashKind::Error, message),
         Err(e) => return Err(e),
     }
     Ok(redirect(&back))
@@ -623,7 +577,7 @@ pub async fn confirm_delete(
 pub async fn delete(auth: Auth<DELETE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
     let s = schedules::delete(auth.db(), &auth.audit_actor(), id.into_inner()).await?;
     auth.flash(
-        "success",
+        FlashKind::Success,
         format!("Schedule {} deleted; its past jobs were kept.", s.name),
     );
     Ok(redirect("/schedules"))
@@ -638,7 +592,10 @@ pub async fn run_now(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpRespon
     job.idempotency_key = None;
     job.created_by = Some(auth.user.id);
     let refused = |message: String| {
-        auth.flash("error", format!("The job did not start: {message}."));
+        auth.flash(
+            FlashKind::Error,
+            format!("The job did not start: {message}."),
+        );
         Ok(redirect(&format!("/schedules/{id}")))
     };
     match jobs::start(auth.db(), &auth.state.queue, &auth.audit_actor(), job).await {

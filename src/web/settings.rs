@@ -6,6 +6,7 @@ use askama::Template;
 
 use super::form::Form;
 use super::{page, redirect, render};
+use crate::auth::flash::FlashKind;
 use crate::auth::permissions::ADMIN;
 use crate::auth::{Auth, Ctx};
 use crate::error::AppError;
@@ -74,7 +75,7 @@ pub async fn update(
             } else {
                 format!("Saved: {}.", keys.join(", "))
             };
-            auth.flash("success", text);
+            auth.flash(FlashKind::Success, text);
             Ok(redirect(&format!("/settings#{category}")))
         }
         Err(AppError::Validation(errors)) => {

@@ -2,8 +2,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::form::{Form, Toggle};
+use super::form::Form;
 use super::{page, redirect, render};
+use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::{tag_rules as rule_entity, tags as tag_entity};
@@ -12,6 +13,7 @@ use crate::services::rule_criteria::{FIELDS, Group, GroupOp, OPERATORS, Row};
 use crate::services::tag_rules::{self, Preview, RuleInput};
 use crate::services::tags;
 use crate::services::validation::FieldErrors;
+use crate::services::validation::toggle;
 
 routes! {
     GET r"/tags/{id:\d+}/rules" => index,
@@ -156,7 +158,8 @@ pub async fn edit_form(
 #[derive(serde::Deserialize)]
 pub struct RuleForm {
     name: String,
-    is_active: Toggle,
+    #[serde(deserialize_with = "toggle")]
+    is_active: bool,
     top_op: String,
     top_negate: String,
     /// Which button was pressed (preview or save); Enter in a field sends none.
@@ -209,7 +212,7 @@ impl From<RuleForm> for Submitted {
             .collect();
         Submitted {
             name: f.name,
-            is_active: f.is_active.on(),
+            is_active: f.is_active,
             top_any: f.top_op == "any",
             top_negate: f.top_negate == "not",
             rows,
@@ -298,7 +301,7 @@ async fn submit(
             } else {
                 format!("Rule {} saved (inactive, not applied).", rule.name)
             };
-            view.ctx.flash("success", text);
+            view.ctx.flash(FlashKind::Success, text);
             Ok(redirect(&format!("/tags/{tag_id}/rules")))
         }
         Err(AppError::Validation(errors)) => {
@@ -326,7 +329,7 @@ pub async fn apply(
     let (tag_id, rule_id) = path.into_inner();
     let applied = tag_rules::apply(auth.db(), &auth.audit_actor(), tag_id, rule_id).await?;
     auth.flash(
-        "success",
+        FlashKind::Success,
         format!(
             "Rule applied: {} devices gained the tag, {} lost it.{}",
             applied.added,
@@ -382,7 +385,7 @@ pub async fn delete(
     )
     .await?;
     auth.flash(
-        "success",
+        FlashKind::Success,
         format!("Rule deleted; {removed} tags it had given were removed."),
     );
     Ok(redirect(&format!("/tags/{tag_id}/rules")))

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use super::form::Form;
 use super::{page, redirect, render};
+use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::tags as tag_entity;
@@ -126,7 +127,7 @@ pub async fn create(
     auth.state.tags.invalidate();
     match result {
         Ok(tag) => {
-            auth.flash("success", format!("Tag {} created.", tag.name));
+            auth.flash(FlashKind::Success, format!("Tag {} created.", tag.name));
             Ok(redirect(&format!("/tags/{}", tag.id)))
         }
         Err(AppError::Validation(errors)) => render(
@@ -163,7 +164,7 @@ pub async fn update(
     auth.state.tags.invalidate();
     match result {
         Ok(tag) => {
-            auth.flash("success", format!("Tag {} saved.", tag.name));
+            auth.flash(FlashKind::Success, format!("Tag {} saved.", tag.name));
             Ok(redirect(&format!("/tags/{id}")))
         }
         Err(AppError::Validation(errors)) => {
@@ -208,7 +209,7 @@ pub async fn delete(auth: Auth<DELETE>, id: web::Path<i32>) -> Result<HttpRespon
     auth.state.tags.invalidate();
     let tag = tag?;
     auth.flash(
-        "success",
+        FlashKind::Success,
         format!("Tag {} deleted; its devices were kept.", tag.name),
     );
     Ok(redirect("/tags"))

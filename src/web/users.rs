@@ -3,9 +3,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::form::{Form, Toggle};
+use super::form::Form;
 use super::list::{Pager, Sorter, query_string};
 use super::{page, page_or_block, redirect, render};
+use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{FLAGS, Permissions, ROLES, USER_MANAGE, flag_bits, role_bits};
 use crate::auth::{Auth, Ctx};
 use crate::entity::users as user_entity;
@@ -13,6 +14,7 @@ use crate::error::AppError;
 use crate::services::query::PageParams;
 use crate::services::users::{self, Manager, NewUser, SORT_COLUMNS, UserChanges, UserFilter};
 use crate::services::validation::FieldErrors;
+use crate::services::validation::toggle;
 
 routes! {
     GET r"/users" => index,
@@ -95,12 +97,18 @@ pub struct UserForm {
     realname: String,
     email: String,
     role: String,
-    perm_read: Toggle,
-    perm_write: Toggle,
-    perm_delete: Toggle,
-    perm_admin: Toggle,
-    perm_user_manage: Toggle,
-    is_active: Toggle,
+    #[serde(deserialize_with = "toggle")]
+    perm_read: bool,
+    #[serde(deserialize_with = "toggle")]
+    perm_write: bool,
+    #[serde(deserialize_with = "toggle")]
+    perm_delete: bool,
+    #[serde(deserialize_with = "toggle")]
+    perm_admin: bool,
+    #[serde(deserialize_with = "toggle")]
+    perm_user_manage: bool,
+    #[serde(deserialize_with = "toggle")]
+    is_active: bool,
 }
 
 /// The new-user form: the user form plus the fields only a new account has.
@@ -126,7 +134,7 @@ impl UserForm {
             ("user_manage", self.perm_user_manage),
         ]
         .iter()
-        .filter(|(_, v)| v.on())
+        .filter(|(_, ticked)| *ticked)
         .filter_map(|(name, _)| flag_bits(name))
         .fold(0, |acc, b| acc | b)
     }
@@ -224,7 +232,7 @@ pub async fn create(auth: Manage, Form(form): Form<NewUserForm>) -> Result<HttpR
         email: user.email.clone(),
         permissions: user.permissions(),
         password: password.clone(),
-        is_active: user.is_active.on(),
+        is_active: user.is_active,
     };
     match users::create(
         auth.db(),
@@ -236,7 +244,10 @@ pub async fn create(auth: Manage, Form(form): Form<NewUserForm>) -> Result<HttpR
     {
         Ok(created) if generate => show_generated(auth, created, "created", &password),
         Ok(created) => {
-            auth.flash("success", format!("User {} created.", created.username));
+            auth.flash(
+                FlashKind::Success,
+                format!("User {} created.", created.username),
+            );
             Ok(redirect(&format!("/users/{}", created.id)))
         }
         Err(AppError::Validation(errors)) => {
@@ -245,7 +256,7 @@ pub async fn create(auth: Manage, Form(form): Form<NewUserForm>) -> Result<HttpR
             view.realname = user.realname.clone();
             view.email = user.email.clone();
             view.perms = user.permissions();
-            view.is_active = user.is_active.on();
+            view.is_active = user.is_active;
             view.errors = errors;
             render(StatusCode::UNPROCESSABLE_ENTITY, &view)
         }
@@ -268,7 +279,7 @@ pub async fn update(
         realname: form.realname.clone(),
         email: form.email.clone(),
         permissions: form.permissions(),
-        is_active: form.is_active.on(),
+        is_active: form.is_active,
     };
     match users::update(
         auth.db(),
@@ -280,7 +291,7 @@ pub async fn update(
     .await
     {
         Ok(user) => {
-            auth.flash("success", format!("User {} saved.", user.username));
+            auth.flash(FlashKind::Success, format!("User {} saved.", user.username));
             Ok(redirect(&format!("/users/{id}")))
         }
         Err(AppError::Validation(errors)) => {
@@ -289,7 +300,7 @@ pub async fn update(
             view.realname = form.realname.clone();
             view.email = form.email.clone();
             view.perms = form.permissions();
-            view.is_active = form.is_active.on();
+            view.is_active = form.is_active;
             view.errors = errors;
             render(StatusCode::UNPROCESSABLE_ENTITY, &view)
         }
@@ -331,7 +342,7 @@ pub async fn reset_password(
         ),
         Ok(user) => {
             auth.flash(
-                "success",
+                FlashKind::Success,
                 format!(
                     "Password of {} reset; their sessions were ended.",
                     user.username
@@ -387,7 +398,10 @@ pub async fn delete(auth: Manage, id: web::Path<i32>) -> Result<HttpResponse, Ap
     let id = id.into_inner();
     match users::delete(auth.db(), &auth.audit_actor(), Manager::of(&auth.user), id).await {
         Ok(user) => {
-            auth.flash("success", format!("User {} deleted.", user.username));
+            auth.flash(
+                FlashKind::Success,
+                format!("User {} deleted.", user.username),
+            );
             Ok(redirect("/users"))
         }
         Err(AppError::Conflict(message)) => {

@@ -183,8 +183,9 @@ const ROWS: &[(&str, &str, Needs, u16)] = &[
     ("GET", "/schedules", Perm(READ), 200),
     ("POST", "/schedules", Perm(WRITE), 400),
     ("GET", "/schedules/new", Perm(WRITE), 200),
-    ("GET", "/schedules/preview", Perm(WRITE), 200),
-    ("GET", "/schedules/fields", Perm(WRITE), 200),
+    // The previews read the whole form from the query: none is a 400.
+    ("GET", "/schedules/preview", Perm(WRITE), 400),
+    ("GET", "/schedules/fields", Perm(WRITE), 400),
     ("GET", r"/schedules/{id:\d+}", Perm(READ), 404),
     ("POST", r"/schedules/{id:\d+}", Perm(WRITE), 400),
     ("POST", r"/schedules/{id:\d+}/toggle", Perm(WRITE), 404),

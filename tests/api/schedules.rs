@@ -530,6 +530,9 @@ async fn validation_errors_show_on_the_form_and_store_nothing() {
     assert_eq!(app.audit_count("schedule.update").await, 0);
 }
 
+/// The fields the schedule form always sends, whatever the kind of schedule.
+const FORM_BASE: &str = "name=preview&job_type=backup&target_type=all&enabled=off&debug=off";
+
 /// The UTC times in a preview fragment, in order (a UTC schedule shows them once, others beside
 /// the local time).
 fn preview_utc(html: &str) -> Vec<String> {
@@ -547,7 +550,9 @@ async fn preview_shows_the_next_five_runs() {
     let get = |q: &'static str| {
         let app = &app;
         async move {
-            let (status, html) = app.get_html(&format!("/schedules/preview?{q}")).await;
+            // What the page sends: the whole form (htmx includes it), with the fields under test.
+            let path = format!("/schedules/preview?{FORM_BASE}&{q}");
+            let (status, html) = app.get_html(&path).await;
             assert_eq!(status, StatusCode::OK, "{q}");
             html
         }
@@ -626,7 +631,9 @@ async fn preview_shows_the_next_five_runs() {
 
     // The field groups fragment hides what does not apply to the chosen type.
     let (status, html) = app
-        .get_html("/schedules/fields?schedule_type=weekly&job_type=backup&target_type=all")
+        .get_html(&format!(
+            "/schedules/fields?{FORM_BASE}&schedule_type=weekly&timezone=UTC"
+        ))
         .await;
     assert_eq!(status, StatusCode::OK);
     let open_groups = html.matches("<fieldset>").count();

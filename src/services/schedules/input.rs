@@ -1,29 +1,44 @@
 //! `ScheduleInput`, the schedule form as text: from a stored schedule, or a new one's defaults.
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::spec::debug_of;
 use crate::entity::scheduled_jobs;
+use crate::services::validation::toggle;
 use crate::vocabulary::{JobType, ScheduleKind, TargetKind};
 
-/// What the form sends, as text; `validate` turns it into a `ValidSchedule` or field errors.
-#[derive(Clone, Debug, Default)]
+/// The schedule form: what it posts (and its previews send), what `validate` checks, and what a
+/// rejected form shows again. The fields of the chosen kind and target come and go with the
+/// choice (htmx swaps them in), so only the ones every variant has are required.
+#[derive(Clone, Debug, Default, Deserialize)]
 pub struct ScheduleInput {
     pub name: String,
     pub job_type: String,
     pub target_type: String,
     /// Host name of the device, for target "device".
+    #[serde(default)]
     pub device: String,
+    #[serde(default)]
     pub tag_id: String,
     pub schedule_type: String,
+    #[serde(default)]
     pub at: String,
+    #[serde(default)]
     pub minutes: String,
+    #[serde(default)]
     pub time: String,
+    /// Weekdays: a repeated field, none when no box is ticked.
+    #[serde(default)]
     pub days: Vec<String>,
+    #[serde(default)]
     pub day: String,
+    #[serde(default)]
     pub cron: String,
     pub timezone: String,
+    #[serde(deserialize_with = "toggle")]
     pub enabled: bool,
+    #[serde(deserialize_with = "toggle")]
     pub debug: bool,
 }
 
