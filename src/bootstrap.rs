@@ -3,11 +3,11 @@
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
-use crate::auth::permissions::ALL;
+use crate::auth::permissions::{ALL, Permissions};
 use crate::config::Settings;
 use crate::crypto::{CryptoError, Vault, load_vault};
 use crate::entity::credentials;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::services::audit::Actor;
 use crate::services::{settings, users};
 
@@ -28,7 +28,7 @@ pub enum StartError {
         source: std::io::Error,
     },
     #[error("cannot start the workers: {0}")]
-    Workers(crate::error::AppError),
+    Workers(crate::error::Error),
 }
 
 impl StartError {
@@ -88,22 +88,23 @@ pub async fn ensure_first_admin(
     };
     let input = users::NewUser {
         username: "admin".into(),
-        realname: "Administrator".into(),
-        permissions: ALL,
         password: password.clone(),
-        is_active: true,
-        ..Default::default()
+        account: users::UserInput {
+            realname: "Administrator".into(),
+            permissions: Permissions(ALL),
+            ..users::UserInput::for_new()
+        },
     };
     match users::create(
         db,
         &Actor::system("first start"),
         users::Manager::Console,
-        input,
+        &input,
     )
     .await
     {
         Ok(_) => Ok(generated.then_some(password)),
-        Err(AppError::Validation(errors)) => Err(StartError::FirstAdmin(format!(
+        Err(Error::Invalid(errors)) => Err(StartError::FirstAdmin(format!(
             "NETRAVEN_ADMIN_PASSWORD is not accepted: {}",
             errors.summary()
         ))),

@@ -17,7 +17,7 @@ use crate::auth::{csrf, flash};
 use crate::bootstrap::{self, StartError};
 use crate::config::Settings;
 use crate::crypto;
-use crate::error::AppError;
+use crate::web::error::AppError;
 use crate::web::{self as routes, AppState};
 
 pub const SESSION_COOKIE: &str = "netraven_session";
@@ -114,12 +114,13 @@ impl Application {
                     AppError::BadRequest(format!("The address has an invalid query: {e}")).into()
                 }))
                 .app_data(
-                    web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
+                    web::PathConfig::default().error_handler(|_, _| AppError::not_found().into()),
                 )
                 .configure(routes::routes)
                 // Middleware runs outermost-last: CSRF and flash keeping need the session, which
-                // needs nothing.
+                // needs nothing; errors (the CSRF check's too) take the shape the client asked for.
                 .wrap(from_fn(csrf::guard))
+                .wrap(from_fn(crate::web::error::shape_errors))
                 .wrap(from_fn(flash::keep_unshown))
                 .wrap(sessions)
                 .wrap(Compress::default())

@@ -141,6 +141,16 @@ stored_words! {
     }
 }
 
+impl JobType {
+    /// What the job does, for the schedule form's menu.
+    pub fn label(self) -> &'static str {
+        match self {
+            JobType::Backup => "Backup: fetch and store configurations",
+            JobType::Retention => "Retention: remove old versions and job logs",
+        }
+    }
+}
+
 stored_words! {
     /// How much a job log entry matters.
     LogLevel {

@@ -12,11 +12,11 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
-use actix_web::{Error, HttpMessage, HttpRequest, ResponseError};
+use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
 
 use crate::crypto::{constant_time_eq, random_token};
-use crate::error::AppError;
 use crate::web::AppState;
+use crate::web::error::AppError;
 
 const SESSION_KEY: &str = "csrf";
 pub const FORM_FIELD: &str = "csrf_token";
@@ -109,16 +109,13 @@ pub async fn guard(
             .call(req)
             .await
             .map(ServiceResponse::map_into_left_body),
-        Err(Refusal::Body(error)) => {
-            let response = error.error_response();
-            Ok(req.into_response(response).map_into_right_body())
-        }
+        Err(Refusal::Body(error)) => Ok(refuse(req, error)),
         Err(Refusal::Csrf(reason)) => {
             let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
             if let Some(state) = state {
-                crate::services::audit::record_request(
+                crate::services::audit::record_or_log(
                     &state.db,
-                    req.request(),
+                    &crate::web::client::actor(req.request(), None),
                     crate::services::audit::Event::security("csrf_rejected")
                         .failure()
                         .detail("reason", reason)
@@ -126,10 +123,16 @@ pub async fn guard(
                 )
                 .await;
             }
-            let response = AppError::Csrf(reason).error_response();
-            Ok(req.into_response(response).map_into_right_body())
+            Ok(refuse(req, AppError::Csrf(reason)))
         }
     }
+}
+
+/// The refusal as a response that keeps its error, so the error-shaping middleware can answer an
+/// htmx or JSON client in its shape (`ServiceRequest::into_response` would drop it).
+fn refuse<B>(req: ServiceRequest, error: AppError) -> ServiceResponse<EitherBody<B>> {
+    let (request, _) = req.into_parts();
+    ServiceResponse::new(request, HttpResponse::from_error(error)).map_into_right_body()
 }
 
 enum Refusal {

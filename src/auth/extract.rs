@@ -11,8 +11,8 @@ use super::flash::{self, Flash, FlashKind};
 use super::permissions::{ADMIN, DELETE, Permissions, READ, USER_MANAGE, WRITE};
 use super::session_store::{USER_ID, session_user};
 use crate::entity::users;
-use crate::error::AppError;
 use crate::web::AppState;
+use crate::web::error::AppError;
 
 /// What every page needs: who is signed in, their permissions, the CSRF token, flash messages.
 pub struct Ctx {
@@ -69,7 +69,7 @@ impl Ctx {
     }
 
     pub fn audit_actor(&self) -> crate::services::audit::Actor {
-        crate::services::audit::Actor::from_request(&self.request, Some(&self.user))
+        crate::web::client::actor(&self.request, Some(&self.user))
     }
 
     pub fn css_href(&self) -> &'static str {
@@ -140,7 +140,7 @@ async fn load_ctx(req: &HttpRequest) -> Result<Ctx, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
-        .ok_or_else(|| AppError::Internal("application state missing".into()))?;
+        .ok_or_else(|| AppError::internal("application state missing"))?;
     let session = req.get_session();
     let login_required = || AppError::LoginRequired {
         next: req

@@ -4,13 +4,13 @@
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Argon2, PasswordHash};
 
-use crate::error::AppError;
+use crate::error::Error;
 
-pub fn hash(password: &str) -> Result<String, AppError> {
+pub fn hash(password: &str) -> Result<String, Error> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
+        .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))
 }
 
 /// False for a wrong password and for a malformed stored hash alike.
@@ -24,10 +24,10 @@ pub fn verify(password: &str, phc: &str) -> bool {
         .unwrap_or(false)
 }
 
-pub async fn hash_async(password: String) -> Result<String, AppError> {
+pub async fn hash_async(password: String) -> Result<String, Error> {
     actix_web::rt::task::spawn_blocking(move || hash(&password))
         .await
-        .map_err(|e| AppError::Internal(format!("password hashing task failed: {e}")))?
+        .map_err(|e| Error::Internal(format!("password hashing task failed: {e}")))?
 }
 
 pub async fn verify_async(password: String, phc: String) -> bool {

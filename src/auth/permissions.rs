@@ -1,5 +1,7 @@
 //! Permission bit flags and the role presets built from them.
 
+use crate::services::validation::toggle;
+
 pub const READ: i32 = 1;
 pub const WRITE: i32 = 2;
 pub const ADMIN: i32 = 4;
@@ -36,8 +38,48 @@ pub const ROLES: [(&str, i32); 4] = [
     ("admin", ALL),
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Permission bits. A user form sends them as a preset role, or "custom" and the ticked flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(from = "RoleChoice")]
 pub struct Permissions(pub i32);
+
+/// The permission fields of the user form.
+#[derive(serde::Deserialize)]
+struct RoleChoice {
+    role: String,
+    #[serde(deserialize_with = "toggle")]
+    perm_read: bool,
+    #[serde(deserialize_with = "toggle")]
+    perm_write: bool,
+    #[serde(deserialize_with = "toggle")]
+    perm_delete: bool,
+    #[serde(deserialize_with = "toggle")]
+    perm_admin: bool,
+    #[serde(deserialize_with = "toggle")]
+    perm_user_manage: bool,
+}
+
+/// A preset role wins; "custom" takes the ticked flags.
+impl From<RoleChoice> for Permissions {
+    fn from(c: RoleChoice) -> Self {
+        if let Some(bits) = role_bits(&c.role) {
+            return Permissions(bits);
+        }
+        let ticked = [
+            (READ, c.perm_read),
+            (WRITE, c.perm_write),
+            (DELETE, c.perm_delete),
+            (ADMIN, c.perm_admin),
+            (USER_MANAGE, c.perm_user_manage),
+        ];
+        Permissions(
+            ticked
+                .iter()
+                .filter(|(_, on)| *on)
+                .fold(0, |acc, (bit, _)| acc | bit),
+        )
+    }
+}
 
 impl Permissions {
     pub fn has(self, required: i32) -> bool {

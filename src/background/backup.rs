@@ -11,7 +11,7 @@ use crate::background::queue::DeviceTask;
 use crate::crypto::Vault;
 use crate::device::fetch::{Attempt, Collect};
 use crate::entity::devices;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::services::device_access::{self, Contact, HostKeyEvent};
 use crate::services::jobs::{self, DeviceOutcome, DeviceStart};
 use crate::services::settings::registry::BACKUPS_STORE_SECRETS_MASKED;
@@ -26,7 +26,7 @@ pub async fn run_device(
     db: &DatabaseConnection,
     vault: &Vault,
     task: &DeviceTask,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let (job, device_id) = (task.job_log_id, task.device_id);
     let DeviceStart::Run {
         debug,
@@ -190,7 +190,7 @@ async fn record_failure(
     device: &devices::Model,
     contact: Option<&Contact>,
     outcome: DeviceOutcome,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let txn = crate::db::begin_write(db).await?;
     let message = outcome.message.clone().unwrap_or_default();
     backups::record_failure(&txn, device.id, &message, Utc::now()).await?;

@@ -34,9 +34,9 @@ pub enum QueueError {
     Setup(String),
 }
 
-impl From<QueueError> for crate::error::AppError {
+impl From<QueueError> for crate::error::Error {
     fn from(e: QueueError) -> Self {
-        crate::error::AppError::Internal(e.to_string())
+        crate::error::Error::Internal(e.to_string())
     }
 }
 

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::Queue;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::services::device_access;
 use crate::services::{jobs, schedules};
 
@@ -45,7 +45,7 @@ pub fn start(db: DatabaseConnection) -> Handle {
 }
 
 /// One tick; also called directly by tests.
-pub async fn tick(db: &DatabaseConnection, queue: &Queue) -> Result<(), AppError> {
+pub async fn tick(db: &DatabaseConnection, queue: &Queue) -> Result<(), Error> {
     schedules::run_due(db, queue, chrono::Utc::now()).await?;
     jobs::redispatch_stranded(db, queue, chrono::Duration::minutes(1)).await?;
     let step = device_access::step_timeout(db).await?;

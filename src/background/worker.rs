@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use super::queue::{self, DEVICE_QUEUE, DeviceTask, JOB_QUEUE, JobTask};
 use super::{backup, scheduler, wakeup};
 use crate::crypto::Vault;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::services::settings::registry::JOBS_CONCURRENCY;
 use crate::services::{jobs, retention, settings};
 
@@ -52,7 +52,7 @@ async fn job_task(task: JobTask, engine: Data<Arc<Engine>>) -> Result<(), BoxDyn
 }
 
 /// Whole-job work: retention.
-async fn run_job(db: &DatabaseConnection, job_log_id: i32) -> Result<(), AppError> {
+async fn run_job(db: &DatabaseConnection, job_log_id: i32) -> Result<(), Error> {
     let job = jobs::get(db, job_log_id).await?;
     if job.finished_at.is_some() {
         return Ok(());
@@ -99,7 +99,7 @@ fn worker_name(kind: &str) -> String {
 }
 
 impl Runner {
-    pub async fn start(db: DatabaseConnection, vault: Vault) -> Result<Runner, AppError> {
+    pub async fn start(db: DatabaseConnection, vault: Vault) -> Result<Runner, Error> {
         // Within the setting's bounds (1 to 2,000), so the conversion cannot fail.
         let concurrency =
             usize::try_from(settings::int(&db, &JOBS_CONCURRENCY).await?).unwrap_or(1);

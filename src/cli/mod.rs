@@ -13,10 +13,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::auth::permissions::{flag_bits, role_bits};
+use crate::auth::permissions::{Permissions, flag_bits, role_bits};
 use crate::bootstrap::StartError;
 use crate::config::Settings;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::services::audit::Actor;
 use crate::services::users;
 
@@ -128,7 +128,7 @@ pub enum CliError {
     #[error("{0}")]
     Usage(String),
     #[error(transparent)]
-    App(#[from] AppError),
+    App(#[from] Error),
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error("the server stopped: {0}")]
@@ -139,7 +139,7 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Start(e) => e.exit_code(),
-            CliError::Usage(_) | CliError::App(AppError::Validation(_)) => 2,
+            CliError::Usage(_) | CliError::App(Error::Invalid(_)) => 2,
             _ => 1,
         }
     }
@@ -198,13 +198,15 @@ pub async fn run_user(settings: &Settings, command: UserCommand) -> Result<(), C
                 &db,
                 &actor,
                 users::Manager::Console,
-                users::NewUser {
+                &users::NewUser {
                     username: args.username,
-                    realname: args.realname,
-                    email: args.email,
-                    permissions,
                     password: password.clone(),
-                    is_active: true,
+                    account: users::UserInput {
+                        realname: args.realname,
+                        email: args.email,
+                        permissions: Permissions(permissions),
+                        is_active: true,
+                    },
                 },
             )
             .await?;

@@ -1,7 +1,6 @@
 //! The audit trail: one call, `record`, used by every change. Details never hold secrets: callers
 //! pass field names and counts, not values of secret fields.
 
-use actix_web::HttpRequest;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -11,7 +10,7 @@ use sea_orm::{
 use serde_json::{Map, Value};
 
 use super::query::{Page, Paging, contains_ci, fetch_page};
-use crate::entity::{audit_logs, users};
+use crate::entity::audit_logs;
 use crate::vocabulary::{AuditKind, Outcome};
 
 /// Who did it, and from where.
@@ -24,19 +23,6 @@ pub struct Actor {
 }
 
 impl Actor {
-    pub fn from_request(req: &HttpRequest, user: Option<&users::Model>) -> Self {
-        Self {
-            id: user.map(|u| u.id),
-            name: user.map(|u| u.username.clone()),
-            ip: crate::web::client::client_ip(req),
-            user_agent: req
-                .headers()
-                .get(actix_web::http::header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.chars().take(255).collect()),
-        }
-    }
-
     /// The command line or a background task.
     pub fn system(name: &str) -> Self {
         Self {
@@ -129,8 +115,8 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, event: Event) -> R
 }
 
 /// For places that cannot return an error to anyone (middleware): a failure is logged.
-pub async fn record_request(db: &impl ConnectionTrait, req: &HttpRequest, event: Event) {
-    if let Err(e) = record(db, &Actor::from_request(req, None), event).await {
+pub async fn record_or_log(db: &impl ConnectionTrait, actor: &Actor, event: Event) {
+    if let Err(e) = record(db, actor, event).await {
         tracing::error!(error = %e, "cannot write audit entry");
     }
 }

@@ -17,7 +17,7 @@ use crate::device::facts::Facts;
 use crate::device::fetch::Config;
 use crate::device::{profile, scrub};
 use crate::entity::{backups, devices};
-use crate::error::AppError;
+use crate::error::Error;
 
 /// What storing a fetched configuration did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,7 @@ pub async fn begin_store(
     facts: &Facts,
     job_log_id: Option<i32>,
     masked: bool,
-) -> Result<(DatabaseTransaction, Stored), AppError> {
+) -> Result<(DatabaseTransaction, Stored), Error> {
     for _ in 0..STORE_ATTEMPTS {
         let plan = plan(db, device, config, masked).await?;
         let txn = crate::db::begin_write(db).await?;
@@ -56,7 +56,7 @@ pub async fn begin_store(
             None => txn.rollback().await?,
         }
     }
-    Err(AppError::Conflict(format!(
+    Err(Error::Conflict(format!(
         "{}: other jobs kept storing versions of this device; try again",
         device.hostname
     )))
@@ -90,7 +90,7 @@ pub async fn plan(
     device: &devices::Model,
     config: &Config,
     masked: bool,
-) -> Result<Plan, AppError> {
+) -> Result<Plan, Error> {
     let previous = backups::Entity::find()
         .select_only()
         .columns([
@@ -152,7 +152,7 @@ pub async fn apply(
     plan: &Plan,
     facts: &Facts,
     job_log_id: Option<i32>,
-) -> Result<Option<Stored>, AppError> {
+) -> Result<Option<Stored>, Error> {
     let now = Utc::now();
     // Write first: on SQLite a transaction that reads before it writes fails at once when
     // another connection committed in between; one that writes first waits its turn.
@@ -181,7 +181,7 @@ pub async fn apply(
         .await?
         .rows_affected;
     if touched == 0 {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     match &plan.step {
         PlannedStep::Seen { backup_id, version } => {
@@ -251,7 +251,7 @@ pub async fn record_failure(
     device_id: i32,
     error: &str,
     at: DateTime<Utc>,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     devices::Entity::update_many()
         .col_expr(devices::Column::LastBackupAt, Expr::value(at))
         .col_expr(
@@ -269,7 +269,7 @@ pub async fn record_failure(
 pub async fn latest(
     db: &DatabaseConnection,
     device_id: i32,
-) -> Result<Option<backups::Model>, AppError> {
+) -> Result<Option<backups::Model>, Error> {
     Ok(backups::Entity::find()
         .filter(backups::Column::DeviceId.eq(device_id))
         .order_by_desc(backups::Column::Version)
@@ -310,7 +310,7 @@ pub async fn history(
     db: &impl ConnectionTrait,
     device_id: i32,
     paging: Paging,
-) -> Result<Page<VersionRow>, AppError> {
+) -> Result<Page<VersionRow>, Error> {
     let backend = db.get_database_backend();
     // The same parameter twice: numbered, so it is bound once on either database.
     let p = if backend == sea_orm::DbBackend::Postgres {
@@ -360,7 +360,7 @@ pub async fn recent(
     db: &impl ConnectionTrait,
     device_id: i32,
     count: u64,
-) -> Result<Vec<VersionRow>, AppError> {
+) -> Result<Vec<VersionRow>, Error> {
     let paging = Paging {
         page: 1,
         per_page: std::cmp::max(count, 1),
@@ -373,10 +373,10 @@ pub async fn get_version(
     db: &impl ConnectionTrait,
     device_id: i32,
     version: i32,
-) -> Result<backups::Model, AppError> {
+) -> Result<backups::Model, Error> {
     find_version(db, device_id, version)
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(Error::NotFound)
 }
 
 /// One version of a device, if it exists.
@@ -384,7 +384,7 @@ pub async fn find_version(
     db: &impl ConnectionTrait,
     device_id: i32,
     version: i32,
-) -> Result<Option<backups::Model>, AppError> {
+) -> Result<Option<backups::Model>, Error> {
     // (device_id, version) is unique, so no LIMIT: SeaORM's `one()` binds one, which makes
     // SQLite prepare the statement anew on every run.
     Ok(backups::Entity::find()
@@ -402,7 +402,7 @@ pub async fn previous(
     db: &impl ConnectionTrait,
     device_id: i32,
     version: i32,
-) -> Result<Option<backups::Model>, AppError> {
+) -> Result<Option<backups::Model>, Error> {
     Ok(backups::Entity::find()
         .filter(backups::Column::DeviceId.eq(device_id))
         .filter(backups::Column::Version.lt(version))
@@ -417,7 +417,7 @@ pub async fn previous_number(
     db: &impl ConnectionTrait,
     device_id: i32,
     version: i32,
-) -> Result<Option<i32>, AppError> {
+) -> Result<Option<i32>, Error> {
     Ok(backups::Entity::find()
         .select_only()
         .column(backups::Column::Version)
@@ -463,7 +463,7 @@ pub async fn latest_configs(
     filter: &LatestFilter,
     after: Option<&str>,
     limit: u64,
-) -> Result<Vec<LatestConfig>, AppError> {
+) -> Result<Vec<LatestConfig>, Error> {
     let backend = db.get_database_backend();
     let stmt = latest_configs_query(backend, filter, after, limit);
     Ok(LatestConfig::find_by_statement(backend.build(&stmt))
@@ -546,7 +546,7 @@ fn latest_configs_query(
 // administrators, and to them only when `backups.show_secrets_to_admins` is on.
 
 /// Whether this user sees the secrets of versions stored unmasked.
-pub async fn reveals_secrets(db: &impl ConnectionTrait, is_admin: bool) -> Result<bool, AppError> {
+pub async fn reveals_secrets(db: &impl ConnectionTrait, is_admin: bool) -> Result<bool, Error> {
     if !is_admin {
         return Ok(false);
     }

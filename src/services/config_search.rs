@@ -18,7 +18,7 @@ use sea_orm::DatabaseConnection;
 
 use super::backups::{self, LatestConfig, LatestFilter};
 use super::validation::FieldErrors;
-use crate::error::AppError;
+use crate::error::Error;
 
 pub const MAX_QUERY_LEN: usize = 500;
 /// Devices listed with their matches; further matching devices are only counted.
@@ -110,7 +110,7 @@ impl SearchResults {
 }
 
 /// The pattern as a regular expression; an invalid one is a message for the query field.
-pub fn compile(q: &SearchQuery) -> Result<Regex, AppError> {
+pub fn compile(q: &SearchQuery) -> Result<Regex, Error> {
     if q.text.chars().count() > MAX_QUERY_LEN {
         return Err(FieldErrors::single(
             "q",
@@ -146,7 +146,7 @@ pub async fn search(
     db: &DatabaseConnection,
     q: &SearchQuery,
     reveal: bool,
-) -> Result<SearchResults, AppError> {
+) -> Result<SearchResults, Error> {
     let started = Instant::now();
     let regex = compile(q)?;
     let filter = LatestFilter {
@@ -180,7 +180,7 @@ pub async fn search(
             };
             let chunk = task
                 .await
-                .map_err(|e| AppError::Internal(format!("search task failed: {e}")))?;
+                .map_err(|e| Error::Internal(format!("search task failed: {e}")))?;
             results.devices_searched += chunk.searched;
             for hits in chunk.hits {
                 results.devices_matched += 1;
@@ -425,7 +425,7 @@ mod tests {
             ..Default::default()
         });
         match err {
-            Err(AppError::Validation(e)) => assert!(
+            Err(Error::Invalid(e)) => assert!(
                 e.get("q")
                     .is_some_and(|m| m.contains("not a valid regular expression"))
             ),

@@ -17,11 +17,12 @@ use sea_orm::{
 use super::audit::{self, Actor, Event};
 use super::settings::{self, registry::CREDENTIALS_EXPIRY_WARNING_DAYS};
 use super::tags;
-use super::validation::{FieldErrors, MAX_NAME};
+use super::validation::{FieldErrors, MAX_NAME, ticked, toggle};
 use crate::crypto::Vault;
 use crate::entity::{credential_tags, credentials, device_tags, devices, tags as tag_entity};
-use crate::error::AppError;
+use crate::error::Error;
 use crate::vocabulary::CredentialKind;
+use serde::Deserialize;
 
 pub const MAX_SECRET: usize = 16 * 1024;
 
@@ -221,7 +222,7 @@ pub async fn devices_outside(
     db: &impl ConnectionTrait,
     viewer: Viewer,
     id: i32,
-) -> Result<Vec<(String, String)>, AppError> {
+) -> Result<Vec<(String, String)>, Error> {
     let m = get_model(db, viewer, id).await?;
     let networks = allowed_networks(&m);
     if networks.is_empty() {
@@ -318,7 +319,7 @@ pub async fn check_tags_for_address(
     tag_ids: &[i32],
     hostname: &str,
     address: &str,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let restricted = restricted_on_tags(db, Some(tag_ids)).await?;
     let labels = conflicts(&restricted, tag_ids, address);
     if labels.is_empty() {
@@ -392,42 +393,85 @@ async fn get_model(
     db: &impl ConnectionTrait,
     viewer: Viewer,
     id: i32,
-) -> Result<credentials::Model, AppError> {
+) -> Result<credentials::Model, Error> {
     credentials::Entity::find_by_id(id)
         .filter(visible_to(viewer))
         .one(db)
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(Error::NotFound)
 }
 
 pub async fn get(
     db: &impl ConnectionTrait,
     viewer: Viewer,
     id: i32,
-) -> Result<CredentialView, AppError> {
+) -> Result<CredentialView, Error> {
     let m = get_model(db, viewer, id).await?;
     Ok(CredentialView::of(&m, warning_days(db).await?, Utc::now()))
 }
 
-/// The form as typed. Empty secret fields keep the stored value; the clear boxes remove it.
-#[derive(Clone, Debug, Default)]
+/// The form as typed: its body, this service's input, and what a form shown again holds (after
+/// [`CredentialInput::without_secrets`]). Empty secret fields keep the stored value; the clear
+/// boxes remove it.
+#[derive(Clone, Debug, Default, Deserialize)]
 pub struct CredentialInput {
     pub name: String,
     pub kind: String,
     pub username: String,
     pub secret: String,
+    #[serde(default, deserialize_with = "ticked")]
     pub clear_secret: bool,
     pub enable_secret: String,
+    #[serde(default, deserialize_with = "ticked")]
     pub clear_enable_secret: bool,
     pub private_key: String,
+    #[serde(default, deserialize_with = "ticked")]
     pub clear_private_key: bool,
     pub description: String,
     pub valid_until: String,
     /// CIDRs or addresses the credential may be sent to; empty: any.
     pub allowed_networks: String,
+    #[serde(deserialize_with = "toggle")]
     pub private: bool,
     /// The user confirmed making a credential private although other users' devices use it.
+    #[serde(default, deserialize_with = "ticked")]
     pub confirm_private: bool,
+}
+
+impl CredentialInput {
+    pub fn for_new() -> Self {
+        Self {
+            kind: CredentialKind::Ssh.as_str().into(),
+            ..Self::default()
+        }
+    }
+
+    /// A stored credential as its form shows it: never a secret, only whether one is stored.
+    pub fn of(cred: &CredentialView) -> Self {
+        Self {
+            name: cred.name.clone(),
+            kind: cred.kind.as_str().into(),
+            username: cred.username.clone(),
+            description: cred.description.clone().unwrap_or_default(),
+            valid_until: cred
+                .valid_until
+                .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+                .unwrap_or_default(),
+            allowed_networks: cred.networks_text(),
+            private: cred.private,
+            ..Self::default()
+        }
+    }
+
+    /// The input to show again: a typed secret is never sent back to the browser.
+    pub fn without_secrets(self) -> Self {
+        Self {
+            secret: String::new(),
+            enable_secret: String::new(),
+            private_key: String::new(),
+            ..self
+        }
+    }
 }
 
 struct Valid {
@@ -454,7 +498,7 @@ pub fn parse_valid_until(text: &str) -> Result<Option<DateTime<Utc>>, &'static s
     Err("Enter a date like 2027-01-31 (or a date and time).")
 }
 
-fn validate(input: &CredentialInput) -> Result<Valid, AppError> {
+fn validate(input: &CredentialInput) -> Result<Valid, Error> {
     let mut e = FieldErrors::new();
     let name = e.required("name", &input.name, MAX_NAME);
     let kind = CredentialKind::parse(input.kind.trim());
@@ -532,9 +576,9 @@ pub async fn create(
     vault: &Vault,
     actor: &Actor,
     viewer: Viewer,
-    input: CredentialInput,
-) -> Result<(CredentialView, bool), AppError> {
-    let v = validate(&input)?;
+    input: &CredentialInput,
+) -> Result<(CredentialView, bool), Error> {
+    let v = validate(input)?;
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
     let m = credentials::ActiveModel {
@@ -580,15 +624,15 @@ pub async fn update(
     actor: &Actor,
     viewer: Viewer,
     id: i32,
-    input: CredentialInput,
-) -> Result<CredentialView, AppError> {
-    let v = validate(&input)?;
+    input: &CredentialInput,
+) -> Result<CredentialView, Error> {
+    let v = validate(input)?;
     let txn = crate::db::begin_write(db).await?;
     let m = get_model(&txn, viewer, id).await?;
     let new_secret = secret_change(vault, &input.secret, input.clear_secret);
     let new_enable = secret_change(vault, &input.enable_secret, input.clear_enable_secret);
     let new_key = secret_change(vault, input.private_key.trim(), input.clear_private_key);
-    let new_owner = new_scope(&txn, &m, viewer, &input).await?;
+    let new_owner = new_scope(&txn, &m, viewer, input).await?;
     // Field names only: the audit log never sees a secret or its token.
     let fields = audit::changed_fields(&[
         ("name", v.name != m.name),
@@ -647,7 +691,7 @@ async fn new_scope(
     m: &credentials::Model,
     viewer: Viewer,
     input: &CredentialInput,
-) -> Result<Option<i32>, AppError> {
+) -> Result<Option<i32>, Error> {
     let wanted = input.private.then_some(viewer.user_id);
     if m.owner_id.is_some() || wanted.is_none() {
         // Private ones reach here only for their owner (`get_model`); general stays general.
@@ -695,15 +739,15 @@ pub async fn delete(
     actor: &Actor,
     viewer: Viewer,
     id: i32,
-) -> Result<String, AppError> {
+) -> Result<String, Error> {
     let txn = crate::db::begin_write(db).await?;
     let m = credentials::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     let allowed = m.owner_id.is_none() || m.owner_id == Some(viewer.user_id) || viewer.is_admin;
     if !allowed {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     credentials::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
@@ -751,7 +795,7 @@ pub async fn tags_of(
     db: &impl ConnectionTrait,
     viewer: Viewer,
     id: i32,
-) -> Result<Vec<TagLink>, AppError> {
+) -> Result<Vec<TagLink>, Error> {
     get_model(db, viewer, id).await?;
     let rows = credential_tags::Entity::find()
         .filter(credential_tags::Column::CredentialId.eq(id))
@@ -770,7 +814,7 @@ pub async fn tags_of(
         .collect())
 }
 
-pub fn parse_priority(text: &str) -> Result<i32, AppError> {
+pub fn parse_priority(text: &str) -> Result<i32, Error> {
     match text.trim().parse::<i32>() {
         Ok(p) if (0..=10_000).contains(&p) => Ok(p),
         _ => Err(FieldErrors::single(
@@ -788,7 +832,7 @@ pub async fn attach(
     id: i32,
     tag_id: i32,
     priority: i32,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let txn = crate::db::begin_write(db).await?;
     let cred = get_model(&txn, viewer, id).await?;
     let tag = tags::get(&txn, tag_id)
@@ -869,7 +913,7 @@ pub async fn detach(
     viewer: Viewer,
     id: i32,
     tag_id: i32,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let txn = crate::db::begin_write(db).await?;
     let cred = get_model(&txn, viewer, id).await?;
     let tag = tags::get(&txn, tag_id).await?;
@@ -1017,7 +1061,7 @@ pub async fn usable_for_device(
     vault: &Vault,
     device: &devices::Model,
     on_behalf_of: Option<i32>,
-) -> Result<Usable, AppError> {
+) -> Result<Usable, Error> {
     let viewer = on_behalf_of.map(|user_id| Viewer {
         user_id,
         is_admin: false,

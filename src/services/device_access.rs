@@ -20,10 +20,10 @@ use crate::device::profile;
 use crate::device::transport::ssh::HostKey;
 use crate::device::{DeviceError, ErrorClass};
 use crate::entity::{credentials as credential_entity, devices};
-use crate::error::AppError;
+use crate::error::Error;
 
 /// The step timeout of device sessions, from the admin setting.
-pub async fn step_timeout(db: &impl ConnectionTrait) -> Result<Duration, AppError> {
+pub async fn step_timeout(db: &impl ConnectionTrait) -> Result<Duration, Error> {
     let secs = settings::int(db, &JOBS_DEVICE_TIMEOUT_SECONDS).await?;
     // Within the setting's bounds (5 to 3,600 seconds), so never negative.
     Ok(Duration::from_secs(secs.unsigned_abs()))
@@ -94,9 +94,9 @@ pub async fn contact(
     collect: Collect,
     step_timeout: Duration,
     debug: bool,
-) -> Result<Contact, AppError> {
+) -> Result<Contact, Error> {
     let profile = profile::find(&device.device_type).ok_or_else(|| {
-        AppError::BadRequest(format!(
+        Error::Refused(format!(
             "the device's platform {:?} is unknown",
             device.device_type
         ))
@@ -176,7 +176,7 @@ pub async fn contact(
 
 impl Contact {
     /// Store the host key learnt and the credentials' statistics.
-    pub async fn record(&self, db: &impl ConnectionTrait) -> Result<(), AppError> {
+    pub async fn record(&self, db: &impl ConnectionTrait) -> Result<(), Error> {
         if let Some((key, pending)) = &self.host_key_update {
             set_host_key(db, self.device_id, key.clone(), pending.clone()).await?;
         }
@@ -193,7 +193,7 @@ async fn set_host_key(
     device_id: i32,
     key: Option<String>,
     pending: Option<String>,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     devices::Entity::update_many()
         .col_expr(devices::Column::SshHostKey, Expr::value(key))
         .col_expr(devices::Column::SshHostKeyPending, Expr::value(pending))
@@ -208,7 +208,7 @@ async fn record_attempts(
     db: &impl ConnectionTrait,
     ids: &[i32],
     attempts: &[Attempt],
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let now = Utc::now();
     let mut tried: Vec<(i32, &Attempt)> = ids.iter().copied().zip(attempts).collect();
     // Every transaction updates credential rows in one order, so two devices trying the same
@@ -262,7 +262,7 @@ pub async fn test_connection(
     actor: &Actor,
     device_id: i32,
     debug: bool,
-) -> Result<ConnectionTest, AppError> {
+) -> Result<ConnectionTest, Error> {
     let device = super::devices::get(db, device_id).await?;
     let started = std::time::Instant::now();
     let step = step_timeout(db).await?;
@@ -363,10 +363,10 @@ pub async fn accept_host_key(
     db: &impl ConnectionTrait,
     actor: &Actor,
     device_id: i32,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let device = super::devices::get(db, device_id).await?;
     let Some(pending) = device.ssh_host_key_pending.clone() else {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "there is no new host key waiting for a decision".into(),
         ));
     };
@@ -389,7 +389,7 @@ pub async fn forget_host_key(
     db: &impl ConnectionTrait,
     actor: &Actor,
     device_id: i32,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let device = super::devices::get(db, device_id).await?;
     set_host_key(db, device.id, None, None).await?;
     audit::record(

@@ -18,7 +18,7 @@ use super::tag_rules;
 use super::tags::{self, MAX_TAG_NAME};
 use super::validation::FieldErrors;
 use crate::entity::{device_tags, devices, tag_rules as rule_entity, tags as tag_entity};
-use crate::error::AppError;
+use crate::error::Error;
 
 pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
 const CHUNK: usize = 500;
@@ -41,7 +41,7 @@ const SECRET_COLUMNS: [&str; 6] = [
 ];
 
 /// The filtered device list as CSV, in the import's column layout plus read-only facts.
-pub async fn export(db: &impl ConnectionTrait, filter: &DeviceFilter) -> Result<String, AppError> {
+pub async fn export(db: &impl ConnectionTrait, filter: &DeviceFilter) -> Result<String, Error> {
     let rows = devices::Entity::find()
         .filter(condition(filter))
         .order_by_asc(devices::Column::Hostname)
@@ -65,7 +65,7 @@ pub async fn export(db: &impl ConnectionTrait, filter: &DeviceFilter) -> Result<
         ],
     ]
     .concat();
-    let csv_err = |e: csv::Error| AppError::Internal(format!("CSV export failed: {e}"));
+    let csv_err = |e: csv::Error| Error::Internal(format!("CSV export failed: {e}"));
     w.write_record(&header).map_err(csv_err)?;
     for d in rows {
         let tag_names = tag_map
@@ -96,8 +96,8 @@ pub async fn export(db: &impl ConnectionTrait, filter: &DeviceFilter) -> Result<
     }
     let bytes = w
         .into_inner()
-        .map_err(|e| AppError::Internal(format!("CSV export failed: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("CSV export failed: {e}")))
+        .map_err(|e| Error::Internal(format!("CSV export failed: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Internal(format!("CSV export failed: {e}")))
 }
 
 /// Characters that make a spreadsheet read a cell as a formula (OWASP's CSV injection list).
@@ -151,7 +151,7 @@ impl ImportPlan {
     }
 }
 
-fn file_error(message: impl Into<String>) -> AppError {
+fn file_error(message: impl Into<String>) -> Error {
     FieldErrors::single("file", message)
 }
 
@@ -159,7 +159,7 @@ struct Header {
     index: HashMap<&'static str, usize>,
 }
 
-fn read_header(record: &csv::StringRecord, notices: &mut Vec<String>) -> Result<Header, AppError> {
+fn read_header(record: &csv::StringRecord, notices: &mut Vec<String>) -> Result<Header, Error> {
     let mut index = HashMap::new();
     let mut ignored = Vec::new();
     let mut secrets = Vec::new();
@@ -225,7 +225,7 @@ fn column_of(field: &str) -> &str {
 }
 
 /// Reads and checks the whole file against the database, changing nothing.
-pub async fn plan(db: &impl ConnectionTrait, data: &[u8]) -> Result<ImportPlan, AppError> {
+pub async fn plan(db: &impl ConnectionTrait, data: &[u8]) -> Result<ImportPlan, Error> {
     if data.len() > MAX_IMPORT_BYTES {
         return Err(file_error(format!(
             "The file is larger than {} MB.",
@@ -436,7 +436,7 @@ pub async fn apply(
     db: &DatabaseConnection,
     actor: &Actor,
     data: &[u8],
-) -> Result<(ImportPlan, Option<ImportSummary>), AppError> {
+) -> Result<(ImportPlan, Option<ImportSummary>), Error> {
     let txn = crate::db::begin_write(db).await?;
     let plan = plan(&txn, data).await?;
     if !plan.is_clean() {

@@ -20,19 +20,45 @@ use super::tags;
 use super::validation::FieldErrors;
 use crate::device::platforms;
 use crate::entity::{backups, device_tags, devices, tags as tag_entity};
-use crate::error::AppError;
+use crate::error::Error;
 
 pub const MAX_DESCRIPTION: usize = 2000;
 
-/// A device form or import row, as text, before validation.
-#[derive(Clone, Debug, Default)]
+/// A device as the form sends it (and an import row), text before validation: the form's body,
+/// this service's input, and what a form shown again holds.
+#[derive(Clone, Debug, Default, Deserialize)]
 pub struct DeviceInput {
     pub hostname: String,
     pub ip_address: String,
     pub port: String,
     pub device_type: String,
     pub description: String,
+    #[serde(deserialize_with = "crate::services::validation::toggle")]
     pub enabled: bool,
+}
+
+impl DeviceInput {
+    /// What the form for a new device starts with.
+    pub fn for_new() -> Self {
+        Self {
+            port: "22".into(),
+            device_type: "cisco_ios".into(),
+            enabled: true,
+            ..Self::default()
+        }
+    }
+
+    /// A stored device as its form shows it.
+    pub fn of(device: &devices::Model) -> Self {
+        Self {
+            hostname: device.hostname.clone(),
+            ip_address: device.ip_address.clone(),
+            port: device.port.to_string(),
+            device_type: device.device_type.clone(),
+            description: device.description.clone().unwrap_or_default(),
+            enabled: device.enabled,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -142,7 +168,7 @@ async fn validate(
     db: &impl ConnectionTrait,
     input: &DeviceInput,
     except: Option<i32>,
-) -> Result<ValidDevice, AppError> {
+) -> Result<ValidDevice, Error> {
     let mut errors = FieldErrors::new();
     let valid = validate_fields(&mut errors, input);
     if errors.get("hostname").is_none() && hostname_taken(db, &valid.hostname, except).await? {
@@ -155,10 +181,10 @@ async fn validate(
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
-    input: DeviceInput,
-) -> Result<devices::Model, AppError> {
+    input: &DeviceInput,
+) -> Result<devices::Model, Error> {
     let txn = crate::db::begin_write(db).await?;
-    let v = validate(&txn, &input, None).await?;
+    let v = validate(&txn, input, None).await?;
     let now = Utc::now();
     let device = devices::ActiveModel {
         hostname: Set(v.hostname),
@@ -190,22 +216,22 @@ pub async fn create(
     Ok(device)
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<devices::Model, AppError> {
+pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<devices::Model, Error> {
     devices::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(Error::NotFound)
 }
 
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i32,
-    input: DeviceInput,
-) -> Result<devices::Model, AppError> {
+    input: &DeviceInput,
+) -> Result<devices::Model, Error> {
     let txn = crate::db::begin_write(db).await?;
     let device = get(&txn, id).await?;
-    let v = validate(&txn, &input, Some(id)).await?;
+    let v = validate(&txn, input, Some(id)).await?;
     let fields = audit::changed_fields(&[
         ("hostname", v.hostname != device.hostname),
         ("ip_address", v.ip_address != device.ip_address),
@@ -265,7 +291,7 @@ pub async fn delete(
     actor: &Actor,
     id: i32,
     with_backups: bool,
-) -> Result<devices::Model, AppError> {
+) -> Result<devices::Model, Error> {
     let txn = crate::db::begin_write(db).await?;
     let device = get(&txn, id).await?;
     let removed_backups = if with_backups {
@@ -304,7 +330,7 @@ pub async fn add_tag(
     actor: &Actor,
     device_id: i32,
     tag_id: i32,
-) -> Result<bool, AppError> {
+) -> Result<bool, Error> {
     let txn = crate::db::begin_write(db).await?;
     let device = get(&txn, device_id).await?;
     let tag = tags::get(&txn, tag_id).await?;
@@ -351,7 +377,7 @@ pub async fn remove_tag(
     actor: &Actor,
     device_id: i32,
     tag_id: i32,
-) -> Result<bool, AppError> {
+) -> Result<bool, Error> {
     let txn = crate::db::begin_write(db).await?;
     let device = get(&txn, device_id).await?;
     let tag = tags::get(&txn, tag_id).await?;
@@ -403,9 +429,9 @@ pub async fn bulk(
     actor: &Actor,
     ids: &[i32],
     action: BulkAction,
-) -> Result<u64, AppError> {
+) -> Result<u64, Error> {
     if ids.is_empty() {
-        return Err(AppError::BadRequest("Select at least one device.".into()));
+        return Err(Error::Refused("Select at least one device.".into()));
     }
     let txn = crate::db::begin_write(db).await?;
     let existing: Vec<i32> = devices::Entity::find()

@@ -9,7 +9,7 @@ use super::audit::{self, Actor, Event};
 use crate::config::Settings;
 use crate::crypto::{CryptoError, Vault, fernet_key_path, generate_fernet_key, write_key_file};
 use crate::entity::{admin_settings, credentials};
-use crate::error::AppError;
+use crate::error::Error;
 
 #[derive(Debug, Default, PartialEq)]
 pub struct Rotated {
@@ -31,7 +31,7 @@ pub async fn reencrypt_all(
     db: &DatabaseConnection,
     vault: &Vault,
     actor: &Actor,
-) -> Result<Rotated, AppError> {
+) -> Result<Rotated, Error> {
     let txn = crate::db::begin_write(db).await?;
     let mut out = Rotated {
         keys_now: vault.keys().len(),
@@ -100,7 +100,7 @@ pub async fn rotate(
     settings: &Settings,
     current: &Vault,
     actor: &Actor,
-) -> Result<(Rotated, Option<String>), AppError> {
+) -> Result<(Rotated, Option<String>), Error> {
     match fernet_key_path(settings) {
         Some(path) => {
             let mut keys = vec![generate_fernet_key()];
@@ -126,7 +126,7 @@ pub async fn prune(
     settings: &Settings,
     current: &Vault,
     actor: &Actor,
-) -> Result<usize, AppError> {
+) -> Result<usize, Error> {
     let first = Vault::from_keys(&current.keys()[..1], current.source_name())?;
     let mut tokens: Vec<String> = Vec::new();
     for c in credentials::Entity::find().all(db).await? {
@@ -143,7 +143,7 @@ pub async fn prune(
             .map(|(_, t)| t),
     );
     if tokens.iter().any(|t| first.decrypt(t).is_err()) {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "Some stored values are still encrypted with an older key: run `netraven key rotate` first.".into(),
         ));
     }

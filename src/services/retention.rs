@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter}
 
 use super::settings::{self, registry};
 use crate::entity::{backups, job_logs};
-use crate::error::AppError;
+use crate::error::Error;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Removed {
@@ -18,7 +18,7 @@ pub struct Removed {
     pub job_logs: u64,
 }
 
-pub async fn run(db: &impl ConnectionTrait) -> Result<Removed, AppError> {
+pub async fn run(db: &impl ConnectionTrait) -> Result<Removed, Error> {
     // Each within its setting's bounds: never negative, and job logs are kept at least a day.
     let keep_versions = settings::int(db, &registry::BACKUPS_RETENTION_VERSIONS).await?;
     let keep_days = settings::int(db, &registry::BACKUPS_RETENTION_DAYS).await?;

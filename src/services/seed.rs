@@ -8,7 +8,7 @@ use super::audit::{self, Actor, Event};
 use super::tags;
 use crate::device::platforms::platforms;
 use crate::entity::{device_tags, devices, tags as tag_entity};
-use crate::error::AppError;
+use crate::error::Error;
 
 const CHUNK: usize = 500;
 const COLORS: [&str; 6] = [
@@ -27,7 +27,7 @@ pub async fn seed(
     db: &DatabaseConnection,
     device_count: usize,
     tag_count: usize,
-) -> Result<Seeded, AppError> {
+) -> Result<Seeded, Error> {
     let txn = crate::db::begin_write(db).await?;
     let now = Utc::now();
     let tag_count = tag_count.max(1);

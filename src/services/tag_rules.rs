@@ -15,7 +15,7 @@ use super::rule_criteria::{DeviceFacts, Group, Matcher};
 use super::tags;
 use super::validation::{FieldErrors, MAX_NAME};
 use crate::entity::{device_tags, devices, tag_rules};
-use crate::error::AppError;
+use crate::error::Error;
 
 /// Rows written per statement, well under SQLite's and PostgreSQL's parameter limits.
 const CHUNK: usize = 500;
@@ -26,7 +26,7 @@ pub struct RuleInput {
     pub criteria: Group,
 }
 
-fn validate(input: &RuleInput) -> Result<(String, Matcher), AppError> {
+fn validate(input: &RuleInput) -> Result<(String, Matcher), Error> {
     let mut errors = FieldErrors::new();
     let name = errors.required("name", &input.name, MAX_NAME);
     let matcher = match input.criteria.compile() {
@@ -39,19 +39,19 @@ fn validate(input: &RuleInput) -> Result<(String, Matcher), AppError> {
     errors.into_result()?;
     matcher
         .map(|m| (name, m))
-        .ok_or_else(|| AppError::Internal("criteria did not compile".into()))
+        .ok_or_else(|| Error::Internal("criteria did not compile".into()))
 }
 
 pub async fn get(
     db: &impl ConnectionTrait,
     tag_id: i32,
     rule_id: i32,
-) -> Result<tag_rules::Model, AppError> {
+) -> Result<tag_rules::Model, Error> {
     tag_rules::Entity::find_by_id(rule_id)
         .filter(tag_rules::Column::TagId.eq(tag_id))
         .one(db)
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(Error::NotFound)
 }
 
 pub async fn for_tag(
@@ -65,9 +65,9 @@ pub async fn for_tag(
         .await
 }
 
-pub fn criteria_of(rule: &tag_rules::Model) -> Result<Group, AppError> {
+pub fn criteria_of(rule: &tag_rules::Model) -> Result<Group, Error> {
     Group::from_json(&rule.criteria)
-        .map_err(|e| AppError::Internal(format!("stored rule {} is unreadable: {e}", rule.id)))
+        .map_err(|e| Error::Internal(format!("stored rule {} is unreadable: {e}", rule.id)))
 }
 
 pub async fn assigned_count(db: &impl ConnectionTrait, rule_id: i32) -> Result<u64, DbErr> {
@@ -84,7 +84,7 @@ pub async fn save(
     tag_id: i32,
     rule_id: Option<i32>,
     input: RuleInput,
-) -> Result<(tag_rules::Model, Applied), AppError> {
+) -> Result<(tag_rules::Model, Applied), Error> {
     let (name, matcher) = validate(&input)?;
     let txn = crate::db::begin_write(db).await?;
     let tag = tags::get(&txn, tag_id).await?;
@@ -157,7 +157,7 @@ pub async fn preview(
     tag_id: i32,
     rule_id: Option<i32>,
     criteria: &Group,
-) -> Result<Preview, AppError> {
+) -> Result<Preview, Error> {
     let matcher = criteria
         .compile()
         .map_err(|e| FieldErrors::single("criteria", e.to_string()))?;
@@ -279,10 +279,10 @@ async fn apply_matcher(
 pub async fn apply_rule(
     db: &impl ConnectionTrait,
     rule: &tag_rules::Model,
-) -> Result<Applied, AppError> {
+) -> Result<Applied, Error> {
     let matcher = criteria_of(rule)?
         .compile()
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        .map_err(|e| Error::Refused(e.to_string()))?;
     Ok(apply_matcher(db, rule, &matcher).await?)
 }
 
@@ -292,12 +292,12 @@ pub async fn apply(
     actor: &Actor,
     tag_id: i32,
     rule_id: i32,
-) -> Result<Applied, AppError> {
+) -> Result<Applied, Error> {
     let txn = crate::db::begin_write(db).await?;
     let rule = get(&txn, tag_id, rule_id).await?;
     let matcher = criteria_of(&rule)?
         .compile()
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        .map_err(|e| Error::Refused(e.to_string()))?;
     let applied = apply_matcher(&txn, &rule, &matcher).await?;
     audit::record(
         &txn,
@@ -320,7 +320,7 @@ pub async fn delete(
     tag_id: i32,
     rule_id: i32,
     remove_assigned: bool,
-) -> Result<u64, AppError> {
+) -> Result<u64, Error> {
     let txn = crate::db::begin_write(db).await?;
     let rule = get(&txn, tag_id, rule_id).await?;
     let removed = if remove_assigned {
@@ -350,7 +350,7 @@ pub async fn delete(
 pub async fn apply_to_device(
     db: &impl ConnectionTrait,
     device: &devices::Model,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let rules = tag_rules::Entity::find()
         .filter(tag_rules::Column::IsActive.eq(true))
         .all(db)

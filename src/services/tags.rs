@@ -13,16 +13,35 @@ use sea_orm::{
 use super::audit::{self, Actor, Event};
 use super::validation::FieldErrors;
 use crate::entity::{device_tags, tags};
-use crate::error::AppError;
+use crate::error::Error;
 
 pub const MAX_TAG_NAME: usize = 64;
 pub const DEFAULT_COLOR: &str = "#1f6feb";
 
-#[derive(Clone, Debug, Default)]
+/// A tag as its form sends it: the form's body, this service's input, and what a form shown
+/// again holds.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct TagInput {
     pub name: String,
     pub color: String,
     pub description: String,
+}
+
+impl TagInput {
+    pub fn for_new() -> Self {
+        Self {
+            color: DEFAULT_COLOR.into(),
+            ..Self::default()
+        }
+    }
+
+    pub fn of(tag: &tags::Model) -> Self {
+        Self {
+            name: tag.name.clone(),
+            color: tag.color.clone(),
+            description: tag.description.clone().unwrap_or_default(),
+        }
+    }
 }
 
 struct ValidTag {
@@ -39,7 +58,7 @@ async fn validate(
     db: &impl ConnectionTrait,
     input: &TagInput,
     existing_id: Option<i32>,
-) -> Result<ValidTag, AppError> {
+) -> Result<ValidTag, Error> {
     let mut errors = FieldErrors::new();
     let name = errors.required("name", &input.name, MAX_TAG_NAME);
     if name.contains([';', ',']) {
@@ -79,10 +98,10 @@ async fn validate(
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
-    input: TagInput,
-) -> Result<tags::Model, AppError> {
+    input: &TagInput,
+) -> Result<tags::Model, Error> {
     let txn = crate::db::begin_write(db).await?;
-    let v = validate(&txn, &input, None).await?;
+    let v = validate(&txn, input, None).await?;
     let now = Utc::now();
     let tag = tags::ActiveModel {
         name: Set(v.name),
@@ -110,11 +129,11 @@ pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i32,
-    input: TagInput,
-) -> Result<tags::Model, AppError> {
+    input: &TagInput,
+) -> Result<tags::Model, Error> {
     let txn = crate::db::begin_write(db).await?;
     let tag = get(&txn, id).await?;
-    let v = validate(&txn, &input, Some(id)).await?;
+    let v = validate(&txn, input, Some(id)).await?;
     let fields = audit::changed_fields(&[
         ("name", v.name != tag.name),
         ("color", v.color != tag.color),
@@ -141,11 +160,14 @@ pub async fn update(
     Ok(tag)
 }
 
-pub async fn delete(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: i32,
-) -> Result<tags::Model, AppError> {
+/// The tag picked in a form's tag menu (whose first entry is an empty "choose").
+pub fn chosen(raw: &str) -> Result<i32, Error> {
+    raw.trim()
+        .parse()
+        .map_err(|_| FieldErrors::single("tag_id", "Pick a tag."))
+}
+
+pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<tags::Model, Error> {
     let txn = crate::db::begin_write(db).await?;
     let tag = get(&txn, id).await?;
     let devices = device_count(&txn, id).await?;
@@ -163,11 +185,11 @@ pub async fn delete(
     Ok(tag)
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<tags::Model, AppError> {
+pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<tags::Model, Error> {
     tags::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(Error::NotFound)
 }
 
 pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<tags::Model>, DbErr> {

@@ -12,13 +12,14 @@ use sea_orm::{
 use super::audit::{self, Actor, Event};
 use super::query::{Page, Paging, contains_ci, fetch_page};
 use super::settings::{self, registry};
-use super::validation::{FieldErrors, MAX_NAME};
+use super::validation::{FieldErrors, MAX_NAME, toggle};
 use crate::auth::password;
 use crate::auth::permissions::{ADMIN, ALL, Permissions, USER_MANAGE};
 use crate::auth::session_store::revoke_user_sessions;
 use crate::crypto::random_token;
 use crate::entity::users;
-use crate::error::AppError;
+use crate::error::Error;
+use serde::Deserialize;
 
 /// A user who can run the system: both ADMIN and USER_MANAGE, and active.
 const ADMIN_BITS: i32 = ADMIN | USER_MANAGE;
@@ -58,7 +59,7 @@ impl Manager {
     }
 
     /// Refuses to act on an account holding flags the manager lacks.
-    fn may_manage(self, target: &users::Model) -> Result<(), AppError> {
+    fn may_manage(self, target: &users::Model) -> Result<(), Error> {
         if Some(target.id) == self.id() {
             return Ok(());
         }
@@ -66,7 +67,7 @@ impl Manager {
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(AppError::Forbidden { missing })
+            Err(Error::NotPermitted { missing })
         }
     }
 
@@ -85,22 +86,45 @@ impl Manager {
     }
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct NewUser {
-    pub username: String,
+/// An account's fields a user manager edits: the user form's body, this service's input, and
+/// what the form shown again holds.
+#[derive(Clone, Debug, Deserialize)]
+pub struct UserInput {
     pub realname: String,
     pub email: String,
-    pub permissions: i32,
-    pub password: String,
+    #[serde(flatten)]
+    pub permissions: Permissions,
+    #[serde(deserialize_with = "toggle")]
     pub is_active: bool,
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct UserChanges {
-    pub realname: String,
-    pub email: String,
-    pub permissions: i32,
-    pub is_active: bool,
+impl UserInput {
+    pub fn for_new() -> Self {
+        Self {
+            realname: String::new(),
+            email: String::new(),
+            permissions: Permissions(crate::auth::permissions::READ),
+            is_active: true,
+        }
+    }
+
+    pub fn of(user: &users::Model) -> Self {
+        Self {
+            realname: user.realname.clone().unwrap_or_default(),
+            email: user.email.clone().unwrap_or_default(),
+            permissions: Permissions(user.permissions),
+            is_active: user.is_active,
+        }
+    }
+}
+
+/// A new account: the account fields plus what only a new one has.
+#[derive(Clone, Debug, Deserialize)]
+pub struct NewUser {
+    pub username: String,
+    pub password: String,
+    #[serde(flatten)]
+    pub account: UserInput,
 }
 
 pub struct PasswordPolicy {
@@ -173,15 +197,17 @@ pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
     by: Manager,
-    input: NewUser,
-) -> Result<users::Model, AppError> {
+    input: &NewUser,
+) -> Result<users::Model, Error> {
     let txn = crate::db::begin_write(db).await?;
     let mut errors = FieldErrors::new();
+    let account = &input.account;
+    let permissions = account.permissions.0;
     let username = validate_username(&mut errors, &input.username);
-    let realname = errors.optional("realname", &input.realname, MAX_NAME);
-    let email = errors.email("email", &input.email);
-    validate_permissions(&mut errors, input.permissions);
-    by.check_grant(&mut errors, input.permissions);
+    let realname = errors.optional("realname", &account.realname, MAX_NAME);
+    let email = errors.email("email", &account.email);
+    validate_permissions(&mut errors, permissions);
+    by.check_grant(&mut errors, permissions);
     password_policy(&txn)
         .await?
         .check(&mut errors, "password", &input.password);
@@ -189,15 +215,15 @@ pub async fn create(
         errors.add("username", "This username is already taken.");
     }
     errors.into_result()?;
-    let hash = password::hash_async(input.password).await?;
+    let hash = password::hash_async(input.password.clone()).await?;
     let now = Utc::now();
     let user = users::ActiveModel {
         username: Set(username),
         realname: Set(realname),
         email: Set(email),
         password_hash: Set(hash),
-        permissions: Set(input.permissions),
-        is_active: Set(input.is_active),
+        permissions: Set(permissions),
+        is_active: Set(account.is_active),
         debug: Set(false),
         failed_logins: Set(0),
         password_changed_at: Set(Some(now)),
@@ -221,11 +247,11 @@ pub async fn create(
     Ok(user)
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<users::Model, AppError> {
+pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<users::Model, Error> {
     users::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(Error::NotFound)
 }
 
 pub async fn find_by_username(
@@ -262,30 +288,31 @@ pub async fn update(
     actor: &Actor,
     by: Manager,
     id: i32,
-    input: UserChanges,
-) -> Result<users::Model, AppError> {
+    input: &UserInput,
+) -> Result<users::Model, Error> {
+    let (permissions, is_active) = (input.permissions.0, input.is_active);
     let txn = crate::db::begin_write(db).await?;
     let user = get(&txn, id).await?;
     by.may_manage(&user)?;
     let mut errors = FieldErrors::new();
     let realname = errors.optional("realname", &input.realname, MAX_NAME);
     let email = errors.email("email", &input.email);
-    validate_permissions(&mut errors, input.permissions);
+    validate_permissions(&mut errors, permissions);
     // Flags the user already holds may stay (a manager editing themselves keeps what they have).
-    by.check_grant(&mut errors, input.permissions & !user.permissions);
+    by.check_grant(&mut errors, permissions & !user.permissions);
     if Some(id) == by.id() {
-        if user.permissions & USER_MANAGE != 0 && input.permissions & USER_MANAGE == 0 {
+        if user.permissions & USER_MANAGE != 0 && permissions & USER_MANAGE == 0 {
             errors.add(
                 "permissions",
                 "You cannot remove your own user_manage permission.",
             );
         }
-        if !input.is_active {
+        if !is_active {
             errors.add("is_active", "You cannot deactivate your own account.");
         }
     }
     if is_admin(user.permissions, user.is_active)
-        && !is_admin(input.permissions, input.is_active)
+        && !is_admin(permissions, is_active)
         && other_admins(&txn, id).await? == 0
     {
         errors.add(
@@ -298,16 +325,16 @@ pub async fn update(
     let changed = audit::changed_fields(&[
         ("realname", realname != user.realname),
         ("email", email != user.email),
-        ("permissions", input.permissions != user.permissions),
-        ("is_active", input.is_active != user.is_active),
+        ("permissions", permissions != user.permissions),
+        ("is_active", is_active != user.is_active),
     ]);
     let before = Permissions(user.permissions).names();
     let was_active = user.is_active;
     let mut active = user.into_active_model();
     active.realname = Set(realname);
     active.email = Set(email);
-    active.permissions = Set(input.permissions);
-    active.is_active = Set(input.is_active);
+    active.permissions = Set(permissions);
+    active.is_active = Set(is_active);
     active.updated_at = Set(Utc::now());
     let user = active.update(&txn).await?;
     if was_active && !user.is_active {
@@ -336,7 +363,7 @@ pub async fn reset_password(
     by: Manager,
     id: i32,
     new_password: String,
-) -> Result<users::Model, AppError> {
+) -> Result<users::Model, Error> {
     let txn = crate::db::begin_write(db).await?;
     let user = get(&txn, id).await?;
     by.may_manage(&user)?;
@@ -364,7 +391,7 @@ async fn store_password(
     db: &impl ConnectionTrait,
     user: users::Model,
     new_password: String,
-) -> Result<users::Model, AppError> {
+) -> Result<users::Model, Error> {
     let hash = password::hash_async(new_password).await?;
     let now = Utc::now();
     let mut active = user.into_active_model();
@@ -381,17 +408,17 @@ pub async fn delete(
     actor: &Actor,
     by: Manager,
     id: i32,
-) -> Result<users::Model, AppError> {
+) -> Result<users::Model, Error> {
     let txn = crate::db::begin_write(db).await?;
     let user = get(&txn, id).await?;
     by.may_manage(&user)?;
     if Some(id) == by.id() {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "You cannot delete your own account.".into(),
         ));
     }
     if is_admin(user.permissions, user.is_active) && other_admins(&txn, id).await? == 0 {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "This is the last active administrator and cannot be deleted.".into(),
         ));
     }
@@ -408,19 +435,40 @@ pub async fn delete(
     Ok(user)
 }
 
-#[derive(Clone, Debug)]
-pub struct ProfileChanges {
+/// What a user changes about themselves: the profile form's body, this service's input, and
+/// what the form shown again holds.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct ProfileInput {
     pub realname: String,
     pub email: String,
+    #[serde(deserialize_with = "crate::services::validation::toggle")]
     pub debug: bool,
+}
+
+impl ProfileInput {
+    pub fn of(user: &users::Model) -> Self {
+        Self {
+            realname: user.realname.clone().unwrap_or_default(),
+            email: user.email.clone().unwrap_or_default(),
+            debug: user.debug,
+        }
+    }
+}
+
+/// The password form: never shown again with its values.
+#[derive(serde::Deserialize)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+    pub confirm_password: String,
 }
 
 pub async fn update_profile(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i32,
-    input: ProfileChanges,
-) -> Result<users::Model, AppError> {
+    input: &ProfileInput,
+) -> Result<users::Model, Error> {
     let txn = crate::db::begin_write(db).await?;
     let user = get(&txn, id).await?;
     let mut errors = FieldErrors::new();
@@ -457,20 +505,23 @@ pub async fn change_own_password(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i32,
-    current: String,
-    new_password: String,
-    confirm: String,
-) -> Result<(), AppError> {
+    change: PasswordChange,
+) -> Result<(), Error> {
+    let PasswordChange {
+        current_password,
+        new_password,
+        confirm_password,
+    } = change;
     let txn = crate::db::begin_write(db).await?;
     let user = get(&txn, id).await?;
     let mut errors = FieldErrors::new();
-    if !password::verify_async(current, user.password_hash.clone()).await {
+    if !password::verify_async(current_password, user.password_hash.clone()).await {
         errors.add("current_password", "The current password is not correct.");
     }
     password_policy(&txn)
         .await?
         .check(&mut errors, "new_password", &new_password);
-    if new_password != confirm {
+    if new_password != confirm_password {
         errors.add("confirm_password", "The two new passwords differ.");
     }
     errors.into_result()?;

@@ -1,11 +1,11 @@
 //! One validation path for every form: checks collect messages per field, and a non-empty set
-//! becomes `AppError::Validation`, which the form handler renders next to the fields.
+//! becomes `Error::Invalid`, which the form handler renders next to the fields.
 
 use std::fmt;
 
 use serde::{Deserialize, Deserializer};
 
-use crate::error::AppError;
+use crate::error::Error;
 
 pub const MAX_NAME: usize = 255;
 
@@ -57,18 +57,19 @@ impl FieldErrors {
     }
 
     /// `Ok(())` when nothing was found, else the error that carries the messages.
-    pub fn into_result(self) -> Result<(), AppError> {
+    pub fn into_result(self) -> Result<(), Error> {
         if self.is_empty() {
             Ok(())
         } else {
-            Err(AppError::Validation(self))
+            Err(Error::Invalid(self))
         }
     }
 
-    pub fn single(field: &str, message: impl Into<String>) -> AppError {
+    /// The error for a single message.
+    pub fn single(field: &str, message: impl Into<String>) -> Error {
         let mut e = Self::new();
         e.add(field, message);
-        AppError::Validation(e)
+        Error::Invalid(e)
     }
 
     /// Required text, trimmed, at most `max` characters.
@@ -118,6 +119,15 @@ impl FieldErrors {
     }
 }
 
+/// The message for a form without fields its handler needs (a client that left them out, or a
+/// page from an older version).
+pub fn incomplete_form(names: &[&str]) -> String {
+    format!(
+        "The form is incomplete (missing: {}); nothing was changed. Reload the page and submit it again.",
+        names.join(", ")
+    )
+}
+
 impl fmt::Display for FieldErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.summary())
@@ -146,6 +156,12 @@ pub fn toggle<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Err
         Some("off") => Ok(false),
         _ => Err(serde::de::Error::custom("expected on or off")),
     }
+}
+
+/// An action checkbox (also delete the backups, remove the stored secret, confirm), for
+/// `#[serde(default, deserialize_with = "ticked")]`: sent means "do it", absent means "do not".
+pub fn ticked<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
 }
 
 #[cfg(test)]

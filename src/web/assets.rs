@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use crate::crypto::sha256_hex;
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 routes! {
     GET r"/static/{name:.+}" => asset,
@@ -36,6 +36,6 @@ pub async fn asset(path: web::Path<String>) -> Result<HttpResponse, AppError> {
     } else if format!("/static/{name}") == HTMX_HREF {
         Ok(immutable("text/javascript; charset=utf-8", HTMX))
     } else {
-        Err(AppError::NotFound)
+        Err(AppError::not_found())
     }
 }

@@ -8,10 +8,10 @@ use super::page;
 use crate::auth::permissions::ADMIN;
 use crate::auth::{Auth, Ctx};
 use crate::entity::audit_logs;
-use crate::error::AppError;
 use crate::services::audit::{self, AuditFilter};
 use crate::services::query::PageParams;
 use crate::vocabulary::AuditKind;
+use crate::web::error::AppError;
 
 routes! {
     GET r"/audit" => index,

@@ -9,9 +9,9 @@ use super::{AppState, redirect, render, safe_next};
 use crate::auth::SignedIn;
 use crate::auth::csrf;
 use crate::auth::session_store::{CLIENT_IP, USER_AGENT, USER_ID};
-use crate::error::AppError;
-use crate::services::audit::{self, Actor, Event};
+use crate::services::audit::{self, Event};
 use crate::services::sign_in::{self, LoginError};
+use crate::web::error::AppError;
 
 routes! {
     GET r"/login" => login_page,
@@ -81,7 +81,7 @@ pub async fn login(
         password,
         next,
     } = form;
-    let actor = Actor::from_request(&req, None);
+    let actor = crate::web::client::actor(&req, None);
     let next = safe_next(&next).to_string();
     let refused = |error: String| LoginPage {
         csrf: String::new(),
@@ -101,12 +101,12 @@ pub async fn login(
                 .and_then(|_| {
                     session.insert(USER_AGENT, actor.user_agent.clone().unwrap_or_default())
                 })
-                .map_err(|e| AppError::Internal(format!("cannot store session: {e}")))?;
+                .map_err(|e| AppError::internal(format!("cannot store session: {e}")))?;
             csrf::rotate(&session);
             let mut response = redirect(&next);
             response
                 .add_cookie(&csrf::login_cookie_removal())
-                .map_err(|e| AppError::Internal(format!("cannot set a cookie: {e}")))?;
+                .map_err(|e| AppError::internal(format!("cannot set a cookie: {e}")))?;
             Ok(response)
         }
         Err(LoginError::Rejected) => login_form(
@@ -152,7 +152,7 @@ fn login_form(
     if let Some(cookie) = cookie {
         response
             .add_cookie(&cookie)
-            .map_err(|e| AppError::Internal(format!("cannot set a cookie: {e}")))?;
+            .map_err(|e| AppError::internal(format!("cannot set a cookie: {e}")))?;
     }
     Ok(response)
 }

@@ -13,12 +13,12 @@ use crate::auth::permissions::{ADMIN, READ};
 use crate::auth::{Auth, Ctx};
 use crate::device::platforms;
 use crate::entity::{backups as backup_entity, devices as device_entity};
-use crate::error::AppError;
 use crate::services::audit::{self, Event};
 use crate::services::backups::{self, VersionRow};
 use crate::services::config_diff::{Fold, LineDiff, Row, SideRow};
 use crate::services::devices;
 use crate::services::query::PageParams;
+use crate::web::error::AppError;
 
 routes! {
     GET r"/devices/{id:\d+}/backups" => history,
@@ -98,7 +98,7 @@ impl Secrets {
 
 /// Whether this request may see secrets (an administrator, and the setting allows it).
 async fn reveal(auth: &Ctx) -> Result<bool, AppError> {
-    backups::reveals_secrets(auth.db(), auth.can(ADMIN)).await
+    Ok(backups::reveals_secrets(auth.db(), auth.can(ADMIN)).await?)
 }
 
 /// Showing stored secrets to an administrator is recorded, as any access to secrets is.

@@ -8,6 +8,8 @@ use actix_web::HttpRequest;
 use actix_web::http::header;
 
 use crate::config::Settings;
+use crate::entity::users;
+use crate::services::audit::Actor;
 use crate::web::AppState;
 
 fn settings(req: &HttpRequest) -> Option<&Settings> {
@@ -96,4 +98,19 @@ pub fn is_own_origin(req: &HttpRequest, origin: &str) -> bool {
         None => request_origin(req).is_some_and(|o| o == origin),
     };
     own || settings.trusted_origins.contains(&origin)
+}
+
+/// Who is acting, and from where, for the audit trail: the request's facts as a plain value, so
+/// services never see the request.
+pub fn actor(req: &HttpRequest, user: Option<&users::Model>) -> Actor {
+    Actor {
+        id: user.map(|u| u.id),
+        name: user.map(|u| u.username.clone()),
+        ip: client_ip(req),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(255).collect()),
+    }
 }

@@ -1,20 +1,18 @@
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::form::{Form, checked};
-use super::{page, redirect, render};
+use super::form::{Form, accepted, again};
+use super::{page, redirect};
 use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{ADMIN, DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::{credentials as cred_entity, tags as tag_entity};
-use crate::error::AppError;
 use crate::services::credentials::{self, CredentialInput, CredentialView, TagLink, Viewer};
 use crate::services::tags;
 use crate::services::validation::FieldErrors;
-use crate::services::validation::toggle;
 use crate::vocabulary::CredentialKind;
+use crate::web::error::AppError;
 
 routes! {
     GET r"/credentials" => index,
@@ -66,61 +64,15 @@ pub async fn index(
     })
 }
 
-#[derive(Deserialize)]
-pub struct CredentialForm {
-    name: String,
-    kind: String,
-    username: String,
-    secret: String,
-    clear_secret: Option<String>,
-    enable_secret: String,
-    clear_enable_secret: Option<String>,
-    private_key: String,
-    clear_private_key: Option<String>,
-    description: String,
-    valid_until: String,
-    allowed_networks: String,
-    #[serde(deserialize_with = "toggle")]
-    private: bool,
-    confirm_private: Option<String>,
-}
-
-impl CredentialForm {
-    fn input(&self) -> CredentialInput {
-        CredentialInput {
-            name: self.name.clone(),
-            kind: self.kind.clone(),
-            username: self.username.clone(),
-            secret: self.secret.clone(),
-            clear_secret: checked(&self.clear_secret),
-            enable_secret: self.enable_secret.clone(),
-            clear_enable_secret: checked(&self.clear_enable_secret),
-            private_key: self.private_key.clone(),
-            clear_private_key: checked(&self.clear_private_key),
-            description: self.description.clone(),
-            valid_until: self.valid_until.clone(),
-            allowed_networks: self.allowed_networks.clone(),
-            private: self.private,
-            confirm_private: checked(&self.confirm_private),
-        }
-    }
-}
-
 /// The form as shown: never holds a secret, only whether one is stored.
 #[derive(Template)]
 #[template(path = "credentials/form.html")]
 struct FormPage {
     ctx: Ctx,
     cred: Option<CredentialView>,
-    name: String,
-    kind: String,
-    username: String,
-    description: String,
-    valid_until: String,
-    allowed_networks: String,
+    input: CredentialInput,
     /// Networks covering the devices that already use the credential, for an empty field.
     suggested: String,
-    private: bool,
     errors: FieldErrors,
 }
 
@@ -128,82 +80,46 @@ impl FormPage {
     fn kinds(&self) -> &'static [CredentialKind] {
         CredentialKind::ALL
     }
-    fn new(ctx: Ctx, cred: Option<CredentialView>) -> Self {
-        let (name, kind, username, description, valid_until, allowed_networks, private) =
-            match &cred {
-                Some(c) => (
-                    c.name.clone(),
-                    c.kind.as_str().to_string(),
-                    c.username.clone(),
-                    c.description.clone().unwrap_or_default(),
-                    c.valid_until
-                        .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
-                        .unwrap_or_default(),
-                    c.networks_text(),
-                    c.private,
-                ),
-                None => (
-                    String::new(),
-                    CredentialKind::Ssh.as_str().to_string(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    false,
-                ),
-            };
+    fn new(ctx: Ctx) -> Self {
         Self {
             ctx,
-            cred,
-            name,
-            kind,
-            username,
-            description,
-            valid_until,
-            allowed_networks,
+            cred: None,
+            input: CredentialInput::for_new(),
             suggested: String::new(),
-            private,
             errors: FieldErrors::new(),
         }
     }
     /// The form of an existing credential, with the networks of the devices using it.
     async fn edit(ctx: Ctx, cred: CredentialView) -> Result<Self, AppError> {
         let suggested = credentials::suggested_networks(ctx.db(), cred.id).await?;
-        let mut page = Self::new(ctx, Some(cred));
-        page.suggested = credentials::networks_text(&suggested);
-        Ok(page)
+        Ok(Self {
+            ctx,
+            input: CredentialInput::of(&cred),
+            cred: Some(cred),
+            suggested: credentials::networks_text(&suggested),
+            errors: FieldErrors::new(),
+        })
     }
-    fn with_form(mut self, f: &CredentialForm, errors: FieldErrors) -> Self {
-        self.name = f.name.clone();
-        self.kind = f.kind.clone();
-        self.username = f.username.clone();
-        self.description = f.description.clone();
-        self.valid_until = f.valid_until.clone();
-        self.allowed_networks = f.allowed_networks.clone();
-        self.private = f.private;
+    /// The form shown again with what the user typed (secrets dropped) and the messages.
+    fn again(mut self, input: CredentialInput, errors: FieldErrors) -> Self {
+        self.input = input.without_secrets();
         self.errors = errors;
         self
     }
 }
 
 pub async fn new_form(auth: Auth<WRITE>) -> Result<HttpResponse, AppError> {
-    page(&FormPage::new(auth.0, None))
+    page(&FormPage::new(auth.0))
 }
 
 pub async fn create(
     auth: Auth<WRITE>,
-    Form(form): Form<CredentialForm>,
+    Form(input): Form<CredentialInput>,
 ) -> Result<HttpResponse, AppError> {
     let v = viewer(&auth);
-    match credentials::create(
-        auth.db(),
-        &auth.state.vault,
-        &auth.audit_actor(),
-        v,
-        form.input(),
-    )
-    .await
-    {
+    let result =
+        credentials::create(auth.db(), &auth.state.vault, &auth.audit_actor(), v, &input).await;
+    match accepted(result)? {
         Ok((cred, past)) => {
             auth.flash(
                 FlashKind::Success,
@@ -220,11 +136,7 @@ pub async fn create(
             }
             Ok(redirect(&format!("/credentials/{}", cred.id)))
         }
-        Err(AppError::Validation(errors)) => render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &FormPage::new(auth.0, None).with_form(&form, errors),
-        ),
-        Err(e) => Err(e),
+        Err(errors) => again(&FormPage::new(auth.0).again(input, errors)),
     }
 }
 
@@ -240,20 +152,26 @@ struct ShowPage {
     errors: FieldErrors,
 }
 
+impl ShowPage {
+    async fn load(ctx: Ctx, id: i32, errors: FieldErrors) -> Result<Self, AppError> {
+        let (db, v) = (ctx.db(), viewer(&ctx));
+        let cred = credentials::get(db, v, id).await?;
+        let links = credentials::tags_of(db, v, cred.id).await?;
+        let all_tags = tags::all(db).await?;
+        let outside = credentials::devices_outside(db, v, cred.id).await?;
+        Ok(Self {
+            ctx,
+            cred,
+            outside,
+            links,
+            all_tags,
+            errors,
+        })
+    }
+}
+
 pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
-    let v = viewer(&auth);
-    let cred = credentials::get(auth.db(), v, id.into_inner()).await?;
-    let links = credentials::tags_of(auth.db(), v, cred.id).await?;
-    let all_tags = tags::all(auth.db()).await?;
-    let outside = credentials::devices_outside(auth.db(), v, cred.id).await?;
-    page(&ShowPage {
-        ctx: auth.0,
-        cred,
-        outside,
-        links,
-        all_tags,
-        errors: FieldErrors::new(),
-    })
+    page(&ShowPage::load(auth.0, id.into_inner(), FieldErrors::new()).await?)
 }
 
 pub async fn edit_form(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
@@ -264,20 +182,20 @@ pub async fn edit_form(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpResp
 pub async fn update(
     auth: Auth<WRITE>,
     id: web::Path<i32>,
-    Form(form): Form<CredentialForm>,
+    Form(input): Form<CredentialInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let v = viewer(&auth);
-    match credentials::update(
+    let result = credentials::update(
         auth.db(),
         &auth.state.vault,
         &auth.audit_actor(),
         v,
         id,
-        form.input(),
+        &input,
     )
-    .await
-    {
+    .await;
+    match accepted(result)? {
         Ok(cred) => {
             auth.flash(
                 FlashKind::Success,
@@ -285,14 +203,10 @@ pub async fn update(
             );
             Ok(redirect(&format!("/credentials/{id}")))
         }
-        Err(AppError::Validation(errors)) => {
+        Err(errors) => {
             let cred = credentials::get(auth.db(), v, id).await?;
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &FormPage::edit(auth.0, cred).await?.with_form(&form, errors),
-            )
+            again(&FormPage::edit(auth.0, cred).await?.again(input, errors))
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -310,35 +224,14 @@ pub async fn attach(
     let id = id.into_inner();
     let v = viewer(&auth);
     let result = async {
-        let tag_id: i32 = form
-            .tag_id
-            .trim()
-            .parse()
-            .map_err(|_| FieldErrors::single("tag_id", "Pick a tag."))?;
+        let tag_id = tags::chosen(&form.tag_id)?;
         let priority = credentials::parse_priority(&form.priority)?;
         credentials::attach(auth.db(), &auth.audit_actor(), v, id, tag_id, priority).await
     }
     .await;
-    match result {
+    match accepted(result)? {
         Ok(()) => Ok(redirect(&format!("/credentials/{id}"))),
-        Err(AppError::Validation(errors)) => {
-            let cred = credentials::get(auth.db(), v, id).await?;
-            let links = credentials::tags_of(auth.db(), v, id).await?;
-            let all_tags = tags::all(auth.db()).await?;
-            let outside = credentials::devices_outside(auth.db(), v, id).await?;
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &ShowPage {
-                    ctx: auth.0,
-                    cred,
-                    outside,
-                    links,
-                    all_tags,
-                    errors,
-                },
-            )
-        }
-        Err(e) => Err(e),
+        Err(errors) => again(&ShowPage::load(auth.0, id, errors).await?),
     }
 }
 

@@ -4,8 +4,8 @@ use askama::Template;
 use super::page;
 use crate::auth::permissions::READ;
 use crate::auth::{Auth, Ctx};
-use crate::error::AppError;
 use crate::services::dashboard::{self, Lists, Summary};
+use crate::web::error::AppError;
 
 routes! {
     GET r"/" => index,

@@ -10,9 +10,9 @@ use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{ADMIN, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::devices as device_entity;
-use crate::error::AppError;
 use crate::services::device_access::{self, ConnectionTest, HostKeyEvent};
 use crate::services::devices;
+use crate::web::error::AppError;
 
 routes! {
     POST r"/devices/{id:\d+}/test-connection" => test_connection,

@@ -5,7 +5,7 @@ use askama::Template;
 use futures_util::StreamExt;
 use serde::Deserialize;
 
-use super::form::{Form, checked};
+use super::form::{Form, accepted, again};
 use super::list::{Pager, Sorter, query_string};
 use super::{page, page_or_block, redirect, render, safe_next};
 use crate::auth::flash::FlashKind;
@@ -13,7 +13,6 @@ use crate::auth::permissions::{ADMIN, DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::device::platforms::{self, Platform};
 use crate::entity::{devices as device_entity, job_logs, job_results, tags as tag_entity};
-use crate::error::AppError;
 use crate::services::credentials::{self, DeviceCredential, Viewer};
 use crate::services::device_access;
 use crate::services::device_csv::{self, ImportPlan, ImportSummary};
@@ -22,8 +21,8 @@ use crate::services::devices::{
 };
 use crate::services::query::PageParams;
 use crate::services::tags;
-use crate::services::validation::FieldErrors;
-use crate::services::validation::toggle;
+use crate::services::validation::{FieldErrors, ticked};
+use crate::web::error::AppError;
 
 routes! {
     GET r"/devices" => index,
@@ -154,41 +153,12 @@ pub async fn index(
     page_or_block(fragment, StatusCode::OK, &view, ListPage::as_table)
 }
 
-#[derive(Deserialize)]
-pub struct DeviceForm {
-    hostname: String,
-    ip_address: String,
-    port: String,
-    device_type: String,
-    description: String,
-    #[serde(deserialize_with = "toggle")]
-    enabled: bool,
-}
-
-impl DeviceForm {
-    fn input(&self) -> DeviceInput {
-        DeviceInput {
-            hostname: self.hostname.clone(),
-            ip_address: self.ip_address.clone(),
-            port: self.port.clone(),
-            device_type: self.device_type.clone(),
-            description: self.description.clone(),
-            enabled: self.enabled,
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "devices/form.html")]
 struct FormPage {
     ctx: Ctx,
     device: Option<device_entity::Model>,
-    hostname: String,
-    ip_address: String,
-    port: String,
-    device_type: String,
-    description: String,
-    enabled: bool,
+    input: DeviceInput,
     errors: FieldErrors,
 }
 
@@ -197,45 +167,15 @@ impl FormPage {
         platforms::platforms()
     }
     fn new(ctx: Ctx, device: Option<device_entity::Model>) -> Self {
-        let (hostname, ip_address, port, device_type, description, enabled) = match &device {
-            Some(d) => (
-                d.hostname.clone(),
-                d.ip_address.clone(),
-                d.port.to_string(),
-                d.device_type.clone(),
-                d.description.clone().unwrap_or_default(),
-                d.enabled,
-            ),
-            None => (
-                String::new(),
-                String::new(),
-                "22".into(),
-                "cisco_ios".into(),
-                String::new(),
-                true,
-            ),
-        };
+        let input = device
+            .as_ref()
+            .map_or_else(DeviceInput::for_new, DeviceInput::of);
         Self {
             ctx,
             device,
-            hostname,
-            ip_address,
-            port,
-            device_type,
-            description,
-            enabled,
+            input,
             errors: FieldErrors::new(),
         }
-    }
-    fn with_form(mut self, form: &DeviceForm, errors: FieldErrors) -> Self {
-        self.hostname = form.hostname.clone();
-        self.ip_address = form.ip_address.clone();
-        self.port = form.port.clone();
-        self.device_type = form.device_type.clone();
-        self.description = form.description.clone();
-        self.enabled = form.enabled;
-        self.errors = errors;
-        self
     }
 }
 
@@ -245,9 +185,9 @@ pub async fn new_form(auth: Auth<WRITE>) -> Result<HttpResponse, AppError> {
 
 pub async fn create(
     auth: Auth<WRITE>,
-    Form(form): Form<DeviceForm>,
+    Form(input): Form<DeviceInput>,
 ) -> Result<HttpResponse, AppError> {
-    match devices::create(auth.db(), &auth.audit_actor(), form.input()).await {
+    match accepted(devices::create(auth.db(), &auth.audit_actor(), &input).await)? {
         Ok(device) => {
             auth.flash(
                 FlashKind::Success,
@@ -255,11 +195,12 @@ pub async fn create(
             );
             Ok(redirect(&format!("/devices/{}", device.id)))
         }
-        Err(AppError::Validation(errors)) => render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &FormPage::new(auth.0, None).with_form(&form, errors),
-        ),
-        Err(e) => Err(e),
+        Err(errors) => again(&FormPage {
+            ctx: auth.0,
+            device: None,
+            input,
+            errors,
+        }),
     }
 }
 
@@ -271,10 +212,10 @@ pub async fn edit_form(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpResp
 pub async fn update(
     auth: Auth<WRITE>,
     id: web::Path<i32>,
-    Form(form): Form<DeviceForm>,
+    Form(input): Form<DeviceInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    match devices::update(auth.db(), &auth.audit_actor(), id, form.input()).await {
+    match accepted(devices::update(auth.db(), &auth.audit_actor(), id, &input).await)? {
         Ok(device) => {
             auth.flash(
                 FlashKind::Success,
@@ -282,14 +223,15 @@ pub async fn update(
             );
             Ok(redirect(&format!("/devices/{id}")))
         }
-        Err(AppError::Validation(errors)) => {
-            let device = devices::get(auth.db(), id).await?;
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &FormPage::new(auth.0, Some(device)).with_form(&form, errors),
-            )
+        Err(errors) => {
+            let device = Some(devices::get(auth.db(), id).await?);
+            again(&FormPage {
+                ctx: auth.0,
+                device,
+                input,
+                errors,
+            })
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -370,15 +312,11 @@ pub async fn add_tag(
     Form(form): Form<TagForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let tag_id: i32 = form
-        .tag_id
-        .trim()
-        .parse()
-        .map_err(|_| FieldErrors::single("tag_id", "Pick a tag."))?;
-    match devices::add_tag(auth.db(), &auth.audit_actor(), id, tag_id).await {
-        Ok(_) => {}
-        Err(AppError::Validation(errors)) => auth.flash(FlashKind::Error, errors.messages()),
-        Err(e) => return Err(e),
+    let tag_id = tags::chosen(&form.tag_id)?;
+    if let Err(errors) =
+        accepted(devices::add_tag(auth.db(), &auth.audit_actor(), id, tag_id).await)?
+    {
+        auth.flash(FlashKind::Error, errors.messages());
     }
     Ok(redirect(&format!("/devices/{id}")))
 }
@@ -415,7 +353,8 @@ pub async fn confirm_delete(
 
 #[derive(Deserialize)]
 pub struct DeleteForm {
-    delete_backups: Option<String>,
+    #[serde(default, deserialize_with = "ticked")]
+    delete_backups: bool,
 }
 
 pub async fn delete(
@@ -427,7 +366,7 @@ pub async fn delete(
         auth.db(),
         &auth.audit_actor(),
         id.into_inner(),
-        checked(&form.delete_backups),
+        form.delete_backups,
     )
     .await?;
     auth.flash(
@@ -449,7 +388,8 @@ pub struct SelectionForm {
     action: String,
     #[serde(default)]
     tag_id: String,
-    confirm_delete: Option<String>,
+    #[serde(default, deserialize_with = "ticked")]
+    confirm_delete: bool,
 }
 
 pub async fn bulk(
@@ -476,7 +416,7 @@ pub async fn bulk(
                 missing: auth.perms.missing(DELETE),
             });
         }
-        if !checked(&form.confirm_delete) {
+        if !form.confirm_delete {
             return bulk_refused(
                 &auth,
                 &back,
@@ -487,12 +427,10 @@ pub async fn bulk(
     if ids.is_empty() {
         return bulk_refused(&auth, &back, "Select at least one device.");
     }
-    let changed = match devices::bulk(auth.db(), &auth.audit_actor(), &ids, action).await {
+    let changed = match accepted(devices::bulk(auth.db(), &auth.audit_actor(), &ids, action).await)?
+    {
         Ok(changed) => changed,
-        Err(AppError::Validation(errors)) => {
-            return bulk_refused(&auth, &back, &errors.messages());
-        }
-        Err(e) => return Err(e),
+        Err(errors) => return bulk_refused(&auth, &back, &errors.messages()),
     };
     auth.flash(
         FlashKind::Success,
@@ -606,7 +544,7 @@ async fn read_upload(mut payload: Multipart) -> Result<(Vec<u8>, String), Import
 pub async fn import(auth: Auth<WRITE>, payload: Multipart) -> Result<HttpResponse, AppError> {
     let (data, intent) = match read_upload(payload).await {
         Ok(upload) => upload,
-        Err(view) => return render(StatusCode::UNPROCESSABLE_ENTITY, &view),
+        Err(view) => return again(&view),
     };
     let outcome = if intent == "apply" {
         device_csv::apply(auth.db(), &auth.audit_actor(), &data)
@@ -619,7 +557,7 @@ pub async fn import(auth: Auth<WRITE>, payload: Multipart) -> Result<HttpRespons
     };
     // An import may have created tags.
     auth.state.tags.invalidate();
-    match outcome {
+    match accepted(outcome)? {
         Ok((plan, summary, applied)) => {
             let status = if plan.is_clean() {
                 StatusCode::OK
@@ -636,13 +574,6 @@ pub async fn import(auth: Auth<WRITE>, payload: Multipart) -> Result<HttpRespons
                 },
             )
         }
-        Err(AppError::Validation(errors)) => {
-            let message = errors.iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ");
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &ImportResult::error(message),
-            )
-        }
-        Err(e) => Err(e),
+        Err(errors) => again(&ImportResult::error(errors.messages())),
     }
 }

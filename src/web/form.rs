@@ -11,13 +11,14 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::web::Bytes;
-use actix_web::{FromRequest, HttpRequest, dev::Payload};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
 use serde::de::DeserializeOwned;
 
-use crate::error::AppError;
+use crate::error::Error;
 use crate::services::validation::FieldErrors;
+use crate::web::error::AppError;
 
 /// actix-web's own limit for a body read whole; far above any form here.
 pub const MAX_FORM_BYTES: usize = 256 * 1024;
@@ -27,10 +28,7 @@ pub struct Form<T>(pub T);
 
 /// The 400 for a form without fields the handler needs.
 pub fn missing(names: &[&str]) -> AppError {
-    AppError::BadRequest(format!(
-        "The form is incomplete (missing: {}); nothing was changed. Reload the page and submit it again.",
-        names.join(", ")
-    ))
+    AppError::BadRequest(crate::services::validation::incomplete_form(names))
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
@@ -54,6 +52,22 @@ impl<T: DeserializeOwned + 'static> FromRequest for FormQuery<T> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(parse(req.query_string().as_bytes()).map(FormQuery))
     }
+}
+
+/// A form post's service result, split for its handler: `Ok(Ok(value))` when the change was
+/// made, `Ok(Err(messages))` when the input was invalid and the form is shown [`again`], and
+/// any other error as the error.
+pub fn accepted<T>(result: Result<T, Error>) -> Result<Result<T, FieldErrors>, AppError> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(Error::Invalid(errors)) => Ok(Err(errors)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The form shown again after invalid input: a 422 with what the user typed and the messages.
+pub fn again(view: &impl askama::Template) -> Result<HttpResponse, AppError> {
+    super::render(StatusCode::UNPROCESSABLE_ENTITY, view)
 }
 
 /// Whether a request declares an urlencoded form body.
@@ -117,7 +131,7 @@ fn check_utf8(body: &[u8]) -> Result<(), AppError> {
             (Err(()), _) => errors.add("form", "A field name is not valid UTF-8 text."),
         }
     }
-    errors.into_result()
+    Ok(errors.into_result()?)
 }
 
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
@@ -142,15 +156,9 @@ fn decode(raw: &[u8]) -> Result<String, ()> {
         .map_err(|_| ())
 }
 
-/// An action checkbox (also delete the backups, remove the stored secret): absent means "do not".
-pub fn checked(field: &Option<String>) -> bool {
-    field.is_some()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::AppError;
 
     #[derive(serde::Deserialize, Debug)]
     struct F {
@@ -166,7 +174,7 @@ mod tests {
     #[test]
     fn rejects_non_utf8_by_field() {
         match parse::<F>(b"name=%FF%FE") {
-            Err(AppError::Validation(e)) => assert!(e.get("name").is_some()),
+            Err(AppError::Domain(Error::Invalid(e))) => assert!(e.get("name").is_some()),
             other => panic!("unexpected {other:?}"),
         }
         assert_eq!(parse::<F>(b"name=a+b%21").unwrap().name, "a b!");

@@ -16,10 +16,10 @@ use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::{job_log_entries, job_logs, job_results};
-use crate::error::AppError;
 use crate::services::jobs::{self, JobFilter, NewJob, Target};
 use crate::services::query::PageParams;
 use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
+use crate::web::error::AppError;
 
 routes! {
     POST r"/devices/backup" => backup_selected,
@@ -270,7 +270,7 @@ async fn back_up(auth: &Ctx, target: Target) -> Result<HttpResponse, AppError> {
         },
     )
     .await?
-    .ok_or_else(|| AppError::Internal("a fresh job key was already used".into()))?;
+    .ok_or_else(|| AppError::internal("a fresh job key was already used"))?;
     Ok(redirect(&format!("/jobs/{}", job.id)))
 }
 

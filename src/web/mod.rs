@@ -26,6 +26,7 @@ pub mod credentials;
 pub mod dashboard;
 pub mod device_access;
 pub mod devices;
+pub mod error;
 pub mod form;
 pub mod health;
 pub mod jobs;
@@ -46,7 +47,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
 use crate::crypto::Vault;
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 /// Shared by every handler.
 pub struct AppState {
@@ -102,7 +103,7 @@ pub(crate) fn get() -> actix_web::Route {
 }
 
 async fn not_found() -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound)
+    Err(AppError::not_found())
 }
 
 /// Room for a whole page up front: askama sizes its buffer from the template's own text, a

@@ -1,16 +1,13 @@
 use actix_web::HttpResponse;
-use actix_web::http::StatusCode;
 use askama::Template;
-use serde::Deserialize;
 
-use super::form::Form;
-use super::{page, redirect, render};
+use super::form::{Form, accepted, again};
+use super::{page, redirect};
 use crate::auth::flash::FlashKind;
 use crate::auth::{Ctx, SignedIn};
-use crate::error::AppError;
-use crate::services::users::{self, ProfileChanges};
+use crate::services::users::{self, PasswordChange, ProfileInput};
 use crate::services::validation::FieldErrors;
-use crate::services::validation::toggle;
+use crate::web::error::AppError;
 
 routes! {
     GET r"/profile" => show,
@@ -22,83 +19,51 @@ routes! {
 #[template(path = "profile.html")]
 struct ProfilePage {
     ctx: Ctx,
-    realname: String,
-    email: String,
-    debug: bool,
+    input: ProfileInput,
     errors: FieldErrors,
     password_errors: FieldErrors,
 }
 
-fn profile_page(ctx: Ctx) -> ProfilePage {
-    ProfilePage {
-        realname: ctx.user.realname.clone().unwrap_or_default(),
-        email: ctx.user.email.clone().unwrap_or_default(),
-        debug: ctx.user.debug,
-        ctx,
-        errors: FieldErrors::new(),
-        password_errors: FieldErrors::new(),
+impl ProfilePage {
+    fn new(ctx: Ctx) -> Self {
+        Self {
+            input: ProfileInput::of(&ctx.user),
+            ctx,
+            errors: FieldErrors::new(),
+            password_errors: FieldErrors::new(),
+        }
     }
 }
 
 pub async fn show(auth: SignedIn) -> Result<HttpResponse, AppError> {
-    page(&profile_page(auth.0))
-}
-
-#[derive(Deserialize)]
-pub struct ProfileForm {
-    realname: String,
-    email: String,
-    #[serde(deserialize_with = "toggle")]
-    debug: bool,
+    page(&ProfilePage::new(auth.0))
 }
 
 pub async fn update(
     auth: SignedIn,
-    Form(form): Form<ProfileForm>,
+    Form(input): Form<ProfileInput>,
 ) -> Result<HttpResponse, AppError> {
-    let changes = ProfileChanges {
-        realname: form.realname.clone(),
-        email: form.email.clone(),
-        debug: form.debug,
-    };
-    match users::update_profile(auth.db(), &auth.audit_actor(), auth.user.id, changes).await {
+    let result = users::update_profile(auth.db(), &auth.audit_actor(), auth.user.id, &input).await;
+    match accepted(result)? {
         Ok(_) => {
             auth.flash(FlashKind::Success, "Profile saved.");
             Ok(redirect("/profile"))
         }
-        Err(AppError::Validation(errors)) => {
-            let mut view = profile_page(auth.0);
-            view.realname = form.realname;
-            view.email = form.email;
-            view.debug = form.debug;
-            view.errors = errors;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
-        }
-        Err(e) => Err(e),
+        Err(errors) => again(&ProfilePage {
+            input,
+            errors,
+            ..ProfilePage::new(auth.0)
+        }),
     }
-}
-
-#[derive(Deserialize)]
-pub struct PasswordForm {
-    current_password: String,
-    new_password: String,
-    confirm_password: String,
 }
 
 pub async fn change_password(
     auth: SignedIn,
-    Form(form): Form<PasswordForm>,
+    Form(change): Form<PasswordChange>,
 ) -> Result<HttpResponse, AppError> {
-    let result = users::change_own_password(
-        auth.db(),
-        &auth.audit_actor(),
-        auth.user.id,
-        form.current_password,
-        form.new_password,
-        form.confirm_password,
-    )
-    .await;
-    match result {
+    let result =
+        users::change_own_password(auth.db(), &auth.audit_actor(), auth.user.id, change).await;
+    match accepted(result)? {
         Ok(()) => {
             // Every session of this user was ended; this browser keeps working under a new key.
             auth.session.renew();
@@ -108,11 +73,9 @@ pub async fn change_password(
             );
             Ok(redirect("/profile"))
         }
-        Err(AppError::Validation(errors)) => {
-            let mut view = profile_page(auth.0);
-            view.password_errors = errors;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
-        }
-        Err(e) => Err(e),
+        Err(password_errors) => again(&ProfilePage {
+            password_errors,
+            ..ProfilePage::new(auth.0)
+        }),
     }
 }

@@ -10,13 +10,13 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::form::{Form, FormQuery};
+use super::form::{Form, FormQuery, accepted, again};
 use super::list::{Pager, Sorter};
 use super::{page, redirect, render, safe_next};
 use crate::auth::permissions::{DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::{scheduled_jobs, tags as tag_entity};
-use crate::error::AppError;
+use crate::error::Error;
 use crate::services::jobs;
 use crate::services::query::PageParams;
 use crate::services::schedules::{
@@ -24,6 +24,7 @@ use crate::services::schedules::{
 };
 use crate::services::tags;
 use crate::services::validation::FieldErrors;
+use crate::web::error::AppError;
 
 routes! {
     GET r"/schedules" => index,
@@ -326,6 +327,9 @@ impl FormPage {
     fn schedule_types(&self) -> &'static [ScheduleKind] {
         ScheduleKind::ALL
     }
+    fn job_types(&self) -> &'static [JobType] {
+        JobType::ALL
+    }
     fn target_types(&self) -> [TargetKind; 3] {
         TargetKind::FOR_SCHEDULES
     }
@@ -415,16 +419,12 @@ pub async fn create(
     auth: Auth<WRITE>,
     Form(input): Form<ScheduleInput>,
 ) -> Result<HttpResponse, AppError> {
-    match schedules::create(auth.db(), &auth.audit_actor(), &input).await {
+    match accepted(schedules::create(auth.db(), &auth.audit_actor(), &input).await)? {
         Ok(s) => {
             auth.flash(FlashKind::Success, format!("Schedule {} created.", s.name));
             Ok(redirect(&format!("/schedules/{}", s.id)))
         }
-        Err(AppError::Validation(errors)) => render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &FormPage::build(auth, None, input, errors).await?,
-        ),
-        Err(e) => Err(e),
+        Err(errors) => again(&FormPage::build(auth, None, input, errors).await?),
     }
 }
 
@@ -441,19 +441,15 @@ pub async fn update(
     Form(input): Form<ScheduleInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    match schedules::update(auth.db(), &auth.audit_actor(), id, &input).await {
+    match accepted(schedules::update(auth.db(), &auth.audit_actor(), id, &input).await)? {
         Ok(s) => {
             auth.flash(FlashKind::Success, format!("Schedule {} saved.", s.name));
             Ok(redirect(&format!("/schedules/{id}")))
         }
-        Err(AppError::Validation(errors)) => {
+        Err(errors) => {
             let s = schedules::get(auth.db(), id).await?;
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &FormPage::build(auth, Some(&s), input, errors).await?,
-            )
+            again(&FormPage::build(auth, Some(&s), input, errors).await?)
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -546,8 +542,8 @@ pub async fn toggle(
             let state = if s.enabled { "enabled" } else { "disabled" };
             auth.flash(FlashKind::Success, format!("Schedule {} {state}.", s.name));
         }
-        Err(AppError::Conflict(message)) => auth.flash(FlashKind::Error, message),
-        Err(e) => return Err(e),
+        Err(Error::Conflict(message)) => auth.flash(FlashKind::Error, message),
+        Err(e) => return Err(e.into()),
     }
     Ok(redirect(&back))
 }
@@ -601,9 +597,9 @@ pub async fn run_now(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpRespon
     match jobs::start(auth.db(), &auth.state.queue, &auth.audit_actor(), job).await {
         Ok(Some(job)) => Ok(redirect(&format!("/jobs/{}", job.id))),
         Ok(None) => refused("a job with the same key exists".into()),
-        Err(AppError::BadRequest(message)) => refused(message),
-        Err(AppError::NotFound) => refused("its target device no longer exists".into()),
-        Err(e) => Err(e),
+        Err(Error::Refused(message)) => refused(message),
+        Err(Error::NotFound) => refused("its target device no longer exists".into()),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -7,15 +7,16 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::form::accepted;
 use super::page_or_block;
 use crate::auth::permissions::{ADMIN, READ};
 use crate::auth::{Auth, Ctx};
 use crate::device::platforms::{self, Platform};
-use crate::error::AppError;
 use crate::services::backups;
 use crate::services::config_search::{
     self, MAX_DEVICES, MAX_LINES_PER_DEVICE, SearchQuery, SearchResults,
 };
+use crate::web::error::AppError;
 
 routes! {
     GET r"/search" => index,
@@ -100,13 +101,12 @@ pub async fn index(
     let (results, error) = if q.is_blank() {
         (None, None)
     } else {
-        match config_search::search(auth.db(), &q, reveal).await {
+        match accepted(config_search::search(auth.db(), &q, reveal).await)? {
             Ok(r) => (Some(r), None),
-            Err(AppError::Validation(errors)) => {
+            Err(errors) => {
                 let message = errors.get("q").map(str::to_string);
                 (None, message.or_else(|| Some(errors.summary())))
             }
-            Err(e) => return Err(e),
         }
     };
     let fragment = auth.wants_fragment();

@@ -1,17 +1,16 @@
 use std::collections::HashMap;
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::form::Form;
-use super::{page, redirect, render};
+use super::form::{Form, accepted, again};
+use super::{page, redirect};
 use crate::auth::flash::FlashKind;
 use crate::auth::permissions::ADMIN;
 use crate::auth::{Auth, Ctx};
-use crate::error::AppError;
 use crate::services::settings::{self, CategoryView};
 use crate::services::validation::FieldErrors;
+use crate::web::error::AppError;
 
 routes! {
     GET r"/settings" => show,
@@ -68,7 +67,7 @@ pub async fn update(
         &form,
     )
     .await;
-    match result {
+    match accepted(result)? {
         Ok(keys) => {
             let text = if keys.is_empty() {
                 "Nothing changed.".to_string()
@@ -78,19 +77,15 @@ pub async fn update(
             auth.flash(FlashKind::Success, text);
             Ok(redirect(&format!("/settings#{category}")))
         }
-        Err(AppError::Validation(errors)) => {
+        Err(errors) => {
             let categories = settings::grouped(auth.db()).await?;
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &SettingsPage {
-                    ctx: auth.0,
-                    categories,
-                    errors,
-                    submitted: form,
-                    failed_category: category,
-                },
-            )
+            again(&SettingsPage {
+                ctx: auth.0,
+                categories,
+                errors,
+                submitted: form,
+                failed_category: category,
+            })
         }
-        Err(e) => Err(e),
     }
 }

@@ -1,19 +1,18 @@
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::form::Form;
-use super::{page, redirect, render};
+use super::form::{Form, accepted, again};
+use super::{page, redirect};
 use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::{tag_rules as rule_entity, tags as tag_entity};
-use crate::error::AppError;
 use crate::services::rule_criteria::{FIELDS, Group, GroupOp, OPERATORS, Row};
 use crate::services::tag_rules::{self, Preview, RuleInput};
 use crate::services::tags;
 use crate::services::validation::FieldErrors;
 use crate::services::validation::toggle;
+use crate::web::error::AppError;
 
 routes! {
     GET r"/tags/{id:\d+}/rules" => index,
@@ -265,13 +264,12 @@ async fn submit(
         preview: None,
     };
     if s.intent == "preview" {
-        match tag_rules::preview(view.ctx.db(), tag_id, rule_id, &criteria).await {
+        match accepted(tag_rules::preview(view.ctx.db(), tag_id, rule_id, &criteria).await)? {
             Ok(p) => view.preview = Some(p),
-            Err(AppError::Validation(errors)) => {
+            Err(errors) => {
                 view.errors = errors;
-                return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
+                return again(&view);
             }
-            Err(e) => return Err(e),
         }
         return page(&view);
     }
@@ -280,15 +278,15 @@ async fn submit(
         is_active: s.is_active,
         criteria,
     };
-    match tag_rules::save(
+    let result = tag_rules::save(
         view.ctx.db(),
         &view.ctx.audit_actor(),
         tag_id,
         rule_id,
         input,
     )
-    .await
-    {
+    .await;
+    match accepted(result)? {
         Ok((rule, applied)) => {
             let text = if rule.is_active {
                 format!(
@@ -304,11 +302,10 @@ async fn submit(
             view.ctx.flash(FlashKind::Success, text);
             Ok(redirect(&format!("/tags/{tag_id}/rules")))
         }
-        Err(AppError::Validation(errors)) => {
+        Err(errors) => {
             view.errors = errors;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+            again(&view)
         }
-        Err(e) => Err(e),
     }
 }
 

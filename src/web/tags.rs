@@ -1,19 +1,17 @@
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 
-use super::form::Form;
-use super::{page, redirect, render};
+use super::form::{Form, accepted, again};
+use super::{page, redirect};
 use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::tags as tag_entity;
-use crate::error::AppError;
 use crate::services::devices::{self, DeviceFilter, DeviceRow};
 use crate::services::query::PageParams;
-use crate::services::tags::{self, DEFAULT_COLOR, TagInput};
+use crate::services::tags::{self, TagInput};
 use crate::services::validation::FieldErrors;
+use crate::web::error::AppError;
 use crate::web::list::Pager;
 
 routes! {
@@ -70,116 +68,78 @@ pub async fn show(
     })
 }
 
-#[derive(Deserialize, Default)]
-pub struct TagForm {
-    name: String,
-    color: String,
-    description: String,
-}
-
-impl TagForm {
-    fn input(&self) -> TagInput {
-        TagInput {
-            name: self.name.clone(),
-            color: self.color.clone(),
-            description: self.description.clone(),
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "tags/form.html")]
 struct FormPage {
     ctx: Ctx,
     tag: Option<tag_entity::Model>,
-    form: TagForm,
+    input: TagInput,
     errors: FieldErrors,
 }
 
-fn form_of(tag: Option<&tag_entity::Model>) -> TagForm {
-    match tag {
-        Some(t) => TagForm {
-            name: t.name.clone(),
-            color: t.color.clone(),
-            description: t.description.clone().unwrap_or_default(),
-        },
-        None => TagForm {
-            color: DEFAULT_COLOR.into(),
-            ..Default::default()
-        },
+impl FormPage {
+    fn new(ctx: Ctx, tag: Option<tag_entity::Model>) -> Self {
+        let input = tag.as_ref().map_or_else(TagInput::for_new, TagInput::of);
+        Self {
+            ctx,
+            tag,
+            input,
+            errors: FieldErrors::new(),
+        }
     }
 }
 
 pub async fn new_form(auth: Auth<WRITE>) -> Result<HttpResponse, AppError> {
-    page(&FormPage {
-        ctx: auth.0,
-        tag: None,
-        form: form_of(None),
-        errors: FieldErrors::new(),
-    })
+    page(&FormPage::new(auth.0, None))
 }
 
 pub async fn create(
     auth: Auth<WRITE>,
-    Form(form): Form<TagForm>,
+    Form(input): Form<TagInput>,
 ) -> Result<HttpResponse, AppError> {
-    let result = tags::create(auth.db(), &auth.audit_actor(), form.input()).await;
+    let result = tags::create(auth.db(), &auth.audit_actor(), &input).await;
     auth.state.tags.invalidate();
-    match result {
+    match accepted(result)? {
         Ok(tag) => {
             auth.flash(FlashKind::Success, format!("Tag {} created.", tag.name));
             Ok(redirect(&format!("/tags/{}", tag.id)))
         }
-        Err(AppError::Validation(errors)) => render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &FormPage {
-                ctx: auth.0,
-                tag: None,
-                form,
-                errors,
-            },
-        ),
-        Err(e) => Err(e),
+        Err(errors) => again(&FormPage {
+            ctx: auth.0,
+            tag: None,
+            input,
+            errors,
+        }),
     }
 }
 
 pub async fn edit_form(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
     let tag = tags::get(auth.db(), id.into_inner()).await?;
-    let form = form_of(Some(&tag));
-    page(&FormPage {
-        ctx: auth.0,
-        tag: Some(tag),
-        form,
-        errors: FieldErrors::new(),
-    })
+    page(&FormPage::new(auth.0, Some(tag)))
 }
 
 pub async fn update(
     auth: Auth<WRITE>,
     id: web::Path<i32>,
-    Form(form): Form<TagForm>,
+    Form(input): Form<TagInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let result = tags::update(auth.db(), &auth.audit_actor(), id, form.input()).await;
+    let result = tags::update(auth.db(), &auth.audit_actor(), id, &input).await;
     auth.state.tags.invalidate();
-    match result {
+    match accepted(result)? {
         Ok(tag) => {
             auth.flash(FlashKind::Success, format!("Tag {} saved.", tag.name));
             Ok(redirect(&format!("/tags/{id}")))
         }
-        Err(AppError::Validation(errors)) => {
-            let tag = tags::get(auth.db(), id).await?;
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &FormPage {
-                    ctx: auth.0,
-                    tag: Some(tag),
-                    form,
-                    errors,
-                },
-            )
+        Err(errors) => {
+            let tag = Some(tags::get(auth.db(), id).await?);
+            again(&FormPage {
+                ctx: auth.0,
+                tag,
+                input,
+                errors,
+            })
         }
-        Err(e) => Err(e),
     }
 }
 

@@ -3,18 +3,18 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::form::Form;
+use super::form::{Form, accepted, again};
 use super::list::{Pager, Sorter, query_string};
 use super::{page, page_or_block, redirect, render};
 use crate::auth::flash::FlashKind;
-use crate::auth::permissions::{FLAGS, Permissions, ROLES, USER_MANAGE, flag_bits, role_bits};
+use crate::auth::permissions::{FLAGS, Permissions, ROLES, USER_MANAGE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::users as user_entity;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::services::query::PageParams;
-use crate::services::users::{self, Manager, NewUser, SORT_COLUMNS, UserChanges, UserFilter};
+use crate::services::users::{self, Manager, NewUser, SORT_COLUMNS, UserFilter, UserInput};
 use crate::services::validation::FieldErrors;
-use crate::services::validation::toggle;
+use crate::web::error::AppError;
 
 routes! {
     GET r"/users" => index,
@@ -91,66 +91,15 @@ pub async fn index(auth: Manage, query: web::Query<ListQuery>) -> Result<HttpRes
     page_or_block(fragment, StatusCode::OK, &view, ListPage::as_table)
 }
 
-/// The user form's fields as submitted, so a rejected form comes back as it was typed.
-#[derive(Deserialize)]
-pub struct UserForm {
-    realname: String,
-    email: String,
-    role: String,
-    #[serde(deserialize_with = "toggle")]
-    perm_read: bool,
-    #[serde(deserialize_with = "toggle")]
-    perm_write: bool,
-    #[serde(deserialize_with = "toggle")]
-    perm_delete: bool,
-    #[serde(deserialize_with = "toggle")]
-    perm_admin: bool,
-    #[serde(deserialize_with = "toggle")]
-    perm_user_manage: bool,
-    #[serde(deserialize_with = "toggle")]
-    is_active: bool,
-}
-
-/// The new-user form: the user form plus the fields only a new account has.
-#[derive(Deserialize)]
-pub struct NewUserForm {
-    username: String,
-    password: String,
-    #[serde(flatten)]
-    user: UserForm,
-}
-
-impl UserForm {
-    /// A preset role wins; "custom" takes the ticked flags.
-    fn permissions(&self) -> i32 {
-        if let Some(bits) = role_bits(&self.role) {
-            return bits;
-        }
-        [
-            ("read", self.perm_read),
-            ("write", self.perm_write),
-            ("delete", self.perm_delete),
-            ("admin", self.perm_admin),
-            ("user_manage", self.perm_user_manage),
-        ]
-        .iter()
-        .filter(|(_, ticked)| *ticked)
-        .filter_map(|(name, _)| flag_bits(name))
-        .fold(0, |acc, b| acc | b)
-    }
-}
-
 #[derive(Template)]
 #[template(path = "users/form.html")]
 struct FormPage {
     ctx: Ctx,
     /// None when creating.
     user: Option<user_entity::Model>,
+    /// A new account's username as typed.
     username: String,
-    realname: String,
-    email: String,
-    perms: i32,
-    is_active: bool,
+    input: UserInput,
     errors: FieldErrors,
     password_errors: FieldErrors,
     /// A one-time message (a generated password) shown in this response only.
@@ -158,8 +107,20 @@ struct FormPage {
 }
 
 impl FormPage {
+    fn new(ctx: Ctx, user: Option<user_entity::Model>) -> Self {
+        let input = user.as_ref().map_or_else(UserInput::for_new, UserInput::of);
+        Self {
+            ctx,
+            user,
+            username: String::new(),
+            input,
+            errors: FieldErrors::new(),
+            password_errors: FieldErrors::new(),
+            notice: None,
+        }
+    }
     fn role(&self) -> &'static str {
-        Permissions(self.perms).role().unwrap_or("custom")
+        self.input.permissions.role().unwrap_or("custom")
     }
     fn roles(&self) -> &'static [(&'static str, i32)] {
         &ROLES
@@ -168,7 +129,7 @@ impl FormPage {
         &FLAGS
     }
     fn has(&self, bit: &i32) -> bool {
-        self.perms & bit != 0
+        self.input.permissions.0 & bit != 0
     }
     /// Whether the signed-in manager may grant this flag (they hold it).
     fn grantable(&self, bit: &i32) -> bool {
@@ -183,66 +144,24 @@ impl FormPage {
     }
 }
 
-fn form_page(ctx: Ctx, user: Option<user_entity::Model>) -> FormPage {
-    let (username, realname, email, perms, is_active) = match &user {
-        Some(u) => (
-            u.username.clone(),
-            u.realname.clone().unwrap_or_default(),
-            u.email.clone().unwrap_or_default(),
-            u.permissions,
-            u.is_active,
-        ),
-        None => (
-            String::new(),
-            String::new(),
-            String::new(),
-            crate::auth::permissions::READ,
-            true,
-        ),
-    };
-    FormPage {
-        ctx,
-        user,
-        username,
-        realname,
-        email,
-        perms,
-        is_active,
-        errors: FieldErrors::new(),
-        password_errors: FieldErrors::new(),
-        notice: None,
-    }
-}
-
 pub async fn new_form(auth: Manage) -> Result<HttpResponse, AppError> {
-    page(&form_page(auth.0, None))
+    page(&FormPage::new(auth.0, None))
 }
 
-pub async fn create(auth: Manage, Form(form): Form<NewUserForm>) -> Result<HttpResponse, AppError> {
-    let generate = form.password.trim().is_empty();
-    let password = if generate {
-        users::generate_password()
-    } else {
-        form.password.clone()
-    };
-    let user = &form.user;
-    let input = NewUser {
-        username: form.username.clone(),
-        realname: user.realname.clone(),
-        email: user.email.clone(),
-        permissions: user.permissions(),
-        password: password.clone(),
-        is_active: user.is_active,
-    };
-    match users::create(
+pub async fn create(auth: Manage, Form(mut new): Form<NewUser>) -> Result<HttpResponse, AppError> {
+    let generate = new.password.trim().is_empty();
+    if generate {
+        new.password = users::generate_password();
+    }
+    let result = users::create(
         auth.db(),
         &auth.audit_actor(),
         Manager::of(&auth.user),
-        input,
+        &new,
     )
-    .await
-    {
-        Ok(created) if generate => show_generated(auth, created, "created", &password),
+    .await;
+    match accepted(result)? {
+        Ok(created) if generate => show_generated(auth, created, "created", &new.password),
         Ok(created) => {
             auth.flash(
                 FlashKind::Success,
@@ -250,61 +169,47 @@ pub async fn create(auth: Manage, Form(form): Form<NewUserForm>) -> Result<HttpR
             );
             Ok(redirect(&format!("/users/{}", created.id)))
         }
-        Err(AppError::Validation(errors)) => {
-            let mut view = form_page(auth.0, None);
-            view.username = form.username.clone();
-            view.realname = user.realname.clone();
-            view.email = user.email.clone();
-            view.perms = user.permissions();
-            view.is_active = user.is_active;
-            view.errors = errors;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
-        }
-        Err(e) => Err(e),
+        Err(errors) => again(&FormPage {
+            username: new.username,
+            input: new.account,
+            errors,
+            ..FormPage::new(auth.0, None)
+        }),
     }
 }
 
 pub async fn edit_form(auth: Manage, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
     let user = users::get(auth.db(), id.into_inner()).await?;
-    page(&form_page(auth.0, Some(user)))
+    page(&FormPage::new(auth.0, Some(user)))
 }
 
 pub async fn update(
     auth: Manage,
     id: web::Path<i32>,
-    Form(form): Form<UserForm>,
+    Form(input): Form<UserInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let changes = UserChanges {
-        realname: form.realname.clone(),
-        email: form.email.clone(),
-        permissions: form.permissions(),
-        is_active: form.is_active,
-    };
-    match users::update(
+    let result = users::update(
         auth.db(),
         &auth.audit_actor(),
         Manager::of(&auth.user),
         id,
-        changes,
+        &input,
     )
-    .await
-    {
+    .await;
+    match accepted(result)? {
         Ok(user) => {
             auth.flash(FlashKind::Success, format!("User {} saved.", user.username));
             Ok(redirect(&format!("/users/{id}")))
         }
-        Err(AppError::Validation(errors)) => {
+        Err(errors) => {
             let user = users::get(auth.db(), id).await?;
-            let mut view = form_page(auth.0, Some(user));
-            view.realname = form.realname.clone();
-            view.email = form.email.clone();
-            view.perms = form.permissions();
-            view.is_active = form.is_active;
-            view.errors = errors;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+            again(&FormPage {
+                input,
+                errors,
+                ..FormPage::new(auth.0, Some(user))
+            })
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -325,15 +230,15 @@ pub async fn reset_password(
     } else {
         form.password
     };
-    match users::reset_password(
+    let result = users::reset_password(
         auth.db(),
         &auth.audit_actor(),
         Manager::of(&auth.user),
         id,
         password.clone(),
     )
-    .await
-    {
+    .await;
+    match accepted(result)? {
         Ok(user) if generate => show_generated(
             auth,
             user,
@@ -350,13 +255,13 @@ pub async fn reset_password(
             );
             Ok(redirect(&format!("/users/{id}")))
         }
-        Err(AppError::Validation(errors)) => {
+        Err(password_errors) => {
             let user = users::get(auth.db(), id).await?;
-            let mut view = form_page(auth.0, Some(user));
-            view.password_errors = errors;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+            again(&FormPage {
+                password_errors,
+                ..FormPage::new(auth.0, Some(user))
+            })
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -372,9 +277,10 @@ fn show_generated(
         "User {} {what}. Generated password, shown only now: {password}",
         user.username
     );
-    let mut view = form_page(auth.0, Some(user));
-    view.notice = Some(notice);
-    render(StatusCode::OK, &view)
+    page(&FormPage {
+        notice: Some(notice),
+        ..FormPage::new(auth.0, Some(user))
+    })
 }
 
 #[derive(Template)]
@@ -404,7 +310,7 @@ pub async fn delete(auth: Manage, id: web::Path<i32>) -> Result<HttpResponse, Ap
             );
             Ok(redirect("/users"))
         }
-        Err(AppError::Conflict(message)) => {
+        Err(Error::Conflict(message)) => {
             let user = users::get(auth.db(), id).await?;
             render(
                 StatusCode::CONFLICT,
@@ -415,6 +321,6 @@ pub async fn delete(auth: Manage, id: web::Path<i32>) -> Result<HttpResponse, Ap
                 },
             )
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }

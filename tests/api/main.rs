@@ -8,6 +8,7 @@ mod credentials;
 mod device_access;
 mod device_csv;
 mod engine;
+mod errors;
 mod hardening;
 mod helpers;
 mod inventory;

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::background::Queue;
 use crate::background::queue::{DeviceTask, JobTask};
 use crate::entity::{device_tags, devices, job_logs, job_results};
-use crate::error::AppError;
+use crate::error::Error;
 use crate::services::audit::{self, Actor, Event};
 use crate::services::query::is_unique_violation;
 use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
@@ -84,10 +84,7 @@ fn new_id() -> String {
 }
 
 /// The enabled devices a target covers, as (id, hostname).
-async fn resolve(
-    db: &impl ConnectionTrait,
-    target: &Target,
-) -> Result<Vec<(i32, String)>, AppError> {
+async fn resolve(db: &impl ConnectionTrait, target: &Target) -> Result<Vec<(i32, String)>, Error> {
     let mut q = devices::Entity::find()
         .select_only()
         .column(devices::Column::Id)
@@ -99,9 +96,9 @@ async fn resolve(
             let device = devices::Entity::find_by_id(*id)
                 .one(db)
                 .await?
-                .ok_or(AppError::NotFound)?;
+                .ok_or(Error::NotFound)?;
             if !device.enabled {
-                return Err(AppError::BadRequest(format!(
+                return Err(Error::Refused(format!(
                     "{} is disabled: enable it to back it up",
                     device.hostname
                 )));
@@ -131,13 +128,13 @@ pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
     new: NewJob,
-) -> Result<Option<job_logs::Model>, AppError> {
+) -> Result<Option<job_logs::Model>, Error> {
     let targets = match new.job_type {
         JobType::Backup => resolve(db, &new.target).await?,
         JobType::Retention => Vec::new(),
     };
     if new.job_type == JobType::Backup && targets.is_empty() {
-        return Err(AppError::BadRequest(
+        return Err(Error::Refused(
             "no enabled device matches: nothing to back up".into(),
         ));
     }
@@ -204,7 +201,7 @@ pub async fn dispatch(
     db: &DatabaseConnection,
     queue: &Queue,
     job: &job_logs::Model,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     match job.job_type {
         JobType::Backup => {
             let device_ids: Vec<Option<i32>> = job_results::Entity::find()
@@ -241,7 +238,7 @@ pub async fn start(
     queue: &Queue,
     actor: &Actor,
     new: NewJob,
-) -> Result<Option<job_logs::Model>, AppError> {
+) -> Result<Option<job_logs::Model>, Error> {
     let Some(job) = create(db, actor, new).await? else {
         return Ok(None);
     };
@@ -255,7 +252,7 @@ pub async fn redispatch_stranded(
     db: &DatabaseConnection,
     queue: &Queue,
     older_than: Duration,
-) -> Result<usize, AppError> {
+) -> Result<usize, Error> {
     let stranded = job_logs::Entity::find()
         .filter(job_logs::Column::DispatchedAt.is_null())
         .filter(job_logs::Column::Status.is_in([JobStatus::Queued, JobStatus::Running]))
@@ -281,10 +278,10 @@ pub async fn redispatch_stranded(
 }
 
 /// Cancel a queued or running job: devices not yet started are not started.
-pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(), AppError> {
+pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(), Error> {
     let job = get(db, id).await?;
     if !job.status.is_open() {
-        return Err(AppError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "job {id} is {} and cannot be cancelled",
             job.status
         )));

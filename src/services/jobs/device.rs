@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use crate::entity::{job_log_entries, job_logs, job_results};
-use crate::error::AppError;
+use crate::error::Error;
 use crate::vocabulary::{JobStatus, LogLevel, ResultStatus};
 
 use super::settle_if_done;
@@ -21,7 +21,7 @@ pub async fn begin_device(
     db: &DatabaseConnection,
     job_log_id: i32,
     device_id: i32,
-) -> Result<DeviceStart, AppError> {
+) -> Result<DeviceStart, Error> {
     let now = Utc::now();
     // The device's result and its job's state in one read.
     let Some((result_id, result_status, job_status, debug, updated_at, created_by)) =
@@ -163,7 +163,7 @@ pub async fn finish_device(
     job_log_id: i32,
     device_id: i32,
     outcome: DeviceOutcome,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let txn = crate::db::begin_write(db).await?;
     let recorded = record_outcome(&txn, job_log_id, device_id, outcome).await?;
     commit_outcome(db, txn, job_log_id, recorded).await
@@ -185,7 +185,7 @@ pub async fn record_outcome(
     job_log_id: i32,
     device_id: i32,
     outcome: DeviceOutcome,
-) -> Result<Recorded, AppError> {
+) -> Result<Recorded, Error> {
     let now = Utc::now();
     let updated = job_results::Entity::update_many()
         .col_expr(job_results::Column::Status, Expr::value(outcome.status))
@@ -262,7 +262,7 @@ pub async fn commit_outcome(
     txn: DatabaseTransaction,
     job_log_id: i32,
     recorded: Recorded,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     match recorded {
         Recorded::AlreadyFinished => Ok(txn.rollback().await?),
         Recorded::Counted { last } => {

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 
 use super::Target;
 use crate::entity::{devices, job_logs, scheduled_jobs, tags, users};
-use crate::error::AppError;
+use crate::error::Error;
 use crate::vocabulary::JobType;
 
 /// Display names of the users and schedules that started the listed jobs, and of the devices
@@ -21,10 +21,7 @@ pub struct Names {
 }
 
 impl Names {
-    pub async fn load(
-        db: &impl ConnectionTrait,
-        jobs: &[job_logs::Model],
-    ) -> Result<Names, AppError> {
+    pub async fn load(db: &impl ConnectionTrait, jobs: &[job_logs::Model]) -> Result<Names, Error> {
         let user_ids: Vec<i32> = jobs.iter().filter_map(|j| j.created_by).collect();
         let schedule_ids: Vec<i32> = jobs.iter().filter_map(|j| j.scheduled_job_id).collect();
         let users = users::Entity::find()

@@ -8,14 +8,14 @@ use sea_orm::{
 };
 
 use crate::entity::{job_log_entries, job_logs, job_results};
-use crate::error::AppError;
+use crate::error::Error;
 use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
 
-pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<job_logs::Model, AppError> {
+pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<job_logs::Model, Error> {
     job_logs::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(Error::NotFound)
 }
 
 /// Started time of a job for display, or its creation time while queued.

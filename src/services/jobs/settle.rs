@@ -6,13 +6,13 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::entity::{job_logs, job_results};
-use crate::error::AppError;
+use crate::error::Error;
 use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
 
 use super::{DeviceOutcome, entry, finish_device, get, result_counts};
 
 /// When every device of a job has an outcome, give the job its final status (exactly once).
-pub async fn settle_if_done(db: &DatabaseConnection, job_log_id: i32) -> Result<(), AppError> {
+pub async fn settle_if_done(db: &DatabaseConnection, job_log_id: i32) -> Result<(), Error> {
     let job = get(db, job_log_id).await?;
     if job.finished_at.is_some() || job.progress_done < job.progress_total {
         return Ok(());
@@ -39,7 +39,7 @@ pub async fn settle_if_done(db: &DatabaseConnection, job_log_id: i32) -> Result<
 }
 
 /// A whole-job task (retention) is starting.
-pub async fn mark_running(db: &DatabaseConnection, job_log_id: i32) -> Result<(), AppError> {
+pub async fn mark_running(db: &DatabaseConnection, job_log_id: i32) -> Result<(), Error> {
     let now = Utc::now();
     job_logs::Entity::update_many()
         .col_expr(job_logs::Column::Status, Expr::value(JobStatus::Running))
@@ -58,7 +58,7 @@ pub async fn settle(
     job_log_id: i32,
     status: JobStatus,
     message: &str,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let now = Utc::now();
     let settled = job_logs::Entity::update_many()
         .col_expr(job_logs::Column::Status, Expr::value(status))
@@ -92,10 +92,7 @@ pub async fn settle(
 /// Jobs that stopped moving (their worker died and the queue did not bring their devices back
 /// within `stalled_after`): the devices still open are marked failed (interrupted) and the job
 /// settled, so nothing stays running forever.
-pub async fn end_stalled(
-    db: &DatabaseConnection,
-    stalled_after: Duration,
-) -> Result<usize, AppError> {
+pub async fn end_stalled(db: &DatabaseConnection, stalled_after: Duration) -> Result<usize, Error> {
     let limit = Utc::now() - stalled_after;
     let stalled = job_logs::Entity::find()
         .filter(job_logs::Column::FinishedAt.is_null())

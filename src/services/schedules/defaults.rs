@@ -12,7 +12,7 @@ use serde_json::json;
 use super::recurrence::next_run;
 use super::spec::Spec;
 use crate::entity::{admin_settings, scheduled_jobs};
-use crate::error::AppError;
+use crate::error::Error;
 use crate::services::audit::{self, Actor, Event};
 use crate::services::query::is_unique_violation;
 use crate::vocabulary::{JobType, TargetKind};
@@ -27,7 +27,7 @@ const MARKER_CATEGORY: &str = "internal";
 /// and a daily retention run at 03:30 UTC. Exactly once per database: the marker row
 /// `DEFAULTS_MARKER` is inserted in the same transaction, so deleted defaults stay deleted and
 /// two nodes starting together create them once. True when they were created now.
-pub async fn ensure_defaults(db: &DatabaseConnection) -> Result<bool, AppError> {
+pub async fn ensure_defaults(db: &DatabaseConnection) -> Result<bool, Error> {
     let exists = admin_settings::Entity::find()
         .filter(admin_settings::Column::Key.eq(DEFAULTS_MARKER))
         .count(db)

@@ -12,27 +12,27 @@ use super::recurrence::next_run;
 use super::spec::{debug_of, stored_spec};
 use super::validate::validate;
 use crate::entity::scheduled_jobs;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::services::audit::{self, Actor, Event};
 use crate::services::query::is_unique_violation;
 use crate::services::validation::FieldErrors;
 
-fn name_taken_error() -> AppError {
+fn name_taken_error() -> Error {
     FieldErrors::single("name", "A schedule with this name already exists.")
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<scheduled_jobs::Model, AppError> {
+pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<scheduled_jobs::Model, Error> {
     scheduled_jobs::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(Error::NotFound)
 }
 
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
     input: &ScheduleInput,
-) -> Result<scheduled_jobs::Model, AppError> {
+) -> Result<scheduled_jobs::Model, Error> {
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
     let v = validate(&txn, input, None, now).await?;
@@ -84,7 +84,7 @@ pub async fn update(
     actor: &Actor,
     id: i32,
     input: &ScheduleInput,
-) -> Result<scheduled_jobs::Model, AppError> {
+) -> Result<scheduled_jobs::Model, Error> {
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
     let old = get(&txn, id).await?;
@@ -150,7 +150,7 @@ pub async fn set_enabled(
     actor: &Actor,
     id: i32,
     enabled: bool,
-) -> Result<scheduled_jobs::Model, AppError> {
+) -> Result<scheduled_jobs::Model, Error> {
     let txn = crate::db::begin_write(db).await?;
     let old = get(&txn, id).await?;
     if old.enabled == enabled {
@@ -158,12 +158,12 @@ pub async fn set_enabled(
     }
     let next = if enabled {
         let (spec, tz) = stored_spec(&old).map_err(|m| {
-            AppError::Conflict(format!(
+            Error::Conflict(format!(
                 "This schedule's settings cannot be read ({m}); edit it to fix them."
             ))
         })?;
         Some(next_run(&spec, tz, Utc::now()).ok_or_else(|| {
-            AppError::Conflict(
+            Error::Conflict(
                 "This one-time schedule's time has passed: edit it to choose a new time.".into(),
             )
         })?)
@@ -197,7 +197,7 @@ pub async fn delete(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i32,
-) -> Result<scheduled_jobs::Model, AppError> {
+) -> Result<scheduled_jobs::Model, Error> {
     let txn = crate::db::begin_write(db).await?;
     let schedule = get(&txn, id).await?;
     scheduled_jobs::Entity::delete_by_id(id).exec(&txn).await?;

@@ -10,7 +10,7 @@ use sea_orm::{
 use super::recurrence::next_after_due;
 use super::spec::{debug_of, stored_spec};
 use crate::entity::scheduled_jobs;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::services::audit::Actor;
 use crate::services::jobs::{self, NewJob, Target};
 use crate::vocabulary::{JobType, TargetKind};
@@ -40,7 +40,7 @@ pub async fn advance(
     db: &impl ConnectionTrait,
     schedule: &scheduled_jobs::Model,
     now: DateTime<Utc>,
-) -> Result<bool, AppError> {
+) -> Result<bool, Error> {
     let Some(due_at) = schedule.next_run_at else {
         return Ok(false);
     };
@@ -75,7 +75,7 @@ pub async fn run_due(
     db: &DatabaseConnection,
     queue: &crate::background::Queue,
     now: DateTime<Utc>,
-) -> Result<usize, AppError> {
+) -> Result<usize, Error> {
     let actor = Actor::system("scheduler");
     let mut started = 0;
     for schedule in due(db, now).await? {
@@ -88,10 +88,10 @@ pub async fn run_due(
         match outcome {
             Ok(Some(_)) => started += 1,
             Ok(None) => {}
-            Err(AppError::BadRequest(reason)) => {
+            Err(Error::Refused(reason)) => {
                 tracing::warn!(schedule = schedule.id, name = %schedule.name, %reason, "scheduled job not started");
             }
-            Err(AppError::NotFound) => {
+            Err(Error::NotFound) => {
                 tracing::warn!(schedule = schedule.id, name = %schedule.name, "scheduled job not started: its target no longer exists");
             }
             Err(e) => {
@@ -115,14 +115,14 @@ pub fn idempotency_key(schedule: &scheduled_jobs::Model) -> String {
 }
 
 /// The job a schedule starts, with the tick's idempotency key (set it to `None` for "run now").
-pub fn new_job(schedule: &scheduled_jobs::Model) -> Result<NewJob, AppError> {
+pub fn new_job(schedule: &scheduled_jobs::Model) -> Result<NewJob, Error> {
     let job_type = schedule.job_type;
     let target = match (job_type, schedule.target_type, schedule.target_id) {
         (JobType::Retention, _, _) | (_, TargetKind::All, _) => Target::All,
         (_, TargetKind::Device, Some(id)) => Target::Device(id),
         (_, TargetKind::Tag, Some(id)) => Target::Tag(id),
         (_, other, id) => {
-            return Err(AppError::Internal(format!(
+            return Err(Error::Internal(format!(
                 "schedule {} has an unusable target {other:?} {id:?}",
                 schedule.id
             )));
@@ -247,6 +247,6 @@ mod tests {
         assert_eq!(new_job(&s).unwrap().target, Target::All);
         s.job_type = JobType::Backup;
         s.target_id = None;
-        assert!(matches!(new_job(&s), Err(AppError::Internal(_))));
+        assert!(matches!(new_job(&s), Err(Error::Internal(_))));
     }
 }

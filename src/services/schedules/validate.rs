@@ -16,7 +16,7 @@ use super::parse::{
 use super::recurrence::resolve_local;
 use super::spec::Spec;
 use crate::entity::{devices, scheduled_jobs, tags};
-use crate::error::AppError;
+use crate::error::Error;
 use crate::services::validation::FieldErrors;
 use crate::vocabulary::{JobType, ScheduleKind, TargetKind};
 
@@ -92,7 +92,7 @@ pub async fn validate(
     input: &ScheduleInput,
     existing: Option<&scheduled_jobs::Model>,
     now: DateTime<Utc>,
-) -> Result<ValidSchedule, AppError> {
+) -> Result<ValidSchedule, Error> {
     let mut errors = FieldErrors::new();
     let name = errors.required("name", &input.name, MAX_NAME);
     let job_type = JobType::parse(&input.job_type);
@@ -148,9 +148,7 @@ pub async fn validate(
     }
     errors.into_result()?;
     let (Some(job_type), Some((spec, tz))) = (job_type, parsed) else {
-        return Err(AppError::Internal(
-            "schedule validation lost a value".into(),
-        ));
+        return Err(Error::Internal("schedule validation lost a value".into()));
     };
     Ok(ValidSchedule {
         name,

@@ -22,7 +22,7 @@ use self::registry::{BoolSetting, Category, IntSetting, SecretSetting, TextSetti
 use super::audit::{self, Actor, Event};
 use crate::crypto::Vault;
 use crate::entity::admin_settings;
-use crate::error::AppError;
+use crate::error::Error;
 
 pub use self::submit::MAX_SECRET;
 pub use self::view::{CategoryView, SettingView};
@@ -80,7 +80,7 @@ pub async fn secret(
     db: &impl ConnectionTrait,
     vault: &Vault,
     setting: &SecretSetting,
-) -> Result<Option<String>, AppError> {
+) -> Result<Option<String>, Error> {
     match stored(db, setting.meta.key).await? {
         Some(Value::String(token)) if !token.is_empty() => Ok(Some(vault.decrypt(&token)?)),
         _ => Ok(None),
@@ -117,8 +117,8 @@ pub async fn update_category(
     actor: &Actor,
     category: &str,
     form: &HashMap<String, String>,
-) -> Result<Vec<String>, AppError> {
-    let category = Category::from_id(category).ok_or(AppError::NotFound)?;
+) -> Result<Vec<String>, Error> {
+    let category = Category::from_id(category).ok_or(Error::NotFound)?;
     let settings: Vec<registry::Setting> = registry::in_category(category).collect();
     // Every setting of the category is on its form (a checkbox as "off" or "on"): a body without
     // them is refused, not read as "clear everything".
@@ -128,12 +128,11 @@ pub async fn update_category(
         .filter(|k| !form.contains_key(*k))
         .collect();
     if !missing.is_empty() {
-        return Err(crate::web::form::missing(&missing));
+        return Err(Error::Refused(super::validation::incomplete_form(&missing)));
     }
     let txn = crate::db::begin_write(db).await?;
     let current = stored_registered(&txn, settings.iter().map(|s| s.key())).await?;
-    let changes =
-        submit::changes(&settings, &current, form, vault).map_err(AppError::Validation)?;
+    let changes = submit::changes(&settings, &current, form, vault).map_err(Error::Invalid)?;
     let now = Utc::now();
     for change in &changes {
         let s = change.setting;
