@@ -4,31 +4,23 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, spawn_app};
-
-async fn get_as(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> (StatusCode, String) {
-    let mut req = app.client.get(app.url(path));
-    for (name, value) in headers {
-        req = req.header(*name, *value);
-    }
-    let r = req.send().await.expect("GET");
-    let status = r.status();
-    (status, r.text().await.expect("body"))
-}
+use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn a_missing_object_is_a_page_a_fragment_or_json_as_asked() {
     let app = spawn_app().await;
     app.login_admin().await;
 
-    let (status, page) = get_as(&app, "/devices/987654", &[]).await;
+    let (status, page) = app.get_with("/devices/987654", &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(
         page.contains("<html") && page.contains("Not found"),
         "{page}"
     );
 
-    let (status, fragment) = get_as(&app, "/devices/987654", &[("HX-Request", "true")]).await;
+    let (status, fragment) = app
+        .get_with("/devices/987654", &[("HX-Request", "true")])
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(
         !fragment.contains("<html"),
@@ -37,18 +29,20 @@ async fn a_missing_object_is_a_page_a_fragment_or_json_as_asked() {
     assert!(fragment.contains("error-page") && fragment.contains("Not found"));
 
     // A history restore is a whole page, as for every other response.
-    let (_, restored) = get_as(
-        &app,
-        "/devices/987654",
-        &[
-            ("HX-Request", "true"),
-            ("HX-History-Restore-Request", "true"),
-        ],
-    )
-    .await;
+    let (_, restored) = app
+        .get_with(
+            "/devices/987654",
+            &[
+                ("HX-Request", "true"),
+                ("HX-History-Restore-Request", "true"),
+            ],
+        )
+        .await;
     assert!(restored.contains("<html"));
 
-    let (status, json) = get_as(&app, "/devices/987654", &[("Accept", "application/json")]).await;
+    let (status, json) = app
+        .get_with("/devices/987654", &[("Accept", "application/json")])
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let body: serde_json::Value = serde_json::from_str(&json).expect("JSON error body");
     assert_eq!(body["status"], 404);
@@ -64,11 +58,15 @@ async fn refusals_from_the_guard_and_the_csrf_check_take_the_same_shapes() {
     let viewer = app.new_browser();
     viewer.login("vera", "Viewer-pass-123").await;
 
-    let (status, fragment) = get_as(&viewer, "/settings", &[("HX-Request", "true")]).await;
+    let (status, fragment) = viewer
+        .get_with("/settings", &[("HX-Request", "true")])
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(!fragment.contains("<html") && fragment.contains("Permission denied"));
 
-    let (status, json) = get_as(&viewer, "/settings", &[("Accept", "application/json")]).await;
+    let (status, json) = viewer
+        .get_with("/settings", &[("Accept", "application/json")])
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let body: serde_json::Value = serde_json::from_str(&json).expect("JSON error body");
     assert_eq!(body["error"], "Permission denied");

@@ -194,6 +194,17 @@ impl TestApp {
     }
 
     /// The CSRF token of the current session (from a page that has a form).
+    /// A GET with extra headers (htmx's, Accept), for status and body.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut req = self.client.get(self.url(path));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let r = req.send().await.expect("GET");
+        let status = r.status();
+        (status, r.text().await.expect("body"))
+    }
+
     pub async fn csrf(&self) -> String {
         for path in ["/profile", "/login"] {
             let (_, html) = self.get_html(path).await;

@@ -4,17 +4,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, spawn_app};
-
-async fn get_with(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> (StatusCode, String) {
-    let mut req = app.client.get(app.url(path));
-    for (name, value) in headers {
-        req = req.header(*name, *value);
-    }
-    let r = req.send().await.expect("GET");
-    let status = r.status();
-    (status, r.text().await.expect("body"))
-}
+use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn every_list_answers_a_history_restore_and_a_boost_with_the_whole_page() {
@@ -39,7 +29,7 @@ async fn every_list_answers_a_history_restore_and_a_boost_with_the_whole_page() 
             ("HX-History-Restore-Request", "true"),
             ("HX-Boosted", "true"),
         ] {
-            let (status, html) = get_with(&app, path, &[("HX-Request", "true"), extra]).await;
+            let (status, html) = app.get_with(path, &[("HX-Request", "true"), extra]).await;
             assert_eq!(status, StatusCode::OK, "{path} {}", extra.0);
             assert!(
                 html.contains("<html") && html.contains("</nav>"),
@@ -47,7 +37,7 @@ async fn every_list_answers_a_history_restore_and_a_boost_with_the_whole_page() 
                 extra.0
             );
         }
-        let (_, html) = get_with(&app, path, &[("HX-Request", "true")]).await;
+        let (_, html) = app.get_with(path, &[("HX-Request", "true")]).await;
         let backups = path.ends_with("/backups");
         if fragments.contains(&path.as_str()) || backups {
             assert!(
