@@ -27,11 +27,41 @@ pub const OPERATORS: [&str; 6] = [
     "in_cidr",
 ];
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupOp {
+    #[default]
     All,
     Any,
+}
+
+impl GroupOp {
+    /// The editor's menu value: "any", else all.
+    pub fn parse(text: &str) -> Self {
+        if text == "any" {
+            GroupOp::Any
+        } else {
+            GroupOp::All
+        }
+    }
+}
+
+/// What a line of the rule editor is.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum RowKind {
+    #[default]
+    Condition,
+    Group,
+}
+
+impl RowKind {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "condition" => Some(RowKind::Condition),
+            "group" => Some(RowKind::Group),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,7 +73,7 @@ pub struct Condition {
     pub negate: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Group {
     pub op: GroupOp,
     #[serde(default)]
@@ -247,13 +277,22 @@ fn eval(c: &Compiled, facts: &DeviceFacts) -> bool {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Row {
     pub depth: usize,
-    /// "group" or "condition"
-    pub kind: String,
-    pub op: String,
+    pub kind: RowKind,
+    /// A group's operator.
+    pub op: GroupOp,
     pub field: String,
     pub operator: String,
     pub value: String,
     pub negate: bool,
+}
+
+impl Row {
+    pub fn is_group(&self) -> bool {
+        self.kind == RowKind::Group
+    }
+    pub fn is_any(&self) -> bool {
+        self.op == GroupOp::Any
+    }
 }
 
 impl Group {
@@ -280,16 +319,11 @@ impl Group {
             while stack.len() > row.depth + 1 {
                 close_top(&mut stack);
             }
-            if row.kind == "group" {
-                let op = if row.op == "any" {
-                    GroupOp::Any
-                } else {
-                    GroupOp::All
-                };
+            if row.kind == RowKind::Group {
                 stack.push((
                     row.depth,
                     Group {
-                        op,
+                        op: row.op,
                         negate: row.negate,
                         items: Vec::new(),
                     },
@@ -358,7 +392,7 @@ fn flatten(items: &[Node], depth: usize, out: &mut Vec<Row>) {
         match n {
             Node::Condition(c) => out.push(Row {
                 depth,
-                kind: "condition".into(),
+                kind: RowKind::Condition,
                 field: c.field.clone(),
                 operator: c.operator.clone(),
                 value: c.value.clone(),
@@ -368,12 +402,8 @@ fn flatten(items: &[Node], depth: usize, out: &mut Vec<Row>) {
             Node::Group(g) => {
                 out.push(Row {
                     depth,
-                    kind: "group".into(),
-                    op: if g.op == GroupOp::Any {
-                        "any".into()
-                    } else {
-                        "all".into()
-                    },
+                    kind: RowKind::Group,
+                    op: g.op,
                     negate: g.negate,
                     ..Default::default()
                 });

@@ -7,7 +7,7 @@ use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::{tag_rules as rule_entity, tags as tag_entity};
-use crate::services::rule_criteria::{FIELDS, Group, GroupOp, OPERATORS, Row};
+use crate::services::rule_criteria::{FIELDS, Group, GroupOp, OPERATORS, Row, RowKind};
 use crate::services::tag_rules::{self, Preview, RuleInput};
 use crate::services::tags;
 use crate::services::validation::FieldErrors;
@@ -70,11 +70,7 @@ struct EditorPage {
     ctx: Ctx,
     tag: tag_entity::Model,
     rule_id: Option<i32>,
-    name: String,
-    is_active: bool,
-    top_any: bool,
-    top_negate: bool,
-    rows: Vec<Row>,
+    editor: Editor,
     errors: FieldErrors,
     preview: Option<Preview>,
 }
@@ -95,16 +91,49 @@ impl EditorPage {
             None => format!("/tags/{}/rules", self.tag.id),
         }
     }
+    /// The lines to show: the rule's, then empty slots for new conditions.
+    fn rows(&self) -> Vec<Row> {
+        let mut rows = self.editor.rows.clone();
+        rows.extend((0..BLANK_ROWS).map(|_| Row {
+            field: "hostname".into(),
+            operator: "contains".into(),
+            ..Default::default()
+        }));
+        rows
+    }
 }
 
-fn with_blank_rows(mut rows: Vec<Row>) -> Vec<Row> {
-    rows.extend((0..BLANK_ROWS).map(|_| Row {
-        kind: "condition".into(),
-        field: "hostname".into(),
-        operator: "contains".into(),
-        ..Default::default()
-    }));
-    rows
+/// The editor's state: a stored rule's, or what was submitted (the form's lines read into rows).
+struct Editor {
+    name: String,
+    is_active: bool,
+    top: Group,
+    rows: Vec<Row>,
+    /// Which button was pressed (preview or save).
+    intent: String,
+}
+
+impl Editor {
+    fn top_any(&self) -> bool {
+        self.top.op == GroupOp::Any
+    }
+    fn of(rule: Option<&rule_entity::Model>) -> Result<Self, AppError> {
+        let (name, is_active, top) = match rule {
+            Some(r) => (r.name.clone(), r.is_active, tag_rules::criteria_of(r)?),
+            None => (String::new(), true, Group::default()),
+        };
+        Ok(Editor {
+            name,
+            is_active,
+            rows: top.rows(),
+            top,
+            intent: String::new(),
+        })
+    }
+    /// The criteria the lines describe.
+    fn criteria(&self) -> Group {
+        Group::from_rows(self.top.op, self.top.negate, &self.rows)
+    }
 }
 
 fn editor(
@@ -112,27 +141,11 @@ fn editor(
     tag: tag_entity::Model,
     rule: Option<&rule_entity::Model>,
 ) -> Result<EditorPage, AppError> {
-    let (name, is_active, group) = match rule {
-        Some(r) => (r.name.clone(), r.is_active, tag_rules::criteria_of(r)?),
-        None => (
-            String::new(),
-            true,
-            Group {
-                op: GroupOp::All,
-                negate: false,
-                items: Vec::new(),
-            },
-        ),
-    };
     Ok(EditorPage {
         ctx,
         tag,
         rule_id: rule.map(|r| r.id),
-        name,
-        is_active,
-        top_any: group.op == GroupOp::Any,
-        top_negate: group.negate,
-        rows: with_blank_rows(group.rows()),
+        editor: Editor::of(rule)?,
         errors: FieldErrors::new(),
         preview: None,
     })
@@ -180,40 +193,35 @@ pub struct RuleForm {
     row_negate: Vec<String>,
 }
 
-/// The editor's submitted state.
-struct Submitted {
-    name: String,
-    is_active: bool,
-    top_any: bool,
-    top_negate: bool,
-    rows: Vec<Row>,
-    intent: String,
-}
-
-impl From<RuleForm> for Submitted {
+impl From<RuleForm> for Editor {
     fn from(f: RuleForm) -> Self {
         let get = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_default();
         let rows = (0..f.row_kind.len())
-            .map(|i| Row {
-                kind: get(&f.row_kind, i),
-                depth: get(&f.row_depth, i)
-                    .parse::<usize>()
-                    .unwrap_or(0)
-                    .min(MAX_DEPTH),
-                op: get(&f.row_op, i),
-                field: get(&f.row_field, i),
-                operator: get(&f.row_operator, i),
-                value: get(&f.row_value, i),
-                negate: get(&f.row_negate, i) == "not",
+            .filter_map(|i| {
+                Some(Row {
+                    kind: RowKind::parse(&get(&f.row_kind, i))?,
+                    depth: get(&f.row_depth, i)
+                        .parse::<usize>()
+                        .unwrap_or(0)
+                        .min(MAX_DEPTH),
+                    op: GroupOp::parse(&get(&f.row_op, i)),
+                    field: get(&f.row_field, i),
+                    operator: get(&f.row_operator, i),
+                    value: get(&f.row_value, i),
+                    negate: get(&f.row_negate, i) == "not",
+                })
             })
             // A blank condition row is an unused slot of the editor.
-            .filter(|r| r.kind == "group" || (r.kind == "condition" && !r.value.trim().is_empty()))
+            .filter(|r| r.is_group() || !r.value.trim().is_empty())
             .collect();
-        Submitted {
+        Editor {
             name: f.name,
             is_active: f.is_active,
-            top_any: f.top_op == "any",
-            top_negate: f.top_negate == "not",
+            top: Group {
+                op: GroupOp::parse(&f.top_op),
+                negate: f.top_negate == "not",
+                items: Vec::new(),
+            },
             rows,
             intent: f.intent,
         }
@@ -242,28 +250,25 @@ async fn submit(
     auth: Auth<WRITE>,
     tag_id: i32,
     rule_id: Option<i32>,
-    s: Submitted,
+    editor: Editor,
 ) -> Result<HttpResponse, AppError> {
     let tag = tags::get(auth.db(), tag_id).await?;
-    let op = if s.top_any {
-        GroupOp::Any
-    } else {
-        GroupOp::All
+    let criteria = editor.criteria();
+    let input = RuleInput {
+        name: editor.name.clone(),
+        is_active: editor.is_active,
+        criteria: criteria.clone(),
     };
-    let criteria = Group::from_rows(op, s.top_negate, &s.rows);
+    let preview_only = editor.intent == "preview";
     let mut view = EditorPage {
         ctx: auth.0,
         tag,
         rule_id,
-        name: s.name.clone(),
-        is_active: s.is_active,
-        top_any: s.top_any,
-        top_negate: s.top_negate,
-        rows: with_blank_rows(s.rows),
+        editor,
         errors: FieldErrors::new(),
         preview: None,
     };
-    if s.intent == "preview" {
+    if preview_only {
         match accepted(tag_rules::preview(view.ctx.db(), tag_id, rule_id, &criteria).await)? {
             Ok(p) => view.preview = Some(p),
             Err(errors) => {
@@ -273,11 +278,6 @@ async fn submit(
         }
         return page(&view);
     }
-    let input = RuleInput {
-        name: s.name,
-        is_active: s.is_active,
-        criteria,
-    };
     let result = tag_rules::save(
         view.ctx.db(),
         &view.ctx.audit_actor(),
