@@ -9,13 +9,14 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DbBackend, DbErr, EntityName, EntityTrait, IdenStatic, IntoActiveModel,
-    JoinType, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    RelationTrait,
+    JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::audit::{self, Actor, Event};
-use super::query::{self, JsonPage, Page, Paging, contains_ci, fetch_json_page};
+use super::query::{
+    self, JsonPage, Page, Paging, Sort, contains_ci, fetch_json_page, sort_columns,
+};
 use super::tags;
 use super::validation::FieldErrors;
 use crate::device::platforms;
@@ -549,17 +550,19 @@ pub struct DeviceFilter {
     pub tag_id: Option<i32>,
     pub enabled: Option<bool>,
     pub status: Option<LastBackup>,
-    pub sort: String,
-    pub descending: bool,
+    pub sort: Sort<DeviceSort>,
 }
 
-pub const SORT_COLUMNS: [&str; 5] = [
-    "hostname",
-    "ip_address",
-    "device_type",
-    "last_backup_at",
-    "created_at",
-];
+sort_columns! {
+    pub enum DeviceSort {
+        Hostname = "hostname",
+        IpAddress = "ip_address",
+        DeviceType = "device_type",
+        LastBackupAt = "last_backup_at",
+        CreatedAt = "created_at",
+    } default Hostname
+}
+
 /// The device list's "last backup" filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LastBackup {
@@ -584,6 +587,27 @@ impl LastBackup {
 
     pub fn parse(text: &str) -> Option<Self> {
         Self::CHOICES.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for LastBackup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Written and read as the word the list's address uses for it (`never`, `success`, …).
+impl Serialize for LastBackup {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for LastBackup {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("no last-backup filter {text:?}")))
     }
 }
 
@@ -722,25 +746,21 @@ pub fn ip_sort_key(ip: &str) -> String {
     octets.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn sort_column(sort: &str) -> devices::Column {
+fn sort_column(sort: DeviceSort) -> devices::Column {
     match sort {
-        "ip_address" => devices::Column::IpSort,
-        "device_type" => devices::Column::DeviceType,
-        "last_backup_at" => devices::Column::LastBackupAt,
-        "created_at" => devices::Column::CreatedAt,
-        _ => devices::Column::Hostname,
+        DeviceSort::Hostname => devices::Column::Hostname,
+        DeviceSort::IpAddress => devices::Column::IpSort,
+        DeviceSort::DeviceType => devices::Column::DeviceType,
+        DeviceSort::LastBackupAt => devices::Column::LastBackupAt,
+        DeviceSort::CreatedAt => devices::Column::CreatedAt,
     }
 }
 
 /// What a device list page reads: the summary columns and the tag ids of the page's rows,
 /// sorted by the chosen column and then id.
 fn list_page(backend: DbBackend, filter: &DeviceFilter) -> JsonPage {
-    let sort = sort_column(&filter.sort);
-    let order = if filter.descending {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
+    let sort = sort_column(filter.sort.column);
+    let order = filter.sort.direction.order();
     JsonPage {
         table: devices::Entity.table_name(),
         columns: SUMMARY_COLUMNS.iter().map(|c| c.as_str()).collect(),

@@ -1,5 +1,5 @@
-//! Query pieces shared by every list (case-insensitive contains, pagination) and by writers
-//! (unique-index violations).
+//! Query pieces shared by every list (case-insensitive contains, pagination, sorting) and by
+//! writers (unique-index violations).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use sea_orm::sea_query::{
@@ -30,35 +30,112 @@ pub const DEFAULT_PAGE_SIZE: u64 = 50;
 /// the database's integer; a page past the end shows the last page.
 const MAX_PAGE: u64 = 1_000_000_000;
 
-/// Page number and size as they come from a query string: junk falls back to defaults.
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct PageParams {
-    pub page: Option<String>,
-    pub per_page: Option<String>,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Paging {
     pub page: u64,
     pub per_page: u64,
 }
 
-impl PageParams {
-    pub fn paging(&self) -> Paging {
-        let per_page = self
-            .per_page
-            .as_deref()
+impl Paging {
+    /// Page number and size as a query string gives them: junk falls back to the first page of
+    /// the default size rather than refusing, so an edited or stale address still shows a list.
+    pub fn parse(page: Option<&str>, per_page: Option<&str>) -> Self {
+        let per_page = per_page
             .and_then(|v| v.parse::<u64>().ok())
             .filter(|n| PAGE_SIZES.contains(n))
             .unwrap_or(DEFAULT_PAGE_SIZE);
-        let page = self
-            .page
-            .as_deref()
+        let page = page
             .and_then(|v| v.parse::<u64>().ok())
             .filter(|n| *n >= 1)
             .unwrap_or(1);
         let page = std::cmp::min(page, MAX_PAGE);
         Paging { page, per_page }
+    }
+}
+
+/// A list's sortable columns, each with the name its links use. Declared with `sort_columns!`.
+pub trait SortColumn: Copy + Eq + 'static {
+    const ALL: &'static [Self];
+    /// The order of a list whose address names no column, or one it does not have.
+    const DEFAULT: Self;
+    fn name(self) -> &'static str;
+
+    fn parse(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.name() == name)
+    }
+}
+
+/// Declares a list's sortable columns: `sort_columns! { pub enum UserSort { Username =
+/// "username", … } default Username }`. Services map each variant to its SQL with an exhaustive
+/// `match`, so a new column cannot be offered without an order.
+macro_rules! sort_columns {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($variant:ident = $text:literal),+ $(,)?
+    } default $default:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        $vis enum $name {
+            $($variant),+
+        }
+
+        impl $crate::services::query::SortColumn for $name {
+            const ALL: &'static [Self] = &[$(Self::$variant),+];
+            const DEFAULT: Self = Self::$default;
+
+            fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+        }
+    };
+}
+pub(crate) use sort_columns;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Direction {
+    #[default]
+    Ascending,
+    Descending,
+}
+
+impl Direction {
+    /// The word a list's address uses for it (`dir=desc`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Ascending => "asc",
+            Direction::Descending => "desc",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Direction::Ascending, Direction::Descending]
+            .into_iter()
+            .find(|d| d.name() == name)
+    }
+
+    pub fn order(self) -> Order {
+        match self {
+            Direction::Ascending => Order::Asc,
+            Direction::Descending => Order::Desc,
+        }
+    }
+}
+
+/// The order a list is shown in: one of its columns and a direction (then by id, so that pages
+/// never overlap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sort<C> {
+    pub column: C,
+    pub direction: Direction,
+}
+
+impl<C: SortColumn> Default for Sort<C> {
+    fn default() -> Self {
+        Sort {
+            column: C::DEFAULT,
+            direction: Direction::Ascending,
+        }
     }
 }
 

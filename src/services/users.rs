@@ -8,9 +8,10 @@ use sea_orm::{
     DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
+use serde::{Deserialize, Serialize};
 
 use super::audit::{self, Actor, Event};
-use super::query::{Page, Paging, contains_ci, fetch_page};
+use super::query::{Page, Paging, Sort, contains_ci, fetch_page, sort_columns};
 use super::settings::{self, registry};
 use super::validation::{FieldErrors, MAX_NAME, toggle};
 use crate::auth::password;
@@ -19,7 +20,6 @@ use crate::auth::session_store::revoke_user_sessions;
 use crate::crypto::random_token;
 use crate::entity::users;
 use crate::error::Error;
-use serde::Deserialize;
 
 /// A user who can run the system: both ADMIN and USER_MANAGE, and active.
 const ADMIN_BITS: i32 = ADMIN | USER_MANAGE;
@@ -540,12 +540,26 @@ pub async fn change_own_password(
 #[derive(Clone, Debug, Default)]
 pub struct UserFilter {
     pub text: Option<String>,
-    pub status: Option<String>,
-    pub sort: String,
-    pub descending: bool,
+    pub status: Option<UserStatus>,
+    pub sort: Sort<UserSort>,
 }
 
-pub const SORT_COLUMNS: [&str; 4] = ["username", "realname", "last_login_at", "created_at"];
+/// The user list's status filter, by the word its address uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserStatus {
+    Active,
+    Inactive,
+}
+
+sort_columns! {
+    pub enum UserSort {
+        Username = "username",
+        Realname = "realname",
+        LastLoginAt = "last_login_at",
+        CreatedAt = "created_at",
+    } default Username
+}
 
 pub async fn list(
     db: &impl ConnectionTrait,
@@ -561,25 +575,22 @@ pub async fn list(
                 .add(contains_ci(Expr::col(users::Column::Email), text)),
         );
     }
-    match filter.status.as_deref() {
-        Some("active") => cond = cond.add(users::Column::IsActive.eq(true)),
-        Some("inactive") => cond = cond.add(users::Column::IsActive.eq(false)),
-        _ => {}
+    if let Some(status) = filter.status {
+        let active = match status {
+            UserStatus::Active => true,
+            UserStatus::Inactive => false,
+        };
+        cond = cond.add(users::Column::IsActive.eq(active));
     }
-    let column = match filter.sort.as_str() {
-        "realname" => users::Column::Realname,
-        "last_login_at" => users::Column::LastLoginAt,
-        "created_at" => users::Column::CreatedAt,
-        _ => users::Column::Username,
-    };
-    let order = if filter.descending {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
+    let column = match filter.sort.column {
+        UserSort::Username => users::Column::Username,
+        UserSort::Realname => users::Column::Realname,
+        UserSort::LastLoginAt => users::Column::LastLoginAt,
+        UserSort::CreatedAt => users::Column::CreatedAt,
     };
     let select = users::Entity::find()
         .filter(cond)
-        .order_by(column, order)
+        .order_by(column, filter.sort.direction.order())
         .order_by_asc(users::Column::Id);
     fetch_page(db, select, paging).await
 }

@@ -1,15 +1,13 @@
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use askama::Template;
-use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::list::{Pager, query_string};
+use super::list::{ListQuery, Pager, date, lenient, trimmed};
 use super::page;
 use crate::auth::permissions::ADMIN;
 use crate::auth::{Auth, Ctx};
 use crate::entity::audit_logs;
 use crate::services::audit::{self, AuditFilter};
-use crate::services::query::PageParams;
 use crate::vocabulary::AuditKind;
 use crate::web::error::AppError;
 
@@ -17,20 +15,19 @@ routes! {
     GET r"/audit" => index,
 }
 
-#[derive(Deserialize)]
-pub struct AuditQuery {
-    #[serde(default)]
-    event_type: String,
-    #[serde(default)]
+/// The audit log's filters, by their names in its address.
+#[derive(Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct AuditFilters {
+    #[serde(deserialize_with = "lenient")]
+    event_type: Option<AuditKind>,
+    #[serde(deserialize_with = "trimmed")]
     actor: String,
-    #[serde(default)]
+    /// Dates as typed (see `list::date`).
     from: String,
-    #[serde(default)]
     to: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "trimmed")]
     q: String,
-    #[serde(flatten)]
-    paging: PageParams,
 }
 
 #[derive(Template)]
@@ -38,7 +35,7 @@ pub struct AuditQuery {
 struct AuditPage {
     ctx: Ctx,
     rows: Vec<audit_logs::Model>,
-    f: AuditQuery,
+    f: AuditFilters,
     pager: Pager,
     date_error: Option<&'static str>,
 }
@@ -55,44 +52,27 @@ impl AuditPage {
     }
 }
 
-fn date(value: &str) -> Result<Option<NaiveDate>, ()> {
-    if value.trim().is_empty() {
-        return Ok(None);
-    }
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| ())
-}
-
 pub async fn index(
     auth: Auth<ADMIN>,
-    query: web::Query<AuditQuery>,
+    list: ListQuery<AuditFilters>,
 ) -> Result<HttpResponse, AppError> {
-    let f = query.into_inner();
-    let from = date(&f.from);
-    let to = date(&f.to);
+    let f = &list.filters;
+    let (from, to) = (date(&f.from), date(&f.to));
     let date_error = (from.is_err() || to.is_err()).then_some("Dates must look like 2026-11-22.");
-    let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_string());
     let filter = AuditFilter {
-        event_type: AuditKind::parse(f.event_type.trim()),
+        event_type: f.event_type,
         actor: non_empty(&f.actor),
         from: from.ok().flatten(),
         to: to.ok().flatten(),
         text: non_empty(&f.q),
     };
-    let result = audit::list(auth.db(), &filter, f.paging.paging()).await?;
-    let filters = query_string(&[
-        ("event_type", &f.event_type),
-        ("actor", &f.actor),
-        ("from", &f.from),
-        ("to", &f.to),
-        ("q", &f.q),
-    ]);
-    let pager = Pager::new("/audit", &filters, None, &result);
+    let result = audit::list(auth.db(), &filter, list.paging).await?;
+    let pager = list.pager(&result);
     page(&AuditPage {
         ctx: auth.0,
         rows: result.items,
-        f,
+        f: list.filters,
         pager,
         date_error,
     })

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::list::{Pager, query_string};
+use super::list::{ListQuery, NoFilters, Pager, query_string};
 use super::{page, page_or_block};
 use crate::auth::permissions::{ADMIN, READ};
 use crate::auth::{Auth, Ctx};
@@ -17,7 +17,6 @@ use crate::services::audit::{self, Event};
 use crate::services::backups::{self, VersionRow};
 use crate::services::config_diff::{Fold, LineDiff, Row, SideRow};
 use crate::services::devices;
-use crate::services::query::PageParams;
 use crate::web::error::AppError;
 
 routes! {
@@ -55,16 +54,11 @@ impl HistoryPage {
 pub async fn history(
     auth: Auth<READ>,
     id: web::Path<i32>,
-    query: web::Query<PageParams>,
+    list: ListQuery<NoFilters>,
 ) -> Result<HttpResponse, AppError> {
     let device = devices::get(auth.db(), id.into_inner()).await?;
-    let result = backups::history(auth.db(), device.id, query.paging()).await?;
-    let pager = Pager::new(
-        &format!("/devices/{}/backups", device.id),
-        "",
-        None,
-        &result,
-    );
+    let result = backups::history(auth.db(), device.id, list.paging).await?;
+    let pager = list.pager(&result);
     let fragment = auth.wants_fragment();
     let view = HistoryPage {
         ctx: auth.0,

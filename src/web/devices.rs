@@ -3,10 +3,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use futures_util::StreamExt;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::form::{Form, accepted, again};
-use super::list::{Pager, Sorter, query_string};
+use super::list::{ListQuery, Pager, Sorter, lenient, trimmed};
 use super::{page, page_or_block, redirect, render, safe_next};
 use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{ADMIN, DELETE, READ, WRITE};
@@ -17,9 +17,9 @@ use crate::services::credentials::{self, DeviceCredential, Viewer};
 use crate::services::device_access;
 use crate::services::device_csv::{self, ImportPlan, ImportSummary};
 use crate::services::devices::{
-    self, BulkAction, DeviceFilter, DeviceInput, DeviceRow, LastBackup, SORT_COLUMNS,
+    self, BulkAction, DeviceFilter, DeviceInput, DeviceRow, DeviceSort, LastBackup,
 };
-use crate::services::query::PageParams;
+use crate::services::query::Sort;
 use crate::services::tags;
 use crate::services::validation::{FieldErrors, ticked};
 use crate::web::error::AppError;
@@ -41,22 +41,54 @@ routes! {
     POST r"/devices/{id:\d+}/tags/{tag_id:\d+}/remove" => remove_tag,
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
+/// The device list's filters, by their names in its address.
+#[derive(Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct DeviceFilters {
+    #[serde(deserialize_with = "trimmed")]
     q: String,
-    #[serde(default)]
+    /// A platform id; one the list does not know filters nothing.
     platform: String,
-    #[serde(default)]
-    tag: String,
-    #[serde(default)]
-    enabled: String,
-    #[serde(default)]
-    status: String,
-    sort: Option<String>,
-    dir: Option<String>,
-    #[serde(flatten)]
-    paging: PageParams,
+    #[serde(deserialize_with = "lenient")]
+    tag: Option<i32>,
+    #[serde(deserialize_with = "lenient")]
+    enabled: Option<Enabled>,
+    #[serde(deserialize_with = "lenient")]
+    status: Option<LastBackup>,
+}
+
+/// The "enabled" filter's choices, by the words the address uses.
+#[derive(Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Enabled {
+    Yes,
+    No,
+}
+
+type DeviceList = ListQuery<DeviceFilters, Sort<DeviceSort>>;
+
+impl DeviceFilters {
+    fn device_filter(&self, sort: Sort<DeviceSort>) -> DeviceFilter {
+        DeviceFilter {
+            text: (!self.q.is_empty()).then(|| self.q.clone()),
+            platform: platforms::find(self.platform.trim()).map(|p| p.id.to_string()),
+            tag_id: self.tag,
+            enabled: self.enabled.map(|e| match e {
+                Enabled::Yes => true,
+                Enabled::No => false,
+            }),
+            status: self.status,
+            sort,
+        }
+    }
+    /// No filter chosen: an empty list then means there are no devices at all.
+    fn is_unfiltered(&self) -> bool {
+        self.q.is_empty()
+            && self.platform.is_empty()
+            && self.tag.is_none()
+            && self.enabled.is_none()
+            && self.status.is_none()
+    }
 }
 
 #[derive(Template)]
@@ -64,91 +96,49 @@ pub struct ListQuery {
 struct ListPage {
     ctx: Ctx,
     rows: Vec<DeviceRow>,
-    f: ListQuery,
+    f: DeviceFilters,
     all_tags: crate::web::tag_cache::Tags,
-    sorter: Sorter,
+    sorter: Sorter<DeviceSort>,
     pager: Pager,
     /// The current list address, so bulk actions come back to the same view.
     here: String,
+    /// The export of the rows the filters select (all pages).
+    export_href: String,
 }
 
 impl ListPage {
     fn platforms(&self) -> &'static [Platform] {
         platforms::platforms()
     }
-    fn statuses(&self) -> [&'static str; 3] {
-        LastBackup::CHOICES.map(LastBackup::as_str)
+    fn statuses(&self) -> [LastBackup; 3] {
+        LastBackup::CHOICES
     }
     fn platform_name<'a>(&self, id: &'a str) -> &'a str {
         platforms::name(id)
     }
-    /// The current filters (not paging) for the export link.
-    fn export_query(&self) -> String {
-        let q = self.f.filters_query();
-        if q.is_empty() { q } else { format!("?{q}") }
-    }
     fn tag_selected(&self, id: &i32) -> bool {
-        self.f.tag == id.to_string()
+        self.f.tag == Some(*id)
     }
 }
 
-impl ListQuery {
-    /// The list's filters from the query string; unknown values are ignored.
-    fn filter(&self) -> DeviceFilter {
-        let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
-        DeviceFilter {
-            text: non_empty(&self.q),
-            platform: non_empty(&self.platform).filter(|p| platforms::find(p).is_some()),
-            tag_id: self.tag.trim().parse().ok(),
-            enabled: match self.enabled.as_str() {
-                "yes" => Some(true),
-                "no" => Some(false),
-                _ => None,
-            },
-            status: LastBackup::parse(self.status.trim()),
-            sort: self
-                .sort
-                .clone()
-                .filter(|s| SORT_COLUMNS.contains(&s.as_str()))
-                .unwrap_or_else(|| "hostname".into()),
-            descending: self.dir.as_deref() == Some("desc"),
-        }
-    }
-
-    /// The filters (not sort or paging) as a query string, for links.
-    fn filters_query(&self) -> String {
-        query_string(&[
-            ("q", &self.q),
-            ("platform", &self.platform),
-            ("tag", &self.tag),
-            ("enabled", &self.enabled),
-            ("status", &self.status),
-        ])
-    }
-}
-
-pub async fn index(
-    auth: Auth<READ>,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
-    let f = query.into_inner();
-    let filter = f.filter();
-    let (sort, desc) = (filter.sort.clone(), filter.descending);
+pub async fn index(auth: Auth<READ>, list: DeviceList) -> Result<HttpResponse, AppError> {
+    let filter = list.filters.device_filter(list.sort);
     let all_tags = auth.state.tags.get(auth.db()).await?;
-    let result = devices::list(auth.db(), &filter, f.paging.paging(), &all_tags).await?;
-    let filters = f.filters_query();
-    let sorter = Sorter::new("/devices", &filters, &sort, desc);
-    let pager = Pager::new("/devices", &filters, Some(&sorter), &result);
+    let result = devices::list(auth.db(), &filter, list.paging, &all_tags).await?;
+    let sorter = list.sorter();
+    let pager = list.pager(&result);
     let here = pager.href(&result.paging.page);
+    let export_href = list.filters_link("/devices/export.csv");
     let fragment = auth.wants_fragment();
     let view = ListPage {
         ctx: auth.0,
         rows: result.items,
-        f,
+        f: list.filters,
         all_tags,
         sorter,
         pager,
         here,
+        export_href,
     };
     page_or_block(fragment, StatusCode::OK, &view, ListPage::as_table)
 }
@@ -445,11 +435,8 @@ fn bulk_refused(auth: &Auth<WRITE>, back: &str, message: &str) -> Result<HttpRes
     Ok(redirect(back))
 }
 
-pub async fn export(
-    auth: Auth<READ>,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
-    let csv = device_csv::export(auth.db(), &query.filter()).await?;
+pub async fn export(auth: Auth<READ>, list: DeviceList) -> Result<HttpResponse, AppError> {
+    let csv = device_csv::export(auth.db(), &list.filters.device_filter(list.sort)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Content-Type", "text/csv; charset=utf-8"))
         .insert_header((

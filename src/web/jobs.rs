@@ -6,18 +6,16 @@ use std::collections::HashMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::form::Form;
-use super::list::{Pager, query_string};
+use super::list::{ListQuery, Pager, date, lenient};
 use super::{page, page_or_block, redirect, safe_next};
 use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::{job_log_entries, job_logs, job_results};
 use crate::services::jobs::{self, JobFilter, NewJob, Target};
-use crate::services::query::PageParams;
 use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
 use crate::web::error::AppError;
 
@@ -31,22 +29,23 @@ routes! {
     POST r"/jobs/{id:\d+}/cancel" => cancel,
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    job_type: String,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    user: String,
-    #[serde(default)]
+/// The job list's filters, by their names in its address.
+#[derive(Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct JobFilters {
+    #[serde(deserialize_with = "lenient")]
+    job_type: Option<JobType>,
+    #[serde(deserialize_with = "lenient")]
+    status: Option<JobStatus>,
+    /// The id of the user who started the jobs.
+    #[serde(deserialize_with = "lenient")]
+    user: Option<i32>,
+    /// Dates as typed (see `list::date`).
     from: String,
-    #[serde(default)]
     to: String,
-    #[serde(default)]
-    device: String,
-    #[serde(flatten)]
-    paging: PageParams,
+    /// The jobs of one device, as its page links them.
+    #[serde(deserialize_with = "lenient")]
+    device: Option<i32>,
 }
 
 #[derive(Template)]
@@ -56,7 +55,7 @@ struct ListPage {
     rows: Vec<job_logs::Model>,
     names: jobs::Names,
     users: Vec<(i32, String)>,
-    f: ListQuery,
+    f: JobFilters,
     pager: Pager,
     date_error: bool,
 }
@@ -93,55 +92,38 @@ impl ListPage {
         duration_words(job)
     }
     fn user_selected(&self, id: &i32) -> bool {
-        self.f.user == id.to_string()
+        self.f.user == Some(*id)
     }
-}
-
-fn date(value: &str) -> Result<Option<NaiveDate>, ()> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Ok(None);
-    }
-    NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| ())
 }
 
 pub async fn index(
     auth: Auth<READ>,
-    query: web::Query<ListQuery>,
+    list: ListQuery<JobFilters>,
 ) -> Result<HttpResponse, AppError> {
-    let f = query.into_inner();
+    let f = &list.filters;
     let (from, to) = (date(&f.from), date(&f.to));
+    let date_error = from.is_err() || to.is_err();
     let filter = JobFilter {
-        job_type: JobType::parse(&f.job_type),
-        status: JobStatus::parse(&f.status),
-        created_by: f.user.parse().ok(),
-        device_id: f.device.parse().ok(),
+        job_type: f.job_type,
+        status: f.status,
+        created_by: f.user,
+        device_id: f.device,
         from: from.ok().flatten(),
         to: to.ok().flatten(),
         ..JobFilter::default()
     };
-    let result = jobs::list(auth.db(), &filter, f.paging.paging()).await?;
+    let result = jobs::list(auth.db(), &filter, list.paging).await?;
     let names = jobs::Names::load(auth.db(), &result.items).await?;
     let users = crate::services::users::names(auth.db()).await?;
-    let filters = query_string(&[
-        ("job_type", &f.job_type),
-        ("status", &f.status),
-        ("user", &f.user),
-        ("from", &f.from),
-        ("to", &f.to),
-        ("device", &f.device),
-    ]);
-    let pager = Pager::new("/jobs", &filters, None, &result);
+    let pager = list.pager(&result);
     page(&ListPage {
         ctx: auth.0,
         rows: result.items,
         names,
         users,
         pager,
-        date_error: from.is_err() || to.is_err(),
-        f,
+        date_error,
+        f: list.filters,
     })
 }
 

@@ -11,16 +11,16 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::form::{Form, FormQuery, accepted, again};
-use super::list::{Pager, Sorter};
+use super::list::{ListQuery, NoFilters, Pager, Sorter};
 use super::{page, redirect, render, safe_next};
 use crate::auth::permissions::{DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::{scheduled_jobs, tags as tag_entity};
 use crate::error::Error;
 use crate::services::jobs;
-use crate::services::query::PageParams;
+use crate::services::query::Sort;
 use crate::services::schedules::{
-    self, SORT_COLUMNS, ScheduleInput, ScheduleTarget, Spec, WEEKDAYS,
+    self, ScheduleInput, ScheduleSort, ScheduleTarget, Spec, WEEKDAYS,
 };
 use crate::services::tags;
 use crate::services::validation::FieldErrors;
@@ -142,37 +142,23 @@ impl ScheduleView {
     }
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    sort: Option<String>,
-    dir: Option<String>,
-    #[serde(flatten)]
-    paging: PageParams,
-}
-
 #[derive(Template)]
 #[template(path = "schedules/list.html")]
 struct ListPage {
     ctx: Ctx,
     rows: Vec<ScheduleView>,
-    sorter: Sorter,
+    sorter: Sorter<ScheduleSort>,
     pager: Pager,
     here: String,
 }
 
 pub async fn index(
     auth: Auth<READ>,
-    query: web::Query<ListQuery>,
+    list: ListQuery<NoFilters, Sort<ScheduleSort>>,
 ) -> Result<HttpResponse, AppError> {
-    let q = query.into_inner();
-    let sort = q
-        .sort
-        .filter(|s| SORT_COLUMNS.contains(&s.as_str()))
-        .unwrap_or_else(|| "name".into());
-    let desc = q.dir.as_deref() == Some("desc");
-    let result = schedules::list(auth.db(), &sort, desc, q.paging.paging()).await?;
-    let sorter = Sorter::new("/schedules", "", &sort, desc);
-    let pager = Pager::new("/schedules", "", Some(&sorter), &result);
+    let result = schedules::list(auth.db(), list.sort, list.paging).await?;
+    let sorter = list.sorter();
+    let pager = list.pager(&result);
     let here = pager.href(&result.paging.page);
     let now = Utc::now();
     let rows = result

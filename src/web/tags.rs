@@ -8,11 +8,10 @@ use crate::auth::permissions::{DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::tags as tag_entity;
 use crate::services::devices::{self, DeviceFilter, DeviceRow};
-use crate::services::query::PageParams;
 use crate::services::tags::{self, TagInput};
 use crate::services::validation::FieldErrors;
 use crate::web::error::AppError;
-use crate::web::list::Pager;
+use crate::web::list::{ListQuery, NoFilters, Pager};
 
 routes! {
     GET r"/tags" => index,
@@ -49,17 +48,16 @@ struct ShowPage {
 pub async fn show(
     auth: Auth<READ>,
     id: web::Path<i32>,
-    query: web::Query<PageParams>,
+    list: ListQuery<NoFilters>,
 ) -> Result<HttpResponse, AppError> {
     let tag = tags::get(auth.db(), id.into_inner()).await?;
     let filter = DeviceFilter {
         tag_id: Some(tag.id),
-        sort: "hostname".into(),
         ..Default::default()
     };
     let all_tags = auth.state.tags.get(auth.db()).await?;
-    let result = devices::list(auth.db(), &filter, query.paging(), &all_tags).await?;
-    let pager = Pager::new(&format!("/tags/{}", tag.id), "", None, &result);
+    let result = devices::list(auth.db(), &filter, list.paging, &all_tags).await?;
+    let pager = list.pager(&result);
     page(&ShowPage {
         ctx: auth.0,
         tag,

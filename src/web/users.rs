@@ -1,18 +1,18 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::form::{Form, accepted, again};
-use super::list::{Pager, Sorter, query_string};
+use super::list::{ListQuery, Pager, Sorter, lenient, trimmed};
 use super::{page, page_or_block, redirect, render};
 use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{FLAGS, Permissions, ROLES, USER_MANAGE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::users as user_entity;
 use crate::error::Error;
-use crate::services::query::PageParams;
-use crate::services::users::{self, Manager, NewUser, SORT_COLUMNS, UserFilter, UserInput};
+use crate::services::query::Sort;
+use crate::services::users::{self, Manager, NewUser, UserFilter, UserInput, UserSort, UserStatus};
 use crate::services::validation::FieldErrors;
 use crate::web::error::AppError;
 
@@ -29,14 +29,14 @@ routes! {
 
 type Manage = Auth<USER_MANAGE>;
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    q: Option<String>,
-    status: Option<String>,
-    sort: Option<String>,
-    dir: Option<String>,
-    #[serde(flatten)]
-    paging: PageParams,
+/// The user list's filters, by their names in its address.
+#[derive(Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct UserFilters {
+    #[serde(deserialize_with = "trimmed")]
+    q: String,
+    #[serde(deserialize_with = "lenient")]
+    status: Option<UserStatus>,
 }
 
 #[derive(Template)]
@@ -44,9 +44,8 @@ pub struct ListQuery {
 struct ListPage {
     ctx: Ctx,
     rows: Vec<user_entity::Model>,
-    q: String,
-    status: String,
-    sorter: Sorter,
+    f: UserFilters,
+    sorter: Sorter<UserSort>,
     pager: Pager,
 }
 
@@ -56,35 +55,23 @@ impl ListPage {
     }
 }
 
-pub async fn index(auth: Manage, query: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
-    let q = query.q.clone().unwrap_or_default().trim().to_string();
-    let status = query
-        .status
-        .clone()
-        .filter(|s| s == "active" || s == "inactive")
-        .unwrap_or_default();
-    let sort = query
-        .sort
-        .clone()
-        .filter(|s| SORT_COLUMNS.contains(&s.as_str()))
-        .unwrap_or_else(|| "username".into());
-    let desc = query.dir.as_deref() == Some("desc");
+pub async fn index(
+    auth: Manage,
+    list: ListQuery<UserFilters, Sort<UserSort>>,
+) -> Result<HttpResponse, AppError> {
     let filter = UserFilter {
-        text: (!q.is_empty()).then(|| q.clone()),
-        status: (!status.is_empty()).then(|| status.clone()),
-        sort: sort.clone(),
-        descending: desc,
+        text: (!list.filters.q.is_empty()).then(|| list.filters.q.clone()),
+        status: list.filters.status,
+        sort: list.sort,
     };
-    let result = users::list(auth.db(), &filter, query.paging.paging()).await?;
-    let filters = query_string(&[("q", &q), ("status", &status)]);
-    let sorter = Sorter::new("/users", &filters, &sort, desc);
-    let pager = Pager::new("/users", &filters, Some(&sorter), &result);
+    let result = users::list(auth.db(), &filter, list.paging).await?;
+    let sorter = list.sorter();
+    let pager = list.pager(&result);
     let fragment = auth.wants_fragment();
     let view = ListPage {
         ctx: auth.0,
         rows: result.items,
-        q,
-        status,
+        f: list.filters,
         sorter,
         pager,
     };

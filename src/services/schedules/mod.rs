@@ -57,6 +57,6 @@ pub use store::{create, delete, get, set_enabled, update};
 pub use tick::{advance, due, idempotency_key, new_job, run_due};
 pub use validate::{MAX_NAME, ValidSchedule, parse_spec, validate};
 pub use views::{
-    SORT_COLUMNS, ScheduleRow, ScheduleTarget, device_hostname, hostname_choices, list,
+    ScheduleRow, ScheduleSort, ScheduleTarget, device_hostname, hostname_choices, list,
     recent_jobs, target_of,
 };

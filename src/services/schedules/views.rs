@@ -6,10 +6,17 @@ use sea_orm::{
 };
 
 use crate::entity::{devices, job_logs, scheduled_jobs, tags};
-use crate::services::query::{Page, Paging, fetch_page};
+use crate::services::query::{Page, Paging, Sort, fetch_page, sort_columns};
 use crate::vocabulary::{JobType, TargetKind};
 
-pub const SORT_COLUMNS: [&str; 4] = ["name", "job_type", "next_run_at", "last_run_at"];
+sort_columns! {
+    pub enum ScheduleSort {
+        Name = "name",
+        JobType = "job_type",
+        NextRunAt = "next_run_at",
+        LastRunAt = "last_run_at",
+    } default Name
+}
 
 /// A schedule as the list shows it.
 #[derive(Clone, Debug)]
@@ -40,26 +47,20 @@ pub enum ScheduleTarget {
     },
 }
 
-/// One page of schedules, sorted by `sort` (one of `SORT_COLUMNS`), then by id.
+/// One page of schedules, in `sort`'s order, then by id.
 pub async fn list(
     db: &impl ConnectionTrait,
-    sort: &str,
-    descending: bool,
+    sort: Sort<ScheduleSort>,
     paging: Paging,
 ) -> Result<Page<ScheduleRow>, DbErr> {
-    let column = match sort {
-        "job_type" => scheduled_jobs::Column::JobType,
-        "next_run_at" => scheduled_jobs::Column::NextRunAt,
-        "last_run_at" => scheduled_jobs::Column::LastRunAt,
-        _ => scheduled_jobs::Column::Name,
-    };
-    let order = if descending {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
+    let column = match sort.column {
+        ScheduleSort::Name => scheduled_jobs::Column::Name,
+        ScheduleSort::JobType => scheduled_jobs::Column::JobType,
+        ScheduleSort::NextRunAt => scheduled_jobs::Column::NextRunAt,
+        ScheduleSort::LastRunAt => scheduled_jobs::Column::LastRunAt,
     };
     let select = scheduled_jobs::Entity::find()
-        .order_by(column, order)
+        .order_by(column, sort.direction.order())
         .order_by_asc(scheduled_jobs::Column::Id);
     let page: Page<scheduled_jobs::Model> = fetch_page(db, select, paging).await?;
     let targets = Targets::load(db, &page.items).await?;
