@@ -48,6 +48,9 @@ pub struct Settings {
     /// Threads that serve HTTP. Each request hands most of its work to the database (SQLite's
     /// connection threads, or PostgreSQL's processes), which need cores of their own.
     pub http_workers: usize,
+    /// How long `netraven worker` lets its workers retry without working before it exits
+    /// non-zero for its service manager to start it again.
+    pub worker_give_up: std::time::Duration,
 }
 
 /// The optional TOML file: same names as the environment variables, lower case, without prefix.
@@ -64,6 +67,7 @@ struct FileSettings {
     trusted_origins: Option<Vec<String>>,
     trusted_proxies: Option<Vec<String>>,
     http_workers: Option<usize>,
+    worker_give_up_secs: Option<usize>,
 }
 
 impl Settings {
@@ -152,28 +156,13 @@ impl Settings {
                 expected: "addresses or networks like 10.0.0.5 or 10.0.0.0/24, comma-separated",
             })?;
 
-        let http_workers = match env("NETRAVEN_HTTP_WORKERS") {
-            Some(v) => v
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| HTTP_WORKERS.contains(n))
-                .ok_or(ConfigError::Env {
-                    name: "NETRAVEN_HTTP_WORKERS",
-                    value: v,
-                    expected: "a whole number from 1 to 256",
-                })?,
-            None => match file.http_workers {
-                Some(n) if !HTTP_WORKERS.contains(&n) => {
-                    return Err(ConfigError::Value {
-                        path: file_path,
-                        message: format!("http_workers = {n}: expected 1 to 256"),
-                    });
-                }
-                Some(n) => n,
-                None => default_http_workers(),
-            },
-        };
+        let http_workers = bounded_number(&env, &file_path, file.http_workers, HTTP_WORKERS)?
+            .unwrap_or_else(default_http_workers);
+        let worker_give_up =
+            bounded_number(&env, &file_path, file.worker_give_up_secs, WORKER_GIVE_UP)?
+                .map_or(DEFAULT_WORKER_GIVE_UP, |s| {
+                    std::time::Duration::from_secs(s as u64)
+                });
 
         Ok(Self {
             bind: env("NETRAVEN_BIND")
@@ -193,6 +182,7 @@ impl Settings {
             trusted_origins,
             trusted_proxies,
             http_workers,
+            worker_give_up,
         })
     }
 
@@ -201,7 +191,59 @@ impl Settings {
     }
 }
 
-const HTTP_WORKERS: std::ops::RangeInclusive<usize> = 1..=256;
+/// A whole-number setting: its names in the file and the environment, and what it may be.
+struct Bounded {
+    name: &'static str,
+    env: &'static str,
+    range: std::ops::RangeInclusive<usize>,
+    expected: &'static str,
+}
+
+const HTTP_WORKERS: Bounded = Bounded {
+    name: "http_workers",
+    env: "NETRAVEN_HTTP_WORKERS",
+    range: 1..=256,
+    expected: "a whole number from 1 to 256",
+};
+const WORKER_GIVE_UP: Bounded = Bounded {
+    name: "worker_give_up_secs",
+    env: "NETRAVEN_WORKER_GIVE_UP_SECS",
+    range: 5..=86_400,
+    expected: "a number of seconds from 5 to 86400",
+};
+const DEFAULT_WORKER_GIVE_UP: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The environment's value, else the file's, within the setting's bounds.
+fn bounded_number(
+    env: &impl Fn(&str) -> Option<String>,
+    file_path: &Path,
+    from_file: Option<usize>,
+    setting: Bounded,
+) -> Result<Option<usize>, ConfigError> {
+    let Bounded {
+        name,
+        env: env_name,
+        range,
+        expected,
+    } = setting;
+    match env(env_name) {
+        Some(v) => match v.trim().parse::<usize>() {
+            Ok(n) if range.contains(&n) => Ok(Some(n)),
+            _ => Err(ConfigError::Env {
+                name: env_name,
+                value: v,
+                expected,
+            }),
+        },
+        None => match from_file {
+            Some(n) if !range.contains(&n) => Err(ConfigError::Value {
+                path: file_path.to_path_buf(),
+                message: format!("{name} = {n}: expected {expected}"),
+            }),
+            other => Ok(other),
+        },
+    }
+}
 
 /// Half the cores, at least one. Measured on two cores (docs/BENCHMARKS.md, run 13): one HTTP
 /// thread beside SQLite's connection threads served the device list with ~10% less CPU per
@@ -352,5 +394,20 @@ mod tests {
         let s = Settings::from_sources(Some(&path), |_| None).unwrap();
         assert_eq!(s.http_workers, 2);
         std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_worker_process_gives_up_after_ten_minutes_unless_told_otherwise() {
+        let secs = |s: &Settings| s.worker_give_up.as_secs();
+        assert_eq!(secs(&with(&[]).unwrap()), 600);
+        let s = with(&[("NETRAVEN_WORKER_GIVE_UP_SECS", "30")]).unwrap();
+        assert_eq!(secs(&s), 30);
+        for bad in ["4", "1e3", "86401", "soon"] {
+            let err = with(&[("NETRAVEN_WORKER_GIVE_UP_SECS", bad)]).unwrap_err();
+            assert!(
+                err.to_string().contains("NETRAVEN_WORKER_GIVE_UP_SECS"),
+                "{err}"
+            );
+        }
     }
 }

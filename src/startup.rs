@@ -14,6 +14,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::auth::session_store::DbSessionStore;
 use crate::auth::{csrf, flash};
+use crate::background::Health;
 use crate::bootstrap::{self, StartError};
 use crate::config::Settings;
 use crate::crypto;
@@ -46,15 +47,18 @@ pub struct Application {
     server: Server,
     pub db: DatabaseConnection,
     settings: Settings,
+    /// The workers' states, which `/healthz` shows.
+    health: Health,
 }
 
 /// Workers and scheduler on an open database (`serve` and `worker`).
 pub async fn start_workers(
     db: &DatabaseConnection,
     settings: &Settings,
+    health: Health,
 ) -> Result<crate::background::Runner, StartError> {
     let vault = bootstrap::open_vault(db, settings).await?;
-    crate::background::Runner::start(db.clone(), vault)
+    crate::background::Runner::start(db.clone(), vault, health)
         .await
         .map_err(StartError::Workers)
 }
@@ -87,8 +91,10 @@ impl Application {
 
         let secure = config.cookie_secure;
         let behind_tls = config.behind_tls;
+        let health = Health::default();
         let state = web::Data::new(AppState {
             db: db.clone(),
+            health: health.clone(),
             cookie_key: session_key.clone(),
             queue: crate::background::Queue::new(&db),
             vault,
@@ -140,6 +146,7 @@ impl Application {
             server,
             db,
             settings: config,
+            health,
         })
     }
 
@@ -157,6 +164,6 @@ impl Application {
         // Workers get connections of their own: a job of a thousand devices queues hundreds of
         // queries at once, and pages must not wait behind them for a pooled connection.
         let db = crate::db::connect_workers(&self.settings).await?;
-        start_workers(&db, &self.settings).await
+        start_workers(&db, &self.settings, self.health.clone()).await
     }
 }

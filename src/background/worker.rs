@@ -3,17 +3,21 @@
 //! the scheduler tick. `serve` runs them beside the web server, `worker` alone.
 
 use crate::vocabulary::JobStatus;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use apalis::prelude::{
-    BackendExt, BoxDynError, Data, WorkerBuilder, WorkerBuilderExt, WorkerContext,
+    BackendExt, BoxDynError, Data, WorkerBuilder, WorkerBuilderExt, WorkerContext, WorkerError,
 };
 use apalis_postgres::{PostgresStorage, Pubsub};
 use apalis_sqlite::SqliteStorage;
 use sea_orm::{DatabaseBackend, DatabaseConnection};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::health::Health;
 use super::queue::{self, DEVICE_QUEUE, DeviceTask, JOB_QUEUE, JobTask};
 use super::{backup, scheduler, wakeup};
 use crate::crypto::Vault;
@@ -81,7 +85,7 @@ async fn run_job(db: &DatabaseConnection, job_log_id: i32) -> Result<(), Error> 
 
 /// The running workers and scheduler of this process.
 pub struct Runner {
-    contexts: Vec<WorkerContext>,
+    stop: watch::Sender<bool>,
     handles: Vec<JoinHandle<()>>,
     scheduler: scheduler::Handle,
 }
@@ -98,8 +102,20 @@ fn worker_name(kind: &str) -> String {
     )
 }
 
+/// A worker that has run this long since its last start without an error is working again.
+const STEADY: Duration = Duration::from_secs(5);
+/// The pause before a failed worker starts again doubles from the first to the longest.
+const FIRST_PAUSE: Duration = Duration::from_secs(1);
+const LONGEST_PAUSE: Duration = Duration::from_secs(30);
+
+type WorkerRun = Pin<Box<dyn Future<Output = Result<(), WorkerError>> + Send>>;
+
 impl Runner {
-    pub async fn start(db: DatabaseConnection, vault: Vault) -> Result<Runner, Error> {
+    pub async fn start(
+        db: DatabaseConnection,
+        vault: Vault,
+        health: Health,
+    ) -> Result<Runner, Error> {
         // Within the setting's bounds (1 to 2,000), so the conversion cannot fail.
         let concurrency =
             usize::try_from(settings::int(&db, &JOBS_CONCURRENCY).await?).unwrap_or(1);
@@ -107,59 +123,77 @@ impl Runner {
             db: db.clone(),
             vault,
         });
-        let devices_ctx = WorkerContext::new(worker_name("devices").as_str());
-        let jobs_ctx = WorkerContext::new(worker_name("jobs").as_str());
-        let mut handles = Vec::new();
-        match db.get_database_backend() {
+        let (stop, stopped) = watch::channel(false);
+        let handles = match db.get_database_backend() {
             DatabaseBackend::Postgres => {
                 let pool = db.get_postgres_connection_pool().clone();
-                let devices = PostgresStorage::<DeviceTask>::new(&pool)
-                    .with_config(queue::postgres_config(DEVICE_QUEUE).batch_size(concurrency));
-                let wake = apalis::prelude::Strategy::new()
-                    .stream(Pubsub::new(pool.clone(), DEVICE_QUEUE.into()))
-                    .apply(wakeup::strategy(DEVICE_QUEUE, POLL));
-                let worker = WorkerBuilder::new(devices_ctx.clone())
-                    .backend(devices.poll_with_strategy(wake))
-                    .concurrency(concurrency)
-                    .data(engine.clone())
-                    .build(device_task);
-                handles.push(spawn(worker.run(), "devices"));
-                let job_storage = PostgresStorage::<JobTask>::new(&pool)
-                    .with_config(queue::postgres_config(JOB_QUEUE).batch_size(1));
-                let wake = apalis::prelude::Strategy::new()
-                    .stream(Pubsub::new(pool.clone(), JOB_QUEUE.into()))
-                    .apply(wakeup::strategy(JOB_QUEUE, POLL));
-                let worker = WorkerBuilder::new(jobs_ctx.clone())
-                    .backend(job_storage.poll_with_strategy(wake))
-                    .concurrency(1)
-                    .data(engine.clone())
-                    .build(job_task);
-                handles.push(spawn(worker.run(), "jobs"));
+                let (p, e) = (pool.clone(), engine.clone());
+                let devices = move |ctx: WorkerContext| -> WorkerRun {
+                    let storage = PostgresStorage::<DeviceTask>::new(&p)
+                        .with_config(queue::postgres_config(DEVICE_QUEUE).batch_size(concurrency));
+                    let wake = apalis::prelude::Strategy::new()
+                        .stream(Pubsub::new(p.clone(), DEVICE_QUEUE.into()))
+                        .apply(wakeup::strategy(DEVICE_QUEUE, POLL));
+                    let worker = WorkerBuilder::new(ctx)
+                        .backend(storage.poll_with_strategy(wake))
+                        .concurrency(concurrency)
+                        .data(e.clone())
+                        .build(device_task);
+                    Box::pin(worker.run())
+                };
+                let (p, e) = (pool, engine.clone());
+                let jobs = move |ctx: WorkerContext| -> WorkerRun {
+                    let storage = PostgresStorage::<JobTask>::new(&p)
+                        .with_config(queue::postgres_config(JOB_QUEUE).batch_size(1));
+                    let wake = apalis::prelude::Strategy::new()
+                        .stream(Pubsub::new(p.clone(), JOB_QUEUE.into()))
+                        .apply(wakeup::strategy(JOB_QUEUE, POLL));
+                    let worker = WorkerBuilder::new(ctx)
+                        .backend(storage.poll_with_strategy(wake))
+                        .concurrency(1)
+                        .data(e.clone())
+                        .build(job_task);
+                    Box::pin(worker.run())
+                };
+                vec![
+                    supervise("devices", health.clone(), stopped.clone(), devices),
+                    supervise("jobs", health.clone(), stopped.clone(), jobs),
+                ]
             }
             _ => {
                 let pool = db.get_sqlite_connection_pool().clone();
-                let devices = SqliteStorage::<DeviceTask>::new(&pool)
-                    .with_config(queue::sqlite_config(DEVICE_QUEUE).batch_size(concurrency));
-                let worker = WorkerBuilder::new(devices_ctx.clone())
-                    .backend(devices.poll_with_strategy(wakeup::strategy(DEVICE_QUEUE, POLL)))
-                    .concurrency(concurrency)
-                    .data(engine.clone())
-                    .build(device_task);
-                handles.push(spawn(worker.run(), "devices"));
-                let job_storage = SqliteStorage::<JobTask>::new(&pool)
-                    .with_config(queue::sqlite_config(JOB_QUEUE).batch_size(1));
-                let worker = WorkerBuilder::new(jobs_ctx.clone())
-                    .backend(job_storage.poll_with_strategy(wakeup::strategy(JOB_QUEUE, POLL)))
-                    .concurrency(1)
-                    .data(engine.clone())
-                    .build(job_task);
-                handles.push(spawn(worker.run(), "jobs"));
+                let (p, e) = (pool.clone(), engine.clone());
+                let devices = move |ctx: WorkerContext| -> WorkerRun {
+                    let storage = SqliteStorage::<DeviceTask>::new(&p)
+                        .with_config(queue::sqlite_config(DEVICE_QUEUE).batch_size(concurrency));
+                    let worker = WorkerBuilder::new(ctx)
+                        .backend(storage.poll_with_strategy(wakeup::strategy(DEVICE_QUEUE, POLL)))
+                        .concurrency(concurrency)
+                        .data(e.clone())
+                        .build(device_task);
+                    Box::pin(worker.run())
+                };
+                let (p, e) = (pool, engine.clone());
+                let jobs = move |ctx: WorkerContext| -> WorkerRun {
+                    let storage = SqliteStorage::<JobTask>::new(&p)
+                        .with_config(queue::sqlite_config(JOB_QUEUE).batch_size(1));
+                    let worker = WorkerBuilder::new(ctx)
+                        .backend(storage.poll_with_strategy(wakeup::strategy(JOB_QUEUE, POLL)))
+                        .concurrency(1)
+                        .data(e.clone())
+                        .build(job_task);
+                    Box::pin(worker.run())
+                };
+                vec![
+                    supervise("devices", health.clone(), stopped.clone(), devices),
+                    supervise("jobs", health.clone(), stopped.clone(), jobs),
+                ]
             }
-        }
-        let scheduler = scheduler::start(db.clone());
+        };
+        let scheduler = scheduler::start(db.clone(), health);
         tracing::info!(concurrency, "workers started");
         Ok(Runner {
-            contexts: vec![devices_ctx, jobs_ctx],
+            stop,
             handles,
             scheduler,
         })
@@ -168,9 +202,7 @@ impl Runner {
     /// Stop taking tasks; running devices finish (up to `grace`), then return.
     pub async fn shutdown(self, grace: Duration) {
         self.scheduler.stop().await;
-        for ctx in &self.contexts {
-            let _ = ctx.stop();
-        }
+        let _ = self.stop.send(true);
         for handle in self.handles {
             if tokio::time::timeout(grace, handle).await.is_err() {
                 tracing::warn!("a worker did not stop within {} s", grace.as_secs());
@@ -179,13 +211,57 @@ impl Runner {
     }
 }
 
-fn spawn(
-    run: impl std::future::Future<Output = Result<(), apalis::prelude::WorkerError>> + Send + 'static,
+/// Runs a worker, and starts a new one whenever it stops with an error: apalis ends a worker
+/// whose poll fails (SQLite locked by another process or out of disk, PostgreSQL connections
+/// terminated by a restart or a proxy), and a process must not live on with dead workers. The
+/// pause between starts doubles up to half a minute; the health report says why meanwhile.
+fn supervise(
     kind: &'static str,
+    health: Health,
+    mut stopped: watch::Receiver<bool>,
+    make: impl Fn(WorkerContext) -> WorkerRun + Send + 'static,
 ) -> JoinHandle<()> {
+    health.ok(kind);
     tokio::spawn(async move {
-        if let Err(e) = run.await {
-            tracing::error!(worker = kind, error = %e, "worker stopped with an error");
+        let mut pause = FIRST_PAUSE;
+        loop {
+            let ctx = WorkerContext::new(worker_name(kind).as_str());
+            // A task of its own, so a panic in the worker ends up here as an error to restart
+            // after, like a failed poll, instead of ending the supervision with it.
+            let mut run = tokio::spawn(make(ctx.clone()));
+            let mut steady = Box::pin(tokio::time::sleep(STEADY));
+            let mut working = false;
+            let result = loop {
+                tokio::select! {
+                    result = &mut run => break result,
+                    _ = &mut steady, if !working => {
+                        working = true;
+                        pause = FIRST_PAUSE;
+                        health.ok(kind);
+                    }
+                    _ = stopped.changed() => {
+                        // Running devices finish; the caller bounds how long that may take.
+                        let _ = ctx.stop();
+                        match run.await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(e)) => tracing::warn!(worker = kind, error = %e, "worker stopped with an error"),
+                            Err(e) => tracing::warn!(worker = kind, error = %e, "worker ended abnormally"),
+                        }
+                        return;
+                    }
+                }
+            };
+            let reason = match result {
+                Ok(Ok(())) => "the worker stopped".to_string(),
+                Ok(Err(e)) => e.to_string(),
+                Err(e) => format!("the worker ended abnormally: {e}"),
+            };
+            health.degraded(kind, &reason);
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = stopped.changed() => return,
+            }
+            pause = (pause * 2).min(LONGEST_PAUSE);
         }
     })
 }

@@ -133,6 +133,14 @@ pub enum CliError {
     Db(#[from] sea_orm::DbErr),
     #[error("the server stopped: {0}")]
     Server(std::io::Error),
+    #[error(
+        "the {part} worker has not worked for {seconds} s ({reason}); exiting so the service manager starts this process again"
+    )]
+    WorkersStuck {
+        part: &'static str,
+        seconds: u64,
+        reason: String,
+    },
 }
 
 impl CliError {
@@ -140,6 +148,8 @@ impl CliError {
         match self {
             CliError::Start(e) => e.exit_code(),
             CliError::Usage(_) | CliError::App(Error::Invalid(_)) => 2,
+            // EX_TEMPFAIL: worth starting again.
+            CliError::WorkersStuck { .. } => 75,
             _ => 1,
         }
     }
@@ -291,12 +301,39 @@ pub async fn run_migrate(settings: &Settings) -> Result<(), CliError> {
 /// `netraven worker`: workers and scheduler until SIGINT or SIGTERM.
 pub async fn run_worker(settings: &Settings) -> Result<(), CliError> {
     let db = connect(settings).await?;
-    let runner = crate::startup::start_workers(&db, settings).await?;
+    let health = crate::background::Health::default();
+    let runner = crate::startup::start_workers(&db, settings, health.clone()).await?;
     tracing::info!("worker running; stop it with Ctrl-C or SIGTERM");
-    wait_for_stop_signal().await;
-    tracing::info!("stopping: running devices finish first");
+    let outcome = tokio::select! {
+        _ = wait_for_stop_signal() => {
+            tracing::info!("stopping: running devices finish first");
+            Ok(())
+        }
+        stuck = stuck_workers(&health, settings.worker_give_up) => Err(stuck),
+    };
     runner.shutdown(std::time::Duration::from_secs(30)).await;
-    Ok(())
+    outcome
+}
+
+/// A worker process has no health page for anyone to watch: when its workers have retried for
+/// this long without working (the database gone for good, or something a fresh process would
+/// fix: a stale address, a broken pool), it exits non-zero for its service manager to restart.
+/// `serve` stays up instead and reports the state on `/healthz`.
+async fn stuck_workers(
+    health: &crate::background::Health,
+    give_up: std::time::Duration,
+) -> CliError {
+    let limit = chrono::Duration::from_std(give_up).unwrap_or(chrono::Duration::MAX);
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        if let Some((part, reason)) = health.stuck_longer_than(limit) {
+            return CliError::WorkersStuck {
+                part,
+                seconds: give_up.as_secs(),
+                reason,
+            };
+        }
+    }
 }
 
 async fn wait_for_stop_signal() {

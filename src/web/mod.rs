@@ -55,6 +55,8 @@ pub struct AppState {
     /// Signs the cookies NetRaven sets itself (the sign-in form's CSRF token).
     pub cookie_key: actix_web::cookie::Key,
     pub queue: crate::background::Queue,
+    /// This process's workers, when it runs them (`serve` without `--no-workers`).
+    pub health: crate::background::Health,
     pub vault: Vault,
     pub config: Settings,
     pub tags: tag_cache::TagCache,

@@ -173,7 +173,9 @@ pub fn location(resp: &reqwest::Response) -> String {
 impl TestApp {
     /// Start workers and scheduler now (after changing settings they read at start).
     pub async fn start_workers(&mut self) {
-        let runner = netraven::startup::start_workers(&self.db, &self.settings)
+        // Their health is not this app's page's: tests of /healthz use spawn_app_with_workers.
+        let health = netraven::background::Health::default();
+        let runner = netraven::startup::start_workers(&self.db, &self.settings, health)
             .await
             .expect("workers start");
         self.workers = Some(runner);

@@ -16,6 +16,7 @@ mod jobs;
 mod lists;
 mod matrix;
 mod multinode;
+mod reliability;
 mod schedules;
 mod search;
 mod security;

@@ -31,6 +31,7 @@ const MISSING_ID: &str = "999999";
 /// (method, path pattern as the router has it, who may use it, the status when allowed).
 const ROWS: &[(&str, &str, Needs, u16)] = &[
     ("GET", "/healthz", Public([200, 200]), 0),
+    ("GET", "/readyz", Public([200, 200]), 0),
     ("GET", "/static/{name:.+}", Public([200, 200]), 0),
     ("GET", "/login", Public([200, 303]), 0),
     // Anonymous: the sign-in form's token, an empty form; signed in: the session's token.

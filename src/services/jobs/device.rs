@@ -55,7 +55,12 @@ pub async fn begin_device(
         ResultStatus::Success
         | ResultStatus::Failed
         | ResultStatus::Skipped
-        | ResultStatus::Cancelled => return Ok(DeviceStart::Skip),
+        | ResultStatus::Cancelled => {
+            // A second delivery: the process that ran it may have died before the job's final
+            // status was written, which is then settled from the results here.
+            settle_if_done(db, job_log_id).await?;
+            return Ok(DeviceStart::Skip);
+        }
     };
     if job_status == JobStatus::Cancelled {
         finish_device(

@@ -9,7 +9,8 @@ use crate::entity::{job_logs, job_results};
 use crate::error::Error;
 use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
 
-use super::{DeviceOutcome, entry, finish_device, get, result_counts};
+use super::{DeviceOutcome, dispatch, entry, finish_device, get, result_counts};
+use crate::background::Queue;
 
 /// When every device of a job has an outcome, give the job its final status (exactly once).
 pub async fn settle_if_done(db: &DatabaseConnection, job_log_id: i32) -> Result<(), Error> {
@@ -89,10 +90,17 @@ pub async fn settle(
     Ok(())
 }
 
-/// Jobs that stopped moving (their worker died and the queue did not bring their devices back
-/// within `stalled_after`): the devices still open are marked failed (interrupted) and the job
-/// settled, so nothing stays running forever.
-pub async fn end_stalled(db: &DatabaseConnection, stalled_after: Duration) -> Result<usize, Error> {
+/// Jobs that stopped moving for `stalled_after`. Their devices are told apart: one a worker
+/// had started and went silent on (its worker died and the queue did not bring it back) is marked
+/// failed (interrupted); one no worker ever started (the workers were down, or busy with other
+/// jobs) is handed to the queue again and the job gets another period, since nothing was tried.
+/// A job with nothing open is settled from its results: it was only its final status that was
+/// missed.
+pub async fn end_stalled(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    stalled_after: Duration,
+) -> Result<usize, Error> {
     let limit = Utc::now() - stalled_after;
     let stalled = job_logs::Entity::find()
         .filter(job_logs::Column::FinishedAt.is_null())
@@ -108,49 +116,106 @@ pub async fn end_stalled(db: &DatabaseConnection, stalled_after: Duration) -> Re
         )
         .all(db)
         .await?;
+    let minutes = stalled_after.num_minutes();
     for job in &stalled {
-        let open = job_results::Entity::find()
-            .filter(job_results::Column::JobLogId.eq(job.id))
-            .filter(
-                job_results::Column::Status.is_in([ResultStatus::Queued, ResultStatus::Running]),
-            )
-            .all(db)
-            .await?;
-        for result in &open {
-            if let Some(device_id) = result.device_id {
-                finish_device(
+        match job.job_type {
+            JobType::Backup => end_stalled_backup(db, queue, job, minutes).await?,
+            JobType::Retention if job.status == JobStatus::Queued => {
+                requeue(db, queue, job, "the job was never started by a worker").await?;
+            }
+            JobType::Retention => {
+                entry(
                     db,
                     job.id,
-                    device_id,
-                    DeviceOutcome {
-                        error_class: Some("interrupted"),
-                        message: Some(
-                            "interrupted: the worker running this job stopped and the device was not run again".into(),
-                        ),
-                        ..DeviceOutcome::new(ResultStatus::Failed)
-                    },
+                    LogLevel::Error,
+                    "job",
+                    &format!("interrupted: its worker went silent {minutes} minutes ago"),
+                    None,
                 )
                 .await?;
+                settle(db, job.id, JobStatus::Failed, "interrupted").await?;
             }
         }
+    }
+    Ok(stalled.len())
+}
+
+async fn end_stalled_backup(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    job: &job_logs::Model,
+    minutes: i64,
+) -> Result<(), Error> {
+    let open = job_results::Entity::find()
+        .filter(job_results::Column::JobLogId.eq(job.id))
+        .filter(job_results::Column::Status.is_in([ResultStatus::Queued, ResultStatus::Running]))
+        .all(db)
+        .await?;
+    let (started, never_started): (Vec<_>, Vec<_>) =
+        open.iter().partition(|r| r.status == ResultStatus::Running);
+    for result in &started {
+        if let Some(device_id) = result.device_id {
+            finish_device(
+                db,
+                job.id,
+                device_id,
+                DeviceOutcome {
+                    error_class: Some("interrupted"),
+                    message: Some(
+                        "interrupted: the worker running this device went silent and the device was not run again".into(),
+                    ),
+                    ..DeviceOutcome::new(ResultStatus::Failed)
+                },
+            )
+            .await?;
+        }
+    }
+    if !started.is_empty() {
         entry(
             db,
             job.id,
             LogLevel::Error,
             "job",
             &format!(
-                "interrupted: no progress for {} minutes; {} devices marked failed",
-                stalled_after.num_minutes(),
-                open.len()
+                "interrupted: {} devices a worker had started made no progress for {minutes} minutes and were marked failed",
+                started.len()
             ),
             None,
         )
         .await?;
-        if job.job_type != JobType::Backup || open.is_empty() {
-            settle(db, job.id, JobStatus::Failed, "interrupted").await?;
-        } else {
-            settle_if_done(db, job.id).await?;
-        }
     }
-    Ok(stalled.len())
+    if never_started.is_empty() {
+        // Every device has its outcome: settle from the results (a no-op if already settled).
+        return settle_if_done(db, job.id).await;
+    }
+    let reason = format!(
+        "{} devices were never started by a worker in {minutes} minutes (none was tried)",
+        never_started.len()
+    );
+    requeue(db, queue, job, &reason).await
+}
+
+/// Hand a job's unstarted work to the queue again and restart its stall clock.
+async fn requeue(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    job: &job_logs::Model,
+    reason: &str,
+) -> Result<(), Error> {
+    dispatch(db, queue, job).await?;
+    job_logs::Entity::update_many()
+        .col_expr(job_logs::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(job_logs::Column::Id.eq(job.id))
+        .exec(db)
+        .await?;
+    entry(
+        db,
+        job.id,
+        LogLevel::Warning,
+        "job",
+        &format!("{reason}: handed to the queue again"),
+        None,
+    )
+    .await?;
+    Ok(())
 }

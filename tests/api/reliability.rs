@@ -1,0 +1,415 @@
+//! Faults of the database under running workers: they retry, report it on the health page, and
+//! take up their work again by themselves once the database is back.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use devsim::{DeviceSpec, Platform};
+use netraven::background::{Queue, scheduler};
+use netraven::entity::{job_log_entries, job_logs};
+use netraven::services::audit::Actor;
+use netraven::services::jobs::{self, NewJob, Target};
+use netraven::vocabulary::{JobStatus, JobType};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectOptions, ConnectionTrait, Database, EntityTrait, QueryFilter};
+
+use crate::engine::{PASSWORD, USER, start};
+use crate::helpers::{TestApp, new_client, spawn_app, spawn_app_with_workers};
+use crate::jobs::{add_sim_devices, finished, job_id, lab_tag};
+
+/// Another process holds SQLite's write lock for longer than the workers' busy handler waits (a
+/// `sqlite3` shell in a transaction, a backup tool): the workers' polls fail meanwhile. Once the
+/// lock is gone, a new job runs without a restart.
+#[tokio::test]
+async fn workers_survive_a_long_held_sqlite_write_lock() {
+    if std::env::var("NETRAVEN_TEST_DATABASE_URL").is_ok() {
+        return; // SQLite only: PostgreSQL has no database-wide write lock.
+    }
+    let sim = start(vec![DeviceSpec::new(
+        Platform::CiscoIos,
+        "core1",
+        USER,
+        PASSWORD,
+    )])
+    .await;
+    let app = spawn_app_with_workers().await;
+    app.login_admin().await;
+    let tag = lab_tag(&app).await;
+    let ids = add_sim_devices(&app, &sim, &tag).await;
+
+    // One connection of its own, so BEGIN and COMMIT run on it.
+    let mut options = ConnectOptions::new(app.settings.database_url.clone());
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false);
+    let other = Database::connect(options).await.expect("second connection");
+    other
+        .execute_unprepared("BEGIN IMMEDIATE")
+        .await
+        .expect("take the write lock");
+    // The workers' polls give up after about 10 s of waiting for the lock.
+    let during = wait_for_health(&app, |h| h["status"] == "degraded", 30).await;
+    assert_eq!(
+        during["workers"]["devices"]["state"], "degraded",
+        "{during}"
+    );
+    assert!(
+        during["workers"]["devices"]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("locked"),
+        "{during}"
+    );
+    assert_eq!(during["database"], "ok", "reads still work: {during}");
+    let ready = app.get("/readyz").await;
+    assert_eq!(
+        ready.status(),
+        reqwest::StatusCode::OK,
+        "pages are still served"
+    );
+    other.execute_unprepared("COMMIT").await.expect("release");
+
+    // Back by themselves, without a restart.
+    let after = wait_for_health(&app, |h| h["status"] == "ok", 60).await;
+    assert_eq!(after["workers"]["devices"]["state"], "ok", "{after}");
+
+    let job = job_id(
+        &app.post_form(&format!("/devices/{}/backup", ids[0]), &[])
+            .await,
+    );
+    let done = finished(&app, job).await;
+    assert_eq!(done.status, JobStatus::Success, "{:?}", done.message);
+}
+
+/// Polls `/healthz` until `done` holds for its JSON (or panics after `secs`).
+async fn wait_for_health(
+    app: &TestApp,
+    done: impl Fn(&serde_json::Value) -> bool,
+    secs: u64,
+) -> serde_json::Value {
+    // As a monitoring check asks: no session.
+    let client = new_client();
+    let mut last = serde_json::Value::Null;
+    for _ in 0..secs * 4 {
+        let r = client.get(app.url("/healthz")).send().await.expect("GET");
+        let status = r.status();
+        let text = r.text().await.expect("health body");
+        last = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status} {text:?}: {e}"));
+        assert_eq!(
+            status == reqwest::StatusCode::OK,
+            last["status"] == "ok",
+            "200 exactly when ok: {last}"
+        );
+        if done(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("health never reached the expected state; last: {last}");
+}
+
+/// PostgreSQL closes every connection of the application (a restart, a failover, a proxy that
+/// drops idle connections): the workers reconnect and a new job runs without a restart.
+#[tokio::test]
+async fn workers_survive_terminated_postgres_connections() {
+    if std::env::var("NETRAVEN_TEST_DATABASE_URL").is_err() {
+        return; // PostgreSQL only.
+    }
+    let sim = start(vec![DeviceSpec::new(
+        Platform::CiscoIos,
+        "core1",
+        USER,
+        PASSWORD,
+    )])
+    .await;
+    let app = spawn_app_with_workers().await;
+    app.login_admin().await;
+    let tag = lab_tag(&app).await;
+    let ids = add_sim_devices(&app, &sim, &tag).await;
+
+    let mut options = ConnectOptions::new(app.settings.database_url.clone());
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false);
+    let admin = Database::connect(options)
+        .await
+        .expect("a connection of the test's own");
+    for _ in 0..3 {
+        admin
+            .execute_unprepared(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .await
+            .expect("terminate the application's connections");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    let after = wait_for_health(&app, |h| h["status"] == "ok", 90).await;
+    assert_eq!(after["workers"]["devices"]["state"], "ok", "{after}");
+    let job = job_id(
+        &app.post_form(&format!("/devices/{}/backup", ids[0]), &[])
+            .await,
+    );
+    let done = finished(&app, job).await;
+    assert_eq!(done.status, JobStatus::Success, "{:?}", done.message);
+}
+
+/// A finished backup whose final status was never written: the process died between the last
+/// device's commit and the settle.
+async fn unsettled_job(app: &TestApp, device: i32) -> i32 {
+    let job = job_id(
+        &app.post_form(&format!("/devices/{device}/backup"), &[])
+            .await,
+    );
+    let done = finished(app, job).await;
+    assert_eq!(done.status, JobStatus::Success, "{:?}", done.message);
+    job_logs::Entity::update_many()
+        .col_expr(job_logs::Column::Status, Expr::value(JobStatus::Running))
+        .col_expr(
+            job_logs::Column::FinishedAt,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(job_logs::Column::Message, Expr::value(None::<String>))
+        .col_expr(
+            job_logs::Column::UpdatedAt,
+            Expr::value(Utc::now() - chrono::Duration::hours(2)),
+        )
+        .filter(job_logs::Column::Id.eq(job))
+        .exec(&app.db)
+        .await
+        .expect("unsettle the job");
+    job
+}
+
+async fn log_of(app: &TestApp, job: i32) -> Vec<String> {
+    job_log_entries::Entity::find()
+        .filter(job_log_entries::Column::JobLogId.eq(job))
+        .all(&app.db)
+        .await
+        .expect("entries")
+        .into_iter()
+        .map(|e| e.message)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_watchdog_settles_a_job_whose_devices_all_finished_from_their_results() {
+    let sim = start(vec![DeviceSpec::new(
+        Platform::CiscoIos,
+        "core1",
+        USER,
+        PASSWORD,
+    )])
+    .await;
+    let app = spawn_app_with_workers().await;
+    app.login_admin().await;
+    let tag = lab_tag(&app).await;
+    let ids = add_sim_devices(&app, &sim, &tag).await;
+    let job = unsettled_job(&app, ids[0]).await;
+
+    scheduler::tick(&app.db, &Queue::new(&app.db))
+        .await
+        .expect("tick");
+    let settled = finished(&app, job).await;
+    assert_eq!(
+        settled.status,
+        JobStatus::Success,
+        "not failed: every device succeeded"
+    );
+    let log = log_of(&app, job).await;
+    assert!(!log.iter().any(|m| m.contains("interrupted")), "{log:?}");
+}
+
+#[tokio::test]
+async fn a_second_delivery_of_a_finished_device_settles_its_job() {
+    let sim = start(vec![DeviceSpec::new(
+        Platform::CiscoIos,
+        "core1",
+        USER,
+        PASSWORD,
+    )])
+    .await;
+    let app = spawn_app_with_workers().await;
+    app.login_admin().await;
+    let tag = lab_tag(&app).await;
+    let ids = add_sim_devices(&app, &sim, &tag).await;
+    let job = unsettled_job(&app, ids[0]).await;
+
+    // What a redelivered task does first.
+    let start = jobs::begin_device(&app.db, job, ids[0])
+        .await
+        .expect("begin");
+    assert!(matches!(start, jobs::DeviceStart::Skip), "not run twice");
+    let settled = finished(&app, job).await;
+    assert_eq!(settled.status, JobStatus::Success);
+}
+
+/// "Back up all" created its job and the process stopped before the job reached the queue: the
+/// next process to start its workers hands it over at once, not a minute later.
+#[tokio::test]
+async fn a_job_created_but_never_queued_runs_as_soon_as_workers_start() {
+    let sim = start(vec![DeviceSpec::new(
+        Platform::CiscoIos,
+        "core1",
+        USER,
+        PASSWORD,
+    )])
+    .await;
+    let mut app = spawn_app().await;
+    app.login_admin().await;
+    let tag = lab_tag(&app).await;
+    add_sim_devices(&app, &sim, &tag).await;
+    let job = jobs::create(
+        &app.db,
+        &Actor::system("test"),
+        NewJob {
+            job_type: JobType::Backup,
+            target: Target::All,
+            created_by: None,
+            scheduled_job_id: None,
+            idempotency_key: None,
+            debug: false,
+        },
+    )
+    .await
+    .expect("create")
+    .expect("a new job");
+    assert!(job.dispatched_at.is_none());
+
+    let started = std::time::Instant::now();
+    app.start_workers().await;
+    let done = finished(&app, job.id).await;
+    assert_eq!(done.status, JobStatus::Success, "{:?}", done.message);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "dispatched at start, took {:?}",
+        started.elapsed()
+    );
+}
+
+/// Devices no worker ever started (the workers were down) are not "interrupted": the watchdog
+/// hands them to the queue again and says so, and they run once workers take them.
+#[tokio::test]
+async fn the_watchdog_requeues_devices_no_worker_started_instead_of_failing_them() {
+    let sim = start(vec![DeviceSpec::new(
+        Platform::CiscoIos,
+        "core1",
+        USER,
+        PASSWORD,
+    )])
+    .await;
+    let mut app = spawn_app().await;
+    app.login_admin().await;
+    let tag = lab_tag(&app).await;
+    let ids = add_sim_devices(&app, &sim, &tag).await;
+    // Queued and dispatched, but no process runs workers.
+    let job = job_id(
+        &app.post_form(&format!("/devices/{}/backup", ids[0]), &[])
+            .await,
+    );
+    let long_ago = Utc::now() - chrono::Duration::hours(2);
+    job_logs::Entity::update_many()
+        .col_expr(job_logs::Column::UpdatedAt, Expr::value(long_ago))
+        .col_expr(job_logs::Column::DispatchedAt, Expr::value(long_ago))
+        .filter(job_logs::Column::Id.eq(job))
+        .exec(&app.db)
+        .await
+        .expect("age the job");
+
+    scheduler::tick(&app.db, &Queue::new(&app.db))
+        .await
+        .expect("tick");
+    let still = job_logs::Entity::find_by_id(job)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("job");
+    assert!(
+        still.finished_at.is_none(),
+        "not settled: nothing was tried"
+    );
+    let log = log_of(&app, job).await;
+    assert!(
+        log.iter()
+            .any(|m| m.contains("never started by a worker")
+                && m.contains("handed to the queue again")),
+        "{log:?}"
+    );
+    assert!(!log.iter().any(|m| m.contains("interrupted")), "{log:?}");
+
+    app.start_workers().await;
+    let done = finished(&app, job).await;
+    assert_eq!(done.status, JobStatus::Success, "{:?}", done.message);
+}
+
+/// `netraven worker` has no health page anyone watches: when its workers cannot work for longer
+/// than `worker_give_up_secs`, the process exits non-zero (75, "try again") for its service
+/// manager to start it again, instead of living on without working.
+#[tokio::test]
+async fn a_worker_process_that_cannot_work_exits_for_its_service_manager() {
+    if std::env::var("NETRAVEN_TEST_DATABASE_URL").is_ok() {
+        return; // The fault used here, a held write lock, is SQLite's.
+    }
+    let app = spawn_app().await;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_netraven"))
+        .arg("worker")
+        .env_clear()
+        .env("NETRAVEN_DATA_DIR", &app.settings.data_dir)
+        .env("NETRAVEN_DATABASE_URL", &app.settings.database_url)
+        .env("NETRAVEN_WORKER_GIVE_UP_SECS", "5")
+        .env("NETRAVEN_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start netraven worker");
+    let stderr = child.stderr.take().expect("stderr");
+    let (started_tx, started) = tokio::sync::oneshot::channel();
+    let log = tokio::spawn(async move {
+        use tokio::io::AsyncBufReadExt;
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        let mut all = String::new();
+        let mut started_tx = Some(started_tx);
+        while let Ok(Some(line)) = lines.next_line().await {
+            eprintln!("[worker] {line}");
+            if line.contains("workers started") {
+                if let Some(tx) = started_tx.take() {
+                    let _ = tx.send(());
+                }
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    tokio::time::timeout(Duration::from_secs(60), started)
+        .await
+        .expect("the worker starts")
+        .expect("the worker starts");
+
+    let mut options = ConnectOptions::new(app.settings.database_url.clone());
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false);
+    let other = Database::connect(options).await.expect("second connection");
+    other
+        .execute_unprepared("BEGIN IMMEDIATE")
+        .await
+        .expect("take the write lock");
+    // About 10 s until a poll gives up waiting for the lock, then 5 s of retrying.
+    let status = tokio::time::timeout(Duration::from_secs(90), child.wait())
+        .await
+        .expect("the worker process exits by itself")
+        .expect("exit status");
+    other.execute_unprepared("COMMIT").await.expect("release");
+    assert_eq!(status.code(), Some(75), "{status:?}");
+    let log = log.await.expect("log reader");
+    assert!(
+        log.contains("has not worked for 5 s") && log.contains("locked"),
+        "the reason is logged: {log}"
+    );
+}
