@@ -18,7 +18,7 @@ const KEY_CHECK_SAMPLE: u64 = 20;
 pub enum StartError {
     #[error(transparent)]
     Crypto(#[from] CryptoError),
-    #[error(transparent)]
+    #[error("{}", database_message(.0))]
     Db(#[from] sea_orm::DbErr),
     #[error("cannot create the first administrator: {0}")]
     FirstAdmin(String),
@@ -29,6 +29,15 @@ pub enum StartError {
     },
     #[error("cannot start the workers: {0}")]
     Workers(crate::error::Error),
+}
+
+/// Our own start checks (`db`, `data_dir`) say the whole story; SeaORM's "Custom Error:" label
+/// adds nothing to it.
+fn database_message(e: &sea_orm::DbErr) -> String {
+    match e {
+        sea_orm::DbErr::Custom(message) => message.clone(),
+        other => other.to_string(),
+    }
 }
 
 impl StartError {

@@ -162,6 +162,13 @@ fn prepare_sqlite_file(url: &str) -> Result<(), DbErr> {
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
-    crate::data_dir::prepare_sqlite_file(std::path::Path::new(path))
-        .map_err(|e| DbErr::Custom(format!("cannot create the database file {path}: {e}")))
+    let file = std::path::Path::new(path);
+    crate::data_dir::prepare_sqlite_file(file).map_err(|e| {
+        DbErr::Custom(format!(
+            "cannot create the database file {path}: {e}. Check the folder's owner and mode, and that its file system is not mounted read-only."
+        ))
+    })?;
+    crate::data_dir::check_writable(file).map_err(DbErr::Custom)?;
+    crate::data_dir::warn_if_short_of_space(file);
+    Ok(())
 }

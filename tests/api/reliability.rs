@@ -375,10 +375,10 @@ async fn a_worker_process_that_cannot_work_exits_for_its_service_manager() {
         let mut started_tx = Some(started_tx);
         while let Ok(Some(line)) = lines.next_line().await {
             eprintln!("[worker] {line}");
-            if line.contains("workers started") {
-                if let Some(tx) = started_tx.take() {
-                    let _ = tx.send(());
-                }
+            if line.contains("workers started")
+                && let Some(tx) = started_tx.take()
+            {
+                let _ = tx.send(());
             }
             all.push_str(&line);
             all.push('\n');
@@ -412,4 +412,79 @@ async fn a_worker_process_that_cannot_work_exits_for_its_service_manager() {
         log.contains("has not worked for 5 s") && log.contains("locked"),
         "the reason is logged: {log}"
     );
+}
+
+/// A database this process may not write (a folder or file owned by another user, a read-only
+/// mount): the start fails naming the path and what to check, not with SQLite's bare "attempt
+/// to write a readonly database".
+#[tokio::test]
+async fn a_database_it_cannot_write_stops_the_start_with_the_path_and_what_to_check() {
+    use std::os::unix::fs::PermissionsExt;
+    if std::env::var("NETRAVEN_TEST_DATABASE_URL").is_ok() {
+        return; // A SQLite file's fault.
+    }
+    let dir = crate::helpers::new_data_dir();
+    let db = dir.join("netraven.db");
+    let chmod = |path: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod")
+    };
+    // Root writes anywhere: the refused writer is then another user, as in a deployment whose
+    // service account does not own the data folder.
+    let root = unsafe { libc::geteuid() } == 0;
+    let migrate = || {
+        use std::os::unix::process::CommandExt;
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_netraven"));
+        command
+            .arg("migrate")
+            .env_clear()
+            .env("NETRAVEN_DATA_DIR", &dir)
+            .env("NETRAVEN_LOG", "warn");
+        if root {
+            command.uid(65534).gid(65534);
+        }
+        command.output().expect("run netraven migrate")
+    };
+    // Created by the account meant to run it.
+    if root {
+        std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).expect("chown");
+    }
+    let first = migrate();
+    assert!(first.status.success(), "{first:?}");
+
+    // The folder does not accept new files (SQLite's -wal and -shm live there).
+    if root {
+        std::os::unix::fs::chown(&dir, Some(0), Some(0)).expect("chown");
+    }
+    chmod(&dir, if root { 0o755 } else { 0o500 });
+    let out = migrate();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    for words in [
+        &format!("its folder {}", dir.display()),
+        "-wal",
+        "owner",
+        "mode",
+        "read-only",
+    ] {
+        assert!(stderr.contains(words), "{words:?} in {stderr}");
+    }
+
+    // The folder is fine but the file is not.
+    chmod(&dir, 0o777);
+    if root {
+        std::os::unix::fs::chown(&db, Some(0), Some(0)).expect("chown");
+        chmod(&db, 0o644);
+    } else {
+        chmod(&db, 0o400);
+    }
+    let out = migrate();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("the database {} cannot be written", db.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("owner (uid"), "{stderr}");
+    chmod(&dir, 0o700);
+    let _ = std::fs::remove_dir_all(&dir);
 }
