@@ -50,6 +50,27 @@ impl From<DbErr> for Error {
     }
 }
 
+impl Error {
+    /// A fault of the database's storage that passes by itself or by an operator's hand
+    /// (nothing the request did wrong), in words for the person who sees it.
+    pub fn storage_unavailable(&self) -> Option<&'static str> {
+        let Error::Db { source, .. } = self else {
+            return None;
+        };
+        if matches!(source, DbErr::ConnectionAcquire(_)) {
+            return Some("the database does not answer");
+        }
+        let text = source.to_string();
+        if text.contains("database or disk is full") {
+            Some("the disk that holds the database is full")
+        } else if text.contains("database is locked") {
+            Some("another program holds the database's write lock")
+        } else {
+            None
+        }
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]

@@ -119,6 +119,14 @@ impl AppError {
             AppError::UnsupportedMediaType(m) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Not a form", m.clone())
             }
+            AppError::Domain(e) if e.storage_unavailable().is_some() => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Try again shortly",
+                format!(
+                    "Nothing was changed: {}. The administrator can see it in the log and on /healthz.",
+                    e.storage_unavailable().unwrap_or_default()
+                ),
+            ),
             AppError::Domain(Error::Db { .. } | Error::Crypto(_) | Error::Internal(_))
             | AppError::Template(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -114,6 +114,10 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
     spawn_inner(settings, false).await
 }
 
+pub async fn spawn_with_workers(settings: Settings) -> TestApp {
+    spawn_inner(settings, true).await
+}
+
 async fn spawn_inner(settings: Settings, with_workers: bool) -> TestApp {
     netraven::telemetry::init(&settings.log);
     let app = Application::build(settings.clone())

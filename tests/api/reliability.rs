@@ -488,3 +488,146 @@ async fn a_database_it_cannot_write_stops_the_start_with_the_path_and_what_to_ch
     chmod(&dir, 0o700);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The data folder fills up during a job ("database or disk is full"): the workers report it
+/// and retry, and once space is freed the job completes without a restart, one result per
+/// device, the database intact.
+#[tokio::test]
+async fn workers_survive_a_full_disk_and_go_on_once_space_is_freed() {
+    if std::env::var("NETRAVEN_TEST_DATABASE_URL").is_ok() {
+        return; // SQLite's data folder; PostgreSQL's disk is the server's.
+    }
+    let dir = crate::helpers::new_data_dir();
+    // A small file system of its own, so filling it touches nothing else.
+    let Some(_mount) = SmallDisk::mount(&dir, "48m") else {
+        eprintln!("skipped: mounting a tmpfs needs root (CAP_SYS_ADMIN)");
+        return;
+    };
+    let specs = (0..20)
+        .map(|i| {
+            let mut spec =
+                DeviceSpec::new(Platform::CiscoIos, format!("full{i:02}"), USER, PASSWORD);
+            spec.config_lines = 4_000;
+            spec.seed = i;
+            // Long enough for the disk to fill while devices are still being backed up.
+            spec.command_latency = Duration::from_millis(300);
+            spec
+        })
+        .collect();
+    let sim = start(specs).await;
+    let url = crate::helpers::test_database_url(&dir).await;
+    let app =
+        crate::helpers::spawn_with_workers(crate::helpers::test_settings(dir.clone(), url)).await;
+    app.login_admin().await;
+    let tag = lab_tag(&app).await;
+    let ids = add_sim_devices(&app, &sim, &tag).await;
+
+    // Every write from now on needs new room in the write-ahead log.
+    app.db
+        .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+        .await
+        .expect("checkpoint");
+    let job = job_id(&app.post_form(&format!("/tags/{tag}/backup"), &[]).await);
+    let filler = dir.join("filler");
+    fill(&filler);
+
+    let during = wait_for_health(&app, |h| h["status"] == "degraded", 60).await;
+    let reason = during["workers"]["devices"]["reason"].to_string();
+    assert!(reason.contains("full"), "{during}");
+    // Pages still answer, and a change gets a clear answer instead of a 500.
+    assert_eq!(app.get("/readyz").await.status(), reqwest::StatusCode::OK);
+    let refused = app
+        .submit(
+            "/devices/new",
+            "/devices",
+            &[
+                ("hostname", "no-room"),
+                ("ip_address", "127.0.0.9"),
+                ("device_type", "cisco_ios"),
+                ("enabled", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let page = refused.text().await.expect("body");
+    assert!(
+        page.contains("the disk that holds the database is full"),
+        "{page}"
+    );
+
+    std::fs::remove_file(&filler).expect("free the disk");
+    let after = wait_for_health(&app, |h| h["status"] == "ok", 90).await;
+    assert_eq!(after["workers"]["devices"]["state"], "ok", "{after}");
+    let done = finished_within(&app, job, 120).await;
+    assert_eq!(done.status, JobStatus::Success, "{:?}", done.message);
+    let results = netraven::entity::job_results::Entity::find()
+        .filter(netraven::entity::job_results::Column::JobLogId.eq(job))
+        .all(&app.db)
+        .await
+        .expect("results");
+    assert_eq!(results.len(), ids.len(), "one result per device");
+    let check = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "PRAGMA integrity_check",
+        ))
+        .await
+        .expect("integrity check")
+        .expect("a row");
+    assert_eq!(check.try_get_by_index::<String>(0).expect("text"), "ok");
+}
+
+/// A tmpfs of `size` mounted on `dir`, unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &std::path::Path, size: &str) -> Option<SmallDisk> {
+        let status = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then(|| SmallDisk(dir.to_path_buf()))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// Writes `path` until the file system has no room left.
+fn fill(path: &std::path::Path) {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).expect("filler");
+    let chunk = vec![0u8; 64 * 1024];
+    while file.write_all(&chunk).is_ok() {}
+    let _ = file.sync_all();
+}
+
+async fn finished_within(app: &TestApp, id: i32, secs: u64) -> job_logs::Model {
+    for _ in 0..secs * 10 {
+        let job = job_logs::Entity::find_by_id(id)
+            .one(&app.db)
+            .await
+            .expect("query")
+            .expect("job");
+        if job.finished_at.is_some() {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("job {id} did not finish within {secs} s");
+}
