@@ -21,6 +21,9 @@ pub enum SimError {
     /// A device mix string (`cisco_ios:60,arista_eos:40`) is malformed.
     #[error("invalid device mix: {0}")]
     Mix(String),
+    /// A fault list (`drop:2,badauth:10%`) is malformed or needs more devices than there are.
+    #[error("invalid --fault: {0}")]
+    Faults(String),
     /// Writing the inventory file failed.
     #[error("cannot write the inventory: {0}")]
     Inventory(#[source] std::io::Error),

@@ -1,7 +1,11 @@
 //! Helpers for simulating a fleet from the command line: the platform mix, device names and
-//! NetRaven's inventory import file.
+//! NetRaven's inventory import file, and which devices misbehave (`--fault`).
+
+mod faults;
 
 use std::str::FromStr;
+
+pub use faults::{Amount, FaultPlan, FleetFault};
 
 use crate::error::SimError;
 use crate::platform::Platform;

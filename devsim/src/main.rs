@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! devsim --devices 1000 --mix cisco_ios:60,arista_eos:20,juniper_junos:20 \
-//!        --base-port 20000 --inventory out.csv
+//!        --base-port 20000 --inventory out.csv --fault drop:2%,badauth:5
 //! ```
 
 use std::collections::BTreeMap;
@@ -12,8 +12,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use devsim::fleet::{Mix, hostname, inventory_csv};
-use devsim::{DeviceSpec, Paging, Platform, Sim, SimError};
+use devsim::fleet::{FaultPlan, FleetFault, Mix, hostname, inventory_csv};
+use devsim::{DeviceSpec, Paging, Platform, RunningDevice, Sim, SimError};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum PagingArg {
@@ -63,12 +63,37 @@ struct Args {
     /// hmac-sha1).
     #[arg(long)]
     legacy_only: bool,
-    /// Seed for generated content (device i uses seed + i).
+    /// Seed for generated content (device i uses seed + i) and for which devices are faulty.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Faulty devices, as `fault:N` (devices) or `fault:N%` (of --devices, rounded down):
+    /// `drop` cuts the TCP connection halfway through the configuration, `noprompt` prints the
+    /// banner and then nothing, `badauth` refuses --password (its password is
+    /// `<password>-badauth`), `legacy` offers only legacy algorithms. Example:
+    /// `drop:2,noprompt:1,badauth:5%,legacy:1`.
+    #[arg(long, value_name = "FAULT:N,...")]
+    fault: Option<String>,
 }
 
-fn specs(args: &Args, mix: &Mix) -> Vec<DeviceSpec> {
+/// The faults asked for and which one each device gets (index = device index).
+struct Faults {
+    plan: FaultPlan,
+    assignment: Vec<Option<FleetFault>>,
+}
+
+fn faults(args: &Args) -> Result<Faults, SimError> {
+    let plan: FaultPlan = args.fault.as_deref().unwrap_or_default().parse()?;
+    // Refused rather than ignored: the user expects some devices to differ from the rest.
+    if args.legacy_only && plan.faults().any(|f| f == FleetFault::Legacy) {
+        return Err(SimError::Faults(
+            "`legacy` makes no difference with --legacy-only (every device is legacy)".into(),
+        ));
+    }
+    let assignment = plan.assign(args.devices, args.seed)?;
+    Ok(Faults { plan, assignment })
+}
+
+fn specs(args: &Args, mix: &Mix, faults: &Faults) -> Vec<DeviceSpec> {
     let mut specs = Vec::with_capacity(args.devices);
     for (platform, count) in mix.counts(args.devices) {
         for n in 1..=count {
@@ -88,10 +113,32 @@ fn specs(args: &Args, mix: &Mix) -> Vec<DeviceSpec> {
             };
             spec.legacy_only = args.legacy_only;
             spec.seed = args.seed.wrapping_add(specs.len() as u64);
+            if let Some(fault) = faults.assignment.get(specs.len()).copied().flatten() {
+                fault.apply(&mut spec);
+            }
             specs.push(spec);
         }
     }
     specs
+}
+
+/// One summary line per fault asked for: how many devices got it and their host names (also
+/// when none did, e.g. a percentage of a small fleet rounded down to 0).
+fn print_faults(devices: &[RunningDevice], faults: &Faults) {
+    for fault in faults.plan.faults() {
+        let hosts: Vec<&str> = devices
+            .iter()
+            .zip(&faults.assignment)
+            .filter(|(_, assigned)| **assigned == Some(fault))
+            .map(|(d, _)| d.hostname.as_str())
+            .collect();
+        println!(
+            "{:<18} {:>5} devices  {}",
+            format!("fault {}", fault.name()),
+            hosts.len(),
+            hosts.join(" ")
+        );
+    }
 }
 
 /// Warns when the open-file limit cannot hold every listener plus a session per device.
@@ -130,8 +177,9 @@ async fn wait_for_stop() {
 
 async fn run(args: Args) -> Result<(), SimError> {
     let mix: Mix = args.mix.parse()?;
+    let faults = faults(&args)?;
     check_file_limit(args.devices);
-    let sim = Sim::start(specs(&args, &mix), args.bind, args.base_port).await?;
+    let sim = Sim::start(specs(&args, &mix, &faults), args.bind, args.base_port).await?;
     if let Some(path) = &args.inventory {
         std::fs::write(path, inventory_csv(sim.devices())).map_err(SimError::Inventory)?;
     }
@@ -148,6 +196,7 @@ async fn run(args: Args) -> Result<(), SimError> {
             platform.as_str()
         );
     }
+    print_faults(sim.devices(), &faults);
     println!(
         "devsim: {} devices listening on {}; Ctrl-C to stop",
         sim.devices().len(),
