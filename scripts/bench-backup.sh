@@ -18,7 +18,9 @@ SIM_PORT="${BENCH_BASE_PORT:-23000}"
 MIX="cisco_ios:60,arista_eos:20,juniper_junos:20"
 # Load on the device list while the job runs: "probe" (default) is one user clicking, a request
 # every 100 ms (scripts/latency-probe.py); "wrk" is 8 connections as fast as they go, a stress
-# test that takes most of the two cores from the job.
+# test that takes most of the two cores from the job; "browsers" is 32 browsers, half watching
+# the job's page (its live part polled as htmx does), half paging the device list, each once a
+# second (scripts/browsers.py; BENCH_BROWSERS sets how many).
 LOAD="${BENCH_LIST_LOAD:-probe}"
 
 if [ "${BENCH_LIST_LOAD:-probe}" = "wrk" ] && ! command -v wrk >/dev/null; then
@@ -88,6 +90,8 @@ run() {
   job="$(post -X POST "$BASE/backup-all")"; job="${job##*/}"
   if [ "$LOAD" = "wrk" ]; then
     wrk -t1 -c8 -d600s --latency -H "Cookie: netraven_session=$cookie" "$BASE/devices?per_page=50" >"$dir/list.txt" 2>&1 &
+  elif [ "$LOAD" = "browsers" ]; then
+    python3 scripts/browsers.py "$BASE" "netraven_session=$cookie" "$job" "${BENCH_BROWSERS:-32}" >"$dir/list.txt" 2>&1 &
   else
     python3 scripts/latency-probe.py "$BASE/devices?per_page=50" "netraven_session=$cookie" 0.1 >"$dir/list.txt" 2>&1 &
   fi
@@ -112,6 +116,9 @@ run() {
   if [ "$LOAD" = "wrk" ]; then
     echo "device list during the job (wrk, 8 connections as fast as they go):"
     grep -E 'Latency|50%|90%|99%|Requests/sec' "$dir/list.txt" || cat "$dir/list.txt"
+  elif [ "$LOAD" = "browsers" ]; then
+    echo "pages during the job (${BENCH_BROWSERS:-32} browsers, each a request a second):"
+    cat "$dir/list.txt"
   else
     echo "device list during the job (one user, a request every 100 ms):"
     cat "$dir/list.txt"

@@ -7,6 +7,7 @@ mod m20261125_000001_host_key_pending;
 mod m20261125_000002_jobs;
 mod m20261125_000003_ip_sort;
 mod m20261203_000001_security;
+mod m20261203_000002_job_live;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_jobs::Migration),
             Box::new(m20261125_000003_ip_sort::Migration),
             Box::new(m20261203_000001_security::Migration),
+            Box::new(m20261203_000002_job_live::Migration),
         ]
     }
 }

@@ -26,6 +26,9 @@ pub struct Model {
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
     pub duration_ms: Option<i32>,
+    /// The job's progress count when this device finished: the order of finishes, which a
+    /// watching page asks from (see `jobs::live`).
+    pub finish_seq: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

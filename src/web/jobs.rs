@@ -1,22 +1,19 @@
-//! Jobs: the list, a job's page with live progress, cancel, and the "Back up now" actions that
-//! start a job and take the user to it.
+//! Jobs: the list and the "Back up now" actions that start a job and take the user to it (its
+//! page is `job_page`).
 
-use std::collections::HashMap;
-
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
 use super::form::Form;
 use super::list::{ListQuery, Pager, date, lenient};
-use super::{page, page_or_block, redirect, safe_next};
+use super::{page, redirect, safe_next};
 use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{READ, WRITE};
 use crate::auth::{Auth, Ctx};
-use crate::entity::{job_log_entries, job_logs, job_results};
+use crate::entity::job_logs;
 use crate::services::jobs::{self, JobFilter, NewJob, Target};
-use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
+use crate::vocabulary::{JobStatus, JobType};
 use crate::web::error::AppError;
 
 routes! {
@@ -25,8 +22,6 @@ routes! {
     POST r"/tags/{id:\d+}/backup" => backup_tag,
     POST r"/backup-all" => backup_all,
     GET r"/jobs" => index,
-    GET r"/jobs/{id:\d+}" => show,
-    POST r"/jobs/{id:\d+}/cancel" => cancel,
 }
 
 /// The job list's filters, by their names in its address.
@@ -60,7 +55,7 @@ struct ListPage {
     date_error: bool,
 }
 
-fn duration_words(job: &job_logs::Model) -> String {
+pub(super) fn duration_words(job: &job_logs::Model) -> String {
     match (job.started_at, job.finished_at) {
         (Some(s), Some(f)) => {
             let secs = (f - s).num_milliseconds() as f64 / 1000.0;
@@ -125,115 +120,6 @@ pub async fn index(
         date_error,
         f: list.filters,
     })
-}
-
-#[derive(Deserialize)]
-pub struct ShowQuery {
-    #[serde(default)]
-    level: String,
-}
-
-#[derive(Template)]
-#[template(path = "jobs/show.html", blocks = ["live"])]
-struct ShowPage {
-    ctx: Ctx,
-    job: job_logs::Model,
-    started_by: String,
-    target: String,
-    results: Vec<job_results::Model>,
-    /// backup id -> (device id, version), for links to stored versions.
-    versions: HashMap<i32, (i32, i32)>,
-    counts: Vec<(ResultStatus, i64)>,
-    entries: Vec<job_log_entries::Model>,
-    level: Option<LogLevel>,
-}
-
-/// Most entries shown on a job's page (the newest are the interesting ones while it runs).
-const MAX_ENTRIES: u64 = 2000;
-
-impl ShowPage {
-    fn running(&self) -> bool {
-        self.job.finished_at.is_none()
-    }
-    fn cancellable(&self) -> bool {
-        self.job.status.is_open()
-    }
-    fn percent(&self) -> i64 {
-        if self.job.progress_total == 0 {
-            return if self.running() { 0 } else { 100 };
-        }
-        i64::from(self.job.progress_done) * 100 / i64::from(self.job.progress_total)
-    }
-    /// The devices by status for the progress card: the usual four always, the others when
-    /// there are any.
-    fn tally(&self) -> Vec<(ResultStatus, i64)> {
-        let count = |status| {
-            self.counts
-                .iter()
-                .find(|(s, _)| *s == status)
-                .map_or(0, |(_, n)| *n)
-        };
-        ResultStatus::ALL
-            .iter()
-            .map(|s| (*s, count(*s)))
-            .filter(|(s, n)| {
-                *n > 0 || !matches!(s, ResultStatus::Skipped | ResultStatus::Cancelled)
-            })
-            .collect()
-    }
-    fn target(&self) -> String {
-        self.target.clone()
-    }
-    fn duration(&self) -> String {
-        duration_words(&self.job)
-    }
-    fn levels(&self) -> &'static [LogLevel] {
-        LogLevel::ALL
-    }
-    fn level_chosen(&self, level: &LogLevel) -> bool {
-        self.level == Some(*level)
-    }
-    fn version_of(&self, r: &job_results::Model) -> Option<(i32, i32)> {
-        r.backup_id.and_then(|b| self.versions.get(&b).copied())
-    }
-}
-
-pub async fn show(
-    auth: Auth<READ>,
-    id: web::Path<i32>,
-    query: web::Query<ShowQuery>,
-) -> Result<HttpResponse, AppError> {
-    let job = jobs::get(auth.db(), id.into_inner()).await?;
-    let level = LogLevel::parse(&query.level);
-    let results = jobs::results(auth.db(), job.id, None).await?;
-    let versions = jobs::versions_stored(auth.db(), &results).await?;
-    let counts = jobs::result_counts(auth.db(), job.id).await?;
-    let entries = jobs::entries(auth.db(), job.id, level, MAX_ENTRIES).await?;
-    let names = jobs::Names::load(auth.db(), std::slice::from_ref(&job)).await?;
-    let (started_by, target) = (names.started_by(&job), names.target(&job));
-    let fragment = auth.wants_fragment();
-    let view = ShowPage {
-        ctx: auth.0,
-        job,
-        started_by,
-        target,
-        results,
-        versions,
-        counts,
-        entries,
-        level,
-    };
-    page_or_block(fragment, StatusCode::OK, &view, ShowPage::as_live)
-}
-
-pub async fn cancel(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    jobs::cancel(auth.db(), &auth.audit_actor(), id).await?;
-    auth.flash(
-        FlashKind::Warning,
-        "Job cancelled: devices not yet started are skipped; running ones finish.",
-    );
-    Ok(redirect(&format!("/jobs/{id}")))
 }
 
 /// Start a backup job for `target` as the signed-in user and go to its page.

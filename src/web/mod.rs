@@ -29,6 +29,7 @@ pub mod devices;
 pub mod error;
 pub mod form;
 pub mod health;
+pub mod job_page;
 pub mod jobs;
 pub mod list;
 pub mod profile;
@@ -72,7 +73,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 type Configure = fn(&mut web::ServiceConfig);
 
 /// Every area's routes, registered in this order.
-const AREAS: [(Configure, &[(&str, &str)]); 17] = [
+const AREAS: [(Configure, &[(&str, &str)]); 18] = [
     (health::configure, health::ROUTES),
     (assets::configure, assets::ROUTES),
     (auth::configure, auth::ROUTES),
@@ -80,6 +81,7 @@ const AREAS: [(Configure, &[(&str, &str)]); 17] = [
     (users::configure, users::ROUTES),
     (devices::configure, devices::ROUTES),
     (jobs::configure, jobs::ROUTES),
+    (job_page::configure, job_page::ROUTES),
     (backups::configure, backups::ROUTES),
     (search::configure, search::ROUTES),
     (device_access::configure, device_access::ROUTES),

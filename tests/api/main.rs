@@ -12,6 +12,7 @@ mod errors;
 mod hardening;
 mod helpers;
 mod inventory;
+mod job_live;
 mod jobs;
 mod lists;
 mod matrix;

@@ -121,6 +121,7 @@ const ROWS: &[(&str, &str, Needs, u16)] = &[
     ("POST", "/backup-all", Perm(WRITE), 400),
     ("GET", "/jobs", Perm(READ), 200),
     ("GET", r"/jobs/{id:\d+}", Perm(READ), 404),
+    ("GET", r"/jobs/{id:\d+}/live", Perm(READ), 404),
     ("POST", r"/jobs/{id:\d+}/cancel", Perm(WRITE), 404),
     // Tags and tag rules.
     ("GET", "/tags", Perm(READ), 200),

@@ -981,32 +981,10 @@ mod browser {
     //! hide after htmx loads, appear when chosen, and the next runs follow the typing. Skipped
     //! when chromium is not installed, except under CI.
 
-    use std::process::Stdio;
-    use std::time::Duration;
+    use fantoccini::Locator;
 
-    use fantoccini::{Client, ClientBuilder, Locator};
-    use hyper_util::client::legacy::connect::HttpConnector;
-
-    use crate::helpers::{ADMIN_PASSWORD, spawn_app};
-
-    const CHROMIUM: &str = "/usr/bin/chromium";
-    const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-    type R<T> = Result<T, String>;
-
-    fn err(e: impl std::fmt::Display) -> String {
-        e.to_string()
-    }
-
-    async fn eventually(c: &Client, script: &str, what: &str) -> R<()> {
-        for _ in 0..100 {
-            if c.execute(script, vec![]).await.map_err(err)? == serde_json::Value::Bool(true) {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Err(format!("never true: {what}"))
-    }
+    use crate::browser::{Browser, R, err};
+    use crate::helpers::spawn_app;
 
     fn group_hidden(input: &str) -> String {
         format!("return document.querySelector('#{input}').closest('fieldset').hidden")
@@ -1018,89 +996,39 @@ mod browser {
 
     #[tokio::test]
     async fn form_shows_only_the_chosen_type_and_previews_as_you_type() {
-        let present =
-            std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
-        if !present {
-            assert!(
-                std::env::var("CI").is_err(),
-                "chromium and chromium-driver must be installed in CI"
-            );
-            eprintln!("SKIPPED schedule browser test: chromium not installed");
+        let Some(browser) = Browser::start(1280, 1600).await else {
             return;
-        }
+        };
         let app = spawn_app().await;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
-        let mut driver = tokio::process::Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start chromedriver");
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({
-                "binary": CHROMIUM,
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--no-first-run", "--window-size=1280,1600"]
-            }),
-        );
-        let mut client = None;
-        for _ in 0..50 {
-            match ClientBuilder::new(HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&format!("http://127.0.0.1:{port}"))
-                .await
-            {
-                Ok(c) => {
-                    client = Some(c);
-                    break;
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-            }
-        }
-        let c = client.expect("chromedriver session");
+        let b = &browser;
         let result: R<()> = async {
-            c.goto(&app.url("/login")).await.map_err(err)?;
-            c.find(Locator::Css("#username")).await.map_err(err)?.send_keys("admin").await.map_err(err)?;
-            c.find(Locator::Css("#password")).await.map_err(err)?.send_keys(ADMIN_PASSWORD).await.map_err(err)?;
-            c.find(Locator::Css("form button[type=submit]")).await.map_err(err)?.click().await.map_err(err)?;
-            eventually(&c, "return location.pathname === '/'", "signed in").await?;
+            let c = &b.c;
+            b.sign_in_admin(&app).await?;
 
             c.goto(&app.url("/schedules/new")).await.map_err(err)?;
             // Daily is the default: after htmx loads, only the time of day shows.
-            eventually(&c, &group_hidden("cron"), "cron group hidden").await?;
-            eventually(&c, &group_shown("time"), "time group shown").await?;
-            eventually(&c, "return document.querySelector('#schedule-preview').textContent.includes('daily at 02:00 UTC')", "daily preview").await?;
+            b.eventually(&group_hidden("cron"), "cron group hidden").await?;
+            b.eventually(&group_shown("time"), "time group shown").await?;
+            b.eventually("return document.querySelector('#schedule-preview').textContent.includes('daily at 02:00 UTC')", "daily preview").await?;
 
             c.find(Locator::Css("#schedule_type")).await.map_err(err)?.select_by_value("cron").await.map_err(err)?;
-            eventually(&c, &group_shown("cron"), "cron group shown").await?;
-            eventually(&c, &group_hidden("time"), "time group hidden").await?;
+            b.eventually(&group_shown("cron"), "cron group shown").await?;
+            b.eventually(&group_hidden("time"), "time group hidden").await?;
             c.find(Locator::Css("#cron")).await.map_err(err)?.send_keys("*/15 * * * *").await.map_err(err)?;
-            eventually(&c, "return document.querySelector('#schedule-preview').textContent.includes('cron */15 * * * *')", "cron preview").await?;
-            eventually(&c, "return document.querySelectorAll('#schedule-preview li').length === 5", "five runs").await?;
+            b.eventually("return document.querySelector('#schedule-preview').textContent.includes('cron */15 * * * *')", "cron preview").await?;
+            b.eventually("return document.querySelectorAll('#schedule-preview li').length === 5", "five runs").await?;
 
-            let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
-            std::fs::create_dir_all(&out).map_err(err)?;
-            std::fs::write(out.join("schedule-form.png"), c.screenshot().await.map_err(err)?).map_err(err)?;
+            b.screenshot("schedule-form.png").await?;
 
             c.find(Locator::Css("#name")).await.map_err(err)?.send_keys("quarter-hourly").await.map_err(err)?;
             c.find(Locator::Css("form.form button[type=submit]")).await.map_err(err)?.click().await.map_err(err)?;
-            eventually(&c, "return document.querySelector('h1').textContent.includes('quarter-hourly')", "saved").await?;
-            std::fs::write(out.join("schedule-page.png"), c.screenshot().await.map_err(err)?).map_err(err)?;
+            b.eventually("return document.querySelector('h1').textContent.includes('quarter-hourly')", "saved").await?;
+            b.screenshot("schedule-page.png").await?;
             c.goto(&app.url("/schedules")).await.map_err(err)?;
-            std::fs::write(out.join("schedules.png"), c.screenshot().await.map_err(err)?).map_err(err)?;
+            b.screenshot("schedules.png").await?;
             Ok(())
         }
         .await;
-        let _ = c.close().await;
-        let _ = driver.kill().await;
-        if let Err(e) = result {
-            panic!("schedule browser test failed: {e}");
-        }
+        browser.finish(result).await;
     }
 }

@@ -192,6 +192,23 @@ pub async fn record_outcome(
     outcome: DeviceOutcome,
 ) -> Result<Recorded, Error> {
     let now = Utc::now();
+    // The count first: its row lock orders the finishes of one job (until the commit), so the
+    // count this finish made numbers it in commit order (`finish_seq`, what a watching page asks
+    // from), on PostgreSQL as on SQLite.
+    let Some((done, total)) = job_logs::Entity::update_many()
+        .col_expr(
+            job_logs::Column::ProgressDone,
+            Expr::col(job_logs::Column::ProgressDone).add(1),
+        )
+        .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
+        .filter(job_logs::Column::Id.eq(job_log_id))
+        .exec_with_returning(txn)
+        .await?
+        .first()
+        .map(|job| (job.progress_done, job.progress_total))
+    else {
+        return Ok(Recorded::AlreadyFinished);
+    };
     let updated = job_results::Entity::update_many()
         .col_expr(job_results::Column::Status, Expr::value(outcome.status))
         .col_expr(job_results::Column::Message, Expr::value(outcome.message))
@@ -217,6 +234,7 @@ pub async fn record_outcome(
             Expr::value(outcome.duration_ms),
         )
         .col_expr(job_results::Column::FinishedAt, Expr::value(now))
+        .col_expr(job_results::Column::FinishSeq, Expr::value(done))
         .filter(job_results::Column::JobLogId.eq(job_log_id))
         .filter(job_results::Column::DeviceId.eq(device_id))
         .filter(job_results::Column::Status.is_in([ResultStatus::Queued, ResultStatus::Running]))
@@ -224,8 +242,10 @@ pub async fn record_outcome(
         .await?
         .rows_affected;
     if updated == 0 {
+        // A second delivery: the caller rolls the count back.
         return Ok(Recorded::AlreadyFinished);
     }
+    // Under the job row's lock too, so entry ids follow commit order like `finish_seq`.
     if !outcome.entries.is_empty() {
         let rows =
             outcome
@@ -244,19 +264,8 @@ pub async fn record_outcome(
             .exec_without_returning(txn)
             .await?;
     }
-    let progress: Option<(i32, i32)> = job_logs::Entity::update_many()
-        .col_expr(
-            job_logs::Column::ProgressDone,
-            Expr::col(job_logs::Column::ProgressDone).add(1),
-        )
-        .col_expr(job_logs::Column::UpdatedAt, Expr::value(now))
-        .filter(job_logs::Column::Id.eq(job_log_id))
-        .exec_with_returning(txn)
-        .await?
-        .first()
-        .map(|job| (job.progress_done, job.progress_total));
     Ok(Recorded::Counted {
-        last: progress.is_some_and(|(done, total)| done >= total),
+        last: done >= total,
     })
 }
 

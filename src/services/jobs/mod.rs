@@ -5,6 +5,7 @@
 
 mod create;
 mod device;
+mod live;
 mod log;
 mod names;
 mod queries;
@@ -15,10 +16,10 @@ pub use device::{
     DeviceOutcome, DeviceStart, Recorded, begin_device, commit_outcome, finish_device,
     record_outcome,
 };
+pub use live::{Cursor, entries_after, finished_since, running_now};
 pub use log::entry;
 pub use names::Names;
 pub use queries::{
-    JobFilter, entries, for_device, get, list, result_counts, results, started_or_created,
-    versions_stored,
+    JobFilter, for_device, get, list, result_counts, results, started_or_created, versions_stored,
 };
 pub use settle::{end_stalled, mark_running, settle, settle_if_done};

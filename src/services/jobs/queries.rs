@@ -7,9 +7,9 @@ use sea_orm::{
     QuerySelect,
 };
 
-use crate::entity::{job_log_entries, job_logs, job_results};
+use crate::entity::{job_logs, job_results};
 use crate::error::Error;
-use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
+use crate::vocabulary::{JobStatus, JobType, ResultStatus};
 
 pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<job_logs::Model, Error> {
     job_logs::Entity::find_by_id(id)
@@ -111,25 +111,6 @@ pub async fn result_counts(
         .filter(job_results::Column::JobLogId.eq(job_log_id))
         .group_by(job_results::Column::Status)
         .into_tuple()
-        .all(db)
-        .await
-}
-
-/// Log entries of a job, oldest first, optionally at one level or above.
-pub async fn entries(
-    db: &impl ConnectionTrait,
-    job_log_id: i32,
-    min_level: Option<LogLevel>,
-    limit: u64,
-) -> Result<Vec<job_log_entries::Model>, DbErr> {
-    let mut q =
-        job_log_entries::Entity::find().filter(job_log_entries::Column::JobLogId.eq(job_log_id));
-    if let Some(level) = min_level {
-        let from = LogLevel::ALL.iter().position(|l| *l == level).unwrap_or(0);
-        q = q.filter(job_log_entries::Column::Level.is_in(LogLevel::ALL[from..].to_vec()));
-    }
-    q.order_by_asc(job_log_entries::Column::Id)
-        .limit(limit)
         .all(db)
         .await
 }
