@@ -18,9 +18,10 @@ SIM_PORT="${BENCH_BASE_PORT:-23000}"
 MIX="cisco_ios:60,arista_eos:20,juniper_junos:20"
 # Load on the device list while the job runs: "probe" (default) is one user clicking, a request
 # every 100 ms (scripts/latency-probe.py); "wrk" is 8 connections as fast as they go, a stress
-# test that takes most of the two cores from the job; "browsers" is 32 browsers, half watching
-# the job's page (its live part polled as htmx does), half paging the device list, each once a
-# second (scripts/browsers.py; BENCH_BROWSERS sets how many).
+# test that takes most of the two cores from the job; "browsers" is 32 browsers, each a request
+# a second: 16 paging the device list (open before the job starts, as people's are) and 16
+# watching the job's page from its start, its live part polled as htmx does (scripts/browsers.py;
+# BENCH_BROWSERS sets how many of each; BENCH_TRACE=dir keeps every request's time).
 LOAD="${BENCH_LIST_LOAD:-probe}"
 
 if [ "${BENCH_LIST_LOAD:-probe}" = "wrk" ] && ! command -v wrk >/dev/null; then
@@ -86,12 +87,18 @@ run() {
   cookie="$(awk '/netraven_session/ {print $7}' "$JAR")"
   echo "=== $name: $N devices, back up all ($mode)"
   cpu_before="$(cpu_seconds "${pids[@]}")"; sim_before="$(cpu_seconds "$sim")"
+  if [ "$LOAD" = "browsers" ]; then
+    BROWSERS_TRACE="${BENCH_TRACE:+$BENCH_TRACE/list-$name.txt}" python3 scripts/browsers.py "$BASE" "netraven_session=$cookie" list "${BENCH_BROWSERS:-16}" >"$dir/list.txt" 2>&1 &
+    local listpid=$!
+    sleep 3
+  fi
   started=$(date +%s.%N)
+  if [ "$LOAD" = "browsers" ]; then kill -USR1 "$listpid"; fi
   job="$(post -X POST "$BASE/backup-all")"; job="${job##*/}"
   if [ "$LOAD" = "wrk" ]; then
     wrk -t1 -c8 -d600s --latency -H "Cookie: netraven_session=$cookie" "$BASE/devices?per_page=50" >"$dir/list.txt" 2>&1 &
   elif [ "$LOAD" = "browsers" ]; then
-    python3 scripts/browsers.py "$BASE" "netraven_session=$cookie" "$job" "${BENCH_BROWSERS:-32}" >"$dir/list.txt" 2>&1 &
+    BROWSERS_TRACE="${BENCH_TRACE:+$BENCH_TRACE/job-$name.txt}" python3 scripts/browsers.py "$BASE" "netraven_session=$cookie" "job:$job" "${BENCH_BROWSERS:-16}" >"$dir/job.txt" 2>&1 &
   else
     python3 scripts/latency-probe.py "$BASE/devices?per_page=50" "netraven_session=$cookie" 0.1 >"$dir/list.txt" 2>&1 &
   fi
@@ -110,6 +117,7 @@ run() {
   page="$(curl -s -b "$JAR" -H "HX-Request: true" "$BASE/jobs/$job")"
   cpu_after="$(cpu_seconds "${pids[@]}")"; sim_after="$(cpu_seconds "$sim")"
   kill -TERM "$loadpid"; wait "$loadpid" 2>/dev/null || true
+  if [ "$LOAD" = "browsers" ]; then kill -TERM "$listpid"; wait "$listpid" 2>/dev/null || true; fi
   echo "job $job finished in $(awk "BEGIN {printf \"%.2f\", $ended - $started}") s"
   echo "CPU during the job: NetRaven processes $(awk "BEGIN {printf \"%.2f\", $cpu_after - $cpu_before}") s, devsim $(awk "BEGIN {printf \"%.2f\", $sim_after - $sim_before}") s"
   grep -o 'badge badge-[a-z]*">[^<]*<' <<<"$page" | sed 's/.*">//; s/<$//' | awk 'NR <= 5' | tr '\n' ' '; echo
@@ -117,8 +125,8 @@ run() {
     echo "device list during the job (wrk, 8 connections as fast as they go):"
     grep -E 'Latency|50%|90%|99%|Requests/sec' "$dir/list.txt" || cat "$dir/list.txt"
   elif [ "$LOAD" = "browsers" ]; then
-    echo "pages during the job (${BENCH_BROWSERS:-32} browsers, each a request a second):"
-    cat "$dir/list.txt"
+    echo "pages during the job (browsers, each a request a second):"
+    cat "$dir/job.txt" "$dir/list.txt"
   else
     echo "device list during the job (one user, a request every 100 ms):"
     cat "$dir/list.txt"

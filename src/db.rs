@@ -92,6 +92,35 @@ async fn connect_pool(
                     Ok(())
                 })
             })
+            // A connection that comes back still inside a transaction is closed, not reused:
+            // when a statement fails mid-transaction with "database or disk is full", SQLite
+            // keeps that statement pending and refuses the ROLLBACK that sqlx sends on drop, so
+            // the connection would hold the write lock in the pool for ever and every other
+            // writer would fail with "database is locked" after the disk was freed. Closing it
+            // releases the lock.
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    use sea_orm::sqlx::Connection;
+                    // The usual case costs an atomic read; only a connection sqlx still counts
+                    // inside a transaction is asked (after its queued rollback has run).
+                    if !conn.is_in_transaction() {
+                        return Ok(true);
+                    }
+                    let open = {
+                        let mut handle = conn.lock_handle().await?;
+                        sqlite_setup::in_transaction(handle.as_raw_handle())
+                    };
+                    // Either count still open: SQLite's, or sqlx's (whose next BEGIN would then
+                    // be a SAVEPOINT).
+                    let open = open || conn.is_in_transaction();
+                    if open {
+                        tracing::warn!(
+                            "a database connection came back inside a transaction its rollback could not end; closing it"
+                        );
+                    }
+                    Ok(!open)
+                })
+            })
         });
     } else {
         options.max_connections(16);
@@ -107,6 +136,7 @@ mod sqlite_setup {
 
     use libsqlite3_sys::{
         SQLITE_DBCONFIG_ENABLE_QPSG, sqlite3, sqlite3_busy_handler, sqlite3_db_config,
+        sqlite3_get_autocommit,
     };
 
     /// About 10 s in all before "database is locked".
@@ -123,6 +153,12 @@ mod sqlite_setup {
         let shift = attempt.clamp(0, 5) as u32;
         std::thread::sleep(Duration::from_micros(50u64 << shift));
         1
+    }
+
+    /// Whether the connection is inside a transaction (not in autocommit mode).
+    pub fn in_transaction(db: NonNull<sqlite3>) -> bool {
+        // SAFETY: `db` is an open connection that sqlx holds locked for us.
+        unsafe { sqlite3_get_autocommit(db.as_ptr()) == 0 }
     }
 
     pub fn install(db: NonNull<sqlite3>) {

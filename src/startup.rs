@@ -15,6 +15,7 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::session_store::DbSessionStore;
 use crate::auth::{csrf, flash};
 use crate::background::Health;
+use crate::background::priority::Background;
 use crate::bootstrap::{self, StartError};
 use crate::config::Settings;
 use crate::crypto;
@@ -61,6 +62,31 @@ pub async fn start_workers(
     crate::background::Runner::start(db.clone(), vault, health)
         .await
         .map_err(StartError::Workers)
+}
+
+/// Workers and scheduler on threads of lower priority (`priority`), with connections of their
+/// own: a job of a thousand devices queues hundreds of queries at once, and pages must not wait
+/// behind them for a pooled connection. Started from those threads, so that everything they
+/// start (the workers' SQLite connection threads too) inherits the priority.
+pub async fn start_background_workers(
+    settings: &Settings,
+    health: Health,
+) -> Result<crate::background::Runner, StartError> {
+    let failed = |what: String| StartError::Workers(crate::error::Error::Internal(what));
+    let background = Background::new()
+        .map_err(|e| failed(format!("cannot start the background threads: {e}")))?;
+    let handle = background
+        .handle()
+        .ok_or_else(|| failed("the background runtime is gone".into()))?;
+    let settings = settings.clone();
+    let runner = handle
+        .spawn(async move {
+            let db = crate::db::connect_workers(&settings).await?;
+            start_workers(&db, &settings, health).await
+        })
+        .await
+        .map_err(|e| failed(format!("the workers' start ended abnormally: {e}")))??;
+    Ok(runner.on(background))
 }
 
 impl Application {
@@ -161,9 +187,6 @@ impl Application {
     /// Start this process's workers and scheduler beside the web server (`serve` without
     /// `--no-workers`).
     pub async fn start_workers(&self) -> Result<crate::background::Runner, StartError> {
-        // Workers get connections of their own: a job of a thousand devices queues hundreds of
-        // queries at once, and pages must not wait behind them for a pooled connection.
-        let db = crate::db::connect_workers(&self.settings).await?;
-        start_workers(&db, &self.settings, self.health.clone()).await
+        start_background_workers(&self.settings, self.health.clone()).await
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod health;
+pub mod priority;
 pub mod queue;
 pub mod scheduler;
 pub mod wakeup;

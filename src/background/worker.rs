@@ -88,6 +88,8 @@ pub struct Runner {
     stop: watch::Sender<bool>,
     handles: Vec<JoinHandle<()>>,
     scheduler: scheduler::Handle,
+    /// The runtime they run on when it is their own (`priority`); it ends after them.
+    background: Option<super::priority::Background>,
 }
 
 /// A name unique among live processes (apalis refuses two live workers with one name).
@@ -196,7 +198,14 @@ impl Runner {
             stop,
             handles,
             scheduler,
+            background: None,
         })
+    }
+
+    /// The workers were started on `background`, which must live as long as they do.
+    pub fn on(mut self, background: super::priority::Background) -> Runner {
+        self.background = Some(background);
+        self
     }
 
     /// Stop taking tasks; running devices finish (up to `grace`), then return.
@@ -208,6 +217,7 @@ impl Runner {
                 tracing::warn!("a worker did not stop within {} s", grace.as_secs());
             }
         }
+        drop(self.background);
     }
 }
 

@@ -300,9 +300,10 @@ pub async fn run_migrate(settings: &Settings) -> Result<(), CliError> {
 
 /// `netraven worker`: workers and scheduler until SIGINT or SIGTERM.
 pub async fn run_worker(settings: &Settings) -> Result<(), CliError> {
-    let db = connect(settings).await?;
+    // Migrated first, on a connection of this thread.
+    connect(settings).await?;
     let health = crate::background::Health::default();
-    let runner = crate::startup::start_workers(&db, settings, health.clone()).await?;
+    let runner = crate::startup::start_background_workers(settings, health.clone()).await?;
     tracing::info!("worker running; stop it with Ctrl-C or SIGTERM");
     let outcome = tokio::select! {
         _ = wait_for_stop_signal() => {
