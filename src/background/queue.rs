@@ -72,6 +72,11 @@ pub fn postgres_config(queue: &str) -> apalis_postgres::Config {
 pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(5);
 pub const MISSED_HEARTBEATS: usize = 3;
 
+/// PostgreSQL's answer to a second task with the same idempotency key.
+fn already_queued(message: &str) -> bool {
+    message.contains("duplicate key value violates unique constraint")
+}
+
 impl Queue {
     pub fn new(db: &DatabaseConnection) -> Queue {
         match db.get_database_backend() {
@@ -133,6 +138,21 @@ impl Queue {
         };
         result.map_err(QueueError::Push)?;
         super::wakeup::nudge(DEVICE_QUEUE);
+        Ok(())
+    }
+
+    /// `push_devices` one task at a time, where a task whose key is taken is still waiting in
+    /// the queue and stays as it is (SQLite ignores the second hand-over; PostgreSQL refuses it,
+    /// which would otherwise refuse the whole batch with it).
+    pub async fn push_devices_again(&self, tasks: Vec<DeviceTask>) -> Result<(), QueueError> {
+        for task in tasks {
+            match self.push_devices(vec![task]).await {
+                Err(QueueError::Push(message)) if !already_queued(&message) => {
+                    return Err(QueueError::Push(message));
+                }
+                _ => {}
+            }
+        }
         Ok(())
     }
 

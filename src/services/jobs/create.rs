@@ -202,6 +202,25 @@ pub async fn dispatch(
     queue: &Queue,
     job: &job_logs::Model,
 ) -> Result<(), Error> {
+    hand_over(db, queue, job, false).await
+}
+
+/// `dispatch` for a job that may have been handed over before (a restart, the watchdog): tasks
+/// still waiting in the queue stay as they are, missing ones are added.
+pub async fn dispatch_again(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    job: &job_logs::Model,
+) -> Result<(), Error> {
+    hand_over(db, queue, job, true).await
+}
+
+async fn hand_over(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    job: &job_logs::Model,
+    again: bool,
+) -> Result<(), Error> {
     match job.job_type {
         JobType::Backup => {
             let device_ids: Vec<Option<i32>> = job_results::Entity::find()
@@ -220,7 +239,11 @@ pub async fn dispatch(
                     device_id,
                 })
                 .collect();
-            queue.push_devices(tasks).await?;
+            if again {
+                queue.push_devices_again(tasks).await?;
+            } else {
+                queue.push_devices(tasks).await?;
+            }
         }
         JobType::Retention => queue.push_job(JobTask { job_log_id: job.id }).await?,
     }
@@ -247,7 +270,7 @@ pub async fn start(
 }
 
 /// Jobs created but never handed to the queue (the process stopped in between): dispatch them
-/// now. Handing a device over twice is harmless (the queue keys tasks by job and device).
+/// now. A device already in the queue stays there once (the queue keys tasks by job and device).
 pub async fn redispatch_stranded(
     db: &DatabaseConnection,
     queue: &Queue,
@@ -260,7 +283,7 @@ pub async fn redispatch_stranded(
         .all(db)
         .await?;
     for job in &stranded {
-        if let Err(e) = dispatch(db, queue, job).await {
+        if let Err(e) = dispatch_again(db, queue, job).await {
             tracing::warn!(job = job.id, error = %e, "cannot dispatch a stranded job");
         } else {
             entry(

@@ -11,7 +11,9 @@ mod names;
 mod queries;
 mod settle;
 
-pub use create::{NewJob, Target, cancel, create, dispatch, redispatch_stranded, start};
+pub use create::{
+    NewJob, Target, cancel, create, dispatch, dispatch_again, redispatch_stranded, start,
+};
 pub use device::{
     DeviceOutcome, DeviceStart, Recorded, begin_device, commit_outcome, finish_device,
     record_outcome,

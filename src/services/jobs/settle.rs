@@ -9,7 +9,7 @@ use crate::entity::{job_logs, job_results};
 use crate::error::Error;
 use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
 
-use super::{DeviceOutcome, dispatch, entry, finish_device, get, result_counts};
+use super::{DeviceOutcome, dispatch_again, entry, finish_device, get, result_counts};
 use crate::background::Queue;
 
 /// When every device of a job has an outcome, give the job its final status (exactly once).
@@ -202,7 +202,7 @@ async fn requeue(
     job: &job_logs::Model,
     reason: &str,
 ) -> Result<(), Error> {
-    dispatch(db, queue, job).await?;
+    dispatch_again(db, queue, job).await?;
     job_logs::Entity::update_many()
         .col_expr(job_logs::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(job_logs::Column::Id.eq(job.id))
