@@ -6,7 +6,7 @@
 # latency while the job runs (see LOAD below).
 #   SQLite: one `netraven serve` process.
 #   PostgreSQL (if it answers on 127.0.0.1:5432): `serve --no-workers` plus two `worker` processes.
-# Usage: bash scripts/bench-backup.sh [devices, default 1000]   (BENCH_ONLY=sqlite skips PostgreSQL;
+# Usage: bash scripts/bench-backup.sh [devices, default 1000]   (BENCH_ONLY=sqlite or postgres runs one;
 # BENCH_KEEP=1 keeps the logs; BENCH_LOG sets the processes' log filter, e.g. "warn,apalis_core=debug")
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -135,7 +135,9 @@ run() {
   if [ -n "${BENCH_KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
 }
 
-run "SQLite" "sqlite://$(mktemp -d)/bench.db?mode=rwc" one
+if [ "${BENCH_ONLY:-}" != "postgres" ]; then
+  run "SQLite" "sqlite://$(mktemp -d)/bench.db?mode=rwc" one
+fi
 if [ "${BENCH_ONLY:-}" = "sqlite" ]; then
   :
 elif command -v pg_isready >/dev/null && pg_isready -h 127.0.0.1 -p 5432 -q; then

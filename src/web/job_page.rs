@@ -55,8 +55,6 @@ pub struct LiveQuery {
 /// The job's state: the cards, the actions and the poller, on the page and in every poll.
 struct JobState {
     job: job_logs::Model,
-    started_by: String,
-    target: String,
     counts: Vec<(ResultStatus, i64)>,
     running_now: Vec<String>,
     level: Option<LogLevel>,
@@ -76,10 +74,7 @@ impl JobState {
         } else {
             Vec::new()
         };
-        let names = jobs::Names::load(db, std::slice::from_ref(&job)).await?;
         Ok(JobState {
-            started_by: names.started_by(&job),
-            target: names.target(&job),
             job,
             counts,
             running_now,
@@ -175,10 +170,30 @@ impl Rows {
     }
 }
 
+/// Who started the job and what it covers, in words (the page's head, which polls leave alone).
+struct Heading {
+    started_by: String,
+    target: String,
+}
+
+impl Heading {
+    async fn load(
+        db: &sea_orm::DatabaseConnection,
+        job: &job_logs::Model,
+    ) -> Result<Heading, AppError> {
+        let names = jobs::Names::load(db, std::slice::from_ref(job)).await?;
+        Ok(Heading {
+            started_by: names.started_by(job),
+            target: names.target(job),
+        })
+    }
+}
+
 #[derive(Template)]
 #[template(path = "jobs/show.html", blocks = ["live"])]
 struct ShowPage {
     ctx: Ctx,
+    heading: Heading,
     state: JobState,
     rows: Rows,
     /// The answer to a poll that found the job ended: the actions change beside the live part.
@@ -230,8 +245,10 @@ pub async fn show(
     state.cursor = Cursor::default().after(&results, &entries);
     let rows = Rows::load(auth.db(), results, entries).await?;
     let fragment = auth.wants_fragment();
+    let heading = Heading::load(auth.db(), &state.job).await?;
     let view = ShowPage {
         ctx: auth.0,
+        heading,
         state,
         rows,
         ended_while_watched: false,
@@ -259,6 +276,11 @@ pub async fn live(
         let rows = Rows::load(auth.db(), results, entries).await?;
         let view = ShowPage {
             ctx: auth.0,
+            // Only the head shows them, which this answer leaves alone.
+            heading: Heading {
+                started_by: String::new(),
+                target: String::new(),
+            },
             state,
             rows,
             ended_while_watched: true,

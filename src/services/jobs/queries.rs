@@ -137,6 +137,9 @@ pub async fn versions_stored(
     results: &[job_results::Model],
 ) -> Result<std::collections::HashMap<i32, (i32, i32)>, DbErr> {
     let backup_ids: Vec<i32> = results.iter().filter_map(|r| r.backup_id).collect();
+    if backup_ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
     Ok(crate::entity::backups::Entity::find()
         .select_only()
         .column(crate::entity::backups::Column::Id)
