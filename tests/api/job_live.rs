@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use crate::browser::{Browser, R, err};
 use crate::engine::{PASSWORD, USER, start};
 use crate::helpers::{TestApp, spawn_app};
-use crate::jobs::{add_sim_devices, finished, job_id, lab_tag};
+use crate::jobs::{add_sim_devices, finished, job_id, lab_tag, one_device_at_a_time};
 
 const DEVICES: usize = 8;
 
@@ -31,18 +31,7 @@ async fn slow_job(app: &mut TestApp) -> (devsim::Sim, i32) {
     app.login_admin().await;
     let tag = lab_tag(app).await;
     add_sim_devices(app, &sim, &tag).await;
-    let r = app
-        .submit(
-            "/settings",
-            "/settings/jobs",
-            &[
-                ("jobs.concurrency", "1"),
-                ("jobs.device_timeout_seconds", "60"),
-                ("jobs.log_retention_days", "90"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "settings saved");
+    one_device_at_a_time(app).await;
     app.start_workers().await;
     let job = job_id(&app.post_form(&format!("/tags/{tag}/backup"), &[]).await);
     (sim, job)

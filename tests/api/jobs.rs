@@ -77,9 +77,29 @@ pub fn job_id(resp: &reqwest::Response) -> i32 {
         .expect("job id in the redirect")
 }
 
+/// Jobs back up one device at a time (the *Jobs* settings).
+pub async fn one_device_at_a_time(app: &TestApp) {
+    let r = app
+        .submit(
+            "/settings",
+            "/settings/jobs",
+            &[
+                ("jobs.concurrency", "1"),
+                ("jobs.device_timeout_seconds", "60"),
+                ("jobs.log_retention_days", "90"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "settings saved");
+}
+
 /// Wait (up to a minute) until a job has finished.
 pub async fn finished(app: &TestApp, id: i32) -> job_logs::Model {
-    for _ in 0..600 {
+    finished_within(app, id, 60).await
+}
+
+pub async fn finished_within(app: &TestApp, id: i32, secs: u64) -> job_logs::Model {
+    for _ in 0..secs * 10 {
         let job = job_logs::Entity::find_by_id(id)
             .one(&app.db)
             .await
@@ -90,7 +110,7 @@ pub async fn finished(app: &TestApp, id: i32) -> job_logs::Model {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("job {id} did not finish within a minute");
+    panic!("job {id} did not finish within {secs} s");
 }
 
 async fn versions(app: &TestApp, device: i32) -> Vec<backups::Model> {
@@ -256,18 +276,7 @@ async fn cancel_stops_devices_that_have_not_started() {
     let tag = lab_tag(&app).await;
     add_sim_devices(&app, &sim, &tag).await;
     // One device at a time, so most are still waiting when the job is cancelled.
-    let r = app
-        .submit(
-            "/settings",
-            "/settings/jobs",
-            &[
-                ("jobs.concurrency", "1"),
-                ("jobs.device_timeout_seconds", "60"),
-                ("jobs.log_retention_days", "90"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "settings saved");
+    one_device_at_a_time(&app).await;
     app.start_workers().await;
     let job = job_id(&app.post_form(&format!("/tags/{tag}/backup"), &[]).await);
     // Wait for the first device to start, then cancel.

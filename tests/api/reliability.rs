@@ -37,17 +37,7 @@ async fn workers_survive_a_long_held_sqlite_write_lock() {
     let tag = lab_tag(&app).await;
     let ids = add_sim_devices(&app, &sim, &tag).await;
 
-    // One connection of its own, so BEGIN and COMMIT run on it.
-    let mut options = ConnectOptions::new(app.settings.database_url.clone());
-    options
-        .max_connections(1)
-        .min_connections(1)
-        .sqlx_logging(false);
-    let other = Database::connect(options).await.expect("second connection");
-    other
-        .execute_unprepared("BEGIN IMMEDIATE")
-        .await
-        .expect("take the write lock");
+    let other = write_lock(&app).await;
     // The workers' polls give up after about 10 s of waiting for the lock.
     let during = wait_for_health(&app, |h| h["status"] == "degraded", 30).await;
     assert_eq!(
@@ -80,6 +70,28 @@ async fn workers_survive_a_long_held_sqlite_write_lock() {
     );
     let done = finished(&app, job).await;
     assert_eq!(done.status, JobStatus::Success, "{:?}", done.message);
+}
+
+/// One connection of the test's own, so that BEGIN and COMMIT run on the same one.
+async fn own_connection(app: &TestApp) -> sea_orm::DatabaseConnection {
+    let mut options = ConnectOptions::new(app.settings.database_url.clone());
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false);
+    Database::connect(options)
+        .await
+        .expect("a connection of the test's own")
+}
+
+/// Another program holding SQLite's write lock (until `COMMIT` on the returned connection).
+async fn write_lock(app: &TestApp) -> sea_orm::DatabaseConnection {
+    let other = own_connection(app).await;
+    other
+        .execute_unprepared("BEGIN IMMEDIATE")
+        .await
+        .expect("take the write lock");
+    other
 }
 
 /// Polls `/healthz` until `done` holds for its JSON (or panics after `secs`).
@@ -128,14 +140,7 @@ async fn workers_survive_terminated_postgres_connections() {
     let tag = lab_tag(&app).await;
     let ids = add_sim_devices(&app, &sim, &tag).await;
 
-    let mut options = ConnectOptions::new(app.settings.database_url.clone());
-    options
-        .max_connections(1)
-        .min_connections(1)
-        .sqlx_logging(false);
-    let admin = Database::connect(options)
-        .await
-        .expect("a connection of the test's own");
+    let admin = own_connection(&app).await;
     for _ in 0..3 {
         admin
             .execute_unprepared(
@@ -390,16 +395,7 @@ async fn a_worker_process_that_cannot_work_exits_for_its_service_manager() {
         .expect("the worker starts")
         .expect("the worker starts");
 
-    let mut options = ConnectOptions::new(app.settings.database_url.clone());
-    options
-        .max_connections(1)
-        .min_connections(1)
-        .sqlx_logging(false);
-    let other = Database::connect(options).await.expect("second connection");
-    other
-        .execute_unprepared("BEGIN IMMEDIATE")
-        .await
-        .expect("take the write lock");
+    let other = write_lock(&app).await;
     // About 10 s until a poll gives up waiting for the lock, then 5 s of retrying.
     let status = tokio::time::timeout(Duration::from_secs(90), child.wait())
         .await
@@ -558,7 +554,7 @@ async fn workers_survive_a_full_disk_and_go_on_once_space_is_freed() {
     std::fs::remove_file(&filler).expect("free the disk");
     let after = wait_for_health(&app, |h| h["status"] == "ok", 90).await;
     assert_eq!(after["workers"]["devices"]["state"], "ok", "{after}");
-    let done = finished_within(&app, job, 120).await;
+    let done = crate::jobs::finished_within(&app, job, 120).await;
     assert_eq!(done.status, JobStatus::Success, "{:?}", done.message);
     let results = netraven::entity::job_results::Entity::find()
         .filter(netraven::entity::job_results::Column::JobLogId.eq(job))
@@ -615,19 +611,4 @@ fn fill(path: &std::path::Path) {
     let chunk = vec![0u8; 64 * 1024];
     while file.write_all(&chunk).is_ok() {}
     let _ = file.sync_all();
-}
-
-async fn finished_within(app: &TestApp, id: i32, secs: u64) -> job_logs::Model {
-    for _ in 0..secs * 10 {
-        let job = job_logs::Entity::find_by_id(id)
-            .one(&app.db)
-            .await
-            .expect("query")
-            .expect("job");
-        if job.finished_at.is_some() {
-            return job;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("job {id} did not finish within {secs} s");
 }
