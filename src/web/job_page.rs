@@ -69,7 +69,10 @@ impl JobState {
     ) -> Result<JobState, AppError> {
         let job = jobs::get(db, id).await?;
         let counts = jobs::result_counts(db, job.id).await?;
-        let running_now = if job.finished_at.is_none() {
+        let running = counts
+            .iter()
+            .any(|(s, n)| *s == ResultStatus::Running && *n > 0);
+        let running_now = if job.finished_at.is_none() && running {
             jobs::running_now(db, job.id, RUNNING_NAMED).await?
         } else {
             Vec::new()
