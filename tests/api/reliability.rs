@@ -25,17 +25,9 @@ async fn workers_survive_a_long_held_sqlite_write_lock() {
     if std::env::var("NETRAVEN_TEST_DATABASE_URL").is_ok() {
         return; // SQLite only: PostgreSQL has no database-wide write lock.
     }
-    let sim = start(vec![DeviceSpec::new(
-        Platform::CiscoIos,
-        "core1",
-        USER,
-        PASSWORD,
-    )])
-    .await;
+    let sim = one_device().await;
     let app = spawn_app_with_workers().await;
-    app.login_admin().await;
-    let tag = lab_tag(&app).await;
-    let ids = add_sim_devices(&app, &sim, &tag).await;
+    let ids = lab(&app, &sim).await;
 
     let other = write_lock(&app).await;
     // The workers' polls give up after about 10 s of waiting for the lock.
@@ -70,6 +62,24 @@ async fn workers_survive_a_long_held_sqlite_write_lock() {
     );
     let done = finished(&app, job).await;
     assert_eq!(done.status, JobStatus::Success, "{:?}", done.message);
+}
+
+/// One Cisco IOS device that answers at once.
+async fn one_device() -> devsim::Sim {
+    start(vec![DeviceSpec::new(
+        Platform::CiscoIos,
+        "core1",
+        USER,
+        PASSWORD,
+    )])
+    .await
+}
+
+/// Signs in as the administrator and adds the simulated devices with a working credential.
+async fn lab(app: &TestApp, sim: &devsim::Sim) -> Vec<i32> {
+    app.login_admin().await;
+    let tag = lab_tag(app).await;
+    add_sim_devices(app, sim, &tag).await
 }
 
 /// One connection of the test's own, so that BEGIN and COMMIT run on the same one.
@@ -128,17 +138,9 @@ async fn workers_survive_terminated_postgres_connections() {
     if std::env::var("NETRAVEN_TEST_DATABASE_URL").is_err() {
         return; // PostgreSQL only.
     }
-    let sim = start(vec![DeviceSpec::new(
-        Platform::CiscoIos,
-        "core1",
-        USER,
-        PASSWORD,
-    )])
-    .await;
+    let sim = one_device().await;
     let app = spawn_app_with_workers().await;
-    app.login_admin().await;
-    let tag = lab_tag(&app).await;
-    let ids = add_sim_devices(&app, &sim, &tag).await;
+    let ids = lab(&app, &sim).await;
 
     let admin = own_connection(&app).await;
     for _ in 0..3 {
@@ -202,17 +204,9 @@ async fn log_of(app: &TestApp, job: i32) -> Vec<String> {
 
 #[tokio::test]
 async fn the_watchdog_settles_a_job_whose_devices_all_finished_from_their_results() {
-    let sim = start(vec![DeviceSpec::new(
-        Platform::CiscoIos,
-        "core1",
-        USER,
-        PASSWORD,
-    )])
-    .await;
+    let sim = one_device().await;
     let app = spawn_app_with_workers().await;
-    app.login_admin().await;
-    let tag = lab_tag(&app).await;
-    let ids = add_sim_devices(&app, &sim, &tag).await;
+    let ids = lab(&app, &sim).await;
     let job = unsettled_job(&app, ids[0]).await;
 
     scheduler::tick(&app.db, &Queue::new(&app.db))
@@ -230,17 +224,9 @@ async fn the_watchdog_settles_a_job_whose_devices_all_finished_from_their_result
 
 #[tokio::test]
 async fn a_second_delivery_of_a_finished_device_settles_its_job() {
-    let sim = start(vec![DeviceSpec::new(
-        Platform::CiscoIos,
-        "core1",
-        USER,
-        PASSWORD,
-    )])
-    .await;
+    let sim = one_device().await;
     let app = spawn_app_with_workers().await;
-    app.login_admin().await;
-    let tag = lab_tag(&app).await;
-    let ids = add_sim_devices(&app, &sim, &tag).await;
+    let ids = lab(&app, &sim).await;
     let job = unsettled_job(&app, ids[0]).await;
 
     // What a redelivered task does first.
@@ -256,13 +242,7 @@ async fn a_second_delivery_of_a_finished_device_settles_its_job() {
 /// next process to start its workers hands it over at once, not a minute later.
 #[tokio::test]
 async fn a_job_created_but_never_queued_runs_as_soon_as_workers_start() {
-    let sim = start(vec![DeviceSpec::new(
-        Platform::CiscoIos,
-        "core1",
-        USER,
-        PASSWORD,
-    )])
-    .await;
+    let sim = one_device().await;
     let mut app = spawn_app().await;
     app.login_admin().await;
     let tag = lab_tag(&app).await;
@@ -299,17 +279,9 @@ async fn a_job_created_but_never_queued_runs_as_soon_as_workers_start() {
 /// hands them to the queue again and says so, and they run once workers take them.
 #[tokio::test]
 async fn the_watchdog_requeues_devices_no_worker_started_instead_of_failing_them() {
-    let sim = start(vec![DeviceSpec::new(
-        Platform::CiscoIos,
-        "core1",
-        USER,
-        PASSWORD,
-    )])
-    .await;
+    let sim = one_device().await;
     let mut app = spawn_app().await;
-    app.login_admin().await;
-    let tag = lab_tag(&app).await;
-    let ids = add_sim_devices(&app, &sim, &tag).await;
+    let ids = lab(&app, &sim).await;
     // Queued and dispatched, but no process runs workers.
     let job = job_id(
         &app.post_form(&format!("/devices/{}/backup", ids[0]), &[])
