@@ -56,12 +56,7 @@ async fn workers_survive_a_long_held_sqlite_write_lock() {
     let after = wait_for_health(&app, |h| h["status"] == "ok", 60).await;
     assert_eq!(after["workers"]["devices"]["state"], "ok", "{after}");
 
-    let job = job_id(
-        &app.post_form(&format!("/devices/{}/backup", ids[0]), &[])
-            .await,
-    );
-    let done = finished(&app, job).await;
-    assert_eq!(done.status, JobStatus::Success, "{:?}", done.message);
+    a_backup_succeeds(&app, ids[0]).await;
 }
 
 /// One Cisco IOS device that answers at once.
@@ -80,6 +75,16 @@ async fn lab(app: &TestApp, sim: &devsim::Sim) -> Vec<i32> {
     app.login_admin().await;
     let tag = lab_tag(app).await;
     add_sim_devices(app, sim, &tag).await
+}
+
+/// "Back up now" on `device` gives a successful job: the workers work.
+async fn a_backup_succeeds(app: &TestApp, device: i32) {
+    let job = job_id(
+        &app.post_form(&format!("/devices/{device}/backup"), &[])
+            .await,
+    );
+    let done = finished(app, job).await;
+    assert_eq!(done.status, JobStatus::Success, "{:?}", done.message);
 }
 
 /// One connection of the test's own, so that BEGIN and COMMIT run on the same one.
@@ -156,12 +161,7 @@ async fn workers_survive_terminated_postgres_connections() {
 
     let after = wait_for_health(&app, |h| h["status"] == "ok", 90).await;
     assert_eq!(after["workers"]["devices"]["state"], "ok", "{after}");
-    let job = job_id(
-        &app.post_form(&format!("/devices/{}/backup", ids[0]), &[])
-            .await,
-    );
-    let done = finished(&app, job).await;
-    assert_eq!(done.status, JobStatus::Success, "{:?}", done.message);
+    a_backup_succeeds(&app, ids[0]).await;
 }
 
 /// A finished backup whose final status was never written: the process died between the last
