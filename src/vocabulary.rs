@@ -11,7 +11,7 @@ macro_rules! stored_words {
         $(#[$meta])*
         #[derive(
             Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize,
-            Deserialize,
+            Deserialize, utoipa::ToSchema,
         )]
         #[sea_orm(rs_type = "String", db_type = "Text")]
         pub enum $name {

@@ -8,6 +8,7 @@ mod m20261125_000002_jobs;
 mod m20261125_000003_ip_sort;
 mod m20261203_000001_security;
 mod m20261203_000002_job_live;
+mod m20261203_000003_api_tokens;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_ip_sort::Migration),
             Box::new(m20261203_000001_security::Migration),
             Box::new(m20261203_000002_job_live::Migration),
+            Box::new(m20261203_000003_api_tokens::Migration),
         ]
     }
 }

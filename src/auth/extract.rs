@@ -7,10 +7,12 @@ use std::pin::Pin;
 use actix_session::{Session, SessionExt};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
+use super::bearer::{self, Presented};
 use super::flash::{self, Flash, FlashKind};
 use super::permissions::{ADMIN, DELETE, Permissions, READ, USER_MANAGE, WRITE};
 use super::session_store::{USER_ID, session_user};
 use crate::entity::users;
+use crate::services::api_tokens::{self, Refusal};
 use crate::web::AppState;
 use crate::web::error::AppError;
 
@@ -25,6 +27,15 @@ pub struct Ctx {
     pub session: Session,
     pub state: web::Data<AppState>,
     pub request: HttpRequest,
+    /// The API token the request came with (`None`: a browser session).
+    pub token: Option<TokenRef>,
+}
+
+/// The API token a request acts with.
+#[derive(Clone, Debug)]
+pub struct TokenRef {
+    pub id: i32,
+    pub name: String,
 }
 
 impl Ctx {
@@ -69,7 +80,12 @@ impl Ctx {
     }
 
     pub fn audit_actor(&self) -> crate::services::audit::Actor {
-        crate::web::client::actor(&self.request, Some(&self.user))
+        let mut actor = crate::web::client::actor(&self.request, Some(&self.user));
+        if let Some(token) = &self.token {
+            // Which of the user's tokens made a change is worth as much as who.
+            actor.name = Some(format!("{} (token {})", self.user.username, token.name));
+        }
+        actor
     }
 
     pub fn css_href(&self) -> &'static str {
@@ -142,6 +158,9 @@ async fn load_ctx(req: &HttpRequest) -> Result<Ctx, AppError> {
         .cloned()
         .ok_or_else(|| AppError::internal("application state missing"))?;
     let session = req.get_session();
+    if let Some(presented) = bearer::presented(req) {
+        return token_ctx(req, state, session, presented).await;
+    }
     let login_required = || AppError::LoginRequired {
         next: req
             .uri()
@@ -176,5 +195,39 @@ async fn load_ctx(req: &HttpRequest) -> Result<Ctx, AppError> {
         session,
         state,
         request: req.clone(),
+        token: None,
+    })
+}
+
+/// The context of a request that presents an API token: no CSRF token (it needs none), no
+/// flash messages, and the session left untouched (no cookie is set).
+async fn token_ctx(
+    req: &HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    presented: Presented,
+) -> Result<Ctx, AppError> {
+    let Presented::Token { secret, .. } = presented else {
+        return Err(AppError::TokenRefused);
+    };
+    let ip = crate::web::client::client_ip(req);
+    let bearer = match api_tokens::authenticate(&state.db, &secret, ip.as_deref()).await? {
+        Ok(bearer) => bearer,
+        Err(Refusal::Invalid(_)) => return Err(AppError::TokenRefused),
+        Err(Refusal::Throttled { until }) => return Err(AppError::TooManyAttempts { until }),
+    };
+    Ok(Ctx {
+        perms: bearer.perms,
+        csrf: String::new(),
+        flashes: Vec::new(),
+        path: req.path().to_string(),
+        user: bearer.user,
+        session,
+        state,
+        request: req.clone(),
+        token: Some(TokenRef {
+            id: bearer.token_id,
+            name: bearer.token_name,
+        }),
     })
 }

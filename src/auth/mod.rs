@@ -1,5 +1,7 @@
-//! Authentication and authorisation: passwords, server-side sessions, permissions, CSRF.
+//! Authentication and authorisation: passwords, server-side sessions, API tokens, permissions,
+//! CSRF.
 
+pub mod bearer;
 pub mod csrf;
 pub mod extract;
 pub mod flash;

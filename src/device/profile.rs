@@ -52,6 +52,9 @@ pub fn find(id: &str) -> Option<&'static Profile> {
 pub struct Profile {
     pub id: String,
     pub name: String,
+    /// The name Oxidized gives this platform's model (its Ruby class: `IOS`, `JunOS`), which
+    /// the Oxidized-compatible routes answer so that their clients see familiar values.
+    pub oxidized_model: String,
     /// Matches the whole last line of output when the device waits for a command.
     pub prompt: Regex,
     /// Matches a prompt of privileged (enable) mode; when absent every prompt is privileged.
@@ -142,6 +145,7 @@ enum RawMask {
 struct RawProfile {
     id: String,
     name: String,
+    oxidized_model: String,
     prompt: String,
     privileged: Option<String>,
     #[serde(default)]
@@ -277,6 +281,7 @@ impl Profile {
                 .map(|p| compile(&ctx("privileged"), p))
                 .transpose()?,
             username_suffix: raw.username_suffix,
+            oxidized_model: raw.oxidized_model,
             newline: raw.newline,
             login: raw
                 .login

@@ -1,9 +1,8 @@
 //! The `api_tokens` table.
 
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "api_tokens")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -15,6 +14,11 @@ pub struct Model {
     pub expires_at: Option<DateTimeUtc>,
     pub last_used_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// Permission bits; what a request may do is these and its owner's current ones.
+    pub permissions: i32,
+    /// Space-separated CIDR networks the token may be used from; empty: anywhere.
+    pub allowed_networks: String,
+    pub last_used_from: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

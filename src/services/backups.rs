@@ -285,7 +285,7 @@ pub async fn latest(
 use sea_orm::sea_query::{Alias, ExprTrait, JoinType, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
-use super::query::{Page, Paging};
+use super::query::{Page, Paging, PastEnd};
 use crate::entity::device_tags;
 
 /// One line of a device's version history. Never carries `content`: a history page of a device
@@ -328,15 +328,14 @@ pub async fn history(
         None => 0,
     };
     let total = u64::try_from(total).unwrap_or(0);
-    let per_page = Ord::max(paging.per_page, 1);
-    let last_page = Ord::max(total.div_ceil(per_page), 1);
-    let paging = Paging {
-        page: paging.page.clamp(1, last_page),
-        per_page,
+    let last_page = Ord::max(total.div_ceil(paging.limit), 1);
+    let paging = match paging.past_end {
+        PastEnd::LastPage if paging.page() > last_page => Paging::page_of(last_page, paging.limit),
+        _ => paging,
     };
     // LIMIT and OFFSET are numbers written into the SQL, not bound: SQLite plans a bound LIMIT
     // by its value and would prepare the statement again on every run.
-    let offset = (paging.page - 1) * per_page;
+    let (per_page, offset) = (paging.limit, paging.offset);
     let rows = sea_orm::Statement::from_sql_and_values(
         backend,
         format!(
@@ -361,10 +360,7 @@ pub async fn recent(
     device_id: i32,
     count: u64,
 ) -> Result<Vec<VersionRow>, Error> {
-    let paging = Paging {
-        page: 1,
-        per_page: std::cmp::max(count, 1),
-    };
+    let paging = Paging::page_of(1, count);
     Ok(history(db, device_id, paging).await?.items)
 }
 

@@ -19,6 +19,81 @@ pub fn changed_lines(old: &str, new: &str) -> usize {
 /// algorithm settles for a correct but not minimal difference (more lines marked changed).
 const DIFF_TIMEOUT: Duration = Duration::from_millis(500);
 
+fn text_diff<'a>(old: &'a str, new: &'a str) -> TextDiff<'a, 'a, str> {
+    TextDiff::configure()
+        .algorithm(Algorithm::Myers)
+        .timeout(DIFF_TIMEOUT)
+        .diff_lines(old, new)
+}
+
+/// The difference as unified diff text (`diff -u`, what `patch` and git tools read), with
+/// `context` lines around each change; empty when the two are the same.
+pub fn unified_text(
+    old: &str,
+    new: &str,
+    old_name: &str,
+    new_name: &str,
+    context: usize,
+) -> String {
+    text_diff(old, new)
+        .unified_diff()
+        .context_radius(context)
+        .header(old_name, new_name)
+        .to_string()
+}
+
+/// One hunk of a unified diff, for clients that want it as data.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Hunk {
+    /// First line of the hunk in the old text, from 1.
+    pub old_start: usize,
+    pub old_lines: usize,
+    pub new_start: usize,
+    pub new_lines: usize,
+    pub lines: Vec<HunkLine>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct HunkLine {
+    /// `" "` unchanged, `"-"` removed, `"+"` added.
+    pub op: &'static str,
+    pub text: String,
+}
+
+/// The same difference as [`unified_text`], as hunks.
+pub fn hunks(old: &str, new: &str, context: usize) -> Vec<Hunk> {
+    let diff = text_diff(old, new);
+    diff.grouped_ops(context)
+        .iter()
+        .filter_map(|group| {
+            let (first, last) = (group.first()?, group.last()?);
+            let (old_range, new_range) = (
+                first.old_range().start..last.old_range().end,
+                first.new_range().start..last.new_range().end,
+            );
+            let lines = group
+                .iter()
+                .flat_map(|op| diff.iter_changes(op))
+                .map(|change| HunkLine {
+                    op: match change.tag() {
+                        ChangeTag::Equal => " ",
+                        ChangeTag::Delete => "-",
+                        ChangeTag::Insert => "+",
+                    },
+                    text: change.value().trim_end_matches(['\n', '\r']).to_string(),
+                })
+                .collect();
+            Some(Hunk {
+                old_start: old_range.start + 1,
+                old_lines: old_range.len(),
+                new_start: new_range.start + 1,
+                new_lines: new_range.len(),
+                lines,
+            })
+        })
+        .collect()
+}
+
 /// Unchanged runs shorter than this are shown rather than folded: a "1 unchanged line" fold
 /// takes as much room as the line.
 const MIN_FOLD: usize = 2;

@@ -1,6 +1,7 @@
 //! Business logic. Each function takes a database connection so handlers, the CLI, workers and
 //! tests share it.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod backups;
 pub mod config_diff;
@@ -12,6 +13,7 @@ pub mod device_csv;
 pub mod devices;
 pub mod jobs;
 pub mod keys;
+pub mod oxidized;
 pub mod query;
 pub mod retention;
 pub mod rule_criteria;

@@ -29,11 +29,24 @@ pub const DEFAULT_PAGE_SIZE: u64 = 50;
 /// A page number beyond any list (a billion pages of 250 rows), so that the offset always fits
 /// the database's integer; a page past the end shows the last page.
 const MAX_PAGE: u64 = 1_000_000_000;
+/// The same bound for an offset given directly (the API's `offset`).
+pub const MAX_OFFSET: u64 = MAX_PAGE * 250;
 
+/// Which rows of a list to read: `limit` rows after the first `offset`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Paging {
-    pub page: u64,
-    pub per_page: u64,
+    pub offset: u64,
+    pub limit: u64,
+    pub past_end: PastEnd,
+}
+
+/// What a request for rows past the end of a list gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PastEnd {
+    /// A list page shows its last page: the address is a bookmark kept across deletions.
+    LastPage,
+    /// An API window is empty: a client walking `next` links stops there.
+    Empty,
 }
 
 impl Paging {
@@ -48,8 +61,36 @@ impl Paging {
             .and_then(|v| v.parse::<u64>().ok())
             .filter(|n| *n >= 1)
             .unwrap_or(1);
-        let page = std::cmp::min(page, MAX_PAGE);
-        Paging { page, per_page }
+        Self::page_of(page, per_page)
+    }
+
+    /// Page `page` (from 1) of `per_page` rows.
+    pub fn page_of(page: u64, per_page: u64) -> Self {
+        let per_page = Ord::max(per_page, 1);
+        let page = page.clamp(1, MAX_PAGE);
+        Paging {
+            offset: (page - 1) * per_page,
+            limit: per_page,
+            past_end: PastEnd::LastPage,
+        }
+    }
+
+    /// `limit` rows after the first `offset`, nothing when past the end.
+    pub fn window(offset: u64, limit: u64) -> Self {
+        Paging {
+            offset: Ord::min(offset, MAX_OFFSET),
+            limit: Ord::max(limit, 1),
+            past_end: PastEnd::Empty,
+        }
+    }
+
+    /// The page number these rows start (from 1).
+    pub fn page(&self) -> u64 {
+        self.offset / self.limit + 1
+    }
+
+    pub fn per_page(&self) -> u64 {
+        self.limit
     }
 }
 
@@ -149,13 +190,13 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn pages(&self) -> u64 {
-        std::cmp::max(self.total.div_ceil(self.paging.per_page), 1)
+        std::cmp::max(self.total.div_ceil(self.paging.limit), 1)
     }
     pub fn first_index(&self) -> u64 {
-        if self.total == 0 {
+        if self.total == 0 || self.items.is_empty() {
             0
         } else {
-            (self.paging.page - 1) * self.paging.per_page + 1
+            self.paging.offset + 1
         }
     }
     pub fn last_index(&self) -> u64 {
@@ -197,8 +238,7 @@ async fn count_rows(db: &impl ConnectionTrait, query: &SelectStatement) -> Resul
 /// LIMIT by its value, so binding it again on every run expires the cached statement and SQLite
 /// parses and plans it anew each time (`sqlite3Reprepare`, ~12% of the server's CPU under load).
 fn limit_clause(paging: Paging) -> String {
-    let offset = (paging.page - 1) * paging.per_page;
-    format!(" LIMIT {} OFFSET {offset}", paging.per_page)
+    format!(" LIMIT {} OFFSET {}", paging.limit, paging.offset)
 }
 
 /// Writes `stmt` into `sql`, numbering its parameters after those already written.
@@ -237,9 +277,16 @@ async fn page_or_last<T>(
 ) -> Result<Page<T>, DbErr> {
     let (mut items, mut total) = read(paging).await?;
     let mut paging = paging;
-    if items.is_empty() && paging.page > 1 {
+    if items.is_empty() && paging.offset > 0 {
         total = count_rows(db, counted).await?;
-        paging.page = std::cmp::max(total.div_ceil(paging.per_page), 1);
+        if paging.past_end == PastEnd::Empty {
+            return Ok(Page {
+                items,
+                total,
+                paging,
+            });
+        }
+        paging = Paging::page_of(total.div_ceil(paging.limit), paging.limit);
         if total > 0 {
             (items, total) = read(paging).await?;
         }

@@ -458,6 +458,54 @@ async fn remember_address(
     Ok(())
 }
 
+/// The counter of invalid API tokens sent from an address.
+fn token_key(ip: &str) -> String {
+    format!("token:{ip}")
+}
+
+/// Until when `ip` is refused for sending too many invalid API tokens, if it is now.
+pub async fn token_address_blocked(
+    db: &impl ConnectionTrait,
+    ip: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    Ok(login_throttle::Entity::find_by_id(token_key(ip))
+        .one(db)
+        .await?
+        .and_then(|row| row.blocked_until)
+        .filter(|until| *until > now))
+}
+
+/// Counts an invalid API token sent from `ip`, with the sign-in limits: `Some(until)` when the
+/// address is now refused.
+pub async fn token_failure(
+    db: &impl ConnectionTrait,
+    ip: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    let policy = Policy::load(db).await?;
+    let key = token_key(ip);
+    match take_slot(db, &key, policy.address_limit, policy.window, now).await? {
+        Slot::Taken(_) => Ok(None),
+        Slot::Refused { until, newly } => {
+            if newly {
+                audit::record(
+                    db,
+                    &Actor {
+                        ip: Some(ip.to_string()),
+                        ..Actor::default()
+                    },
+                    Event::security("api_token.address_blocked")
+                        .detail("attempts", policy.address_limit)
+                        .detail("minutes", policy.window.num_minutes()),
+                )
+                .await?;
+            }
+            Ok(Some(until))
+        }
+    }
+}
+
 /// Clears every counter of a user (a password reset by a user manager).
 pub async fn clear_user(db: &impl ConnectionTrait, user_id: i32) -> Result<(), DbErr> {
     login_throttle::Entity::delete_many()

@@ -95,6 +95,25 @@ async fn reveal(auth: &Ctx) -> Result<bool, AppError> {
     Ok(backups::reveals_secrets(auth.db(), auth.can(ADMIN)).await?)
 }
 
+/// The texts of `versions` of `device` as this request may see them (masked unless it may see
+/// secrets), recording secrets shown: the one way every page and API reads stored content.
+pub(crate) async fn visible_texts(
+    auth: &Ctx,
+    device: &device_entity::Model,
+    versions: &[&backup_entity::Model],
+    action: &str,
+) -> Result<Vec<String>, AppError> {
+    let reveal = reveal(auth).await?;
+    audit_shown(auth, reveal, device, versions, action).await?;
+    Ok(versions
+        .iter()
+        .map(|b| {
+            backups::visible_content(&device.device_type, &b.content, b.secrets_masked, reveal)
+                .into_owned()
+        })
+        .collect())
+}
+
 /// Showing stored secrets to an administrator is recorded, as any access to secrets is.
 async fn audit_shown(
     auth: &Ctx,

@@ -127,7 +127,7 @@ pub async fn index(auth: Auth<READ>, list: DeviceList) -> Result<HttpResponse, A
     let result = devices::list(auth.db(), &filter, list.paging, &all_tags).await?;
     let sorter = list.sorter();
     let pager = list.pager(&result);
-    let here = pager.href(&result.paging.page);
+    let here = pager.href(&result.paging.page());
     let export_href = list.filters_link("/devices/export.csv");
     let fragment = auth.wants_fragment();
     let view = ListPage {

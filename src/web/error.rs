@@ -25,6 +25,15 @@ pub enum AppError {
     /// Not signed in: a page redirects to the login page, an htmx request gets HX-Redirect.
     #[error("login required")]
     LoginRequired { next: String, htmx: bool },
+    /// An API token that is wrong, expired, revoked, not allowed from this address, or of a
+    /// deactivated user: which, the caller is not told.
+    #[error("invalid API token")]
+    TokenRefused,
+    /// Too many invalid tokens or sign-ins from this address.
+    #[error("too many failed attempts from this address")]
+    TooManyAttempts {
+        until: chrono::DateTime<chrono::Utc>,
+    },
     #[error("request rejected by the CSRF check: {0}")]
     Csrf(&'static str),
     /// A request the application cannot read: a malformed query, an incomplete form.
@@ -107,6 +116,19 @@ impl AppError {
                 "Sign in",
                 "Sign in to continue.".into(),
             ),
+            AppError::TokenRefused => (
+                StatusCode::UNAUTHORIZED,
+                "Invalid token",
+                "The API token is not valid: it is wrong, expired or revoked, its owner is deactivated, or it is not allowed from this address.".into(),
+            ),
+            AppError::TooManyAttempts { until } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                format!(
+                    "Too many invalid tokens from your address. Try again in {} minutes.",
+                    retry_minutes(*until)
+                ),
+            ),
             AppError::Csrf(reason) => (
                 StatusCode::FORBIDDEN,
                 "Request rejected",
@@ -142,7 +164,9 @@ impl AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        if let AppError::LoginRequired { next, htmx } = self {
+        if let AppError::LoginRequired { next, htmx } = self
+            && matches!(shape, Shape::Page | Shape::Fragment)
+        {
             let location = format!("/login?next={}", crate::web::urlencode(next));
             let (status, header_name) = if *htmx {
                 (StatusCode::UNAUTHORIZED, "HX-Redirect")
@@ -153,6 +177,22 @@ impl AppError {
                 .insert_header((header_name, location))
                 .finish();
         }
+        let mut response = HttpResponse::build(status);
+        match self {
+            AppError::LoginRequired { .. } | AppError::TokenRefused => {
+                // An API client is told how to authenticate; an Oxidized client with Basic.
+                let challenge = if shape == Shape::Text {
+                    "Basic realm=\"NetRaven\""
+                } else {
+                    "Bearer realm=\"NetRaven\""
+                };
+                response.insert_header((header::WWW_AUTHENTICATE, challenge));
+            }
+            AppError::TooManyAttempts { until } => {
+                response.insert_header((header::RETRY_AFTER, retry_minutes(*until) * 60));
+            }
+            _ => {}
+        }
         match shape {
             Shape::Json => {
                 let fields = match self {
@@ -162,13 +202,16 @@ impl AppError {
                         .collect(),
                     _ => serde_json::Map::new(),
                 };
-                HttpResponse::build(status).json(json!({
+                response.json(json!({
+                    "error": message,
+                    "title": title,
                     "status": status.as_u16(),
-                    "error": title,
-                    "message": message,
                     "fields": fields,
                 }))
             }
+            Shape::Text => response
+                .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
+                .body(format!("{message}\n")),
             Shape::Page | Shape::Fragment => {
                 let page = ErrorPage {
                     code: status.as_u16(),
@@ -180,12 +223,17 @@ impl AppError {
                 } else {
                     page.render()
                 };
-                HttpResponse::build(status)
+                response
                     .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
                     .body(body.unwrap_or_else(|_| title.to_string()))
             }
         }
     }
+}
+
+/// Whole minutes until `until`, at least one (for "try again in" and `Retry-After`).
+fn retry_minutes(until: chrono::DateTime<chrono::Utc>) -> i64 {
+    (until - chrono::Utc::now()).num_minutes().max(0) + 1
 }
 
 #[derive(Template)]
@@ -202,11 +250,20 @@ enum Shape {
     Page,
     /// htmx swaps the error box in place of what it asked for.
     Fragment,
+    /// The JSON API, and any client that asks for JSON: `{"error", "title", "status", "fields"}`.
     Json,
+    /// The Oxidized-compatible routes: their clients read plain text.
+    Text,
 }
 
 impl Shape {
     fn of(req: &HttpRequest) -> Self {
+        if req.path().starts_with(crate::web::api::PREFIX) {
+            return Shape::Json;
+        }
+        if crate::web::oxidized::owns(req.path()) {
+            return Shape::Text;
+        }
         let accepts_json = req
             .headers()
             .get(header::ACCEPT)

@@ -14,7 +14,12 @@ routes! {
 /// it runs without them). 200 when all work; 503 with each part's state and reason when one
 /// does not, so a check alerts while the workers retry instead of reading "ok".
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let database = database_answers(&state).await;
+    report(&state).await
+}
+
+/// The health report (`/healthz`, and `/api/v1/health` for API callers).
+pub async fn report(state: &AppState) -> HttpResponse {
+    let database = database_answers(state).await;
     let parts = state.health.snapshot();
     let degraded = parts.values().any(|s| matches!(s, State::Degraded { .. }));
     let status = match (database, degraded) {

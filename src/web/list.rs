@@ -252,9 +252,9 @@ impl Pager {
         Self {
             path: path.into(),
             keep,
-            page: page.paging.page,
+            page: page.paging.page(),
             pages: page.pages(),
-            per_page: page.paging.per_page,
+            per_page: page.paging.per_page(),
             total: page.total,
             first: page.first_index(),
             last: page.last_index(),
@@ -322,13 +322,7 @@ mod tests {
             "/things",
             "page=x&per_page=-1&sort=%27;drop&dir=sideways&q=&status=junk&tag=junk&from=&extra=1",
         );
-        assert_eq!(
-            list.paging,
-            Paging {
-                page: 1,
-                per_page: 50
-            }
-        );
+        assert_eq!(list.paging, Paging::page_of(1, 50));
         assert_eq!(list.sort, Sort::default());
         assert_eq!(list.sort.column, Column::Name);
         assert_eq!(list.filters, Filters::default());
@@ -340,7 +334,11 @@ mod tests {
             ("page=9223372036854775807&per_page=250", 1_000_000_000, 250),
         ] {
             let paging = Query::parse("/things", query).paging;
-            assert_eq!((paging.page, paging.per_page), (page, per_page), "{query}");
+            assert_eq!(
+                (paging.page(), paging.per_page()),
+                (page, per_page),
+                "{query}"
+            );
         }
         let list = ListQuery::<Filters>::parse("/things", "%FF=%FE&sort=age&dir=desc");
         assert_eq!(list.sort, Unsorted);
@@ -354,7 +352,7 @@ mod tests {
             "page=3&per_page=25&sort=age&dir=desc&q=+a+b+&status=failed&tag=1&tag=7&from=2026-11-22",
         );
         assert_eq!(
-            (list.paging.page, list.paging.per_page),
+            (list.paging.page(), list.paging.per_page()),
             (3, 25),
             "page and size"
         );
@@ -399,10 +397,7 @@ mod tests {
         let page = Page {
             items: vec![(); 50],
             total: 312,
-            paging: Paging {
-                page: 3,
-                per_page: 50,
-            },
+            paging: Paging::page_of(3, 50),
         };
         let list = Query::parse("/things", "q=a+b&sort=name&page=3");
         let sorter = list.sorter();

@@ -15,8 +15,12 @@ macro_rules! routes {
     };
     (@method GET) => { crate::web::get() };
     (@method POST) => { actix_web::web::post() };
+    (@method PUT) => { actix_web::web::put() };
+    (@method PATCH) => { actix_web::web::patch() };
+    (@method DELETE) => { actix_web::web::delete() };
 }
 
+pub mod api;
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -32,6 +36,7 @@ pub mod health;
 pub mod job_page;
 pub mod jobs;
 pub mod list;
+pub mod oxidized;
 pub mod profile;
 pub mod schedules;
 pub mod search;
@@ -39,6 +44,7 @@ pub mod settings;
 pub mod tag_cache;
 pub mod tag_rules;
 pub mod tags;
+pub mod tokens;
 pub mod users;
 
 use actix_web::http::{StatusCode, header};
@@ -73,7 +79,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 type Configure = fn(&mut web::ServiceConfig);
 
 /// Every area's routes, registered in this order.
-const AREAS: [(Configure, &[(&str, &str)]); 18] = [
+const AREAS: [(Configure, &[(&str, &str)]); 26] = [
     (health::configure, health::ROUTES),
     (assets::configure, assets::ROUTES),
     (auth::configure, auth::ROUTES),
@@ -90,8 +96,16 @@ const AREAS: [(Configure, &[(&str, &str)]); 18] = [
     (credentials::configure, credentials::ROUTES),
     (schedules::configure, schedules::ROUTES),
     (profile::configure, profile::ROUTES),
+    (tokens::configure, tokens::ROUTES),
     (settings::configure, settings::ROUTES),
     (audit::configure, audit::ROUTES),
+    (api::system::configure, api::system::ROUTES),
+    (api::devices::configure, api::devices::ROUTES),
+    (api::backups::configure, api::backups::ROUTES),
+    (api::tags::configure, api::tags::ROUTES),
+    (api::jobs::configure, api::jobs::ROUTES),
+    (api::docs::configure, api::docs::ROUTES),
+    (oxidized::configure, oxidized::ROUTES),
 ];
 
 /// Every route the application serves, as (method, path pattern): the permission matrix test

@@ -5,6 +5,8 @@ use super::form::{Form, accepted, again};
 use super::{page, redirect};
 use crate::auth::flash::FlashKind;
 use crate::auth::{Ctx, SignedIn};
+use crate::entity::api_tokens;
+use crate::services::api_tokens::TokenInput;
 use crate::services::users::{self, PasswordChange, ProfileInput};
 use crate::services::validation::FieldErrors;
 use crate::web::error::AppError;
@@ -17,26 +19,45 @@ routes! {
 
 #[derive(Template)]
 #[template(path = "profile.html")]
-struct ProfilePage {
+pub(super) struct ProfilePage {
     ctx: Ctx,
     input: ProfileInput,
     errors: FieldErrors,
     password_errors: FieldErrors,
+    /// The user's API tokens, and the form for a new one (`web::tokens`).
+    pub(super) tokens: Vec<api_tokens::Model>,
+    pub(super) token_input: TokenInput,
+    pub(super) token_errors: FieldErrors,
+    /// A token just made, shown this once.
+    pub(super) new_token: Option<String>,
 }
 
 impl ProfilePage {
-    fn new(ctx: Ctx) -> Self {
-        Self {
+    pub(super) async fn load(ctx: Ctx) -> Result<Self, AppError> {
+        let tokens = crate::services::api_tokens::of_user(ctx.db(), ctx.user.id).await?;
+        Ok(Self {
             input: ProfileInput::of(&ctx.user),
             ctx,
             errors: FieldErrors::new(),
             password_errors: FieldErrors::new(),
-        }
+            tokens,
+            token_input: TokenInput::for_new(),
+            token_errors: FieldErrors::new(),
+            new_token: None,
+        })
+    }
+
+    fn flags(&self) -> &'static [(i32, &'static str, &'static str)] {
+        &crate::auth::permissions::FLAGS
+    }
+
+    fn token_perms(&self, token: &api_tokens::Model) -> String {
+        crate::auth::Permissions(token.permissions).label()
     }
 }
 
 pub async fn show(auth: SignedIn) -> Result<HttpResponse, AppError> {
-    page(&ProfilePage::new(auth.0))
+    page(&ProfilePage::load(auth.0).await?)
 }
 
 pub async fn update(
@@ -52,7 +73,7 @@ pub async fn update(
         Err(errors) => again(&ProfilePage {
             input,
             errors,
-            ..ProfilePage::new(auth.0)
+            ..ProfilePage::load(auth.0).await?
         }),
     }
 }
@@ -75,7 +96,7 @@ pub async fn change_password(
         }
         Err(password_errors) => again(&ProfilePage {
             password_errors,
-            ..ProfilePage::new(auth.0)
+            ..ProfilePage::load(auth.0).await?
         }),
     }
 }

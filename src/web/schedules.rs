@@ -159,7 +159,7 @@ pub async fn index(
     let result = schedules::list(auth.db(), list.sort, list.paging).await?;
     let sorter = list.sorter();
     let pager = list.pager(&result);
-    let here = pager.href(&result.paging.page);
+    let here = pager.href(&result.paging.page());
     let now = Utc::now();
     let rows = result
         .items

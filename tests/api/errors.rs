@@ -46,8 +46,8 @@ async fn a_missing_object_is_a_page_a_fragment_or_json_as_asked() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let body: serde_json::Value = serde_json::from_str(&json).expect("JSON error body");
     assert_eq!(body["status"], 404);
-    assert_eq!(body["error"], "Not found");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert_eq!(body["title"], "Not found");
+    assert!(body["error"].as_str().is_some_and(|m| !m.is_empty()));
 }
 
 #[tokio::test]
@@ -69,8 +69,8 @@ async fn refusals_from_the_guard_and_the_csrf_check_take_the_same_shapes() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let body: serde_json::Value = serde_json::from_str(&json).expect("JSON error body");
-    assert_eq!(body["error"], "Permission denied");
-    assert!(body["message"].as_str().unwrap_or("").contains("admin"));
+    assert_eq!(body["title"], "Permission denied");
+    assert!(body["error"].as_str().unwrap_or("").contains("admin"));
 
     // A POST without its CSRF token, from a JSON client.
     let r = app
@@ -84,7 +84,7 @@ async fn refusals_from_the_guard_and_the_csrf_check_take_the_same_shapes() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let text = r.text().await.expect("body");
     let body: serde_json::Value = serde_json::from_str(&text).expect(&text);
-    assert_eq!(body["error"], "Request rejected");
+    assert_eq!(body["title"], "Request rejected");
     assert_eq!(app.audit_count("tag.create").await, 0);
 }
 
@@ -105,7 +105,7 @@ async fn a_refusal_from_a_service_is_a_400_in_json_too() {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = r.json().await.expect("JSON error body");
     assert!(
-        body["message"]
+        body["error"]
             .as_str()
             .unwrap_or("")
             .contains("The form is incomplete"),

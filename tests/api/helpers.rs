@@ -506,3 +506,45 @@ impl TestApp {
             .expect("POST")
     }
 }
+
+impl TestApp {
+    /// Makes an API token for the signed-in user on the profile page, with these permission
+    /// flags and other fields of the form; returns the token as shown once.
+    pub async fn make_token(&self, name: &str, flags: &[&str], more: &[(&str, &str)]) -> String {
+        let mut changes: Vec<(&str, &str)> = vec![("name", name)];
+        changes.extend(flags.iter().map(|f| ("permissions", *f)));
+        changes.extend_from_slice(more);
+        let r = self.submit("/profile", "/profile/tokens", &changes).await;
+        let status = r.status();
+        let html = r.text().await.expect("body");
+        assert_eq!(status, StatusCode::OK, "token made: {html}");
+        let start = html
+            .find("id=\"new-token\">")
+            .expect("the new token is shown")
+            + 15;
+        let end = start + html[start..].find('<').expect("end of the token");
+        html[start..end].to_string()
+    }
+
+    /// A request to the API with a token.
+    pub fn api(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+    }
+
+    /// GET `path` with a token: the status and the body as JSON (`Null` when it is not JSON).
+    pub async fn api_get(&self, path: &str, token: &str) -> (StatusCode, serde_json::Value) {
+        let r = self
+            .api(reqwest::Method::GET, path, token)
+            .send()
+            .await
+            .expect("GET");
+        let status = r.status();
+        let text = r.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
+    }
+}

@@ -1,5 +1,6 @@
 //! One integration-test binary: every module drives the real application over HTTP.
 
+mod api_tokens;
 mod auth;
 mod backups;
 mod browser;
@@ -17,7 +18,9 @@ mod jobs;
 mod lists;
 mod matrix;
 mod multinode;
+mod oxidized;
 mod reliability;
+mod rest_api;
 mod schedules;
 mod search;
 mod security;

@@ -194,9 +194,79 @@ const ROWS: &[(&str, &str, Needs, u16)] = &[
     ("GET", r"/schedules/{id:\d+}/delete", Perm(DELETE), 404),
     ("POST", r"/schedules/{id:\d+}/delete", Perm(DELETE), 404),
     ("POST", r"/schedules/{id:\d+}/run", Perm(WRITE), 404),
+    // API tokens.
+    ("POST", "/profile/tokens", SignedIn, 400),
+    ("POST", r"/profile/tokens/{id:\d+}/revoke", SignedIn, 404),
+    ("GET", "/tokens", Perm(USER_MANAGE), 200),
+    ("POST", r"/tokens/{id:\d+}/revoke", Perm(USER_MANAGE), 404),
+    // The JSON API. Bodies here are forms, which it does not read: 415.
+    ("GET", "/api/v1/health", SignedIn, 200),
+    ("GET", "/api/v1/me", SignedIn, 200),
+    ("GET", "/api/v1/openapi.json", SignedIn, 200),
+    ("GET", "/api/docs", SignedIn, 200),
+    ("GET", "/api/v1/devices", Perm(READ), 200),
+    ("POST", "/api/v1/devices", Perm(WRITE), 415),
+    ("GET", r"/api/v1/devices/{id:\d+}", Perm(READ), 404),
+    ("PATCH", r"/api/v1/devices/{id:\d+}", Perm(WRITE), 415),
+    ("DELETE", r"/api/v1/devices/{id:\d+}", Perm(DELETE), 404),
+    ("GET", r"/api/v1/devices/{id:\d+}/backups", Perm(READ), 404),
+    // Without the two versions to compare.
+    (
+        "GET",
+        r"/api/v1/devices/{id:\d+}/backups/diff",
+        Perm(READ),
+        400,
+    ),
+    (
+        "GET",
+        r"/api/v1/devices/{id:\d+}/backups/{version:\d+}",
+        Perm(READ),
+        404,
+    ),
+    (
+        "GET",
+        r"/api/v1/devices/{id:\d+}/backups/{version:\d+}/content",
+        Perm(READ),
+        404,
+    ),
+    ("GET", "/api/v1/tags", Perm(READ), 200),
+    ("POST", "/api/v1/tags", Perm(WRITE), 415),
+    ("GET", r"/api/v1/tags/{id:\d+}", Perm(READ), 404),
+    ("PATCH", r"/api/v1/tags/{id:\d+}", Perm(WRITE), 415),
+    ("DELETE", r"/api/v1/tags/{id:\d+}", Perm(DELETE), 404),
+    ("GET", "/api/v1/jobs", Perm(READ), 200),
+    ("POST", "/api/v1/jobs", Perm(WRITE), 415),
+    ("GET", r"/api/v1/jobs/{id:\d+}", Perm(READ), 404),
+    ("GET", r"/api/v1/jobs/{id:\d+}/results", Perm(READ), 404),
+    ("GET", r"/api/v1/jobs/{id:\d+}/log", Perm(READ), 404),
+    ("POST", r"/api/v1/jobs/{id:\d+}/cancel", Perm(WRITE), 404),
+    // Oxidized-compatible routes: no such node, or a missing parameter.
+    ("GET", "/nodes", Perm(READ), 303),
+    ("GET", "/nodes.json", Perm(READ), 200),
+    ("GET", "/node/show/{node}", Perm(READ), 404),
+    // oxidized-web answers an unknown node here with 200 and a message.
+    ("GET", "/node/fetch/{node}", Perm(READ), 200),
+    ("GET", "/node/fetch/{group:.+}/{node}", Perm(READ), 200),
+    ("GET", "/node/version", Perm(READ), 400),
+    ("GET", "/node/version.json", Perm(READ), 400),
+    ("GET", "/node/version/view", Perm(READ), 400),
+    ("GET", "/node/version/view.json", Perm(READ), 400),
+    ("GET", "/node/version/diffs", Perm(READ), 400),
+    ("GET", "/node/next/{node}", Perm(WRITE), 404),
+    ("PUT", "/node/next/{node}", Perm(WRITE), 404),
+    ("GET", "/node/next/{group:.+}/{node}", Perm(WRITE), 404),
+    ("PUT", "/node/next/{group:.+}/{node}", Perm(WRITE), 404),
+    ("GET", "/reload", Perm(READ), 200),
+    ("GET", "/reload.json", Perm(READ), 200),
     // Last: it ends the session the rows above use.
     ("POST", "/logout", SignedIn, 303),
 ];
+
+/// Paths a client reads as data, where a caller that did not authenticate gets a 401 rather
+/// than the sign-in page.
+fn is_api(pattern: &str) -> bool {
+    pattern.starts_with("/api/") || netraven::web::oxidized::owns(pattern)
+}
 
 /// The kinds of user, with their permission bits (None: not signed in). `manager` holds
 /// user_manage without admin; the presets lack user_manage but for admin.
@@ -209,8 +279,10 @@ const ROLES: [(&str, Option<i32>); 6] = [
     ("admin", Some(ALL)),
 ];
 
-fn expected(method: &str, needs: Needs, allowed: u16, role: Option<i32>) -> u16 {
-    let anonymous = if method == "GET" {
+fn expected(method: &str, pattern: &str, needs: Needs, allowed: u16, role: Option<i32>) -> u16 {
+    let anonymous = if method == "GET" && is_api(pattern) {
+        401
+    } else if method == "GET" {
         // Sent to the sign-in page.
         303
     } else {
@@ -236,6 +308,41 @@ fn concrete(pattern: &str) -> String {
         .replace(r"{rule_id:\d+}", MISSING_ID)
         .replace(r"{version:\d+}", "1")
         .replace("{category}", "security")
+        .replace("{group:.+}", "some/group")
+        .replace("{node}", "no-such-node")
+}
+
+/// Sends a row's request: a GET, or an unsafe method with the session's CSRF token (as header
+/// and form field) and no other field; with `token`, as that token's bearer instead.
+async fn request(
+    browser: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+) -> reqwest::Response {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    if let Some(token) = token {
+        let mut req = browser.api(method.clone(), path, token);
+        if method != reqwest::Method::GET {
+            req = req.form(&[("x", "")]);
+        }
+        return req.send().await.expect("request");
+    }
+    match method {
+        reqwest::Method::GET => browser.get(path).await,
+        reqwest::Method::POST => browser.post_form(path, &[]).await,
+        other => {
+            let csrf = browser.csrf().await;
+            browser
+                .client
+                .request(other, browser.url(path))
+                .header("X-CSRF-Token", &csrf)
+                .form(&[("csrf_token", csrf.as_str())])
+                .send()
+                .await
+                .expect("request")
+        }
+    }
 }
 
 async fn browser_for(app: &TestApp, role: &str, bits: Option<i32>) -> TestApp {
@@ -273,6 +380,75 @@ async fn every_route_has_a_row_and_every_row_a_route() {
 #[tokio::test]
 async fn every_route_for_every_kind_of_user() {
     let app = spawn_app().await;
+    create_role_users(&app).await;
+    let mut failures = Vec::new();
+    for (role, bits) in ROLES {
+        let browser = browser_for(&app, role, bits).await;
+        for (method, pattern, needs, allowed) in ROWS {
+            let path = concrete(pattern);
+            let resp = request(&browser, method, &path, None).await;
+            let got = resp.status().as_u16();
+            let want = expected(method, pattern, *needs, *allowed, bits);
+            if got != want {
+                failures.push(format!(
+                    "{role:9} {method:4} {pattern:50} expected {want} got {got}"
+                ));
+            }
+            if got == 403 && *method == "GET" {
+                let html = resp.text().await.unwrap_or_default();
+                if !html.contains("permission, which your account does not have") {
+                    failures.push(format!(
+                        "{role} {pattern}: 403 page does not name the missing permission"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "route matrix mismatches:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// The API and the Oxidized routes with an API token of each kind of user, holding every flag
+/// its user holds (anonymous: no token): the same statuses as a session gets.
+#[tokio::test]
+async fn every_api_route_for_every_kind_of_token() {
+    let app = spawn_app().await;
+    create_role_users(&app).await;
+    let mut failures = Vec::new();
+    for (role, bits) in ROLES {
+        let browser = browser_for(&app, role, bits).await;
+        let token = match bits {
+            Some(bits) => {
+                let flags = netraven::auth::Permissions(bits).names();
+                Some(browser.make_token("matrix", &flags, &[]).await)
+            }
+            None => None,
+        };
+        let caller = app.new_browser();
+        for (method, pattern, needs, allowed) in ROWS.iter().filter(|row| is_api(row.1)) {
+            let path = concrete(pattern);
+            let resp = request(&caller, method, &path, token.as_deref()).await;
+            let got = resp.status().as_u16();
+            let want = expected(method, pattern, *needs, *allowed, bits);
+            if got != want {
+                failures.push(format!(
+                    "{role:9} {method:6} {pattern:50} expected {want} got {got}"
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "token route matrix mismatches:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// A user of each kind but anonymous and admin, signed in as `user_<role>`.
+async fn create_role_users(app: &TestApp) {
     app.login_admin().await;
     for (role, _) in ROLES {
         match role {
@@ -299,38 +475,6 @@ async fn every_route_for_every_kind_of_user() {
             }
         }
     }
-    let mut failures = Vec::new();
-    for (role, bits) in ROLES {
-        let browser = browser_for(&app, role, bits).await;
-        for (method, pattern, needs, allowed) in ROWS {
-            let path = concrete(pattern);
-            let resp = if *method == "GET" {
-                browser.get(&path).await
-            } else {
-                browser.post_form(&path, &[]).await
-            };
-            let got = resp.status().as_u16();
-            let want = expected(method, *needs, *allowed, bits);
-            if got != want {
-                failures.push(format!(
-                    "{role:9} {method:4} {pattern:50} expected {want} got {got}"
-                ));
-            }
-            if got == 403 && *method == "GET" {
-                let html = resp.text().await.unwrap_or_default();
-                if !html.contains("permission, which your account does not have") {
-                    failures.push(format!(
-                        "{role} {pattern}: 403 page does not name the missing permission"
-                    ));
-                }
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "route matrix mismatches:\n{}",
-        failures.join("\n")
-    );
 }
 
 /// (method, path, body, permission needed)
