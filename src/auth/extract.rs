@@ -60,6 +60,15 @@ impl Ctx {
         self.can(USER_MANAGE)
     }
 
+    /// Who asks, for the credential services (which show each user only general credentials and
+    /// their own private ones).
+    pub fn credential_viewer(&self) -> crate::services::credentials::Viewer {
+        crate::services::credentials::Viewer {
+            user_id: self.user.id,
+            is_admin: self.can(ADMIN),
+        }
+    }
+
     pub fn db(&self) -> &sea_orm::DatabaseConnection {
         &self.state.db
     }

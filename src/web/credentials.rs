@@ -5,7 +5,7 @@ use serde::Deserialize;
 use super::form::{Form, accepted, again};
 use super::{page, redirect};
 use crate::auth::flash::FlashKind;
-use crate::auth::permissions::{ADMIN, DELETE, READ, WRITE};
+use crate::auth::permissions::{DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::{credentials as cred_entity, tags as tag_entity};
 use crate::services::credentials::{self, CredentialInput, CredentialView, TagLink, Viewer};
@@ -28,10 +28,7 @@ routes! {
 }
 
 fn viewer(ctx: &Ctx) -> Viewer {
-    Viewer {
-        user_id: ctx.user.id,
-        is_admin: ctx.can(ADMIN),
-    }
+    ctx.credential_viewer()
 }
 
 #[derive(Deserialize)]

@@ -9,11 +9,11 @@ use super::form::{Form, accepted, again};
 use super::list::{ListQuery, Pager, Sorter, lenient, trimmed};
 use super::{page, page_or_block, redirect, render, safe_next};
 use crate::auth::flash::FlashKind;
-use crate::auth::permissions::{ADMIN, DELETE, READ, WRITE};
+use crate::auth::permissions::{DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::device::platforms::{self, Platform};
 use crate::entity::{devices as device_entity, job_logs, job_results, tags as tag_entity};
-use crate::services::credentials::{self, DeviceCredential, Viewer};
+use crate::services::credentials::{self, DeviceCredential};
 use crate::services::device_access;
 use crate::services::device_csv::{self, ImportPlan, ImportSummary};
 use crate::services::devices::{
@@ -272,10 +272,7 @@ pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, 
         .filter(|t| !tags.iter().any(|x| x.id == t.id))
         .collect();
     let backups = devices::backup_count(auth.db(), device.id).await?;
-    let viewer = Viewer {
-        user_id: auth.user.id,
-        is_admin: auth.can(ADMIN),
-    };
+    let viewer = auth.credential_viewer();
     let creds = credentials::for_device(auth.db(), Some(viewer), &device).await?;
     let jobs = crate::services::jobs::for_device(auth.db(), device.id, 10).await?;
     let recent_backups = crate::services::backups::recent(auth.db(), device.id, 5).await?;

@@ -79,7 +79,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 type Configure = fn(&mut web::ServiceConfig);
 
 /// Every area's routes, registered in this order.
-const AREAS: [(Configure, &[(&str, &str)]); 26] = [
+const AREAS: [(Configure, &[(&str, &str)]); 29] = [
     (health::configure, health::ROUTES),
     (assets::configure, assets::ROUTES),
     (auth::configure, auth::ROUTES),
@@ -104,6 +104,9 @@ const AREAS: [(Configure, &[(&str, &str)]); 26] = [
     (api::backups::configure, api::backups::ROUTES),
     (api::tags::configure, api::tags::ROUTES),
     (api::jobs::configure, api::jobs::ROUTES),
+    (api::credentials::configure, api::credentials::ROUTES),
+    (api::users::configure, api::users::ROUTES),
+    (api::admin::configure, api::admin::ROUTES),
     (api::docs::configure, api::docs::ROUTES),
     (oxidized::configure, oxidized::ROUTES),
 ];

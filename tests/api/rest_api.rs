@@ -537,3 +537,158 @@ async fn the_openapi_document_is_valid_and_lists_every_route() {
             .expect("regex");
     assert!(example.is_match(&html), "no curl example on /api/docs");
 }
+
+#[tokio::test]
+async fn credentials_settings_and_audit_never_answer_a_secret() {
+    let app = spawn_app().await;
+    let token = admin_with_token(&app).await;
+    let (status, cred) = send(
+        &app,
+        Method::POST,
+        "/api/v1/credentials",
+        &token,
+        json!({"name": "core-login", "kind": "ssh", "username": "netops",
+               "secret": "Sup3r-Secret-Value", "enable_secret": "En4ble-Secret-Value",
+               "allowed_networks": "10.0.0.0/8"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{cred}");
+    assert_eq!(cred["has_secret"], true);
+    assert_eq!(cred["has_enable_secret"], true);
+    assert_eq!(cred["allowed_networks"], json!(["10.0.0.0/8"]));
+    let id = cred["id"].as_i64().expect("id");
+    let tag = app.add_tag("core", "#112233").await;
+    app.post_form(
+        &format!("/credentials/{id}/tags"),
+        &[("tag_id", &tag.to_string()), ("priority", "5")],
+    )
+    .await;
+    let device = app.add_device("core-1", "10.0.0.1", "cisco_ios").await;
+    app.post_form(
+        &format!("/devices/{device}/tags"),
+        &[("tag_id", &tag.to_string())],
+    )
+    .await;
+
+    // Renamed, the secret kept; then cleared.
+    let (status, changed) = send(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/credentials/{id}"),
+        &token,
+        json!({"name": "core-login-2"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["has_secret"], true);
+    let mut answers = vec![cred.to_string(), changed.to_string()];
+    for path in [
+        "/api/v1/credentials".to_string(),
+        format!("/api/v1/credentials/{id}"),
+        format!("/api/v1/devices/{device}/credentials"),
+        "/api/v1/settings".to_string(),
+        "/api/v1/audit?limit=1000".to_string(),
+    ] {
+        let (status, body) = app.api_get(&path, &token).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        answers.push(body.to_string());
+    }
+    let (_, order) = app
+        .api_get(&format!("/api/v1/devices/{device}/credentials"), &token)
+        .await;
+    assert_eq!(order[0]["name"], "core-login-2");
+    assert_eq!(order[0]["priority"], 5);
+    assert_eq!(order[0]["permitted"], true);
+    let (status, cleared) = send(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/credentials/{id}"),
+        &token,
+        json!({"clear_enable_secret": true}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cleared["has_enable_secret"], false);
+    assert_eq!(cleared["has_secret"], true);
+    for text in &answers {
+        for secret in ["Sup3r-Secret-Value", "En4ble-Secret-Value"] {
+            assert!(!text.contains(secret), "a secret in an API answer: {text}");
+        }
+    }
+
+    // Settings: read as typed values, changed by category, one bad value changes nothing.
+    let (_, all) = app.api_get("/api/v1/settings", &token).await;
+    let find = |all: &Value, key: &str| {
+        all.as_array()
+            .and_then(|a| a.iter().find(|s| s["key"] == key))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(find(&all, "jobs.concurrency")["kind"], "integer");
+    let (status, body) = send(
+        &app,
+        Method::PATCH,
+        "/api/v1/settings/jobs",
+        &token,
+        json!({"jobs.concurrency": 3, "jobs.log_retention_days": 0}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["fields"]["jobs.log_retention_days"].is_string(),
+        "{body}"
+    );
+    let (status, body) = send(
+        &app,
+        Method::PATCH,
+        "/api/v1/settings/jobs",
+        &token,
+        json!({"jobs.concurency": 3}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = send(
+        &app,
+        Method::PATCH,
+        "/api/v1/settings/jobs",
+        &token,
+        json!({"jobs.concurrency": 3}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(find(&body, "jobs.concurrency")["value"], 3);
+    let (_, audit) = app
+        .api_get("/api/v1/audit?q=jobs.concurrency", &token)
+        .await;
+    assert!(audit["count"].as_u64().unwrap_or(0) >= 1, "{audit}");
+    let (status, _) = app.api_get("/api/v1/audit?from=yesterday", &token).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // A viewer's token reads credentials' metadata only, and neither settings nor the audit.
+    app.create_user("vera", "viewer", "Viewer-passw0rd-1").await;
+    let vera = app.new_browser();
+    vera.login("vera", "Viewer-passw0rd-1").await;
+    let viewer = vera.make_token("reader", &["read"], &[]).await;
+    assert_eq!(
+        app.api_get("/api/v1/credentials", &viewer).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.api_get("/api/v1/settings", &viewer).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.api_get("/api/v1/audit", &viewer).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.api_get("/api/v1/users", &viewer).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (_, users) = app.api_get("/api/v1/users", &token).await;
+    assert_eq!(users["count"], 2);
+    assert!(
+        !users.to_string().contains("argon2"),
+        "a password hash in {users}"
+    );
+}

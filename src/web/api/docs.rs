@@ -10,7 +10,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
 
-use super::{NoParams, Params, backups, devices, jobs, system, tags};
+use super::{NoParams, Params, admin, backups, credentials, devices, jobs, system, tags, users};
 use crate::auth::{Ctx, SignedIn};
 use crate::web::error::AppError;
 use crate::web::page;
@@ -32,8 +32,12 @@ routes! {
         backups::list, backups::show, backups::content, backups::diff,
         tags::list, tags::create, tags::show, tags::update, tags::delete,
         jobs::list, jobs::start, jobs::show, jobs::results, jobs::log, jobs::cancel,
+        credentials::list, credentials::create, credentials::show, credentials::update,
+        credentials::delete, credentials::for_device,
+        users::list, users::show,
+        admin::settings_list, admin::settings_update, admin::audit_list,
     ),
-    components(schemas(super::ErrorBody)),
+    components(schemas(super::ErrorBody, crate::services::users::UserStatus)),
     modifiers(&TokenAuth, &OperationIds),
     security(("token" = [])),
     tags(
@@ -42,6 +46,9 @@ routes! {
         (name = "backups", description = "Stored configuration versions"),
         (name = "tags", description = "Tags that group devices"),
         (name = "jobs", description = "Backup jobs"),
+        (name = "credentials", description = "Device credentials (secrets are write-only)"),
+        (name = "users", description = "User accounts (user_manage)"),
+        (name = "admin", description = "Settings and the audit log (admin)"),
     )
 )]
 pub struct ApiDoc;

@@ -9,12 +9,15 @@
 //!   with `limit` (default 50, at most 1,000) and `offset`, in a stable order.
 //! - Errors are `{"error", "title", "status", "fields"}` (`web::error`, the one error path).
 
+pub mod admin;
 pub mod backups;
+pub mod credentials;
 pub mod devices;
 pub mod docs;
 pub mod jobs;
 pub mod system;
 pub mod tags;
+pub mod users;
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
