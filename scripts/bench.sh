@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Inventory benchmark (issue "Inventory"): on the release build, with 10,000 seeded devices and 50
 # tags, measures the device list (filtered by tag, sorted, page of 50) under concurrency 64 with
-# wrk, the time to save-and-apply a tag rule over all devices, and a 10,000-row CSV import.
+# wrk, the JSON API's device list with a token beside the page's (alternating, same data), the
+# time to save-and-apply a tag rule over all devices, and a 10,000-row CSV import.
 # Runs on SQLite, then on PostgreSQL when one answers on 127.0.0.1:5432.
 # Besides wrk's figures, each list run prints the CPU time the server process (and, on
 # PostgreSQL, all postgres processes of the machine) used per request: on a shared machine that
@@ -11,7 +12,8 @@
 # measures the list with that other build as well, alternating with this one on the same data
 # (an A/B within one run; both builds must know the same migrations; copy that build's binary
 # out of its target directory, which keeps only the last build's release/netraven);
-# BENCH_ROUNDS=n repeats the list measurement n times (default 1); BENCH_ONLY=sqlite skips PostgreSQL.
+# BENCH_ROUNDS=n repeats the list measurement n times (default 1); BENCH_ONLY=sqlite skips PostgreSQL;
+# BENCH_PARTS=api measures only the JSON API's device list beside the page's (issue 17).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-15}"
@@ -50,15 +52,42 @@ sign_in() {
 
 # wrk on the device list against the running server; prints wrk's summary and CPU per request.
 list_run() {
-  local label="$1" url="$BASE/devices?tag=8&sort=ip_address&dir=desc&per_page=50" out t0 p0 n
+  wrk_run "$1" "$BASE/devices?tag=8&sort=ip_address&dir=desc&per_page=50" "Cookie: netraven_session=$cookie"
+}
+
+# wrk at 64 connections on `url` with one request header; wrk's summary and CPU per request.
+wrk_run() {
+  local label="$1" url="$2" auth="$3" out t0 p0 n
   local hz; hz="$(getconf CLK_TCK)"
-  curl -s -o /dev/null -H "Cookie: netraven_session=$cookie" "$url"
+  curl -s -o /dev/null -H "$auth" "$url"
   t0="$(ticks "$pid")"; p0="$(pg_ticks)"
-  out="$(wrk -t2 -c64 -d"${DURATION}s" --latency -H "Cookie: netraven_session=$cookie" "$url")"
+  out="$(wrk -t2 -c64 -d"${DURATION}s" --latency -H "$auth" "$url")"
   n="$(echo "$out" | awk '/requests in/ {print $1}')"
   echo "$label"
   echo "$out" | sed -n '1,/Requests\/sec/p' | grep -E 'Latency|50%|90%|99%|Requests/sec|requests in|Non-2xx'
   echo "  CPU per request: server $(( ($(ticks "$pid") - t0) * 1000000 / hz / n )) us, postgres processes $(( ($(pg_ticks) - p0) * 1000000 / hz / n )) us"
+}
+
+# A read-only API token of the signed-in admin, made on the profile page.
+api_token() {
+  local form
+  form="$(curl -s -b "$jar" "$BASE/profile" | csrf)"
+  curl -s -b "$jar" --data-urlencode "csrf_token=$form" --data-urlencode "name=bench-$RANDOM" \
+       --data-urlencode "permissions=read" --data-urlencode "expires_on=" --data-urlencode "networks=" \
+       "$BASE/profile/tokens" | grep -o 'id="new-token">[^<]*' | cut -d'>' -f2
+}
+
+# The JSON API's device list against the page's, the same 50 devices, alternating.
+api_vs_page() {
+  local api
+  echo "--- API vs page: /api/v1/devices?limit=50 (token) and /devices?per_page=50 (session), 64 connections, ${DURATION}s"
+  start_server "$BIN"; sign_in
+  api="$(api_token)"
+  for round in $(seq "$ROUNDS"); do
+    wrk_run "[round $round] page /devices?per_page=50" "$BASE/devices?per_page=50" "Cookie: netraven_session=$cookie"
+    wrk_run "[round $round] API /api/v1/devices?limit=50" "$BASE/api/v1/devices?limit=50" "Authorization: Bearer $api"
+  done
+  stop_server
 }
 
 bench_backend() {
@@ -68,6 +97,11 @@ bench_backend() {
          NETRAVEN_ADMIN_PASSWORD="$PASSWORD" NETRAVEN_LOG=warn
   echo "=== $name"
   "$BIN" dev seed --devices 10000 --tags 50
+  if [ "${BENCH_PARTS:-all}" = "api" ]; then
+    api_vs_page
+    rm -rf "$dir"
+    return
+  fi
 
   echo "--- device list: tag filter, sorted by IP, 50 per page, 64 connections, ${DURATION}s"
   for round in $(seq "$ROUNDS"); do
@@ -77,6 +111,8 @@ bench_backend() {
       stop_server
     done
   done
+
+  api_vs_page
 
   start_server "$BIN"; sign_in
   echo "--- tag rule save-and-apply over 10,000 devices (regex on host name)"

@@ -79,7 +79,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 type Configure = fn(&mut web::ServiceConfig);
 
 /// Every area's routes, registered in this order.
-const AREAS: [(Configure, &[(&str, &str)]); 29] = [
+const AREAS: [(Configure, &[(&str, &str)]); 31] = [
     (health::configure, health::ROUTES),
     (assets::configure, assets::ROUTES),
     (auth::configure, auth::ROUTES),
@@ -102,7 +102,9 @@ const AREAS: [(Configure, &[(&str, &str)]); 29] = [
     (api::system::configure, api::system::ROUTES),
     (api::devices::configure, api::devices::ROUTES),
     (api::backups::configure, api::backups::ROUTES),
+    (api::search::configure, api::search::ROUTES),
     (api::tags::configure, api::tags::ROUTES),
+    (api::tag_rules::configure, api::tag_rules::ROUTES),
     (api::jobs::configure, api::jobs::ROUTES),
     (api::credentials::configure, api::credentials::ROUTES),
     (api::users::configure, api::users::ROUTES),

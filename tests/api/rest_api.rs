@@ -323,6 +323,22 @@ async fn stored_versions_read_through_the_api_are_masked_as_the_pages_mask_them(
             .contains("S3cretCommunity")
     );
 
+    // Search finds the text, but not a masked secret.
+    let (status, found) = app.api_get("/api/v1/search?q=loopback4", &viewer).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found["devices_matched"], 1);
+    assert_eq!(found["devices"][0]["hostname"], "core-1");
+    assert!(found["devices"][0]["lines"].as_array().is_some_and(|l| {
+        l.iter()
+            .any(|l| l["hit"] == true && l["text"] == "interface Loopback4")
+    }));
+    let (_, found) = app
+        .api_get("/api/v1/search?q=S3cretCommunity", &viewer)
+        .await;
+    assert_eq!(found["devices_matched"], 0, "{found}");
+    let (status, body) = app.api_get("/api/v1/search?q=(&regex=true", &viewer).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
     // The difference as unified text and as JSON hunks.
     let diff = content(
         viewer.clone(),
@@ -691,4 +707,84 @@ async fn credentials_settings_and_audit_never_answer_a_secret() {
         !users.to_string().contains("argon2"),
         "a password hash in {users}"
     );
+}
+
+#[tokio::test]
+async fn tag_rules_are_previewed_saved_and_applied_through_the_api() {
+    let app = spawn_app().await;
+    let token = admin_with_token(&app).await;
+    for i in 0..3 {
+        app.add_device(&format!("sw-{i}"), &format!("10.0.0.{i}"), "cisco_ios")
+            .await;
+    }
+    app.add_device("fw-1", "10.1.0.1", "cisco_asa").await;
+    let tag = app.add_tag("switches", "#112233").await;
+    let criteria = json!({"op": "all", "items": [
+        {"field": "hostname", "operator": "starts_with", "value": "sw-"}
+    ]});
+    let (status, preview) = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/tags/{tag}/rules/preview"),
+        &token,
+        json!({"criteria": criteria}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["gain_total"], 3);
+    assert_eq!(preview["gain"][0]["hostname"], "sw-0");
+    let (status, bad) = send(&app, Method::POST, &format!("/api/v1/tags/{tag}/rules/preview"), &token, json!({"criteria": {"op": "all", "items": [{"field": "colour", "operator": "equals", "value": "x"}]}})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert!(bad["fields"]["criteria"].is_string(), "{bad}");
+
+    let (status, saved) = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/tags/{tag}/rules"),
+        &token,
+        json!({"name": "all switches", "criteria": criteria}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    assert_eq!(saved["added"], 3);
+    assert_eq!(saved["rule"]["assigned"], 3);
+    let rule = saved["rule"]["id"].as_i64().expect("rule id");
+    let (_, tagged) = app
+        .api_get(&format!("/api/v1/devices?tag={tag}"), &token)
+        .await;
+    assert_eq!(tagged["count"], 3);
+    // A device added later gets the tag from the active rule.
+    let (_, device) = send(
+        &app,
+        Method::POST,
+        "/api/v1/devices",
+        &token,
+        json!({"hostname": "sw-9", "ip_address": "10.0.0.9"}),
+    )
+    .await;
+    assert_eq!(device["tags"][0]["name"], "switches", "{device}");
+
+    let (status, changed) = send(&app, Method::PATCH, &format!("/api/v1/tags/{tag}/rules/{rule}"), &token, json!({"criteria": {"op": "all", "items": [{"field": "hostname", "operator": "equals", "value": "sw-0"}]}})).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["removed"], 3);
+    assert_eq!(changed["rule"]["name"], "all switches");
+    let (_, rules) = app
+        .api_get(&format!("/api/v1/tags/{tag}/rules"), &token)
+        .await;
+    assert_eq!(rules[0]["assigned"], 1);
+    let r = app
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/tags/{tag}/rules/{rule}?remove_assigned=true"),
+            &token,
+        )
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (_, tagged) = app
+        .api_get(&format!("/api/v1/devices?tag={tag}"), &token)
+        .await;
+    assert_eq!(tagged["count"], 0);
+    assert_eq!(app.audit_count("tag_rule.create").await, 1);
 }

@@ -10,7 +10,10 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
 
-use super::{NoParams, Params, admin, backups, credentials, devices, jobs, system, tags, users};
+use super::{
+    NoParams, Params, admin, backups, credentials, devices, jobs, search, system, tag_rules, tags,
+    users,
+};
 use crate::auth::{Ctx, SignedIn};
 use crate::web::error::AppError;
 use crate::web::page;
@@ -29,8 +32,10 @@ routes! {
     paths(
         system::health, system::me,
         devices::list, devices::create, devices::show, devices::update, devices::delete,
-        backups::list, backups::show, backups::content, backups::diff,
+        backups::list, backups::show, backups::content, backups::diff, search::search,
         tags::list, tags::create, tags::show, tags::update, tags::delete,
+        tag_rules::list, tag_rules::create, tag_rules::preview, tag_rules::show,
+        tag_rules::update, tag_rules::delete, tag_rules::apply,
         jobs::list, jobs::start, jobs::show, jobs::results, jobs::log, jobs::cancel,
         credentials::list, credentials::create, credentials::show, credentials::update,
         credentials::delete, credentials::for_device,
@@ -45,6 +50,7 @@ routes! {
         (name = "devices", description = "The inventory"),
         (name = "backups", description = "Stored configuration versions"),
         (name = "tags", description = "Tags that group devices"),
+        (name = "tag_rules", description = "Rules that give a tag to the devices they match"),
         (name = "jobs", description = "Backup jobs"),
         (name = "credentials", description = "Device credentials (secrets are write-only)"),
         (name = "users", description = "User accounts (user_manage)"),

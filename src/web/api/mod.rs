@@ -15,7 +15,9 @@ pub mod credentials;
 pub mod devices;
 pub mod docs;
 pub mod jobs;
+pub mod search;
 pub mod system;
+pub mod tag_rules;
 pub mod tags;
 pub mod users;
 
