@@ -79,7 +79,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 type Configure = fn(&mut web::ServiceConfig);
 
 /// Every area's routes, registered in this order.
-const AREAS: [(Configure, &[(&str, &str)]); 31] = [
+const AREAS: [(Configure, &[(&str, &str)]); 32] = [
     (health::configure, health::ROUTES),
     (assets::configure, assets::ROUTES),
     (auth::configure, auth::ROUTES),
@@ -106,6 +106,7 @@ const AREAS: [(Configure, &[(&str, &str)]); 31] = [
     (api::tags::configure, api::tags::ROUTES),
     (api::tag_rules::configure, api::tag_rules::ROUTES),
     (api::jobs::configure, api::jobs::ROUTES),
+    (api::schedules::configure, api::schedules::ROUTES),
     (api::credentials::configure, api::credentials::ROUTES),
     (api::users::configure, api::users::ROUTES),
     (api::admin::configure, api::admin::ROUTES),

@@ -17,7 +17,6 @@ use crate::auth::permissions::{DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::{scheduled_jobs, tags as tag_entity};
 use crate::error::Error;
-use crate::services::jobs;
 use crate::services::query::Sort;
 use crate::services::schedules::{
     self, ScheduleInput, ScheduleSort, ScheduleTarget, Spec, WEEKDAYS,
@@ -569,22 +568,23 @@ pub async fn delete(auth: Auth<DELETE>, id: web::Path<i32>) -> Result<HttpRespon
 /// user as its creator), and follow it on the job's page.
 pub async fn run_now(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let s = schedules::get(auth.db(), id).await?;
-    let mut job = schedules::new_job(&s)?;
-    job.idempotency_key = None;
-    job.created_by = Some(auth.user.id);
-    let refused = |message: String| {
-        auth.flash(
-            FlashKind::Error,
-            format!("The job did not start: {message}."),
-        );
-        Ok(redirect(&format!("/schedules/{id}")))
-    };
-    match jobs::start(auth.db(), &auth.state.queue, &auth.audit_actor(), job).await {
-        Ok(Some(job)) => Ok(redirect(&format!("/jobs/{}", job.id))),
-        Ok(None) => refused("a job with the same key exists".into()),
-        Err(Error::Refused(message)) => refused(message),
-        Err(Error::NotFound) => refused("its target device no longer exists".into()),
+    let started = schedules::start_now(
+        auth.db(),
+        &auth.state.queue,
+        &auth.audit_actor(),
+        id,
+        auth.user.id,
+    )
+    .await;
+    match started {
+        Ok(job) => Ok(redirect(&format!("/jobs/{}", job.id))),
+        Err(Error::Refused(message) | Error::Conflict(message)) => {
+            auth.flash(
+                FlashKind::Error,
+                format!("The job did not start: {message}."),
+            );
+            Ok(redirect(&format!("/schedules/{id}")))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -788,3 +788,72 @@ async fn tag_rules_are_previewed_saved_and_applied_through_the_api() {
     assert_eq!(tagged["count"], 0);
     assert_eq!(app.audit_count("tag_rule.create").await, 1);
 }
+
+#[tokio::test]
+async fn schedules_are_made_changed_run_and_deleted_through_the_api() {
+    let app = spawn_app().await;
+    let token = admin_with_token(&app).await;
+    let (_, before) = app.api_get("/api/v1/schedules", &token).await;
+    let existing = before["count"].as_u64().expect("count");
+
+    let (status, s) = send(&app, Method::POST, "/api/v1/schedules", &token, json!({"name": "nightly", "schedule_type": "daily", "time": "02:30", "timezone": "Europe/Zurich"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{s}");
+    assert_eq!(s["schedule_type"], "daily");
+    assert_eq!(s["job_type"], "backup");
+    assert!(s["next_run_at"].is_string());
+    let id = s["id"].as_i64().expect("id");
+    let (status, bad) = send(
+        &app,
+        Method::POST,
+        "/api/v1/schedules",
+        &token,
+        json!({"name": "broken", "schedule_type": "cron", "cron": "61 * * * *"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert!(bad["fields"]["cron"].is_string(), "{bad}");
+
+    let (status, off) = send(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/schedules/{id}"),
+        &token,
+        json!({"enabled": false}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{off}");
+    assert_eq!(off["enabled"], false);
+    assert_eq!(off["parameters"]["time"], "02:30", "{off}");
+    let (_, after) = app.api_get("/api/v1/schedules", &token).await;
+    assert_eq!(after["count"].as_u64(), Some(existing + 1));
+
+    // Nothing to back up yet: refused in words.
+    let (status, body) = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/schedules/{id}/run"),
+        &token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("nothing to back up"),
+        "{body}"
+    );
+    let r = app
+        .api(Method::DELETE, &format!("/api/v1/schedules/{id}"), &token)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.api_get(&format!("/api/v1/schedules/{id}"), &token)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -54,7 +54,7 @@ pub use parse::{
 pub use recurrence::{next_run, preview, resolve_local};
 pub use spec::{Spec, WEEKDAYS, debug_of, stored_spec};
 pub use store::{create, delete, get, set_enabled, update};
-pub use tick::{advance, due, idempotency_key, new_job, run_due};
+pub use tick::{advance, due, idempotency_key, new_job, run_due, start_now};
 pub use validate::{MAX_NAME, ValidSchedule, parse_spec, validate};
 pub use views::{
     ScheduleRow, ScheduleSort, ScheduleTarget, device_hostname, hostname_choices, list,

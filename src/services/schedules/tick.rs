@@ -104,6 +104,27 @@ pub async fn run_due(
     Ok(started)
 }
 
+/// Starts a schedule's job now, outside its times, for `user_id`. A job it cannot start (its
+/// target gone or empty) is refused in words.
+pub async fn start_now(
+    db: &DatabaseConnection,
+    queue: &crate::background::Queue,
+    actor: &Actor,
+    id: i32,
+    user_id: i32,
+) -> Result<crate::entity::job_logs::Model, Error> {
+    let schedule = super::get(db, id).await?;
+    let mut job = new_job(&schedule)?;
+    job.idempotency_key = None;
+    job.created_by = Some(user_id);
+    match jobs::start(db, queue, actor, job).await {
+        Ok(Some(job)) => Ok(job),
+        Ok(None) => Err(Error::Conflict("a job with the same key exists".into())),
+        Err(Error::NotFound) => Err(Error::Refused("its target device no longer exists".into())),
+        Err(e) => Err(e),
+    }
+}
+
 /// The idempotency key of the job for the schedule's current due time: one job per tick, however
 /// many nodes try.
 pub fn idempotency_key(schedule: &scheduled_jobs::Model) -> String {

@@ -11,8 +11,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
 
 use super::{
-    NoParams, Params, admin, backups, credentials, devices, jobs, search, system, tag_rules, tags,
-    users,
+    NoParams, Params, admin, backups, credentials, devices, jobs, schedules, search, system,
+    tag_rules, tags, users,
 };
 use crate::auth::{Ctx, SignedIn};
 use crate::web::error::AppError;
@@ -37,6 +37,8 @@ routes! {
         tag_rules::list, tag_rules::create, tag_rules::preview, tag_rules::show,
         tag_rules::update, tag_rules::delete, tag_rules::apply,
         jobs::list, jobs::start, jobs::show, jobs::results, jobs::log, jobs::cancel,
+        schedules::list, schedules::create, schedules::show, schedules::update,
+        schedules::delete, schedules::run,
         credentials::list, credentials::create, credentials::show, credentials::update,
         credentials::delete, credentials::for_device,
         users::list, users::show,
@@ -52,6 +54,7 @@ routes! {
         (name = "tags", description = "Tags that group devices"),
         (name = "tag_rules", description = "Rules that give a tag to the devices they match"),
         (name = "jobs", description = "Backup jobs"),
+        (name = "schedules", description = "When jobs run by themselves"),
         (name = "credentials", description = "Device credentials (secrets are write-only)"),
         (name = "users", description = "User accounts (user_manage)"),
         (name = "admin", description = "Settings and the audit log (admin)"),

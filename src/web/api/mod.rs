@@ -15,6 +15,7 @@ pub mod credentials;
 pub mod devices;
 pub mod docs;
 pub mod jobs;
+pub mod schedules;
 pub mod search;
 pub mod system;
 pub mod tag_rules;
