@@ -69,6 +69,12 @@ impl Ctx {
         }
     }
 
+    /// With whose authority this request changes accounts: the permissions it acts with (a
+    /// token's, when it came with one), not all of its user's.
+    pub fn manager(&self) -> crate::services::users::Manager {
+        crate::services::users::Manager::acting(&self.user, self.perms)
+    }
+
     pub fn db(&self) -> &sea_orm::DatabaseConnection {
         &self.state.db
     }

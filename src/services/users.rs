@@ -36,10 +36,12 @@ pub enum Manager {
 }
 
 impl Manager {
-    pub fn of(user: &users::Model) -> Self {
+    /// A signed-in user acting with `permissions`: their own, or the API token's that they still
+    /// hold (a token of an admin that lacks `admin` must not grant it).
+    pub fn acting(user: &users::Model, permissions: Permissions) -> Self {
         Manager::User {
             id: user.id,
-            permissions: user.permissions,
+            permissions: permissions.0,
         }
     }
 

@@ -12,7 +12,7 @@ use crate::auth::{Auth, Ctx};
 use crate::entity::users as user_entity;
 use crate::error::Error;
 use crate::services::query::Sort;
-use crate::services::users::{self, Manager, NewUser, UserFilter, UserInput, UserSort, UserStatus};
+use crate::services::users::{self, NewUser, UserFilter, UserInput, UserSort, UserStatus};
 use crate::services::validation::FieldErrors;
 use crate::web::error::AppError;
 
@@ -140,13 +140,7 @@ pub async fn create(auth: Manage, Form(mut new): Form<NewUser>) -> Result<HttpRe
     if generate {
         new.password = users::generate_password();
     }
-    let result = users::create(
-        auth.db(),
-        &auth.audit_actor(),
-        Manager::of(&auth.user),
-        &new,
-    )
-    .await;
+    let result = users::create(auth.db(), &auth.audit_actor(), auth.manager(), &new).await;
     match accepted(result)? {
         Ok(created) if generate => show_generated(auth, created, "created", &new.password),
         Ok(created) => {
@@ -176,14 +170,7 @@ pub async fn update(
     Form(input): Form<UserInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let result = users::update(
-        auth.db(),
-        &auth.audit_actor(),
-        Manager::of(&auth.user),
-        id,
-        &input,
-    )
-    .await;
+    let result = users::update(auth.db(), &auth.audit_actor(), auth.manager(), id, &input).await;
     match accepted(result)? {
         Ok(user) => {
             auth.flash(FlashKind::Success, format!("User {} saved.", user.username));
@@ -220,7 +207,7 @@ pub async fn reset_password(
     let result = users::reset_password(
         auth.db(),
         &auth.audit_actor(),
-        Manager::of(&auth.user),
+        auth.manager(),
         id,
         password.clone(),
     )
@@ -289,7 +276,7 @@ pub async fn confirm_delete(auth: Manage, id: web::Path<i32>) -> Result<HttpResp
 
 pub async fn delete(auth: Manage, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    match users::delete(auth.db(), &auth.audit_actor(), Manager::of(&auth.user), id).await {
+    match users::delete(auth.db(), &auth.audit_actor(), auth.manager(), id).await {
         Ok(user) => {
             auth.flash(
                 FlashKind::Success,

@@ -384,3 +384,84 @@ async fn invalid_tokens_from_one_address_are_limited_and_others_are_not() {
     assert_eq!(status_of(&app, &token).await, StatusCode::OK);
     assert_eq!(app.audit_count("api_token.address_blocked").await, 1);
 }
+
+#[tokio::test]
+async fn a_token_grants_only_its_own_flags_even_when_its_owner_holds_more() {
+    let app = spawn_app().await;
+    app.login_admin().await;
+    // The admin's token for managing users carries read and user_manage only.
+    let manager = app
+        .make_token("user-admin", &["read", "user_manage"], &[])
+        .await;
+    let create = |body: serde_json::Value| {
+        app.api(Method::POST, "/api/v1/users", &manager)
+            .json(&body)
+            .send()
+    };
+    let r = create(json!({"username": "boss", "password": "Boss-passw0rd-1", "permissions": ["read", "admin"]}))
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = r.json().await.expect("JSON");
+    assert!(
+        body["fields"]["permissions"]
+            .as_str()
+            .unwrap_or("")
+            .contains("admin"),
+        "{body}"
+    );
+    let r =
+        create(json!({"username": "vera", "password": "Viewer-passw0rd-1", "realname": "Vera"}))
+            .await
+            .expect("POST");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let vera: serde_json::Value = r.json().await.expect("JSON");
+    assert_eq!(vera["permissions"], json!(["read"]));
+    assert!(!vera.to_string().contains("argon2"));
+    // It may not raise vera to write (it does not hold write), nor change the admin account.
+    let vera_id = vera["id"].as_i64().expect("id");
+    let r = app
+        .api(Method::PATCH, &format!("/api/v1/users/{vera_id}"), &manager)
+        .json(&json!({"permissions": ["read", "write"]}))
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    app.create_user("admin2", "admin", ENGINEER_PASSWORD).await;
+    let admin_id = app.user_row("admin2").await.id;
+    let r = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/users/{admin_id}"),
+            &manager,
+        )
+        .json(&json!({"realname": "Taken over"}))
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The HTML form with the same token is held to the same rule.
+    let r = app
+        .new_browser()
+        .client
+        .post(app.url("/users"))
+        .bearer_auth(&manager)
+        .form(&[
+            ("username", "boss2"),
+            ("password", "Boss-passw0rd-1"),
+            ("role", "admin"),
+            ("realname", ""),
+            ("email", ""),
+            ("perm_read", "off"),
+            ("perm_write", "off"),
+            ("perm_delete", "off"),
+            ("perm_admin", "off"),
+            ("perm_user_manage", "off"),
+            ("is_active", "on"),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(app.user_row("vera").await.is_active);
+}

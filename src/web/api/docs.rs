@@ -41,7 +41,7 @@ routes! {
         schedules::delete, schedules::run,
         credentials::list, credentials::create, credentials::show, credentials::update,
         credentials::delete, credentials::for_device,
-        users::list, users::show,
+        users::list, users::create, users::show, users::update,
         admin::settings_list, admin::settings_update, admin::audit_list,
     ),
     components(schemas(super::ErrorBody, crate::services::users::UserStatus)),
