@@ -131,10 +131,10 @@ impl UserBody {
             let mut bits = 0;
             for flag in &flags {
                 bits |= flag_bits(flag).ok_or_else(|| {
-                    AppError::from(crate::error::Error::from(FieldErrors::single(
+                    AppError::from(FieldErrors::single(
                         "permissions",
                         format!("There is no permission {flag:?}."),
-                    )))
+                    ))
                 })?;
             }
             base.permissions = Permissions(bits);
