@@ -8,9 +8,10 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use ipnet::IpNet;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::Deserialize;
 
@@ -20,7 +21,7 @@ use super::query::is_unique_violation;
 use super::validation::{FieldErrors, MAX_NAME};
 use crate::auth::permissions::{Permissions, flag_bits};
 use crate::crypto::{random_token, sha256_hex};
-use crate::entity::{api_tokens, users};
+use crate::entity::{api_tokens, login_throttle, users};
 use crate::error::Error;
 
 /// Every token starts with this, so a leaked one is recognisable (secret scanners, logs).
@@ -271,51 +272,97 @@ pub enum Refusal {
 
 /// Checks a token sent from `ip`. An address that sent too many invalid ones is refused for a
 /// while, whatever it sends (counted with the sign-in limits: a token guess is a password guess).
+/// A valid token costs one statement: the token, its owner and the address's block together.
 pub async fn authenticate(
     db: &impl ConnectionTrait,
     secret: &str,
     ip: Option<&str>,
 ) -> Result<Result<Bearer, Refusal>, Error> {
     let now = Utc::now();
-    if let Some(ip) = ip
-        && let Some(until) = super::sign_in::token_address_blocked(db, ip, now).await?
-    {
-        return Ok(Err(Refusal::Throttled { until }));
-    }
-    let checked = check(db, secret, ip, now).await?;
-    if let Err(reason) = &checked {
-        tracing::info!(reason, ip = ip.unwrap_or("-"), "API token refused");
-        if let Some(ip) = ip
-            && let Some(until) = super::sign_in::token_failure(db, ip, now).await?
-        {
+    let checked = match check(db, secret, ip, now).await? {
+        Checked::Blocked(until) => return Ok(Err(Refusal::Throttled { until })),
+        Checked::Valid(bearer) => return Ok(Ok(bearer)),
+        Checked::Invalid(reason) => reason,
+    };
+    tracing::info!(
+        reason = checked,
+        ip = ip.unwrap_or("-"),
+        "API token refused"
+    );
+    if let Some(ip) = ip {
+        // No token row came back to say whether the address is blocked: ask, then count.
+        if let Some(until) = super::sign_in::token_address_blocked(db, ip, now).await? {
+            return Ok(Err(Refusal::Throttled { until }));
+        }
+        if let Some(until) = super::sign_in::token_failure(db, ip, now).await? {
             return Ok(Err(Refusal::Throttled { until }));
         }
     }
-    Ok(checked.map_err(Refusal::Invalid))
+    Ok(Err(Refusal::Invalid(checked)))
 }
+
+enum Checked {
+    Valid(Bearer),
+    Invalid(&'static str),
+    Blocked(DateTime<Utc>),
+}
+
+/// A token row with its address's block, read in the token's own statement.
+struct WithBlock {
+    token: api_tokens::Model,
+    blocked_until: Option<DateTime<Utc>>,
+}
+
+impl sea_orm::FromQueryResult for WithBlock {
+    fn from_query_result(row: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            token: api_tokens::Model::from_query_result(row, pre)?,
+            blocked_until: row.try_get(pre, BLOCKED)?,
+        })
+    }
+}
+
+/// The block's column in the token statement (read with the token's `A_` prefix).
+const BLOCKED: &str = "blocked_until";
 
 async fn check(
     db: &impl ConnectionTrait,
     secret: &str,
     ip: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Result<Bearer, &'static str>, Error> {
+) -> Result<Checked, Error> {
     if !secret.starts_with(TOKEN_START) || secret.len() > 128 {
-        return Ok(Err("not a NetRaven token"));
+        return Ok(Checked::Invalid("not a NetRaven token"));
     }
+    let block = Query::select()
+        .column(login_throttle::Column::BlockedUntil)
+        .from(login_throttle::Entity)
+        .and_where(
+            login_throttle::Column::Key.eq(super::sign_in::token_key(ip.unwrap_or_default())),
+        )
+        .to_owned();
     let found = api_tokens::Entity::find()
         .filter(api_tokens::Column::TokenHash.eq(sha256_hex(secret.as_bytes())))
         .find_also_related(users::Entity)
+        .expr_as(
+            Expr::SubQuery(None, Box::new(block.into())),
+            format!("A_{BLOCKED}"),
+        )
+        .into_model::<WithBlock, users::Model>()
         .one(db)
         .await?;
-    let Some((token, Some(user))) = found else {
-        return Ok(Err("unknown token"));
+    let Some((row, Some(user))) = found else {
+        return Ok(Checked::Invalid("unknown token"));
     };
+    if let Some(until) = row.blocked_until.filter(|until| *until > now) {
+        return Ok(Checked::Blocked(until));
+    }
+    let token = row.token;
     if token.expires_at.is_some_and(|t| t <= now) {
-        return Ok(Err("expired token"));
+        return Ok(Checked::Invalid("expired token"));
     }
     if !user.is_active {
-        return Ok(Err("owner deactivated"));
+        return Ok(Checked::Invalid("owner deactivated"));
     }
     let networks: Vec<IpNet> = token
         .allowed_networks
@@ -323,10 +370,10 @@ async fn check(
         .filter_map(|n| n.parse().ok())
         .collect();
     if !permits(&networks, ip.unwrap_or_default()) {
-        return Ok(Err("outside the token's networks"));
+        return Ok(Checked::Invalid("outside the token's networks"));
     }
     touch(db, &token, ip, now).await?;
-    Ok(Ok(Bearer {
+    Ok(Checked::Valid(Bearer {
         perms: Permissions(token.permissions & user.permissions),
         token_id: token.id,
         token_name: token.name,

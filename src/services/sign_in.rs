@@ -459,7 +459,7 @@ async fn remember_address(
 }
 
 /// The counter of invalid API tokens sent from an address.
-fn token_key(ip: &str) -> String {
+pub fn token_key(ip: &str) -> String {
     format!("token:{ip}")
 }
 
