@@ -574,11 +574,24 @@ async fn credentials_settings_and_audit_never_answer_a_secret() {
     assert_eq!(cred["allowed_networks"], json!(["10.0.0.0/8"]));
     let id = cred["id"].as_i64().expect("id");
     let tag = app.add_tag("core", "#112233").await;
-    app.post_form(
-        &format!("/credentials/{id}/tags"),
-        &[("tag_id", &tag.to_string()), ("priority", "5")],
-    )
-    .await;
+    let r = app
+        .api(
+            Method::PUT,
+            &format!("/api/v1/credentials/{id}/tags/{tag}"),
+            &token,
+        )
+        .json(&json!({"priority": 5}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (_, links) = app
+        .api_get(&format!("/api/v1/credentials/{id}/tags"), &token)
+        .await;
+    assert_eq!(
+        links,
+        json!([{"tag_id": tag, "tag": "core", "priority": 5}])
+    );
     let device = app.add_device("core-1", "10.0.0.1", "cisco_ios").await;
     app.post_form(
         &format!("/devices/{device}/tags"),
@@ -703,6 +716,17 @@ async fn credentials_settings_and_audit_never_answer_a_secret() {
     );
     let (_, users) = app.api_get("/api/v1/users", &token).await;
     assert_eq!(users["count"], 2);
+    let vera_id = app.user_row("vera").await.id;
+    let r = app
+        .api(Method::DELETE, &format!("/api/v1/users/{vera_id}"), &token)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.api_get("/api/v1/me", &viewer).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     assert!(
         !users.to_string().contains("argon2"),
         "a password hash in {users}"

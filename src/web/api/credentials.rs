@@ -21,6 +21,9 @@ routes! {
     GET r"/api/v1/credentials/{id:\d+}" => show,
     PATCH r"/api/v1/credentials/{id:\d+}" => update,
     DELETE r"/api/v1/credentials/{id:\d+}" => delete,
+    GET r"/api/v1/credentials/{id:\d+}/tags" => tag_links,
+    PUT r"/api/v1/credentials/{id:\d+}/tags/{tag_id:\d+}" => attach,
+    DELETE r"/api/v1/credentials/{id:\d+}/tags/{tag_id:\d+}" => detach,
     GET r"/api/v1/devices/{id:\d+}/credentials" => for_device,
 }
 
@@ -268,4 +271,87 @@ pub async fn for_device(
         .into_iter()
         .map(DeviceCredentialOut::from)
         .collect::<Vec<_>>()))
+}
+
+/// A tag a credential is tried on, with its priority there.
+#[derive(Serialize, ToSchema)]
+pub struct TagLink {
+    pub tag_id: i32,
+    pub tag: String,
+    /// Lower is tried first.
+    pub priority: i32,
+}
+
+/// The tags a credential is attached to: their devices try it.
+#[utoipa::path(get, path = "/api/v1/credentials/{id}/tags", tag = "credentials",
+    params(("id" = i32, Path, description = "Credential id")),
+    responses((status = 200, body = Vec<TagLink>), (status = 404, body = super::ErrorBody)))]
+pub async fn tag_links(
+    auth: Auth<READ>,
+    id: web::Path<i32>,
+    _: Params<NoParams>,
+) -> Result<HttpResponse, AppError> {
+    let links = credentials::tags_of(auth.db(), auth.credential_viewer(), id.into_inner()).await?;
+    Ok(ok(&links
+        .into_iter()
+        .map(|l| TagLink {
+            tag_id: l.tag.id,
+            tag: l.tag.name,
+            priority: l.priority,
+        })
+        .collect::<Vec<_>>()))
+}
+
+/// The priority of a credential on a tag.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachBody {
+    /// 0 to 10000; lower is tried first.
+    priority: i32,
+}
+
+/// Attach a credential to a tag, or change its priority there. Refused when a device with the
+/// tag is outside the credential's allowed networks.
+#[utoipa::path(put, path = "/api/v1/credentials/{id}/tags/{tag_id}", tag = "credentials",
+    request_body = AttachBody,
+    params(("id" = i32, Path, description = "Credential id"), ("tag_id" = i32, Path, description = "Tag id")),
+    responses((status = 204), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn attach(
+    auth: Auth<WRITE>,
+    path: web::Path<(i32, i32)>,
+    body: Body<AttachBody>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.read()?;
+    let (id, tag_id) = path.into_inner();
+    let priority = credentials::parse_priority(&body.priority.to_string())?;
+    credentials::attach(
+        auth.db(),
+        &auth.audit_actor(),
+        auth.credential_viewer(),
+        id,
+        tag_id,
+        priority,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Detach a credential from a tag.
+#[utoipa::path(delete, path = "/api/v1/credentials/{id}/tags/{tag_id}", tag = "credentials",
+    params(("id" = i32, Path, description = "Credential id"), ("tag_id" = i32, Path, description = "Tag id")),
+    responses((status = 204), (status = 404, body = super::ErrorBody)))]
+pub async fn detach(
+    auth: Auth<WRITE>,
+    path: web::Path<(i32, i32)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, tag_id) = path.into_inner();
+    credentials::detach(
+        auth.db(),
+        &auth.audit_actor(),
+        auth.credential_viewer(),
+        id,
+        tag_id,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

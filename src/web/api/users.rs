@@ -21,6 +21,7 @@ routes! {
     POST r"/api/v1/users" => create,
     GET r"/api/v1/users/{id:\d+}" => show,
     PATCH r"/api/v1/users/{id:\d+}" => update,
+    DELETE r"/api/v1/users/{id:\d+}" => delete,
 }
 
 /// A user account (never its password hash).
@@ -187,4 +188,20 @@ pub async fn update(
     let input = body.over(UserInput::of(&current))?;
     let user = users::update(auth.db(), &auth.audit_actor(), auth.manager(), id, &input).await?;
     Ok(ok(&User::from(user)))
+}
+
+/// Delete an account (its sessions and tokens go with it).
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = i32, Path, description = "User id")),
+    responses((status = 204), (status = 403, body = super::ErrorBody),
+        (status = 404, body = super::ErrorBody), (status = 409, body = super::ErrorBody)))]
+pub async fn delete(auth: Auth<USER_MANAGE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    users::delete(
+        auth.db(),
+        &auth.audit_actor(),
+        auth.manager(),
+        id.into_inner(),
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
