@@ -12,7 +12,7 @@ use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::job_logs;
-use crate::services::jobs::{self, JobFilter, NewJob, Target};
+use crate::services::jobs::{self, JobFilter, Target};
 use crate::vocabulary::{JobStatus, JobType};
 use crate::web::error::AppError;
 
@@ -124,21 +124,15 @@ pub async fn index(
 
 /// Start a backup job for `target` as the signed-in user and go to its page.
 async fn back_up(auth: &Ctx, target: Target) -> Result<HttpResponse, AppError> {
-    let job = jobs::start(
+    let job = jobs::start_backup(
         auth.db(),
         &auth.state.queue,
         &auth.audit_actor(),
-        NewJob {
-            job_type: JobType::Backup,
-            target,
-            created_by: Some(auth.user.id),
-            scheduled_job_id: None,
-            idempotency_key: None,
-            debug: auth.user.debug,
-        },
+        target,
+        auth.user.id,
+        auth.user.debug,
     )
-    .await?
-    .ok_or_else(|| AppError::internal("a fresh job key was already used"))?;
+    .await?;
     Ok(redirect(&format!("/jobs/{}", job.id)))
 }
 

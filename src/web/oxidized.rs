@@ -15,10 +15,10 @@ use serde::Serialize;
 use crate::auth::Auth;
 use crate::auth::permissions::{READ, WRITE};
 use crate::entity::devices;
-use crate::services::jobs::{self, NewJob, Target};
+use crate::services::jobs::{self, Target};
 use crate::services::oxidized::{self, listed};
 use crate::services::{backups, config_diff};
-use crate::vocabulary::{JobType, LogLevel};
+use crate::vocabulary::LogLevel;
 use crate::web::backups::visible_texts;
 use crate::web::error::AppError;
 
@@ -248,21 +248,15 @@ pub async fn next(
         serde_json::from_slice(&body)
             .map_err(|e| AppError::BadRequest(format!("the body is not a JSON object: {e}")))?
     };
-    let job = jobs::start(
+    let job = jobs::start_backup(
         auth.db(),
         &auth.state.queue,
         &auth.audit_actor(),
-        NewJob {
-            job_type: JobType::Backup,
-            target: Target::Device(device.id),
-            created_by: Some(auth.user.id),
-            scheduled_job_id: None,
-            idempotency_key: None,
-            debug: false,
-        },
+        Target::Device(device.id),
+        auth.user.id,
+        auth.user.debug,
     )
-    .await?
-    .ok_or_else(|| AppError::internal("a fresh job key was already used"))?;
+    .await?;
     let words: Vec<String> = [
         ("by", said.user),
         ("from", said.from),

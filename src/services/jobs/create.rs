@@ -269,6 +269,29 @@ pub async fn start(
     Ok(Some(job))
 }
 
+/// Start a backup of `target` asked for by a user now (a button, the API, an Oxidized client):
+/// a fresh key, so it always starts.
+pub async fn start_backup(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    actor: &Actor,
+    target: Target,
+    user_id: i32,
+    debug: bool,
+) -> Result<job_logs::Model, Error> {
+    let new = NewJob {
+        job_type: JobType::Backup,
+        target,
+        created_by: Some(user_id),
+        scheduled_job_id: None,
+        idempotency_key: None,
+        debug,
+    };
+    start(db, queue, actor, new)
+        .await?
+        .ok_or_else(|| Error::Internal("a fresh job key was already used".into()))
+}
+
 /// Jobs created but never handed to the queue (the process stopped in between): dispatch them
 /// now. A device already in the queue stays there once (the queue keys tasks by job and device).
 pub async fn redispatch_stranded(

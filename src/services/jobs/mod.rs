@@ -13,6 +13,7 @@ mod settle;
 
 pub use create::{
     NewJob, Target, cancel, create, dispatch, dispatch_again, redispatch_stranded, start,
+    start_backup,
 };
 pub use device::{
     DeviceOutcome, DeviceStart, Recorded, begin_device, commit_outcome, finish_device,

@@ -10,7 +10,7 @@ use super::{Body, ListOf, ListParams, NoParams, Params, created, ok};
 use crate::auth::Auth;
 use crate::auth::permissions::{READ, WRITE};
 use crate::entity::{job_log_entries, job_logs, job_results};
-use crate::services::jobs::{self, JobFilter, NewJob, Target};
+use crate::services::jobs::{self, JobFilter, Target};
 use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
 use crate::web::error::AppError;
 
@@ -150,21 +150,15 @@ pub async fn start(auth: Auth<WRITE>, body: Body<StartBody>) -> Result<HttpRespo
     if let Target::Tag(id) = target {
         crate::services::tags::get(auth.db(), id).await?;
     }
-    let job = jobs::start(
+    let job = jobs::start_backup(
         auth.db(),
         &auth.state.queue,
         &auth.audit_actor(),
-        NewJob {
-            job_type: JobType::Backup,
-            target,
-            created_by: Some(auth.user.id),
-            scheduled_job_id: None,
-            idempotency_key: None,
-            debug: false,
-        },
+        target,
+        auth.user.id,
+        auth.user.debug,
     )
-    .await?
-    .ok_or_else(|| AppError::internal("a fresh job key was already used"))?;
+    .await?;
     Ok(created(&Job::from(job)))
 }
 
