@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::helpers::{TestApp, location, spawn_app};
+use crate::helpers::{TestApp, apply_changes, form_fields, location, spawn_app};
 use netraven::entity::{device_tags, devices, tags};
 
 async fn device(app: &TestApp, hostname: &str) -> Option<devices::Model> {
@@ -461,23 +461,31 @@ async fn concurrent_creates_wait_for_each_other_instead_of_failing() {
     let app = spawn_app().await;
     app.login_admin().await;
     let n = 40;
+    // The form is read once: reading it 40 times at once on the test's one thread kept requests
+    // waiting to be written past the server's 5 s request timeout on a loaded machine.
+    let (_, html) = app.get_html("/devices/new").await;
+    let form = form_fields(&html, "/devices").expect("the new-device form");
     let creates = (0..n).map(|i| {
-        let app = &app;
+        let (app, mut fields) = (&app, form.clone());
         async move {
             let hostname = format!("c{i:02}");
             let ip = format!("10.77.0.{}", i + 1);
+            apply_changes(
+                &mut fields,
+                &[
+                    ("hostname", hostname.as_str()),
+                    ("ip_address", ip.as_str()),
+                    ("device_type", "cisco_ios"),
+                    ("enabled", "on"),
+                ],
+            );
             let r = app
-                .submit(
-                    "/devices/new",
-                    "/devices",
-                    &[
-                        ("hostname", hostname.as_str()),
-                        ("ip_address", ip.as_str()),
-                        ("device_type", "cisco_ios"),
-                        ("enabled", "on"),
-                    ],
-                )
-                .await;
+                .client
+                .post(app.url("/devices"))
+                .form(&fields)
+                .send()
+                .await
+                .expect("POST");
             (hostname, r.status())
         }
     });
