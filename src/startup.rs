@@ -59,7 +59,8 @@ pub async fn start_workers(
     health: Health,
 ) -> Result<crate::background::Runner, StartError> {
     let vault = bootstrap::open_vault(db, settings).await?;
-    crate::background::Runner::start(db.clone(), vault, health)
+    let git = crate::services::git::GitHome::new(&settings.data_dir);
+    crate::background::Runner::start(db.clone(), vault, git, health)
         .await
         .map_err(StartError::Workers)
 }

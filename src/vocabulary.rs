@@ -154,6 +154,8 @@ stored_words! {
         Backup = "backup",
         /// Removes old configuration versions and job logs.
         Retention = "retention",
+        /// Brings a git repository's local copy up to date with its remote.
+        GitSync = "git_sync",
     }
 }
 
@@ -163,8 +165,12 @@ impl JobType {
         match self {
             JobType::Backup => "Backup: fetch and store configurations",
             JobType::Retention => "Retention: remove old versions and job logs",
+            JobType::GitSync => "Git sync: update a repository's local copy",
         }
     }
+
+    /// What a schedule can run (a git sync starts from its repository's page).
+    pub const SCHEDULED: [JobType; 2] = [JobType::Backup, JobType::Retention];
 }
 
 stored_words! {
@@ -279,6 +285,46 @@ impl Outcome {
         match self {
             Outcome::Success => "badge-ok",
             Outcome::Failure => "badge-err",
+        }
+    }
+}
+
+stored_words! {
+    /// What a git repository holds.
+    RepoCategory {
+        /// Device configurations (the mirror writes here).
+        Configs = "configs",
+        Templates = "templates",
+        /// Onboarding and inventory files.
+        Inventory = "inventory",
+    }
+}
+
+impl RepoCategory {
+    pub fn label(self) -> &'static str {
+        match self {
+            RepoCategory::Configs => "Configurations",
+            RepoCategory::Templates => "Templates",
+            RepoCategory::Inventory => "Inventory",
+        }
+    }
+}
+
+stored_words! {
+    /// Where a git repository's local copy stands.
+    SyncStatus {
+        Synced = "synced",
+        Syncing = "syncing",
+        Error = "error",
+    }
+}
+
+impl SyncStatus {
+    pub fn badge(self) -> &'static str {
+        match self {
+            SyncStatus::Synced => "badge-ok",
+            SyncStatus::Syncing => "badge-info",
+            SyncStatus::Error => "badge-err",
         }
     }
 }

@@ -9,6 +9,7 @@ mod m20261125_000003_ip_sort;
 mod m20261203_000001_security;
 mod m20261203_000002_job_live;
 mod m20261203_000003_api_tokens;
+mod m20261204_000001_git;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_security::Migration),
             Box::new(m20261203_000002_job_live::Migration),
             Box::new(m20261203_000003_api_tokens::Migration),
+            Box::new(m20261204_000001_git::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 //! at a time as the `jobs.concurrency` setting says), one for whole-job tasks (retention), and
 //! the scheduler tick. `serve` runs them beside the web server, `worker` alone.
 
-use crate::vocabulary::JobStatus;
+use crate::vocabulary::{JobStatus, JobType};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -22,6 +22,7 @@ use super::queue::{self, DEVICE_QUEUE, DeviceTask, JOB_QUEUE, JobTask};
 use super::{backup, scheduler, wakeup};
 use crate::crypto::Vault;
 use crate::error::Error;
+use crate::services::git::{self, GitHome};
 use crate::services::settings::registry::JOBS_CONCURRENCY;
 use crate::services::{jobs, retention, settings};
 
@@ -29,6 +30,8 @@ use crate::services::{jobs, retention, settings};
 pub struct Engine {
     pub db: DatabaseConnection,
     pub vault: Vault,
+    /// Where this process keeps its git repositories' local copies.
+    pub git: GitHome,
 }
 
 /// How often a worker looks for new tasks. Tasks this process adds wake its workers at once
@@ -49,15 +52,20 @@ async fn device_task(task: DeviceTask, engine: Data<Arc<Engine>>) -> Result<(), 
 }
 
 async fn job_task(task: JobTask, engine: Data<Arc<Engine>>) -> Result<(), BoxDynError> {
-    run_job(&engine.db, task.job_log_id).await.map_err(|e| {
+    run_job(&engine, task.job_log_id).await.map_err(|e| {
         tracing::error!(error = %e, "job task failed; the queue will retry it");
         Box::new(e) as BoxDynError
     })
 }
 
-/// Whole-job work: retention.
-async fn run_job(db: &DatabaseConnection, job_log_id: i32) -> Result<(), Error> {
+/// Whole-job work: retention, a git sync, and the mirror run after a backup job.
+async fn run_job(engine: &Engine, job_log_id: i32) -> Result<(), Error> {
+    let db = &engine.db;
     let job = jobs::get(db, job_log_id).await?;
+    if job.job_type == JobType::Backup {
+        // A backup job's whole-job task comes after its last device.
+        return git::mirror::after_backup(db, &engine.vault, &engine.git, job.id).await;
+    }
     if job.finished_at.is_some() {
         return Ok(());
     }
@@ -69,6 +77,9 @@ async fn run_job(db: &DatabaseConnection, job_log_id: i32) -> Result<(), Error> 
             "cancelled before it started",
         )
         .await;
+    }
+    if job.job_type == JobType::GitSync {
+        return git::sync::run_job(db, &engine.vault, &engine.git, &job).await;
     }
     jobs::mark_running(db, job.id).await?;
     match retention::run(db).await {
@@ -116,6 +127,7 @@ impl Runner {
     pub async fn start(
         db: DatabaseConnection,
         vault: Vault,
+        git: GitHome,
         health: Health,
     ) -> Result<Runner, Error> {
         // Within the setting's bounds (1 to 2,000), so the conversion cannot fail.
@@ -124,6 +136,7 @@ impl Runner {
         let engine = Arc::new(Engine {
             db: db.clone(),
             vault,
+            git,
         });
         let (stop, stopped) = watch::channel(false);
         let handles = match db.get_database_backend() {

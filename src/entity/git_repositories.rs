@@ -3,6 +3,8 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
+use crate::vocabulary::{RepoCategory, SyncStatus};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "git_repositories")]
 pub struct Model {
@@ -11,7 +13,7 @@ pub struct Model {
     pub name: String,
     pub url: String,
     pub branch: String,
-    pub category: String,
+    pub category: RepoCategory,
     pub credential_id: Option<i32>,
     pub verify_ssl: bool,
     pub author_name: Option<String>,
@@ -20,11 +22,29 @@ pub struct Model {
     pub description: Option<String>,
     pub is_active: bool,
     pub last_sync_at: Option<DateTimeUtc>,
-    pub sync_status: Option<String>,
+    pub sync_status: Option<SyncStatus>,
     #[sea_orm(column_type = "Text")]
     pub sync_message: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Receives every new configuration version (a `configs` repository).
+    pub is_mirror: bool,
+    pub mirror_dir: String,
+    pub file_template: String,
+    #[sea_orm(column_type = "Text")]
+    pub known_hosts: Option<String>,
+    pub head_commit: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub head_message: Option<String>,
+    pub head_author: Option<String>,
+    pub head_date: Option<DateTimeUtc>,
+    pub ahead: Option<i32>,
+    pub behind: Option<i32>,
+    pub lock_holder: Option<String>,
+    pub lock_until: Option<DateTimeUtc>,
+    pub last_mirror_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text")]
+    pub mirror_message: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

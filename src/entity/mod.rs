@@ -8,6 +8,7 @@ pub mod credential_tags;
 pub mod credentials;
 pub mod device_tags;
 pub mod devices;
+pub mod git_mirror_files;
 pub mod git_repositories;
 pub mod job_log_entries;
 pub mod job_logs;

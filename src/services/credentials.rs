@@ -505,7 +505,13 @@ fn validate(input: &CredentialInput) -> Result<Valid, Error> {
     if kind.is_none() {
         e.add("kind", "Pick ssh, tacacs, generic or token.");
     }
-    let username = e.required("username", &input.username, MAX_NAME);
+    // A token needs no username (git servers and APIs read the token alone).
+    let username = if kind == Some(CredentialKind::Token) {
+        e.optional("username", &input.username, MAX_NAME)
+            .unwrap_or_default()
+    } else {
+        e.required("username", &input.username, MAX_NAME)
+    };
     let description = e.optional("description", &input.description, 2000);
     for (field, value) in [
         ("secret", &input.secret),

@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod device_access;
 pub mod device_csv;
 pub mod devices;
+pub mod git;
 pub mod jobs;
 pub mod keys;
 pub mod oxidized;

@@ -5,9 +5,8 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 
-use super::list::{ListQuery, NoFilters, Pager, query_string};
+use super::list::{ListQuery, NoFilters, Pager};
 use super::{page, page_or_block};
 use crate::auth::permissions::{ADMIN, READ};
 use crate::auth::{Auth, Ctx};
@@ -15,8 +14,9 @@ use crate::device::platforms;
 use crate::entity::{backups as backup_entity, devices as device_entity};
 use crate::services::audit::{self, Event};
 use crate::services::backups::{self, VersionRow};
-use crate::services::config_diff::{Fold, LineDiff, Row, SideRow};
+use crate::services::config_diff::{LineDiff, Row, SideRow};
 use crate::services::devices;
+use crate::web::diff_view::{DiffQuery, DiffView};
 use crate::web::error::AppError;
 
 routes! {
@@ -26,11 +26,6 @@ routes! {
     GET r"/devices/{id:\d+}/backups/{version:\d+}/download" => download,
     GET r"/devices/{id:\d+}/backups/{version:\d+}/changes" => changes,
 }
-
-/// Lines of context around a change unless the address asks for another number.
-pub const DEFAULT_CONTEXT: usize = 3;
-/// More context than this is the whole file.
-const MAX_CONTEXT: usize = 100_000;
 
 #[derive(Template)]
 #[template(path = "backups/history.html", blocks = ["table"])]
@@ -219,36 +214,6 @@ pub async fn download(
         .body(body))
 }
 
-/// `view`, `context` (and for `/diff`, `from` and `to`) from the address. Unknown view and
-/// context values fall back to the defaults, as paging does; the versions must be right.
-#[derive(Deserialize, Default)]
-pub struct DiffQuery {
-    from: Option<String>,
-    to: Option<String>,
-    #[serde(default)]
-    view: String,
-    #[serde(default)]
-    context: String,
-}
-
-impl DiffQuery {
-    fn side(&self) -> bool {
-        self.view == "side"
-    }
-
-    /// Lines of context; `None` shows the whole file.
-    fn context(&self) -> Option<usize> {
-        match self.context.trim() {
-            "all" => None,
-            c => match c.parse::<usize>() {
-                Ok(n) if n <= MAX_CONTEXT => Some(n),
-                Ok(_) => None,
-                Err(_) => Some(DEFAULT_CONTEXT),
-            },
-        }
-    }
-}
-
 /// A version number from the query string, with a message that says what is wrong.
 fn version_param(which: &str, value: Option<&str>) -> Result<i32, AppError> {
     let value = value.map(str::trim).unwrap_or_default();
@@ -275,51 +240,11 @@ struct DiffPage<'a> {
     device: device_entity::Model,
     old: Option<&'a backup_entity::Model>,
     new: &'a backup_entity::Model,
-    /// The address without `view` and `context`, for the view and context links.
-    path: String,
-    keep: Vec<(&'static str, String)>,
-    side: bool,
-    context: Option<usize>,
-    rows: Vec<Row<'a>>,
-    side_rows: Vec<SideRow<'a>>,
-    added: usize,
-    removed: usize,
+    diff: DiffView<'a>,
     only_secrets: bool,
     secrets_shown: bool,
     /// The address compares one version with its predecessor (`/changes`).
     changes: bool,
-}
-
-impl DiffPage<'_> {
-    fn href(&self, view: &str, context: &str) -> String {
-        let mut pairs: Vec<(&str, &str)> =
-            self.keep.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        pairs.push(("view", view));
-        pairs.push(("context", context));
-        format!("{}?{}", self.path, query_string(&pairs))
-    }
-    fn view_name(&self) -> &'static str {
-        if self.side { "side" } else { "unified" }
-    }
-    fn context_name(&self) -> String {
-        self.context.map_or_else(|| "all".into(), |c| c.to_string())
-    }
-    fn view_href(&self, view: &str) -> String {
-        self.href(view, &self.context_name())
-    }
-    fn context_href(&self, context: &str) -> String {
-        self.href(self.view_name(), context)
-    }
-    fn is_context(&self, context: &str) -> bool {
-        self.context_name() == context
-    }
-    /// A fold expands into the whole file, scrolled to the first hidden line.
-    fn fold_href(&self, fold: &Fold) -> String {
-        format!("{}#n{}", self.href(self.view_name(), "all"), fold.new_start)
-    }
-    fn identical(&self) -> bool {
-        self.added == 0 && self.removed == 0
-    }
 }
 
 /// Renders the difference between two versions of one device (old may be absent: the first
@@ -353,25 +278,18 @@ async fn diff_page(
     let diff = old_text
         .as_deref()
         .map(|old_text| LineDiff::new(old_text, &new_text));
-    let side = q.side();
-    let context = q.context();
-    let (rows, side_rows, added, removed) = match &diff {
-        Some(d) if side => (Vec::new(), d.side_by_side(context), d.added, d.removed),
-        Some(d) => (d.unified(context), Vec::new(), d.added, d.removed),
-        None => (Vec::new(), Vec::new(), 0, 0),
-    };
+    let labels = (
+        old.as_ref()
+            .map(|o| format!("v{}", o.version))
+            .unwrap_or_default(),
+        format!("v{}", new.version),
+    );
+    let diff = DiffView::new(diff.as_ref(), q, path, keep, labels);
     page(&DiffPage {
         ctx: auth.0,
         old: old.as_ref(),
         new: &new,
-        path,
-        keep,
-        side,
-        context,
-        rows,
-        side_rows,
-        added,
-        removed,
+        diff,
         only_secrets,
         secrets_shown,
         changes,

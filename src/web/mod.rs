@@ -30,8 +30,10 @@ pub mod credentials;
 pub mod dashboard;
 pub mod device_access;
 pub mod devices;
+pub mod diff_view;
 pub mod error;
 pub mod form;
+pub mod git;
 pub mod health;
 pub mod job_page;
 pub mod jobs;
@@ -79,7 +81,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 type Configure = fn(&mut web::ServiceConfig);
 
 /// Every area's routes, registered in this order.
-const AREAS: [(Configure, &[(&str, &str)]); 32] = [
+const AREAS: [(Configure, &[(&str, &str)]); 33] = [
     (health::configure, health::ROUTES),
     (assets::configure, assets::ROUTES),
     (auth::configure, auth::ROUTES),
@@ -95,6 +97,7 @@ const AREAS: [(Configure, &[(&str, &str)]); 32] = [
     (tag_rules::configure, tag_rules::ROUTES),
     (credentials::configure, credentials::ROUTES),
     (schedules::configure, schedules::ROUTES),
+    (git::configure, git::ROUTES),
     (profile::configure, profile::ROUTES),
     (tokens::configure, tokens::ROUTES),
     (settings::configure, settings::ROUTES),

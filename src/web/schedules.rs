@@ -313,7 +313,7 @@ impl FormPage {
         ScheduleKind::ALL
     }
     fn job_types(&self) -> &'static [JobType] {
-        JobType::ALL
+        &JobType::SCHEDULED
     }
     fn target_types(&self) -> [TargetKind; 3] {
         TargetKind::FOR_SCHEDULES

@@ -10,6 +10,7 @@ mod device_access;
 mod device_csv;
 mod engine;
 mod errors;
+mod git;
 mod hardening;
 mod helpers;
 mod inventory;

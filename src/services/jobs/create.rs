@@ -19,13 +19,18 @@ use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
 
 use super::{entry, get, settle_if_done};
 
-/// Which devices a backup job covers.
+/// What a job works on: the devices a backup covers, or the repository a git sync updates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Device(i32),
     Tag(i32),
     Devices(Vec<i32>),
     All,
+    /// A git repository; `fresh` throws its local copy away and clones it again.
+    Repository {
+        id: i32,
+        fresh: bool,
+    },
 }
 
 impl Target {
@@ -36,6 +41,9 @@ impl Target {
             Target::Tag(id) => json!({"target": "tag", "id": id}),
             Target::Devices(ids) => json!({"target": "devices", "ids": ids}),
             Target::All => json!({"target": "all"}),
+            Target::Repository { id, fresh } => {
+                json!({"target": "repository", "id": id, "fresh": fresh})
+            }
         }
     }
 
@@ -59,6 +67,10 @@ impl Target {
                     .collect(),
             )),
             "all" => Some(Target::All),
+            "repository" => id().map(|id| Target::Repository {
+                id,
+                fresh: p.get("fresh").and_then(|v| v.as_bool()).unwrap_or(false),
+            }),
             _ => None,
         }
     }
@@ -118,6 +130,11 @@ async fn resolve(db: &impl ConnectionTrait, target: &Target) -> Result<Vec<(i32,
         }
         Target::Devices(ids) => q = q.filter(devices::Column::Id.is_in(ids.clone())),
         Target::All => {}
+        Target::Repository { .. } => {
+            return Err(Error::Internal(
+                "a backup job cannot target a repository".into(),
+            ));
+        }
     }
     Ok(q.into_tuple::<(i32, String)>().all(db).await?)
 }
@@ -131,7 +148,7 @@ pub async fn create(
 ) -> Result<Option<job_logs::Model>, Error> {
     let targets = match new.job_type {
         JobType::Backup => resolve(db, &new.target).await?,
-        JobType::Retention => Vec::new(),
+        JobType::Retention | JobType::GitSync => Vec::new(),
     };
     if new.job_type == JobType::Backup && targets.is_empty() {
         return Err(Error::Refused(
@@ -245,7 +262,9 @@ async fn hand_over(
                 queue.push_devices(tasks).await?;
             }
         }
-        JobType::Retention => queue.push_job(JobTask { job_log_id: job.id }).await?,
+        JobType::Retention | JobType::GitSync => {
+            queue.push_job(JobTask { job_log_id: job.id }).await?
+        }
     }
     job_logs::Entity::update_many()
         .col_expr(job_logs::Column::DispatchedAt, Expr::value(Utc::now()))

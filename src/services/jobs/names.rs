@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::Target;
-use crate::entity::{devices, job_logs, scheduled_jobs, tags, users};
+use crate::entity::{devices, git_repositories, job_logs, scheduled_jobs, tags, users};
 use crate::error::Error;
 use crate::vocabulary::JobType;
 
@@ -18,6 +18,7 @@ pub struct Names {
     schedules: HashMap<i32, String>,
     devices: HashMap<i32, String>,
     tags: HashMap<i32, String>,
+    repositories: HashMap<i32, String>,
 }
 
 impl Names {
@@ -79,11 +80,29 @@ impl Names {
             .await?
             .into_iter()
             .collect();
+        let repository_ids: Vec<i32> = targets
+            .iter()
+            .filter_map(|t| match t {
+                Target::Repository { id, .. } => Some(*id),
+                _ => None,
+            })
+            .collect();
+        let repositories = git_repositories::Entity::find()
+            .select_only()
+            .column(git_repositories::Column::Id)
+            .column(git_repositories::Column::Name)
+            .filter(git_repositories::Column::Id.is_in(repository_ids))
+            .into_tuple::<(i32, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
         Ok(Names {
             users,
             schedules,
             devices,
             tags,
+            repositories,
         })
     }
 
@@ -100,6 +119,14 @@ impl Names {
             Some(Target::Device(id)) => named(&self.devices, id, "device"),
             Some(Target::Tag(id)) => named(&self.tags, id, "tag"),
             Some(Target::Devices(ids)) => format!("{} selected devices", ids.len()),
+            Some(Target::Repository { id, fresh }) => {
+                let name = named(&self.repositories, id, "repository");
+                if fresh {
+                    format!("{name} (fresh clone)")
+                } else {
+                    name
+                }
+            }
             Some(Target::All) | None => "all devices".into(),
         }
     }

@@ -95,7 +95,7 @@ pub async fn validate(
 ) -> Result<ValidSchedule, Error> {
     let mut errors = FieldErrors::new();
     let name = errors.required("name", &input.name, MAX_NAME);
-    let job_type = JobType::parse(&input.job_type);
+    let job_type = JobType::parse(&input.job_type).filter(|t| JobType::SCHEDULED.contains(t));
     if job_type.is_none() {
         errors.add("job_type", "Choose backup or retention.");
     }
