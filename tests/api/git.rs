@@ -607,3 +607,188 @@ async fn the_repository_form_refuses_what_git_cannot_use_and_changes_nothing() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.audit_count("git_repository.create").await, 1);
 }
+
+const SSHD: &str = "/usr/sbin/sshd";
+
+/// Debian's sshd on a loopback port, with its own host key and one authorized client key;
+/// killed when dropped.
+struct SshServer {
+    child: Child,
+    port: u16,
+    /// `ssh-keygen -l` of the host key: what "Trust host key" must show.
+    fingerprint: String,
+    client_key: String,
+}
+
+impl Drop for SshServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn keygen(path: &Path) {
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "netraven-test", "-f"])
+        .arg(path)
+        .output()
+        .expect("ssh-keygen runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// None (with a message) when openssh-server is not installed; under CI that fails the test.
+fn ssh_server(dir: &Path) -> Option<SshServer> {
+    if !Path::new(SSHD).exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "openssh-server must be installed in CI (apt-get install openssh-server)"
+        );
+        eprintln!("SKIPPED ssh remote test: {SSHD} not installed (apt-get install openssh-server)");
+        return None;
+    }
+    // sshd drops privileges into this folder when it runs as root.
+    let _ = std::fs::create_dir_all("/run/sshd");
+    keygen(&dir.join("host_key"));
+    keygen(&dir.join("client_key"));
+    std::fs::copy(dir.join("client_key.pub"), dir.join("authorized_keys")).expect("authorized");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let config = format!(
+        "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nAuthorizedKeysFile {d}/authorized_keys\n\
+         PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
+         PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nPidFile {d}/sshd.pid\n",
+        d = dir.display()
+    );
+    std::fs::write(dir.join("sshd_config"), config).expect("config");
+    let child = Command::new(SSHD)
+        .args(["-D", "-e", "-f"])
+        .arg(dir.join("sshd_config"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sshd starts");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(dir.join("host_key.pub"))
+        .output()
+        .expect("fingerprint");
+    let fingerprint = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    let client_key = std::fs::read_to_string(dir.join("client_key")).expect("client key");
+    Some(SshServer {
+        child,
+        port,
+        fingerprint,
+        client_key,
+    })
+}
+
+#[tokio::test]
+async fn an_ssh_remote_needs_its_host_key_trusted_and_a_private_key() {
+    let root = new_data_dir();
+    let Some(sshd) = ssh_server(&root) else {
+        return;
+    };
+    let remote = bare(&root, "templates.git");
+    commit_elsewhere(&remote, "base.j2", "hostname {{ device.hostname }}\n");
+    let app = spawn_app_with_workers().await;
+    app.login_admin().await;
+    let user = String::from_utf8_lossy(&Command::new("id").arg("-un").output().expect("id").stdout)
+        .trim()
+        .to_string();
+    let r = app
+        .submit(
+            "/credentials/new",
+            "/credentials",
+            &[
+                ("name", "git-deploy-key"),
+                ("kind", "ssh"),
+                ("username", &user),
+                ("private_key", &sshd.client_key),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let credential = location(&r).trim_start_matches("/credentials/").to_string();
+    let url = format!("ssh://127.0.0.1:{}{}", sshd.port, remote.display());
+    let id = repo_id(
+        &add_repository(
+            &app,
+            &[
+                ("name", "templates"),
+                ("url", &url),
+                ("category", "templates"),
+                ("credential_id", &credential),
+            ],
+        )
+        .await,
+    );
+    let said = async || {
+        app.post_form(&format!("/git/{id}/test"), &[]).await;
+        app.get_html(&format!("/git/{id}")).await.1
+    };
+    let html = said().await;
+    assert!(
+        html.contains("Connection failed: unknown SSH host key"),
+        "{html}"
+    );
+    let r = app
+        .post_form(&format!("/git/{id}/trust-host-key"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = app.get_html(&format!("/git/{id}")).await;
+    assert!(
+        html.contains(&format!(
+            "Host key trusted: ssh-ed25519 {}",
+            sshd.fingerprint
+        )),
+        "{} in {html}",
+        sshd.fingerprint
+    );
+    assert_eq!(app.audit_count("git_repository.trust_host_key").await, 1);
+    let html = said().await;
+    assert!(html.contains("Connected. Branches: main."), "{html}");
+    let job = job_id(&app.post_form(&format!("/git/{id}/sync"), &[]).await);
+    let settled = finished(&app, job).await;
+    assert_eq!(settled.status, JobStatus::Success, "{:?}", settled.message);
+    let (_, html) = app.get_html(&format!("/git/{id}/file?path=base.j2")).await;
+    assert!(html.contains("hostname {{ device.hostname }}"), "{html}");
+    // The key files lived only as long as each git command.
+    let tmp = app.data_dir.join("git").join("tmp");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?} left in {}", tmp.display());
+    // Another key is refused, in words.
+    keygen(&root.join("other_key"));
+    let other = std::fs::read_to_string(root.join("other_key")).expect("other key");
+    let r = app
+        .submit(
+            &format!("/credentials/{credential}/edit"),
+            &format!("/credentials/{credential}"),
+            &[("private_key", &other)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = said().await;
+    assert!(
+        html.contains("Connection failed: authentication failed"),
+        "{html}"
+    );
+    assert!(!html.contains("PRIVATE KEY"));
+}

@@ -370,3 +370,86 @@ async fn a_due_schedule_starts_one_job_however_many_workers_tick_and_missed_runs
     drop((w1, w2, web));
     sim.shutdown().await;
 }
+
+/// The mirror entries of a job's log.
+async fn mirror_entries(app: &TestApp, job: i32) -> Vec<String> {
+    job_log_entries::Entity::find()
+        .filter(job_log_entries::Column::JobLogId.eq(job))
+        .filter(job_log_entries::Column::Message.contains("mirror configs"))
+        .all(&app.db)
+        .await
+        .expect("entries")
+        .into_iter()
+        .map(|e| e.message)
+        .collect()
+}
+
+async fn wait_for_mirror(app: &TestApp, job: i32) -> Vec<String> {
+    for _ in 0..600 {
+        let found = mirror_entries(app, job).await;
+        if !found.is_empty() {
+            // Another worker's duplicate would come right after; give it the time to show.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            return mirror_entries(app, job).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("job {job} has no mirror entry");
+}
+
+#[tokio::test]
+async fn two_worker_processes_mirror_each_job_once() {
+    use crate::git::{add_repository, bare, git};
+    let sim: Sim = start(slow_devices(20, "m", 50)).await;
+    let d = Deployment::new().await;
+    let web = d.start(&["serve", "--no-workers"]);
+    let app = d.client(&web).await;
+    let tag = lab_tag(&app).await;
+    add_sim_devices(&app, &sim, &tag).await;
+    set_concurrency(&app, "5").await;
+    let remote = bare(&d.dir, "mirror.git");
+    let r = add_repository(
+        &app,
+        &[
+            ("name", "configs"),
+            ("url", &remote.display().to_string()),
+            ("is_mirror", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let w1 = d.start(&["worker"]);
+    let w2 = d.start(&["worker"]);
+    let job = job_id(&app.post_form(&format!("/tags/{tag}/backup"), &[]).await);
+    assert_eq!(finished(&app, job).await.status, JobStatus::Success);
+    let said = wait_for_mirror(&app, job).await;
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("(20 files changed)"), "{said:?}");
+    // Two jobs at once on two workers: each mirrored once, and no change pushed twice.
+    sim.change_config(3, "interface Loopback7");
+    let a = job_id(&app.post_form(&format!("/tags/{tag}/backup"), &[]).await);
+    let b = job_id(&app.post_form("/backup-all", &[]).await);
+    finished(&app, a).await;
+    finished(&app, b).await;
+    let (said_a, said_b) = (
+        wait_for_mirror(&app, a).await,
+        wait_for_mirror(&app, b).await,
+    );
+    assert_eq!(
+        (said_a.len(), said_b.len()),
+        (1, 1),
+        "{said_a:?} {said_b:?}"
+    );
+    let subjects = git(&remote, &["log", "--format=%s", "main"]);
+    assert_eq!(subjects.lines().count(), 2, "{subjects}");
+    assert!(
+        subjects
+            .lines()
+            .next()
+            .unwrap_or("")
+            .ends_with("1 configuration changed"),
+        "{subjects}"
+    );
+    drop((w1, w2, web));
+    sim.shutdown().await;
+}

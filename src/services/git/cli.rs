@@ -42,6 +42,14 @@ pub enum GitError {
     Failed(String),
 }
 
+/// Where `git` is looked for: the process's PATH, or the usual places when it was started with
+/// an empty environment.
+fn search_path() -> std::ffi::OsString {
+    std::env::var_os("PATH")
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into())
+}
+
 /// Whether git is here and new enough; checked once per process.
 pub fn check_installed() -> Result<(), GitError> {
     static FOUND: OnceLock<Result<(), GitError>> = OnceLock::new();
@@ -50,7 +58,7 @@ pub fn check_installed() -> Result<(), GitError> {
             let out = std::process::Command::new("git")
                 .arg("--version")
                 .env_clear()
-                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("PATH", search_path())
                 .output()
                 .map_err(|e| {
                     GitError::Missing(format!(
@@ -177,7 +185,7 @@ impl Env {
         let mut cmd = Command::new("git");
         cmd.args(args)
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", search_path())
             // No user's or system's configuration, hooks or credential helpers apply.
             .env("HOME", home)
             .env("GIT_CONFIG_NOSYSTEM", "1")
