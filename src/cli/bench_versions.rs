@@ -143,7 +143,7 @@ pub fn synthetic_config(hostname: &str, lines: usize, seed: u64) -> String {
 }
 
 /// `old` with about 1% of its lines changed, a few removed and a few added.
-fn edited(old: &str, seed: u64) -> String {
+pub(super) fn edited(old: &str, seed: u64) -> String {
     let mut r = Rng(seed | 1);
     let mut out = Vec::new();
     for line in old.lines() {
@@ -191,7 +191,7 @@ async fn device(
     Ok((d, true))
 }
 
-fn version_row(
+pub(super) fn version_row(
     device: &devices::Model,
     version: i32,
     content: String,
@@ -222,7 +222,7 @@ fn version_row(
     }
 }
 
-async fn insert_chunked(
+pub(super) async fn insert_chunked(
     db: &DatabaseConnection,
     rows: impl Iterator<Item = backups::ActiveModel>,
 ) -> Result<usize, CliError> {
@@ -319,7 +319,7 @@ async fn seed(db: &DatabaseConnection, args: &BenchVersionsArgs) -> Result<Seede
 }
 
 /// Median, minimum and maximum of `runs` timings of `f`.
-fn stats(mut t: Vec<Duration>) -> String {
+pub(super) fn stats(mut t: Vec<Duration>) -> String {
     t.sort();
     let ms = |d: &Duration| d.as_secs_f64() * 1000.0;
     format!(

@@ -5,6 +5,8 @@
 #[cfg(feature = "bench")]
 mod bench;
 #[cfg(feature = "bench")]
+mod bench_git;
+#[cfg(feature = "bench")]
 mod bench_versions;
 pub mod device;
 
@@ -84,6 +86,10 @@ pub enum DevCommand {
     /// scripts/bench-versions.sh; developers' builds: `--features bench`).
     #[cfg(feature = "bench")]
     BenchVersions(bench_versions::BenchVersionsArgs),
+    /// Seed and time the configuration mirror and a file's history (see scripts/bench-git.sh;
+    /// developers' builds: `--features bench`).
+    #[cfg(feature = "bench")]
+    BenchGit(bench_git::BenchGitArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -288,6 +294,8 @@ pub async fn run_dev(settings: &Settings, command: DevCommand) -> Result<(), Cli
         }
         #[cfg(feature = "bench")]
         DevCommand::BenchVersions(args) => bench_versions::run(&db, args).await?,
+        #[cfg(feature = "bench")]
+        DevCommand::BenchGit(args) => bench_git::run(&db, settings, args).await?,
     }
     Ok(())
 }

@@ -485,6 +485,13 @@ pub async fn file(
     let (r, reader) = open(&auth, &home, id.into_inner()).await?;
     let path = browse::check_path(&at.path)?;
     let rev = browse::check_rev(at.rev())?.to_string();
+    if path.is_empty() || reader.is_dir(&rev, &path).await? {
+        return Ok(redirect(&format!(
+            "/git/{}/tree?path={}&rev={rev}",
+            r.id,
+            urlencode(&path)
+        )));
+    }
     let platform = mirror::platform_of(auth.db(), r.id, &path).await?;
     let text = match reader.content(&rev, &path).await? {
         None => return Err(AppError::not_found()),
