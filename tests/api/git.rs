@@ -372,7 +372,11 @@ async fn a_mirror_follows_backup_jobs_renames_deletes_and_survives_a_moving_or_m
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = app.get_html(&format!("/git/{id}/file?path=devices")).await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "a folder's file page leads to its tree");
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "a folder's file page leads to its tree"
+    );
 
     // Rebuild writes every device's latest version again: nothing differs, nothing committed.
     let before = log_lines(&remote).len();
