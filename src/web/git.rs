@@ -196,6 +196,7 @@ pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, 
         None => None,
     };
     let home = home(&auth);
+    sync::catch_up(auth.db(), &auth.state.vault, &home, &r).await;
     let entries = match Reader::open(&home, r.id) {
         Some(reader) if reader.has_commits().await => Some(reader.tree("HEAD", "").await?),
         Some(_) => Some(Vec::new()),
@@ -367,6 +368,7 @@ async fn open<'a>(
     id: i32,
 ) -> Result<(repo::Model, Reader<'a>), AppError> {
     let r = repos::get(auth.db(), id).await?;
+    sync::catch_up(auth.db(), &auth.state.vault, home, &r).await;
     let reader = Reader::open(home, r.id).ok_or_else(|| {
         AppError::Domain(Error::Conflict(format!(
             "This server has no local copy of {} yet: sync it first.",

@@ -798,3 +798,43 @@ async fn an_ssh_remote_needs_its_host_key_trusted_and_a_private_key() {
     );
     assert!(!html.contains("PRIVATE KEY"));
 }
+
+#[tokio::test]
+async fn a_page_brings_this_servers_copy_up_to_what_another_machine_recorded() {
+    use sea_orm::sea_query::Expr;
+    let root = new_data_dir();
+    let remote = bare(&root, "shared.git");
+    commit_elsewhere(&remote, "a.txt", "first\n");
+    let app = spawn_app_with_workers().await;
+    app.login_admin().await;
+    let url = remote.display().to_string();
+    let id = repo_id(
+        &add_repository(
+            &app,
+            &[("name", "shared"), ("url", &url), ("category", "inventory")],
+        )
+        .await,
+    );
+    let job = job_id(&app.post_form(&format!("/git/{id}/sync"), &[]).await);
+    assert_eq!(finished(&app, job).await.status, JobStatus::Success);
+    // A worker on another machine synced a newer commit and recorded it.
+    commit_elsewhere(&remote, "b.txt", "second\n");
+    let head = git(&remote, &["rev-parse", "main"]).trim().to_string();
+    git_repositories::Entity::update_many()
+        .col_expr(git_repositories::Column::HeadCommit, Expr::value(head))
+        .filter(git_repositories::Column::Id.eq(id))
+        .exec(&app.db)
+        .await
+        .expect("recorded");
+    let (status, html) = app.get_html(&format!("/git/{id}/tree")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("b.txt"),
+        "the page fetched the recorded commit: {html}"
+    );
+    // This server's copy is gone (a new machine, a cleaned data folder): the page makes one.
+    std::fs::remove_dir_all(app.data_dir.join("git").join(format!("repo-{id}"))).expect("rm");
+    let (status, html) = app.get_html(&format!("/git/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("a.txt") && html.contains("b.txt"), "{html}");
+}

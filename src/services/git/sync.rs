@@ -303,3 +303,45 @@ async fn sync_locked(
         Err(message) => Err(format!("synced, but the mirror was not updated: {message}")),
     }
 }
+
+/// How long a page waits for this server's copy to catch up before showing what it has.
+const CATCH_UP: Duration = Duration::from_secs(20);
+
+/// Before a page reads this server's copy: when a sync or mirror run on another machine
+/// recorded a commit this copy lacks (or this server has no copy yet), fetch it first. Copies
+/// are disposable caches of the remote, so filling one on a read is safe; a failure leaves the
+/// copy as it was and the page shows what it has.
+pub async fn catch_up(db: &DatabaseConnection, vault: &Vault, home: &GitHome, r: &repo::Model) {
+    let Some(recorded) = r.head_commit.as_deref() else {
+        return;
+    };
+    if let Some(reader) = super::browse::Reader::open(home, r.id)
+        && reader.resolve("HEAD").await.ok().as_deref() == Some(recorded)
+    {
+        return;
+    }
+    let result = async {
+        if !lock::take(db, r.id, "catch up", Duration::from_secs(5)).await? {
+            return Ok::<_, Error>(());
+        }
+        let synced = async {
+            let env = remote::env_for(db, vault, home, r, HostKeys::Known).await?;
+            let copy = Copy::new(home, r.id, &env, &r.branch);
+            match tokio::time::timeout(CATCH_UP, copy.sync(&r.url, false)).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(Error::Refused(e.to_string())),
+                Err(_) => Err(Error::Refused(format!(
+                    "the copy did not catch up within {} s",
+                    CATCH_UP.as_secs()
+                ))),
+            }
+        }
+        .await;
+        lock::give_back(db, r.id).await?;
+        synced
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(repository = r.id, error = %e, "this server's copy could not catch up with the recorded commit");
+    }
+}
