@@ -378,6 +378,19 @@ async fn open<'a>(
     Ok((r, reader))
 }
 
+/// `open`, and the address's path and commit checked.
+async fn open_at<'a>(
+    auth: &Ctx,
+    home: &'a GitHome,
+    id: i32,
+    at: &At,
+) -> Result<(repo::Model, Reader<'a>, String, String), AppError> {
+    let (r, reader) = open(auth, home, id).await?;
+    let path = browse::check_path(&at.path)?;
+    let rev = browse::check_rev(at.rev())?.to_string();
+    Ok((r, reader, path, rev))
+}
+
 /// The parts of a path, each with the path up to it, for the breadcrumb.
 fn crumbs(path: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -419,9 +432,7 @@ pub async fn tree(
     at: web::Query<At>,
 ) -> Result<HttpResponse, AppError> {
     let home = home(&auth);
-    let (r, reader) = open(&auth, &home, id.into_inner()).await?;
-    let path = browse::check_path(&at.path)?;
-    let rev = browse::check_rev(at.rev())?.to_string();
+    let (r, reader, path, rev) = open_at(&auth, &home, id.into_inner(), &at).await?;
     if !reader.has_commits().await {
         return Err(Error::Conflict(format!("{} has no commits yet.", r.name)).into());
     }
@@ -484,9 +495,7 @@ pub async fn file(
     at: web::Query<At>,
 ) -> Result<HttpResponse, AppError> {
     let home = home(&auth);
-    let (r, reader) = open(&auth, &home, id.into_inner()).await?;
-    let path = browse::check_path(&at.path)?;
-    let rev = browse::check_rev(at.rev())?.to_string();
+    let (r, reader, path, rev) = open_at(&auth, &home, id.into_inner(), &at).await?;
     if path.is_empty() || reader.is_dir(&rev, &path).await? {
         return Ok(redirect(&format!(
             "/git/{}/tree?path={}&rev={rev}",

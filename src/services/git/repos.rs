@@ -240,6 +240,26 @@ async fn validate(
     })
 }
 
+impl Valid {
+    /// The checked form's values on a new or stored row.
+    fn set_on(self, active: &mut repo::ActiveModel) {
+        active.name = Set(self.name);
+        active.url = Set(self.url);
+        active.branch = Set(self.branch);
+        active.category = Set(self.category);
+        active.credential_id = Set(self.credential_id);
+        active.verify_ssl = Set(self.verify_ssl);
+        active.author_name = Set(self.author_name);
+        active.author_email = Set(self.author_email);
+        active.description = Set(self.description);
+        active.is_active = Set(self.is_active);
+        active.is_mirror = Set(self.is_mirror);
+        active.mirror_dir = Set(self.mirror_dir);
+        active.file_template = Set(self.file_template);
+        active.updated_at = Set(Utc::now());
+    }
+}
+
 pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<repo::Model, Error> {
     repo::Entity::find_by_id(id)
         .one(db)
@@ -292,27 +312,12 @@ pub async fn create(
 ) -> Result<repo::Model, Error> {
     let txn = crate::db::begin_write(db).await?;
     let v = validate(&txn, input, None).await?;
-    let now = Utc::now();
-    let r = repo::ActiveModel {
-        name: Set(v.name),
-        url: Set(v.url),
-        branch: Set(v.branch),
-        category: Set(v.category),
-        credential_id: Set(v.credential_id),
-        verify_ssl: Set(v.verify_ssl),
-        author_name: Set(v.author_name),
-        author_email: Set(v.author_email),
-        description: Set(v.description),
-        is_active: Set(v.is_active),
-        is_mirror: Set(v.is_mirror),
-        mirror_dir: Set(v.mirror_dir),
-        file_template: Set(v.file_template),
-        created_at: Set(now),
-        updated_at: Set(now),
+    let mut active = repo::ActiveModel {
+        created_at: Set(Utc::now()),
         ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    };
+    v.set_on(&mut active);
+    let r = active.insert(&txn).await?;
     audit::record(
         &txn,
         actor,
@@ -362,20 +367,7 @@ pub async fn update(
             .exec(&txn)
             .await?;
     }
-    active.name = Set(v.name);
-    active.url = Set(v.url);
-    active.branch = Set(v.branch);
-    active.category = Set(v.category);
-    active.credential_id = Set(v.credential_id);
-    active.verify_ssl = Set(v.verify_ssl);
-    active.author_name = Set(v.author_name);
-    active.author_email = Set(v.author_email);
-    active.description = Set(v.description);
-    active.is_active = Set(v.is_active);
-    active.is_mirror = Set(v.is_mirror);
-    active.mirror_dir = Set(v.mirror_dir);
-    active.file_template = Set(v.file_template);
-    active.updated_at = Set(Utc::now());
+    v.set_on(&mut active);
     let r = active.update(&txn).await?;
     if !fields.is_empty() {
         audit::record(
