@@ -391,6 +391,22 @@ async fn open_at<'a>(
     Ok((r, reader, path, rev))
 }
 
+/// `open`, and the file an address names (`missing` says what to do when it names none).
+async fn open_file<'a>(
+    auth: &Ctx,
+    home: &'a GitHome,
+    id: i32,
+    raw_path: &str,
+    missing: &str,
+) -> Result<(repo::Model, Reader<'a>, String), AppError> {
+    let (r, reader) = open(auth, home, id).await?;
+    let path = browse::check_path(raw_path)?;
+    if path.is_empty() {
+        return Err(AppError::BadRequest(missing.into()));
+    }
+    Ok((r, reader, path))
+}
+
 /// The parts of a path, each with the path up to it, for the breadcrumb.
 fn crumbs(path: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -566,13 +582,14 @@ pub async fn history(
     q: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, AppError> {
     let home = home(&auth);
-    let (r, reader) = open(&auth, &home, id.into_inner()).await?;
-    let path = browse::check_path(&q.path)?;
-    if path.is_empty() {
-        return Err(AppError::BadRequest(
-            "Choose a file to see its history.".into(),
-        ));
-    }
+    let (r, reader, path) = open_file(
+        &auth,
+        &home,
+        id.into_inner(),
+        &q.path,
+        "Choose a file to see its history.",
+    )
+    .await?;
     let from = if q.from.trim().is_empty() {
         "HEAD"
     } else {
@@ -612,8 +629,14 @@ pub async fn diff(
     q: web::Query<DiffQuery>,
 ) -> Result<HttpResponse, AppError> {
     let home = home(&auth);
-    let (r, reader) = open(&auth, &home, id.into_inner()).await?;
-    let path = browse::check_path(&q.path)?;
+    let (r, reader, path) = open_file(
+        &auth,
+        &home,
+        id.into_inner(),
+        &q.path,
+        "Choose a file to compare.",
+    )
+    .await?;
     let side = |which: &str, value: &Option<String>| -> Result<String, AppError> {
         let v = value.as_deref().map(str::trim).unwrap_or("");
         if v.is_empty() {
@@ -624,9 +647,6 @@ pub async fn diff(
         Ok(browse::check_rev(v)?.to_string())
     };
     let (from, to) = (side("first", &q.from)?, side("second", &q.to)?);
-    if path.is_empty() {
-        return Err(AppError::BadRequest("Choose a file to compare.".into()));
-    }
     let from = reader
         .resolve(&from)
         .await
