@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::GitHome;
 use super::cli::{Env, GitError};
-use super::{GitHome, remote};
 
 /// Commands on the local copy alone end after this.
 pub const LOCAL_TIMEOUT: Duration = Duration::from_secs(60);
@@ -236,5 +236,5 @@ pub fn remove_dir(dir: &Path) -> std::io::Result<()> {
 
 /// An environment for reading a copy (no remote involved).
 pub fn reader() -> Env {
-    remote::local_env(LOCAL_TIMEOUT)
+    Env::new(LOCAL_TIMEOUT)
 }

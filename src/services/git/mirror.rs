@@ -253,7 +253,6 @@ async fn apply(db: &impl ConnectionTrait, copy: &Copy<'_>, plan: &Plan) -> Resul
 
 /// The outcome of one mirror run, for the job log.
 pub enum Mirrored {
-    NothingToDo,
     /// The files already held these contents: nothing to commit.
     Unchanged,
     Pushed {
@@ -398,7 +397,6 @@ pub async fn run_locked(
         .await
         .map_err(|e| e.to_string())?;
     let words = match outcome {
-        Mirrored::NothingToDo => "nothing to mirror".to_string(),
         Mirrored::Unchanged => {
             "the mirror's files already had these contents: nothing to commit".into()
         }

@@ -178,11 +178,6 @@ pub async fn env_for(
     Ok(env)
 }
 
-/// The environment for commands on the local copy only.
-pub fn local_env(timeout: Duration) -> Env {
-    Env::new(timeout)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
