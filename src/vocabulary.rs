@@ -156,6 +156,8 @@ stored_words! {
         Retention = "retention",
         /// Brings a git repository's local copy up to date with its remote.
         GitSync = "git_sync",
+        /// Reads a Nautobot source and plans (preview) or applies its devices.
+        NautobotSync = "nautobot_sync",
     }
 }
 
@@ -166,11 +168,13 @@ impl JobType {
             JobType::Backup => "Backup: fetch and store configurations",
             JobType::Retention => "Retention: remove old versions and job logs",
             JobType::GitSync => "Git sync: update a repository's local copy",
+            JobType::NautobotSync => "Nautobot sync: apply a source's devices",
         }
     }
 
     /// What a schedule can run (a git sync starts from its repository's page).
-    pub const SCHEDULED: [JobType; 2] = [JobType::Backup, JobType::Retention];
+    pub const SCHEDULED: [JobType; 3] =
+        [JobType::Backup, JobType::Retention, JobType::NautobotSync];
 }
 
 stored_words! {
@@ -239,6 +243,8 @@ stored_words! {
         /// A selection from the device list (jobs only).
         Devices = "devices",
         All = "all",
+        /// A Nautobot source (the `nautobot_sync` job type).
+        NautobotSource = "nautobot_source",
     }
 }
 
@@ -253,6 +259,7 @@ impl TargetKind {
             TargetKind::Tag => "Devices with a tag",
             TargetKind::Devices => "Selected devices",
             TargetKind::All => "All devices",
+            TargetKind::NautobotSource => "A Nautobot source",
         }
     }
 }
@@ -326,5 +333,66 @@ impl SyncStatus {
             SyncStatus::Syncing => "badge-info",
             SyncStatus::Error => "badge-err",
         }
+    }
+}
+
+stored_words! {
+    /// Where a device came from.
+    DeviceSource {
+        /// Typed in on the device form (or through the API).
+        Manual = "manual",
+        Csv = "csv",
+        /// Imported by a Nautobot source's sync (`nautobot_source_id`).
+        Nautobot = "nautobot",
+    }
+}
+
+impl DeviceSource {
+    /// Added by a person: a sync never disables or deletes such a device.
+    pub fn is_by_hand(self) -> bool {
+        matches!(self, DeviceSource::Manual | DeviceSource::Csv)
+    }
+}
+
+stored_words! {
+    /// What a Nautobot sync does (or would do) with one device.
+    SyncAction {
+        Add = "add",
+        Update = "update",
+        /// Left the source: disabled (or deleted, as the source says).
+        Disable = "disable",
+        Delete = "delete",
+        /// A hand-added device has the name; left alone unless the source adopts such devices.
+        Conflict = "conflict",
+        /// Cannot be imported (the reason says why); nothing of it is stored.
+        Skip = "skip",
+    }
+}
+
+impl SyncAction {
+    pub fn badge(self) -> &'static str {
+        match self {
+            SyncAction::Add => "badge-ok",
+            SyncAction::Update => "badge-info",
+            SyncAction::Disable | SyncAction::Conflict => "badge-warn",
+            SyncAction::Delete => "badge-err",
+            SyncAction::Skip => "badge-muted",
+        }
+    }
+
+    /// Changes the inventory when applied.
+    pub fn changes(self) -> bool {
+        matches!(
+            self,
+            SyncAction::Add | SyncAction::Update | SyncAction::Disable | SyncAction::Delete
+        )
+    }
+}
+
+stored_words! {
+    /// What a sync does with a device that left its source.
+    LeaveAction {
+        Disable = "disable",
+        Delete = "delete",
     }
 }

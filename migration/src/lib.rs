@@ -10,6 +10,7 @@ mod m20261203_000001_security;
 mod m20261203_000002_job_live;
 mod m20261203_000003_api_tokens;
 mod m20261204_000001_git;
+mod m20261204_000002_nautobot;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000002_job_live::Migration),
             Box::new(m20261203_000003_api_tokens::Migration),
             Box::new(m20261204_000001_git::Migration),
+            Box::new(m20261204_000002_nautobot::Migration),
         ]
     }
 }

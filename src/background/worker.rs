@@ -24,7 +24,7 @@ use crate::crypto::Vault;
 use crate::error::Error;
 use crate::services::git::{self, GitHome};
 use crate::services::settings::registry::JOBS_CONCURRENCY;
-use crate::services::{jobs, retention, settings};
+use crate::services::{after_backup, jobs, nautobot, retention, settings};
 
 /// What the task handlers share.
 pub struct Engine {
@@ -64,7 +64,7 @@ async fn run_job(engine: &Engine, job_log_id: i32) -> Result<(), Error> {
     let job = jobs::get(db, job_log_id).await?;
     if job.job_type == JobType::Backup {
         // A backup job's whole-job task comes after its last device.
-        return git::mirror::after_backup(db, &engine.vault, &engine.git, job.id).await;
+        return after_backup::run(db, &engine.vault, &engine.git, job.id).await;
     }
     if job.finished_at.is_some() {
         return Ok(());
@@ -78,8 +78,10 @@ async fn run_job(engine: &Engine, job_log_id: i32) -> Result<(), Error> {
         )
         .await;
     }
-    if job.job_type == JobType::GitSync {
-        return git::sync::run_job(db, &engine.vault, &engine.git, &job).await;
+    match job.job_type {
+        JobType::GitSync => return git::sync::run_job(db, &engine.vault, &engine.git, &job).await,
+        JobType::NautobotSync => return nautobot::sync::run_job(db, &engine.vault, &job).await,
+        JobType::Backup | JobType::Retention => {}
     }
     jobs::mark_running(db, job.id).await?;
     match retention::run(db).await {

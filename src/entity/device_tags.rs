@@ -12,6 +12,8 @@ pub struct Model {
     pub tag_id: i32,
     pub rule_id: Option<i32>,
     pub created_at: DateTimeUtc,
+    /// Attached by a Nautobot sync, which removes it again when Nautobot no longer has it.
+    pub from_nautobot: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

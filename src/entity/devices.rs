@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::vocabulary::ResultStatus;
+use crate::vocabulary::{DeviceSource, ResultStatus};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
@@ -34,6 +34,13 @@ pub struct Model {
     pub last_backup_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub source: DeviceSource,
+    /// The Nautobot source that imported it (`source` = nautobot).
+    pub nautobot_source_id: Option<i32>,
+    /// Its Nautobot id (UUID): set by an import or by *Add to Nautobot*.
+    pub external_id: Option<String>,
+    /// When a sync disabled it because it left its source (cleared when it comes back).
+    pub left_source_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

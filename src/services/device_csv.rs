@@ -19,6 +19,7 @@ use super::tags::{self, MAX_TAG_NAME};
 use super::validation::FieldErrors;
 use crate::entity::{device_tags, devices, tag_rules as rule_entity, tags as tag_entity};
 use crate::error::Error;
+use crate::vocabulary::DeviceSource;
 
 pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
 const CHUNK: usize = 500;
@@ -470,6 +471,7 @@ pub async fn apply(
             description: Set(r.device.description.clone()),
             owner_id: Set(actor.id),
             enabled: Set(true),
+            source: Set(DeviceSource::Csv),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()

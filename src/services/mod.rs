@@ -1,6 +1,7 @@
 //! Business logic. Each function takes a database connection so handlers, the CLI, workers and
 //! tests share it.
 
+pub mod after_backup;
 pub mod api_tokens;
 pub mod audit;
 pub mod backups;
@@ -14,6 +15,7 @@ pub mod devices;
 pub mod git;
 pub mod jobs;
 pub mod keys;
+pub mod nautobot;
 pub mod oxidized;
 pub mod query;
 pub mod retention;

@@ -447,6 +447,10 @@ mod tests {
             last_backup_error: None,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
+            source: crate::vocabulary::DeviceSource::Manual,
+            nautobot_source_id: None,
+            external_id: None,
+            left_source_at: None,
         }
     }
 

@@ -38,6 +38,7 @@ pub mod health;
 pub mod job_page;
 pub mod jobs;
 pub mod list;
+pub mod nautobot;
 pub mod oxidized;
 pub mod profile;
 pub mod schedules;
@@ -81,7 +82,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 type Configure = fn(&mut web::ServiceConfig);
 
 /// Every area's routes, registered in this order.
-const AREAS: [(Configure, &[(&str, &str)]); 33] = [
+const AREAS: [(Configure, &[(&str, &str)]); 34] = [
     (health::configure, health::ROUTES),
     (assets::configure, assets::ROUTES),
     (auth::configure, auth::ROUTES),
@@ -98,6 +99,7 @@ const AREAS: [(Configure, &[(&str, &str)]); 33] = [
     (credentials::configure, credentials::ROUTES),
     (schedules::configure, schedules::ROUTES),
     (git::configure, git::ROUTES),
+    (nautobot::configure, nautobot::ROUTES),
     (profile::configure, profile::ROUTES),
     (tokens::configure, tokens::ROUTES),
     (settings::configure, settings::ROUTES),

@@ -17,6 +17,7 @@ use crate::auth::permissions::{DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
 use crate::entity::{scheduled_jobs, tags as tag_entity};
 use crate::error::Error;
+use crate::services::nautobot;
 use crate::services::query::Sort;
 use crate::services::schedules::{
     self, ScheduleInput, ScheduleSort, ScheduleTarget, Spec, WEEKDAYS,
@@ -103,6 +104,10 @@ impl TargetLink {
                 label: format!("tag {name}"),
                 href: Some(format!("/tags/{id}")),
                 color: Some(color),
+            },
+            ScheduleTarget::NautobotSource { id, name } => Self {
+                href: Some(format!("/nautobot/{id}")),
+                ..text(format!("Nautobot source {name}"))
             },
             ScheduleTarget::Deleted { kind, id } => text(format!("{kind} #{id} (deleted)")),
         }
@@ -242,6 +247,7 @@ struct FormFields {
     f: ScheduleInput,
     errors: FieldErrors,
     tags: Vec<tag_entity::Model>,
+    sources: Vec<crate::entity::nautobot_sources::Model>,
     /// Hide (and disable) the field groups that do not apply to the chosen types. Only the htmx
     /// fragment does: a page without JavaScript shows every group under its heading.
     hide_others: bool,
@@ -261,13 +267,18 @@ impl FormFields {
         self.f.tag_id == id.to_string()
     }
     /// Whether a field group applies to the chosen job, target and schedule type.
+    fn source_selected(&self, id: &i32) -> bool {
+        self.f.source_id == id.to_string()
+    }
     fn applies(&self, group: &str) -> bool {
-        let backup = JobType::parse(&self.f.job_type) != Some(JobType::Retention);
+        let job = JobType::parse(&self.f.job_type);
+        let backup = job == Some(JobType::Backup);
         let target = TargetKind::parse(&self.f.target_type);
         let kind = ScheduleKind::parse(&self.f.schedule_type);
         match group {
             "device" => backup && target == Some(TargetKind::Device),
             "tag" => backup && target == Some(TargetKind::Tag),
+            "source" => job == Some(JobType::NautobotSync),
             "at" => kind == Some(ScheduleKind::Once),
             "minutes" => kind == Some(ScheduleKind::Interval),
             "time" => matches!(
@@ -371,13 +382,14 @@ impl FormPage {
             },
             _ => PreviewView::from_input(&f, now),
         };
-        let (tags, hostnames) = if editable {
+        let (tags, sources, hostnames) = if editable {
             (
                 tags::all(db).await?,
+                nautobot::sources::list(db).await?,
                 schedules::hostname_choices(db, HOSTNAME_SUGGESTIONS).await?,
             )
         } else {
-            (Vec::new(), Vec::new())
+            (Vec::new(), Vec::new(), Vec::new())
         };
         Ok(Self {
             ctx: auth.0,
@@ -388,6 +400,7 @@ impl FormPage {
                 f,
                 errors,
                 tags,
+                sources,
                 hide_others: false,
             },
             hostnames,
@@ -460,6 +473,7 @@ pub async fn fields(
             f: input,
             errors: FieldErrors::new(),
             tags: tags::all(auth.db()).await?,
+            sources: nautobot::sources::list(auth.db()).await?,
             hide_others: true,
         },
     };

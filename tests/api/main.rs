@@ -19,6 +19,7 @@ mod jobs;
 mod lists;
 mod matrix;
 mod multinode;
+mod nautobot;
 mod oxidized;
 mod reliability;
 mod rest_api;

@@ -44,6 +44,8 @@ const ROWS: &[(&str, &str, Needs, u16)] = &[
     ("GET", "/audit", Perm(ADMIN), 200),
     ("GET", "/settings", Perm(ADMIN), 200),
     ("POST", "/settings/{category}", Perm(ADMIN), 400),
+    // Nothing configured: the test's report, on the page.
+    ("POST", "/settings/nautobot/test", Perm(ADMIN), 200),
     // Users.
     ("GET", "/users", Perm(USER_MANAGE), 200),
     ("POST", "/users", Perm(USER_MANAGE), 400),
@@ -212,6 +214,27 @@ const ROWS: &[(&str, &str, Needs, u16)] = &[
     ("GET", r"/git/{id:\d+}/file", Perm(READ), 404),
     ("GET", r"/git/{id:\d+}/history", Perm(READ), 404),
     ("GET", r"/git/{id:\d+}/diff", Perm(READ), 404),
+    // Nautobot.
+    ("GET", "/nautobot", Perm(READ), 200),
+    ("POST", "/nautobot", Perm(ADMIN), 400),
+    ("GET", "/nautobot/new", Perm(ADMIN), 200),
+    ("GET", r"/nautobot/{id:\d+}", Perm(READ), 404),
+    ("POST", r"/nautobot/{id:\d+}", Perm(ADMIN), 400),
+    ("GET", r"/nautobot/{id:\d+}/edit", Perm(ADMIN), 404),
+    ("GET", r"/nautobot/{id:\d+}/delete", Perm(ADMIN), 404),
+    ("POST", r"/nautobot/{id:\d+}/delete", Perm(ADMIN), 404),
+    ("POST", r"/nautobot/{id:\d+}/preview", Perm(ADMIN), 404),
+    ("POST", r"/nautobot/{id:\d+}/apply", Perm(ADMIN), 404),
+    ("POST", "/nautobot/platforms", Perm(ADMIN), 400),
+    (
+        "POST",
+        r"/nautobot/platforms/{id:\d+}/delete",
+        Perm(ADMIN),
+        404,
+    ),
+    ("GET", r"/nautobot/jobs/{id:\d+}", Perm(READ), 404),
+    ("GET", r"/devices/{id:\d+}/nautobot", Perm(WRITE), 404),
+    ("POST", r"/devices/{id:\d+}/nautobot", Perm(WRITE), 400),
     // API tokens.
     ("POST", "/profile/tokens", SignedIn, 400),
     ("POST", r"/profile/tokens/{id:\d+}/revoke", SignedIn, 404),

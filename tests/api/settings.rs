@@ -41,7 +41,7 @@ async fn delete_row(app: &TestApp, key: &str) {
         .unwrap();
 }
 
-/// Stores `plain`, encrypted, as the value of the `nautobot.token` row, as the settings page of
+/// Stores `plain`, encrypted, as the value of the `checkmk.secret` row, as the settings page of
 /// earlier releases did. The setting is no longer registered, but its encrypted value is data
 /// that the start-up key check and key rotation must still cover.
 pub async fn store_unregistered_secret(app: &TestApp, plain: &str) -> String {
@@ -49,8 +49,8 @@ pub async fn store_unregistered_secret(app: &TestApp, plain: &str) -> String {
         .await
         .unwrap();
     let token = vault.encrypt(plain);
-    set_raw(app, "nautobot.token", serde_json::json!(token)).await;
-    assert!(row(app, "nautobot.token").await.unwrap().is_sensitive);
+    set_raw(app, "checkmk.secret", serde_json::json!(token)).await;
+    assert!(row(app, "checkmk.secret").await.unwrap().is_sensitive);
     token
 }
 
@@ -77,17 +77,10 @@ async fn the_page_shows_exactly_the_registered_settings() {
         assert!(html.contains(s.meta().label), "{}", s.key());
     }
     // Seeded for features that do not exist yet: neither shown nor editable, and kept.
-    for word in ["Nautobot", "CheckMK", "Notifications", "nautobot.", "smtp"] {
+    for word in ["CheckMK", "Notifications", "checkmk.", "smtp"] {
         assert!(!html.contains(word), "{word} shown");
     }
     for (category, fields) in [
-        (
-            "nautobot",
-            [
-                ("nautobot.url", "https://nautobot.example.net"),
-                ("nautobot.token", "t"),
-            ],
-        ),
         (
             "checkmk",
             [
@@ -108,9 +101,12 @@ async fn the_page_shows_exactly_the_registered_settings() {
             .await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{category}");
     }
-    assert_eq!(value(&app, "nautobot.url").await, serde_json::json!(""));
-    assert!(value(&app, "nautobot.token").await.is_null());
-    assert!(row(&app, "checkmk.secret").await.is_some(), "rows are kept");
+    assert_eq!(value(&app, "checkmk.url").await, serde_json::json!(""));
+    assert!(value(&app, "checkmk.secret").await.is_null());
+    assert!(
+        row(&app, "notifications.smtp_password").await.is_some(),
+        "rows are kept"
+    );
     let r = app.post_form("/settings/nosuch", &[]).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.audit_count("settings.update").await, 0);

@@ -521,28 +521,6 @@ pub async fn rebuild(
     sync::start(db, queue, actor, id, false, user_id).await
 }
 
-/// A backup job has ended: when a mirror is active, hand the mirror run to the queue as the
-/// job's whole-job task, so it runs once (the queue keys it by job) on whichever worker takes
-/// it, and the job's last device does not wait for git.
-pub async fn queue_after_backup(db: &DatabaseConnection, job: &crate::entity::job_logs::Model) {
-    if job.job_type != crate::vocabulary::JobType::Backup {
-        return;
-    }
-    let handed = async {
-        if repos::mirrors(db).await?.is_empty() {
-            return Ok::<(), Error>(());
-        }
-        crate::background::Queue::new(db)
-            .push_job(crate::background::queue::JobTask { job_log_id: job.id })
-            .await?;
-        Ok(())
-    }
-    .await;
-    if let Err(e) = handed {
-        tracing::warn!(job = job.id, error = %e, "cannot hand the mirror run to the queue; the next job's run will catch up");
-    }
-}
-
 /// How many devices' files the mirror holds (as of its last push).
 pub async fn recorded_count(db: &impl ConnectionTrait, id: i32) -> Result<u64, Error> {
     use sea_orm::PaginatorTrait;

@@ -31,6 +31,11 @@ pub enum Target {
         id: i32,
         fresh: bool,
     },
+    /// A Nautobot source; `apply` writes the plan, otherwise it is only previewed.
+    NautobotSource {
+        id: i32,
+        apply: bool,
+    },
 }
 
 impl Target {
@@ -43,6 +48,9 @@ impl Target {
             Target::All => json!({"target": "all"}),
             Target::Repository { id, fresh } => {
                 json!({"target": "repository", "id": id, "fresh": fresh})
+            }
+            Target::NautobotSource { id, apply } => {
+                json!({"target": "nautobot_source", "id": id, "apply": apply})
             }
         }
     }
@@ -70,6 +78,10 @@ impl Target {
             "repository" => id().map(|id| Target::Repository {
                 id,
                 fresh: p.get("fresh").and_then(|v| v.as_bool()).unwrap_or(false),
+            }),
+            "nautobot_source" => id().map(|id| Target::NautobotSource {
+                id,
+                apply: p.get("apply").and_then(|v| v.as_bool()).unwrap_or(false),
             }),
             _ => None,
         }
@@ -130,10 +142,10 @@ async fn resolve(db: &impl ConnectionTrait, target: &Target) -> Result<Vec<(i32,
         }
         Target::Devices(ids) => q = q.filter(devices::Column::Id.is_in(ids.clone())),
         Target::All => {}
-        Target::Repository { .. } => {
-            return Err(Error::Internal(
-                "a backup job cannot target a repository".into(),
-            ));
+        Target::Repository { .. } | Target::NautobotSource { .. } => {
+            return Err(Error::Internal(format!(
+                "a backup job cannot target {target:?}"
+            )));
         }
     }
     Ok(q.into_tuple::<(i32, String)>().all(db).await?)
@@ -148,7 +160,7 @@ pub async fn create(
 ) -> Result<Option<job_logs::Model>, Error> {
     let targets = match new.job_type {
         JobType::Backup => resolve(db, &new.target).await?,
-        JobType::Retention | JobType::GitSync => Vec::new(),
+        JobType::Retention | JobType::GitSync | JobType::NautobotSync => Vec::new(),
     };
     if new.job_type == JobType::Backup && targets.is_empty() {
         return Err(Error::Refused(
@@ -262,7 +274,7 @@ async fn hand_over(
                 queue.push_devices(tasks).await?;
             }
         }
-        JobType::Retention | JobType::GitSync => {
+        JobType::Retention | JobType::GitSync | JobType::NautobotSync => {
             queue.push_job(JobTask { job_log_id: job.id }).await?
         }
     }

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::Target;
-use crate::entity::{devices, git_repositories, job_logs, scheduled_jobs, tags, users};
+use crate::entity::{
+    devices, git_repositories, job_logs, nautobot_sources, scheduled_jobs, tags, users,
+};
 use crate::error::Error;
 use crate::vocabulary::JobType;
 
@@ -19,6 +21,7 @@ pub struct Names {
     devices: HashMap<i32, String>,
     tags: HashMap<i32, String>,
     repositories: HashMap<i32, String>,
+    sources: HashMap<i32, String>,
 }
 
 impl Names {
@@ -97,12 +100,30 @@ impl Names {
             .await?
             .into_iter()
             .collect();
+        let source_ids: Vec<i32> = targets
+            .iter()
+            .filter_map(|t| match t {
+                Target::NautobotSource { id, .. } => Some(*id),
+                _ => None,
+            })
+            .collect();
+        let sources = nautobot_sources::Entity::find()
+            .select_only()
+            .column(nautobot_sources::Column::Id)
+            .column(nautobot_sources::Column::Name)
+            .filter(nautobot_sources::Column::Id.is_in(source_ids))
+            .into_tuple::<(i32, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
         Ok(Names {
             users,
             schedules,
             devices,
             tags,
             repositories,
+            sources,
         })
     }
 
@@ -125,6 +146,14 @@ impl Names {
                     format!("{name} (fresh clone)")
                 } else {
                     name
+                }
+            }
+            Some(Target::NautobotSource { id, apply }) => {
+                let name = named(&self.sources, id, "Nautobot source");
+                if apply {
+                    format!("{name} (apply)")
+                } else {
+                    format!("{name} (preview)")
                 }
             }
             Some(Target::All) | None => "all devices".into(),

@@ -86,7 +86,7 @@ pub async fn settle(
             None,
         )
         .await?;
-        crate::services::git::mirror::queue_after_backup(db, &get(db, job_log_id).await?).await;
+        crate::services::after_backup::queue(db, &get(db, job_log_id).await?).await;
     }
     Ok(())
 }
@@ -121,10 +121,12 @@ pub async fn end_stalled(
     for job in &stalled {
         match job.job_type {
             JobType::Backup => end_stalled_backup(db, queue, job, minutes).await?,
-            JobType::Retention | JobType::GitSync if job.status == JobStatus::Queued => {
+            JobType::Retention | JobType::GitSync | JobType::NautobotSync
+                if job.status == JobStatus::Queued =>
+            {
                 requeue(db, queue, job, "the job was never started by a worker").await?;
             }
-            JobType::Retention | JobType::GitSync => {
+            JobType::Retention | JobType::GitSync | JobType::NautobotSync => {
                 entry(
                     db,
                     job.id,

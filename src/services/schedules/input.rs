@@ -21,6 +21,9 @@ pub struct ScheduleInput {
     pub device: String,
     #[serde(default)]
     pub tag_id: String,
+    /// The Nautobot source, for job type "nautobot_sync".
+    #[serde(default)]
+    pub source_id: String,
     pub schedule_type: String,
     #[serde(default)]
     pub at: String,
@@ -58,6 +61,10 @@ impl ScheduleInput {
             device: device_hostname.unwrap_or_default(),
             tag_id: match (s.target_type, s.target_id) {
                 (TargetKind::Tag, Some(id)) => id.to_string(),
+                _ => String::new(),
+            },
+            source_id: match (s.target_type, s.target_id) {
+                (TargetKind::NautobotSource, Some(id)) => id.to_string(),
                 _ => String::new(),
             },
             schedule_type: s.schedule_type.as_str().to_string(),

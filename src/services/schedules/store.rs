@@ -11,14 +11,42 @@ use super::input::ScheduleInput;
 use super::recurrence::next_run;
 use super::spec::{debug_of, stored_spec};
 use super::validate::validate;
+use crate::auth::permissions::{ADMIN, Permissions};
 use crate::entity::scheduled_jobs;
 use crate::error::Error;
 use crate::services::audit::{self, Actor, Event};
 use crate::services::query::is_unique_violation;
 use crate::services::validation::FieldErrors;
+use crate::vocabulary::JobType;
 
 fn name_taken_error() -> Error {
     FieldErrors::single("name", "A schedule with this name already exists.")
+}
+
+/// A Nautobot sync rewrites the inventory, which only administrators may start: creating,
+/// changing, switching, deleting or running such a schedule needs `admin` as well.
+pub(super) async fn may_schedule(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    job_types: &[JobType],
+) -> Result<(), Error> {
+    if !job_types.contains(&JobType::NautobotSync) {
+        return Ok(());
+    }
+    let permissions = match actor.id {
+        Some(id) => crate::entity::users::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|u| u.permissions),
+        None => None,
+    };
+    if permissions.is_some_and(|p| Permissions(p).has(ADMIN)) {
+        Ok(())
+    } else {
+        Err(Error::NotPermitted {
+            missing: vec!["admin"],
+        })
+    }
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<scheduled_jobs::Model, Error> {
@@ -35,6 +63,14 @@ pub async fn create(
 ) -> Result<scheduled_jobs::Model, Error> {
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
+    may_schedule(
+        &txn,
+        actor,
+        &JobType::parse(&input.job_type)
+            .into_iter()
+            .collect::<Vec<_>>(),
+    )
+    .await?;
     let v = validate(&txn, input, None, now).await?;
     let next = if v.enabled {
         next_run(&v.spec, v.tz, now)
@@ -88,6 +124,9 @@ pub async fn update(
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
     let old = get(&txn, id).await?;
+    let mut involved = vec![old.job_type];
+    involved.extend(JobType::parse(&input.job_type));
+    may_schedule(&txn, actor, &involved).await?;
     let v = validate(&txn, input, Some(&old), now).await?;
     let params = v.params();
     let timing_changed = v.spec.kind() != old.schedule_type
@@ -153,6 +192,7 @@ pub async fn set_enabled(
 ) -> Result<scheduled_jobs::Model, Error> {
     let txn = crate::db::begin_write(db).await?;
     let old = get(&txn, id).await?;
+    may_schedule(&txn, actor, &[old.job_type]).await?;
     if old.enabled == enabled {
         return Ok(old);
     }
@@ -200,6 +240,7 @@ pub async fn delete(
 ) -> Result<scheduled_jobs::Model, Error> {
     let txn = crate::db::begin_write(db).await?;
     let schedule = get(&txn, id).await?;
+    may_schedule(&txn, actor, &[schedule.job_type]).await?;
     scheduled_jobs::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
         &txn,

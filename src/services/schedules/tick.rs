@@ -114,6 +114,7 @@ pub async fn start_now(
     user_id: i32,
 ) -> Result<crate::entity::job_logs::Model, Error> {
     let schedule = super::get(db, id).await?;
+    super::store::may_schedule(db, actor, &[schedule.job_type]).await?;
     let mut job = new_job(&schedule)?;
     job.idempotency_key = None;
     job.created_by = Some(user_id);
@@ -139,6 +140,9 @@ pub fn idempotency_key(schedule: &scheduled_jobs::Model) -> String {
 pub fn new_job(schedule: &scheduled_jobs::Model) -> Result<NewJob, Error> {
     let job_type = schedule.job_type;
     let target = match (job_type, schedule.target_type, schedule.target_id) {
+        (JobType::NautobotSync, TargetKind::NautobotSource, Some(id)) => {
+            Target::NautobotSource { id, apply: true }
+        }
         (JobType::Retention, _, _) | (_, TargetKind::All, _) => Target::All,
         (_, TargetKind::Device, Some(id)) => Target::Device(id),
         (_, TargetKind::Tag, Some(id)) => Target::Tag(id),

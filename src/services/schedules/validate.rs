@@ -15,7 +15,7 @@ use super::parse::{
 };
 use super::recurrence::resolve_local;
 use super::spec::Spec;
-use crate::entity::{devices, scheduled_jobs, tags};
+use crate::entity::{devices, nautobot_sources, scheduled_jobs, tags};
 use crate::error::Error;
 use crate::services::validation::FieldErrors;
 use crate::vocabulary::{JobType, ScheduleKind, TargetKind};
@@ -97,9 +97,14 @@ pub async fn validate(
     let name = errors.required("name", &input.name, MAX_NAME);
     let job_type = JobType::parse(&input.job_type).filter(|t| JobType::SCHEDULED.contains(t));
     if job_type.is_none() {
-        errors.add("job_type", "Choose backup or retention.");
+        errors.add("job_type", "Choose backup, retention or a Nautobot sync.");
     }
     let (target_type, target_id) = match (job_type, TargetKind::parse(&input.target_type)) {
+        // A sync's target is its source, whatever the device target says.
+        (Some(JobType::NautobotSync), _) => (
+            TargetKind::NautobotSource,
+            source_target(db, &input.source_id, &mut errors).await?,
+        ),
         // Retention works on every stored configuration; it has no target.
         (Some(JobType::Retention), _) | (_, Some(TargetKind::All)) => (TargetKind::All, None),
         (_, Some(TargetKind::Device)) => (
@@ -110,7 +115,7 @@ pub async fn validate(
             TargetKind::Tag,
             tag_target(db, &input.tag_id, &mut errors).await?,
         ),
-        (_, Some(TargetKind::Devices) | None) => {
+        (_, Some(TargetKind::Devices | TargetKind::NautobotSource) | None) => {
             errors.add("target_type", "Choose all devices, one device or a tag.");
             (TargetKind::All, None)
         }
@@ -204,6 +209,26 @@ async fn tag_target(
     };
     if tags::Entity::find_by_id(id).one(db).await?.is_none() {
         errors.add("tag_id", "That tag no longer exists; choose another.");
+        return Ok(None);
+    }
+    Ok(Some(id))
+}
+
+async fn source_target(
+    db: &impl ConnectionTrait,
+    source_id: &str,
+    errors: &mut FieldErrors,
+) -> Result<Option<i32>, DbErr> {
+    let Ok(id) = source_id.trim().parse::<i32>() else {
+        errors.add("source_id", "Choose a Nautobot source.");
+        return Ok(None);
+    };
+    if nautobot_sources::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .is_none()
+    {
+        errors.add("source_id", "That source no longer exists; choose another.");
         return Ok(None);
     }
     Ok(Some(id))

@@ -5,7 +5,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::entity::{devices, job_logs, scheduled_jobs, tags};
+use crate::entity::{devices, job_logs, nautobot_sources, scheduled_jobs, tags};
 use crate::services::query::{Page, Paging, Sort, fetch_page, sort_columns};
 use crate::vocabulary::{JobType, TargetKind};
 
@@ -40,7 +40,11 @@ pub enum ScheduleTarget {
         name: String,
         color: String,
     },
-    /// A device or tag deleted after the schedule was saved.
+    NautobotSource {
+        id: i32,
+        name: String,
+    },
+    /// A device, tag or source deleted after the schedule was saved.
     Deleted {
         kind: TargetKind,
         id: i32,
@@ -92,6 +96,7 @@ struct Targets {
     devices: Vec<(i32, String)>,
     /// Id, name and colour.
     tags: Vec<(i32, String, String)>,
+    sources: Vec<(i32, String)>,
 }
 
 impl Targets {
@@ -132,12 +137,45 @@ impl Targets {
                 .all(db)
                 .await?
         };
-        Ok(Self { devices, tags })
+        let source_ids: Vec<i32> = schedules
+            .iter()
+            .filter(|s| s.target_type == TargetKind::NautobotSource)
+            .filter_map(|s| s.target_id)
+            .collect();
+        let sources = if source_ids.is_empty() {
+            Vec::new()
+        } else {
+            nautobot_sources::Entity::find()
+                .select_only()
+                .column(nautobot_sources::Column::Id)
+                .column(nautobot_sources::Column::Name)
+                .filter(nautobot_sources::Column::Id.is_in(source_ids))
+                .into_tuple()
+                .all(db)
+                .await?
+        };
+        Ok(Self {
+            devices,
+            tags,
+            sources,
+        })
     }
 
     fn of(&self, s: &scheduled_jobs::Model) -> ScheduleTarget {
         match (s.job_type, s.target_type, s.target_id) {
             (JobType::Retention, _, _) => ScheduleTarget::StoredConfigs,
+            (_, TargetKind::NautobotSource, Some(id)) => {
+                match self.sources.iter().find(|(s, _)| *s == id) {
+                    Some((_, name)) => ScheduleTarget::NautobotSource {
+                        id,
+                        name: name.clone(),
+                    },
+                    None => ScheduleTarget::Deleted {
+                        kind: TargetKind::NautobotSource,
+                        id,
+                    },
+                }
+            }
             (_, TargetKind::Device, Some(id)) => {
                 match self.devices.iter().find(|(d, _)| *d == id) {
                     Some((_, hostname)) => ScheduleTarget::Device {
@@ -244,6 +282,7 @@ mod tests {
         let targets = Targets {
             devices: vec![(7, "core-sw01".into())],
             tags: vec![(3, "core".into(), "#d1242f".into())],
+            sources: vec![(5, "dc".into())],
         };
         let of = |job_type, kind, id| targets.of(&schedule(job_type, kind, id));
         use JobType::{Backup, Retention};

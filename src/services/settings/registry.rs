@@ -19,15 +19,17 @@ pub enum Category {
     Jobs,
     Backups,
     Credentials,
+    Nautobot,
 }
 
 impl Category {
     /// In page order.
-    pub const ALL: [Category; 4] = [
+    pub const ALL: [Category; 5] = [
         Category::Security,
         Category::Jobs,
         Category::Backups,
         Category::Credentials,
+        Category::Nautobot,
     ];
 
     pub fn id(self) -> &'static str {
@@ -36,6 +38,7 @@ impl Category {
             Category::Jobs => "jobs",
             Category::Backups => "backups",
             Category::Credentials => "credentials",
+            Category::Nautobot => "nautobot",
         }
     }
 
@@ -45,6 +48,7 @@ impl Category {
             Category::Jobs => "Jobs",
             Category::Backups => "Backups",
             Category::Credentials => "Credentials",
+            Category::Nautobot => "Nautobot",
         }
     }
 
@@ -326,6 +330,114 @@ registry! {
         max: 365,
         default: 7,
     });
+    NAUTOBOT_URL = Text(TextSetting {
+        meta: Meta {
+            key: "nautobot.url",
+            category: Category::Nautobot,
+            label: "Nautobot URL",
+            help: "Base address of Nautobot, e.g. https://nautobot.example.net (empty: not configured)",
+        },
+        format: TextFormat::Url,
+        default: "",
+    });
+    NAUTOBOT_TOKEN = Secret(SecretSetting {
+        meta: Meta {
+            key: "nautobot.token",
+            category: Category::Nautobot,
+            label: "API token",
+            help: "Nautobot API token (a read-write token is needed for write-back and onboarding)",
+        },
+    });
+    NAUTOBOT_TIMEOUT_SECONDS = Integer(IntSetting {
+        meta: Meta {
+            key: "nautobot.timeout_seconds",
+            category: Category::Nautobot,
+            label: "Timeout (seconds)",
+            help: "Time each request to Nautobot may take",
+        },
+        min: 1,
+        max: 600,
+        default: 30,
+    });
+    NAUTOBOT_VERIFY_TLS = Boolean(BoolSetting {
+        meta: Meta {
+            key: "nautobot.verify_tls",
+            category: Category::Nautobot,
+            label: "Verify TLS certificates",
+            help: "Refuse a Nautobot whose certificate is not trusted (turn off only for a lab)",
+        },
+        default: true,
+    });
+    NAUTOBOT_CA_FILE = Text(TextSetting {
+        meta: Meta {
+            key: "nautobot.ca_file",
+            category: Category::Nautobot,
+            label: "CA certificate file",
+            help: "PEM file on the NetRaven server with the CA that signed Nautobot's certificate, trusted besides the system's (empty: system CAs only)",
+        },
+        format: TextFormat::Plain,
+        default: "",
+    });
+    NAUTOBOT_ONBOARD_LOCATION = Text(TextSetting {
+        meta: Meta {
+            key: "nautobot.onboard_location",
+            category: Category::Nautobot,
+            label: "Onboarding: location",
+            help: "Location a device added to Nautobot gets unless another is chosen",
+        },
+        format: TextFormat::Plain,
+        default: "",
+    });
+    NAUTOBOT_ONBOARD_ROLE = Text(TextSetting {
+        meta: Meta {
+            key: "nautobot.onboard_role",
+            category: Category::Nautobot,
+            label: "Onboarding: role",
+            help: "Role a device added to Nautobot gets unless another is chosen",
+        },
+        format: TextFormat::Plain,
+        default: "",
+    });
+    NAUTOBOT_ONBOARD_STATUS = Text(TextSetting {
+        meta: Meta {
+            key: "nautobot.onboard_status",
+            category: Category::Nautobot,
+            label: "Onboarding: status",
+            help: "Status of a device added to Nautobot, and of its interface and IP address",
+        },
+        format: TextFormat::Plain,
+        default: "Active",
+    });
+    NAUTOBOT_ONBOARD_DEVICE_TYPE = Text(TextSetting {
+        meta: Meta {
+            key: "nautobot.onboard_device_type",
+            category: Category::Nautobot,
+            label: "Onboarding: device type",
+            help: "Device type (model) used when the device's model fact matches none in Nautobot",
+        },
+        format: TextFormat::Plain,
+        default: "",
+    });
+    NAUTOBOT_ONBOARD_NAMESPACE = Text(TextSetting {
+        meta: Meta {
+            key: "nautobot.onboard_namespace",
+            category: Category::Nautobot,
+            label: "Onboarding: IP namespace",
+            help: "Namespace the management address is created in",
+        },
+        format: TextFormat::Plain,
+        default: "Global",
+    });
+    NAUTOBOT_ONBOARD_INTERFACE = Text(TextSetting {
+        meta: Meta {
+            key: "nautobot.onboard_interface",
+            category: Category::Nautobot,
+            label: "Onboarding: management interface",
+            help: "Name of the interface created to carry the management address",
+        },
+        format: TextFormat::Plain,
+        default: "Management",
+    });
 }
 
 #[cfg(test)]
@@ -377,10 +489,10 @@ mod tests {
 
     #[test]
     fn features_without_a_reader_are_not_registered() {
-        for prefix in ["nautobot.", "checkmk.", "notifications."] {
+        for prefix in ["checkmk.", "notifications."] {
             assert!(ALL.iter().all(|s| !s.key().starts_with(prefix)), "{prefix}");
         }
-        for id in ["nautobot", "checkmk", "notifications"] {
+        for id in ["checkmk", "notifications"] {
             assert_eq!(Category::from_id(id), None);
         }
     }

@@ -103,7 +103,10 @@ mod tests {
         assert_eq!(shown.len(), ALL.len());
         assert!(ALL.iter().all(|s| shown.contains(&s.key())));
         let ids: Vec<&str> = page.iter().map(|c| c.id).collect();
-        assert_eq!(ids, ["security", "jobs", "backups", "credentials"]);
+        assert_eq!(
+            ids,
+            ["security", "jobs", "backups", "credentials", "nautobot"]
+        );
     }
 
     #[test]
