@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Nautobot sync benchmark (issue "Nautobot: inventory sync ..."), on the release build: a
-# 10,000-device source served by tests/fixtures/nautobot_server.py (--generate 10000, plus the
-# test seed), read through GraphQL in pages of 1,000. Times a preview (read + plan, nothing
+# 10,015-device source served by tests/fixtures/nautobot_server.py (--generate 10000, plus the
+# 15 devices of tests/fixtures/nautobot_data.json), read through GraphQL in pages of 1,000. Times a preview (read + plan, nothing
 # changes) and an apply (read + plan + one transaction: 10,000 devices and their tags), then a
 # second apply that finds nothing to change; the app's resident memory is sampled every 100 ms
 # throughout. While each sync runs, a paced probe (scripts/latency-probe.py) asks for the device
@@ -52,15 +52,16 @@ args=(); for f in "${fields[@]}"; do args+=(--data-urlencode "$f"); done
 source_path="$(post /nautobot "${args[@]}")"; source_path="${source_path#$BASE}"
 
 rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
-probe() { python3 scripts/latency-probe.py "$BASE/devices?per_page=50" "netraven_session=$cookie" 0.1 >"$dir/$1.txt" 2>&1 & echo $!; }
+# Started in this shell (not in a command substitution), so `wait` can wait for its report.
+probe() { python3 scripts/latency-probe.py "$BASE/devices?per_page=50" "netraven_session=$cookie" 0.1 >"$dir/$1.txt" 2>&1 & }
 
 # The idle reference.
-p="$(probe idle)"; sleep 5; kill "$p"; wait "$p" 2>/dev/null || true
+probe idle; p=$!; sleep 5; kill "$p"; wait "$p" 2>/dev/null || true
 echo "device list, idle app:            $(cat "$dir/idle.txt")"
 
 run() { # label, preview|apply
   local label="$1" action="$2" job t0 t1 peak=0 r p status
-  p="$(probe "$action")"
+  probe "$action"; p=$!
   t0="$(date +%s.%N)"
   job="$(post "$source_path/$action")"; job="${job#$BASE}"
   while :; do
@@ -76,9 +77,8 @@ run() { # label, preview|apply
   echo "  job: $(curl -s -b "$JAR" "$BASE$job" | grep -o '</span> [^<]*read from Nautobot[^<]*\|</span> applied:[^<]*' | head -1 | sed 's/<\/span> //')"
 }
 echo "RSS before: $(( $(rss) / 1024 )) MiB"
-run "preview, 10,013 devices" preview
-run "apply, 10,013 devices" apply
-cp "$dir/apply.txt" "$dir/apply1.txt"
+run "preview, 10,015 devices" preview
+run "apply, 10,015 devices" apply
 run "apply again (nothing changes)" apply
 echo "RSS after: $(( $(rss) / 1024 )) MiB; peak (VmHWM): $(( $(awk '/VmHWM/ {print $2}' "/proc/$pid/status") / 1024 )) MiB"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(date -u '+%F %H:%M') UTC; database: ${NETRAVEN_DATABASE_URL%%:*}"

@@ -1069,6 +1069,46 @@ async fn nautobot_real() {
         "{:?}",
         again.message
     );
+
+    // Add to Nautobot, for real: created with its primary IP; then an address outside every
+    // prefix fails at the IP step and the device created before it is deleted again.
+    let id = app.add_device("nr-onboard", "192.0.2.60", "cisco_ios").await;
+    let fields = [
+        ("location", "NR-Lab"),
+        ("role", "nr-router"),
+        ("status", "Active"),
+        ("device_type", "CSR1000v"),
+        ("platform", ""),
+        ("namespace", "Global"),
+        ("interface", "Management"),
+    ];
+    let r = app.post_form(&format!("/devices/{id}/nautobot"), &fields).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap_or_default());
+    let nb_id = device(&app, "nr-onboard").await.unwrap().external_id.expect("linked");
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        http.get(format!("{url}{path}"))
+            .header("Authorization", format!("Token {token}"))
+            .send()
+    };
+    let made: Value = get(format!("/api/dcim/devices/{nb_id}/?depth=1")).await.unwrap().json().await.unwrap();
+    assert_eq!(made["primary_ip4"]["host"], "192.0.2.60", "{made}");
+    assert_eq!(made["platform"]["network_driver"], "cisco_ios");
+    let bad = app.add_device("nr-onboard-2", "203.0.113.5", "cisco_ios").await;
+    let r = app.post_form(&format!("/devices/{bad}/nautobot"), &fields).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("failed while trying to create the IP address 203.0.113.5/32"), "{html}");
+    assert!(html.contains("No suitable parent Prefix") && html.contains("Rolled back: deleted the device"), "{html}");
+    let left: Value = get("/api/dcim/devices/?name=nr-onboard-2".into()).await.unwrap().json().await.unwrap();
+    assert_eq!(left["count"], 0, "nothing left in Nautobot");
+    let gone = http
+        .delete(format!("{url}/api/dcim/devices/{nb_id}/"))
+        .header("Authorization", format!("Token {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
 }
 
 #[tokio::test]
