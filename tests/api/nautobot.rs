@@ -453,6 +453,16 @@ async fn preview_apply_idempotence_leaving_conflicts_and_the_mapping_table() {
         (DeviceSource::Manual, "192.0.2.99")
     );
     assert_eq!(app.audit_count("nautobot.sync.apply").await, 1);
+    let (status, html) = app.get_html(&format!("/nautobot/{source}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Recent syncs") && html.contains(&format!("/nautobot/jobs/{}", job.id)));
+    let (_, html) = app.get_html("/nautobot").await;
+    assert!(
+        html.contains(">dc</a>") && html.contains("arista eos"),
+        "the source and the mapping"
+    );
+    let (_, html) = app.get_html(&format!("/devices/{}", r1.id)).await;
+    assert!(html.contains(&format!("/nautobot/{source}")) && !html.contains("Add to Nautobot"));
 
     // Again, with nothing changed in Nautobot: nothing changes, no audit entry.
     let before: Vec<devices::Model> = devices::Entity::find().all(&app.db).await.unwrap();
@@ -735,6 +745,39 @@ async fn connection_tests_say_what_is_wrong_in_words() {
         job.message.as_deref().unwrap_or("").contains("NoSuchLoc"),
         "{:?}",
         job.message
+    );
+    // Free GraphQL arguments: Nautobot applies them; text that would leave `devices(...)` is
+    // refused on the form.
+    let free = add_source(
+        &app,
+        &[
+            ("name", "free"),
+            ("statuses", ""),
+            ("graphql_filter", "has_primary_ip: false"),
+        ],
+    )
+    .await;
+    let job = sync(&app, free, false).await;
+    assert_eq!(job.status, JobStatus::Success, "{:?}", job.message);
+    let planned = items(&app, job.id).await;
+    assert_eq!(of(&planned, SyncAction::Skip), vec!["r4"]);
+    assert_eq!(planned.len(), 1);
+    let r = app
+        .submit(
+            "/nautobot/new",
+            "/nautobot",
+            &[
+                ("name", "escape"),
+                ("graphql_filter", "limit: 1) { id } x: devices("),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Write arguments of devices(...) only")
     );
     assert_eq!(devices::Entity::find().count(&app.db).await.unwrap(), 0);
     let _ = std::fs::remove_dir_all(&dir);
@@ -1072,7 +1115,9 @@ async fn nautobot_real() {
 
     // Add to Nautobot, for real: created with its primary IP; then an address outside every
     // prefix fails at the IP step and the device created before it is deleted again.
-    let id = app.add_device("nr-onboard", "192.0.2.60", "cisco_ios").await;
+    let id = app
+        .add_device("nr-onboard", "192.0.2.60", "cisco_ios")
+        .await;
     let fields = [
         ("location", "NR-Lab"),
         ("role", "nr-router"),
@@ -1082,25 +1127,57 @@ async fn nautobot_real() {
         ("namespace", "Global"),
         ("interface", "Management"),
     ];
-    let r = app.post_form(&format!("/devices/{id}/nautobot"), &fields).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap_or_default());
-    let nb_id = device(&app, "nr-onboard").await.unwrap().external_id.expect("linked");
+    let r = app
+        .post_form(&format!("/devices/{id}/nautobot"), &fields)
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+    let nb_id = device(&app, "nr-onboard")
+        .await
+        .unwrap()
+        .external_id
+        .expect("linked");
     let http = reqwest::Client::new();
     let get = |path: String| {
         http.get(format!("{url}{path}"))
             .header("Authorization", format!("Token {token}"))
             .send()
     };
-    let made: Value = get(format!("/api/dcim/devices/{nb_id}/?depth=1")).await.unwrap().json().await.unwrap();
+    let made: Value = get(format!("/api/dcim/devices/{nb_id}/?depth=1"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(made["primary_ip4"]["host"], "192.0.2.60", "{made}");
     assert_eq!(made["platform"]["network_driver"], "cisco_ios");
-    let bad = app.add_device("nr-onboard-2", "203.0.113.5", "cisco_ios").await;
-    let r = app.post_form(&format!("/devices/{bad}/nautobot"), &fields).await;
+    let bad = app
+        .add_device("nr-onboard-2", "203.0.113.5", "cisco_ios")
+        .await;
+    let r = app
+        .post_form(&format!("/devices/{bad}/nautobot"), &fields)
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
-    assert!(html.contains("failed while trying to create the IP address 203.0.113.5/32"), "{html}");
-    assert!(html.contains("No suitable parent Prefix") && html.contains("Rolled back: deleted the device"), "{html}");
-    let left: Value = get("/api/dcim/devices/?name=nr-onboard-2".into()).await.unwrap().json().await.unwrap();
+    assert!(
+        html.contains("failed while trying to create the IP address 203.0.113.5/32"),
+        "{html}"
+    );
+    assert!(
+        html.contains("No suitable parent Prefix")
+            && html.contains("Rolled back: deleted the device"),
+        "{html}"
+    );
+    let left: Value = get("/api/dcim/devices/?name=nr-onboard-2".into())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(left["count"], 0, "nothing left in Nautobot");
     let gone = http
         .delete(format!("{url}/api/dcim/devices/{nb_id}/"))

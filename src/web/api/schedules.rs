@@ -98,7 +98,7 @@ pub async fn show(
 #[serde(deny_unknown_fields)]
 pub struct ScheduleBody {
     name: Option<String>,
-    /// `backup` or `retention`.
+    /// `backup`, `retention` or `nautobot_sync` (administrators only).
     job_type: Option<String>,
     /// `device`, `tag` or `all`.
     target_type: Option<String>,
@@ -106,6 +106,8 @@ pub struct ScheduleBody {
     device: Option<String>,
     /// The tag's id, for target `tag`.
     tag_id: Option<i32>,
+    /// The Nautobot source's id, for job type `nautobot_sync`.
+    source_id: Option<i32>,
     /// `once`, `interval`, `daily`, `weekly`, `monthly` or `cron`.
     schedule_type: Option<String>,
     /// For `once`: `YYYY-MM-DDTHH:MM` in the time zone.
@@ -139,6 +141,7 @@ impl ScheduleBody {
         set(&mut base.target_type, self.target_type);
         set(&mut base.device, self.device);
         set(&mut base.tag_id, self.tag_id.map(|t| t.to_string()));
+        set(&mut base.source_id, self.source_id.map(|s| s.to_string()));
         set(&mut base.schedule_type, self.schedule_type);
         set(&mut base.at, self.at);
         set(&mut base.minutes, self.minutes.map(|m| m.to_string()));
