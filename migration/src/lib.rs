@@ -11,6 +11,7 @@ mod m20261203_000002_job_live;
 mod m20261203_000003_api_tokens;
 mod m20261204_000001_git;
 mod m20261204_000002_nautobot;
+mod m20261204_000003_checkmk;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000003_api_tokens::Migration),
             Box::new(m20261204_000001_git::Migration),
             Box::new(m20261204_000002_nautobot::Migration),
+            Box::new(m20261204_000003_checkmk::Migration),
         ]
     }
 }

@@ -8,17 +8,16 @@ use super::{page, redirect};
 use crate::auth::flash::FlashKind;
 use crate::auth::permissions::ADMIN;
 use crate::auth::{Auth, Ctx};
-use crate::services::nautobot::client::Connection;
-use crate::services::nautobot::probe;
 use crate::services::settings::registry::{self, Category};
 use crate::services::settings::{self, CategoryView};
 use crate::services::validation::FieldErrors;
+use crate::services::{checkmk, nautobot};
 use crate::web::error::AppError;
 
 routes! {
     GET r"/settings" => show,
     POST r"/settings/{category}" => update,
-    POST r"/settings/nautobot/test" => test_nautobot,
+    POST r"/settings/{category}/test" => test_connection,
 }
 
 #[derive(Template)]
@@ -37,7 +36,7 @@ struct SettingsPage {
 impl SettingsPage {
     /// Categories whose form has *Test connection*.
     fn testable(&self, id: &str) -> bool {
-        id == Category::Nautobot.id()
+        TESTABLE.iter().any(|c| c.id() == id)
     }
     fn test_of(&self, id: &str) -> Option<&(Category, bool, String)> {
         self.test.as_ref().filter(|(c, _, _)| c.id() == id)
@@ -69,57 +68,131 @@ fn last_values(sent: HashMap<String, Vec<String>>) -> HashMap<String, String> {
         .collect()
 }
 
-/// The connection the Nautobot form describes: typed values over the saved ones (an empty token
-/// field keeps the saved token, as saving does).
-async fn typed_connection(
-    auth: &Auth<ADMIN>,
+/// The categories whose form has *Test connection*.
+const TESTABLE: [Category; 2] = [Category::Nautobot, Category::Checkmk];
+
+/// A secret field as typed over its saved value: an empty field keeps the saved one (as saving
+/// does), a ticked "clear" drops it.
+fn typed_secret(
     form: &HashMap<String, String>,
-) -> Result<Connection, AppError> {
-    let saved = Connection::load(auth.db(), &auth.state.vault).await?;
-    let field = |s: &registry::TextSetting| form.get(s.meta.key).map(|v| v.trim().to_string());
-    let cleared = form.contains_key(&format!("{}__clear", registry::NAUTOBOT_TOKEN.meta.key));
-    let token = match form.get(registry::NAUTOBOT_TOKEN.meta.key) {
+    setting: &registry::SecretSetting,
+    saved: Option<String>,
+) -> Option<String> {
+    let key = setting.meta.key;
+    match form.get(key) {
         Some(t) if !t.is_empty() => Some(t.clone()),
-        _ if cleared => None,
-        _ => saved.token,
-    };
-    Ok(Connection {
-        url: field(&registry::NAUTOBOT_URL).unwrap_or(saved.url),
-        token,
-        timeout_seconds: form
-            .get(registry::NAUTOBOT_TIMEOUT_SECONDS.meta.key)
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map_or(saved.timeout_seconds, |t| t.clamp(1, 600)),
-        verify_tls: form
-            .get(registry::NAUTOBOT_VERIFY_TLS.meta.key)
-            .map_or(saved.verify_tls, |v| v == "on"),
-        ca_file: field(&registry::NAUTOBOT_CA_FILE).unwrap_or(saved.ca_file),
-    })
+        _ if form.contains_key(&format!("{key}__clear")) => None,
+        _ => saved,
+    }
 }
 
-/// *Test connection* on the Nautobot form: tries the typed values without saving them.
-pub async fn test_nautobot(
+fn typed_text(
+    form: &HashMap<String, String>,
+    setting: &registry::TextSetting,
+    saved: String,
+) -> String {
+    form.get(setting.meta.key)
+        .map_or(saved, |v| v.trim().to_string())
+}
+
+fn typed_seconds(
+    form: &HashMap<String, String>,
+    setting: &registry::IntSetting,
+    saved: u64,
+) -> u64 {
+    form.get(setting.meta.key)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(saved, |t| t.clamp(1, 600))
+}
+
+fn typed_flag(
+    form: &HashMap<String, String>,
+    setting: &registry::BoolSetting,
+    saved: bool,
+) -> bool {
+    form.get(setting.meta.key).map_or(saved, |v| v == "on")
+}
+
+/// Runs the connection test of `category` with the typed values over the saved ones (`form`
+/// empty: the saved values alone). `None` when the saved values are not configured and nothing
+/// was typed; else the outcome in words.
+async fn connection_test(
+    auth: &Auth<ADMIN>,
+    category: Category,
+    form: &HashMap<String, String>,
+) -> Result<Option<(bool, String)>, AppError> {
+    use registry::*;
+    let (db, vault) = (auth.db(), &auth.state.vault);
+    let outcome = match category {
+        Category::Nautobot => {
+            let saved = nautobot::client::Connection::load(db, vault).await?;
+            let c = nautobot::client::Connection {
+                url: typed_text(form, &NAUTOBOT_URL, saved.url),
+                token: typed_secret(form, &NAUTOBOT_TOKEN, saved.token),
+                timeout_seconds: typed_seconds(
+                    form,
+                    &NAUTOBOT_TIMEOUT_SECONDS,
+                    saved.timeout_seconds,
+                ),
+                verify_tls: typed_flag(form, &NAUTOBOT_VERIFY_TLS, saved.verify_tls),
+                ca_file: typed_text(form, &NAUTOBOT_CA_FILE, saved.ca_file),
+            };
+            if form.is_empty() && !c.is_configured() {
+                return Ok(None);
+            }
+            nautobot::probe::test(&c)
+                .await
+                .map(|r| r.words())
+                .map_err(|e| e.to_string())
+        }
+        Category::Checkmk => {
+            let saved = checkmk::client::Connection::load(db, vault).await?;
+            let c = checkmk::client::Connection {
+                url: typed_text(form, &CHECKMK_URL, saved.url),
+                user: typed_text(form, &CHECKMK_USER, saved.user),
+                secret: typed_secret(form, &CHECKMK_SECRET, saved.secret),
+                timeout_seconds: typed_seconds(
+                    form,
+                    &CHECKMK_TIMEOUT_SECONDS,
+                    saved.timeout_seconds,
+                ),
+                verify_tls: typed_flag(form, &CHECKMK_VERIFY_TLS, saved.verify_tls),
+            };
+            if form.is_empty() && !c.is_configured() {
+                return Ok(None);
+            }
+            checkmk::probe::test(&c)
+                .await
+                .map(|r| r.words())
+                .map_err(|e| e.to_string())
+        }
+        _ => return Err(AppError::from(crate::error::Error::NotFound)),
+    };
+    Ok(Some(match outcome {
+        Ok(words) => (true, words),
+        Err(e) => (false, format!("Connection failed: {e}.")),
+    }))
+}
+
+/// *Test connection* on a form: tries the typed values without saving them.
+pub async fn test_connection(
     auth: Auth<ADMIN>,
+    category: web::Path<String>,
     Form(sent): Form<HashMap<String, Vec<String>>>,
 ) -> Result<HttpResponse, AppError> {
+    let category = Category::from_id(&category)
+        .filter(|c| TESTABLE.contains(c))
+        .ok_or(crate::error::Error::NotFound)?;
     let form = last_values(sent);
-    let connection = typed_connection(&auth, &form).await?;
-    let test = match probe::test(&connection).await {
-        Ok(report) => (Category::Nautobot, true, report.words()),
-        Err(e) => (
-            Category::Nautobot,
-            false,
-            format!("Connection failed: {e}."),
-        ),
-    };
+    let outcome = connection_test(&auth, category, &form).await?;
     let categories = settings::grouped(auth.db()).await?;
     page(&SettingsPage {
         ctx: auth.0,
         categories,
         errors: FieldErrors::new(),
         submitted: form,
-        failed_category: Category::Nautobot.id().to_string(),
-        test: Some(test),
+        failed_category: category.id().to_string(),
+        test: outcome.map(|(ok, words)| (category, ok, words)),
     })
 }
 
@@ -146,17 +219,16 @@ pub async fn update(
                 format!("Saved: {}.", keys.join(", "))
             };
             auth.flash(FlashKind::Success, text);
-            // A wrong address or token is said at once, not at the first sync.
-            if category == Category::Nautobot.id() && !keys.is_empty() {
-                let saved = Connection::load(auth.db(), &auth.state.vault).await?;
-                if saved.is_configured()
-                    && let Err(e) = probe::test(&saved).await
-                {
-                    auth.flash(
-                        FlashKind::Warning,
-                        format!("The connection test with the saved values failed: {e}."),
-                    );
-                }
+            // A wrong address or secret is said at once, not at the first sync.
+            if let Some(c) = Category::from_id(&category).filter(|c| TESTABLE.contains(c))
+                && !keys.is_empty()
+                && let Some((false, words)) = connection_test(&auth, c, &HashMap::new()).await?
+            {
+                let why = words.trim_start_matches("Connection failed: ");
+                auth.flash(
+                    FlashKind::Warning,
+                    format!("The connection test with the saved values failed: {why}"),
+                );
             }
             Ok(redirect(&format!("/settings#{category}")))
         }

@@ -152,7 +152,7 @@ pub fn new_client() -> reqwest::Client {
 /// keep-alive, and the request failed with hyper's `IncompleteMessage` (loopback connections cost
 /// next to nothing).
 fn client_builder() -> reqwest::ClientBuilder {
-    netraven::services::nautobot::client::use_ring_for_tls();
+    netraven::services::http::use_ring_for_tls();
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())

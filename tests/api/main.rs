@@ -4,6 +4,7 @@ mod api_tokens;
 mod auth;
 mod backups;
 mod browser;
+mod checkmk;
 mod credential_abuse;
 mod credentials;
 mod device_access;

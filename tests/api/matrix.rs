@@ -44,8 +44,8 @@ const ROWS: &[(&str, &str, Needs, u16)] = &[
     ("GET", "/audit", Perm(ADMIN), 200),
     ("GET", "/settings", Perm(ADMIN), 200),
     ("POST", "/settings/{category}", Perm(ADMIN), 400),
-    // Nothing configured: the test's report, on the page.
-    ("POST", "/settings/nautobot/test", Perm(ADMIN), 200),
+    // Security has no connection to test.
+    ("POST", "/settings/{category}/test", Perm(ADMIN), 404),
     // Users.
     ("GET", "/users", Perm(USER_MANAGE), 200),
     ("POST", "/users", Perm(USER_MANAGE), 400),

@@ -69,7 +69,7 @@ pub fn nautobot_sim(dir: &Path, data: &Value, args: &[&str]) -> NautobotSim {
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("the Nautobot server said {line:?}"));
     let tls = args.contains(&"--tls-cert");
-    netraven::services::nautobot::client::use_ring_for_tls();
+    netraven::services::http::use_ring_for_tls();
     let http = reqwest::Client::builder()
         .tls_danger_accept_invalid_certs(true)
         .build()
@@ -270,6 +270,20 @@ async fn device_tags(app: &TestApp, id: i32) -> Vec<String> {
         .all(&app.db)
         .await
         .expect("tags")
+}
+
+/// The *Add to Nautobot* form: a location and a role, the rest as a fresh Nautobot has it (the
+/// platform found by the device's network driver).
+fn onboard_fields<'a>(location: &'a str, role: &'a str) -> [(&'a str, &'a str); 7] {
+    [
+        ("location", location),
+        ("role", role),
+        ("status", "Active"),
+        ("device_type", "CSR1000v"),
+        ("platform", ""),
+        ("namespace", "Global"),
+        ("interface", "Management"),
+    ]
 }
 
 /// The inventory the main test reads: what real inventories hold, addresses from documentation
@@ -830,15 +844,7 @@ async fn onboarding_creates_the_device_and_rolls_back_a_failure() {
     assert!(
         html.contains("<option value=\"DC1\">") && html.contains("<option value=\"CSR1000v\">")
     );
-    let fields = [
-        ("location", "DC1"),
-        ("role", "router"),
-        ("status", "Active"),
-        ("device_type", "CSR1000v"),
-        ("platform", ""),
-        ("namespace", "Global"),
-        ("interface", "Management"),
-    ];
+    let fields = onboard_fields("DC1", "router");
     let r = app
         .post_form(&format!("/devices/{id}/nautobot"), &fields)
         .await;
@@ -1118,15 +1124,7 @@ async fn nautobot_real() {
     let id = app
         .add_device("nr-onboard", "192.0.2.60", "cisco_ios")
         .await;
-    let fields = [
-        ("location", "NR-Lab"),
-        ("role", "nr-router"),
-        ("status", "Active"),
-        ("device_type", "CSR1000v"),
-        ("platform", ""),
-        ("namespace", "Global"),
-        ("interface", "Management"),
-    ];
+    let fields = onboard_fields("NR-Lab", "nr-router");
     let r = app
         .post_form(&format!("/devices/{id}/nautobot"), &fields)
         .await;

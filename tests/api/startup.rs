@@ -38,7 +38,11 @@ async fn wrong_or_missing_fernet_key_refuses_to_start_once_data_is_encrypted() {
         .expect("refused");
     assert!(matches!(err, StartError::Crypto(_)), "{err}");
     assert!(err.to_string().contains(FERNET_KEY_FILE), "{err}");
-    assert!(err.to_string().contains("setting checkmk.secret"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("setting notifications.smtp_password"),
+        "{err}"
+    );
     assert_eq!(err.exit_code(), 78);
 
     // Missing key file: refused, and no new key is generated next to the data.

@@ -2,15 +2,13 @@
 //! with the token header, and Nautobot's answers and failures turned into `NautobotError`s
 //! worded for an engineer. The token never leaves this module except in the request header.
 
-use std::time::Duration;
-
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::crypto::Vault;
 use crate::error::Error;
+use crate::services::http::{self, Answer, ClientSpec, Failure, SetupError, Unusable, snippet};
 use crate::services::settings::{self, registry};
 
 /// Where Nautobot is and how to talk to it.
@@ -62,8 +60,8 @@ pub enum NautobotError {
     NotConfigured,
     #[error("the Nautobot URL {0:?} is not an http:// or https:// address")]
     BadUrl(String),
-    #[error("the CA certificate file {path}: {reason}")]
-    CaFile { path: String, reason: String },
+    #[error(transparent)]
+    Setup(#[from] SetupError),
     #[error("cannot reach Nautobot at {url}: {reason}")]
     Unreachable { url: String, reason: String },
     #[error("TLS failure talking to {url}: {reason}")]
@@ -98,29 +96,12 @@ impl From<NautobotError> for Error {
     }
 }
 
-/// One request's answer.
-pub struct Answer {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Value,
-}
-
-/// reqwest's TLS (rustls) comes without a cryptography provider: ring, which sqlx and russh
-/// already bring, is installed as the process's one. Called before any HTTP client is built;
-/// later calls find it installed.
-pub fn use_ring_for_tls() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     base: String,
     timeout_seconds: u64,
 }
-
-/// At most this much of Nautobot's error text reaches a message.
-const MAX_MESSAGE: usize = 600;
 
 impl Client {
     pub fn new(c: &Connection) -> Result<Client, NautobotError> {
@@ -131,41 +112,12 @@ impl Client {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(NautobotError::BadUrl(base));
         }
-        use_ring_for_tls();
-        let token = c.token.as_deref().unwrap_or_default();
-        let mut headers = HeaderMap::new();
-        let mut auth = HeaderValue::from_str(&format!("Token {token}")).map_err(|_| {
-            NautobotError::BadToken("the token holds characters a header cannot carry".into())
-        })?;
-        auth.set_sensitive(true);
-        headers.insert(AUTHORIZATION, auth);
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let mut builder = reqwest::Client::builder()
-            .default_headers(headers)
-            .timeout(Duration::from_secs(c.timeout_seconds.max(1)))
-            .connect_timeout(Duration::from_secs(c.timeout_seconds.clamp(1, 30)))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("NetRaven/", env!("CARGO_PKG_VERSION")))
-            .tls_danger_accept_invalid_certs(!c.verify_tls);
-        let ca_file = c.ca_file.trim();
-        if !ca_file.is_empty() {
-            let ca_error = |reason: String| NautobotError::CaFile {
-                path: ca_file.to_string(),
-                reason,
-            };
-            let pem = std::fs::read(ca_file).map_err(|e| ca_error(e.to_string()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|_| ca_error("not a PEM certificate file".into()))?;
-            if certs.is_empty() {
-                return Err(ca_error("holds no certificate".into()));
-            }
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        let http = builder.build().map_err(|e| NautobotError::Unreachable {
-            url: base.clone(),
-            reason: chain(&e),
+        let authorization = format!("Token {}", c.token.as_deref().unwrap_or_default());
+        let http = http::client(&ClientSpec {
+            authorization: &authorization,
+            timeout_seconds: c.timeout_seconds,
+            verify_tls: c.verify_tls,
+            ca_file: &c.ca_file,
         })?;
         Ok(Client {
             http,
@@ -194,42 +146,14 @@ impl Client {
     ) -> Result<Answer, NautobotError> {
         let url = format!("{}{path}", self.base);
         let what = format!("{method} {path}");
-        let mut req = self.http.request(method, &url).query(query);
-        if let Some(body) = body {
-            req = req
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.to_string());
-        }
-        let resp = req.send().await.map_err(|e| self.failure(&e))?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        if status.is_redirection() {
-            let to = headers
-                .get(reqwest::header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("another address")
-                .to_string();
-            return Err(NautobotError::Redirect { url, to });
-        }
-        let bytes = resp.bytes().await.map_err(|e| self.failure(&e))?;
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            match serde_json::from_slice(&bytes) {
-                Ok(v) => v,
-                Err(_) => {
-                    let text = String::from_utf8_lossy(&bytes);
-                    return Err(NautobotError::NotNautobot {
-                        what,
-                        reason: format!("HTTP {status}, not JSON: {}", snippet(&text)),
-                    });
-                }
-            }
-        };
-        Ok(Answer {
-            status,
-            headers,
-            body,
+        let req = self.http.request(method, &url).query(query);
+        http::send(req, body, |_| false).await.map_err(|u| match u {
+            Unusable::Failed(f) => self.failure(f),
+            Unusable::Redirect(to) => NautobotError::Redirect { url, to },
+            Unusable::NotJson(status, text) => NautobotError::NotNautobot {
+                what,
+                reason: format!("HTTP {status}, not JSON: {text}"),
+            },
         })
     }
 
@@ -308,16 +232,12 @@ impl Client {
             })
     }
 
-    fn failure(&self, e: &reqwest::Error) -> NautobotError {
+    fn failure(&self, f: Failure) -> NautobotError {
         let url = self.base.clone();
-        if e.is_timeout() {
-            return NautobotError::Timeout(self.timeout_seconds);
-        }
-        let reason = chain(e);
-        if is_tls(e) {
-            NautobotError::Tls { url, reason }
-        } else {
-            NautobotError::Unreachable { url, reason }
+        match f {
+            Failure::Timeout => NautobotError::Timeout(self.timeout_seconds),
+            Failure::Tls(reason) => NautobotError::Tls { url, reason },
+            Failure::Unreachable(reason) => NautobotError::Unreachable { url, reason },
         }
     }
 }
@@ -406,49 +326,6 @@ pub fn describe(body: &Value) -> String {
         return "no details given".into();
     }
     snippet(&out.join("; "))
-}
-
-fn snippet(text: &str) -> String {
-    let t = text.trim();
-    if t.chars().count() <= MAX_MESSAGE {
-        return t.to_string();
-    }
-    let cut: String = t.chars().take(MAX_MESSAGE).collect();
-    format!("{cut}…")
-}
-
-/// The error and its causes, innermost last, without repeats ("error sending request: client
-/// error (Connect): tcp connect error: Connection refused (os error 111)").
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        let text = err.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        cur = err.source();
-    }
-    // The URL reqwest adds to its own message is already in ours.
-    parts
-        .last()
-        .cloned()
-        .unwrap_or_else(|| "unknown error".into())
-}
-
-fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if err.downcast_ref::<rustls::Error>().is_some() {
-            return true;
-        }
-        let text = err.to_string().to_lowercase();
-        if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
-            return true;
-        }
-        cur = err.source();
-    }
-    false
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! names a key or repeats a default and the settings page shows exactly what some code reads.
 //!
 //! A setting enters the registry with the feature that reads it. `admin_settings` rows without
-//! an entry (the Nautobot, CheckMK and SMTP fields seeded ahead of their features) are kept, and
+//! an entry (the SMTP fields seeded ahead of their feature) are kept, and
 //! their secrets still take part in key rotation and the start-up key check, but nobody can see
 //! or edit them until that feature registers them.
 //!
@@ -20,16 +20,18 @@ pub enum Category {
     Backups,
     Credentials,
     Nautobot,
+    Checkmk,
 }
 
 impl Category {
     /// In page order.
-    pub const ALL: [Category; 5] = [
+    pub const ALL: [Category; 6] = [
         Category::Security,
         Category::Jobs,
         Category::Backups,
         Category::Credentials,
         Category::Nautobot,
+        Category::Checkmk,
     ];
 
     pub fn id(self) -> &'static str {
@@ -39,6 +41,7 @@ impl Category {
             Category::Backups => "backups",
             Category::Credentials => "credentials",
             Category::Nautobot => "nautobot",
+            Category::Checkmk => "checkmk",
         }
     }
 
@@ -49,6 +52,7 @@ impl Category {
             Category::Backups => "Backups",
             Category::Credentials => "Credentials",
             Category::Nautobot => "Nautobot",
+            Category::Checkmk => "CheckMK",
         }
     }
 
@@ -438,6 +442,54 @@ registry! {
         format: TextFormat::Plain,
         default: "Management",
     });
+    CHECKMK_URL = Text(TextSetting {
+        meta: Meta {
+            key: "checkmk.url",
+            category: Category::Checkmk,
+            label: "CheckMK site URL",
+            help: "The site's address, e.g. https://monitoring.example.net/prod (empty: not configured)",
+        },
+        format: TextFormat::Url,
+        default: "",
+    });
+    CHECKMK_USER = Text(TextSetting {
+        meta: Meta {
+            key: "checkmk.user",
+            category: Category::Checkmk,
+            label: "Automation user",
+            help: "The CheckMK automation user NetRaven signs in as",
+        },
+        format: TextFormat::Plain,
+        default: "automation",
+    });
+    CHECKMK_SECRET = Secret(SecretSetting {
+        meta: Meta {
+            key: "checkmk.secret",
+            category: Category::Checkmk,
+            label: "Automation secret",
+            help: "The automation user's secret",
+        },
+    });
+    CHECKMK_TIMEOUT_SECONDS = Integer(IntSetting {
+        meta: Meta {
+            key: "checkmk.timeout_seconds",
+            category: Category::Checkmk,
+            label: "Timeout (seconds)",
+            help: "Time each request to CheckMK may take",
+        },
+        min: 1,
+        max: 600,
+        default: 30,
+    });
+    CHECKMK_VERIFY_TLS = Boolean(BoolSetting {
+        meta: Meta {
+            key: "checkmk.verify_tls",
+            category: Category::Checkmk,
+            label: "Verify TLS certificates",
+            help: "Refuse a CheckMK whose certificate is not trusted (turn off only for a lab)",
+        },
+        default: true,
+    });
 }
 
 #[cfg(test)]
@@ -489,11 +541,7 @@ mod tests {
 
     #[test]
     fn features_without_a_reader_are_not_registered() {
-        for prefix in ["checkmk.", "notifications."] {
-            assert!(ALL.iter().all(|s| !s.key().starts_with(prefix)), "{prefix}");
-        }
-        for id in ["checkmk", "notifications"] {
-            assert_eq!(Category::from_id(id), None);
-        }
+        assert!(ALL.iter().all(|s| !s.key().starts_with("notifications.")));
+        assert_eq!(Category::from_id("notifications"), None);
     }
 }

@@ -105,7 +105,14 @@ mod tests {
         let ids: Vec<&str> = page.iter().map(|c| c.id).collect();
         assert_eq!(
             ids,
-            ["security", "jobs", "backups", "credentials", "nautobot"]
+            [
+                "security",
+                "jobs",
+                "backups",
+                "credentials",
+                "nautobot",
+                "checkmk"
+            ]
         );
     }
 
