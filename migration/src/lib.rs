@@ -12,6 +12,7 @@ mod m20261203_000003_api_tokens;
 mod m20261204_000001_git;
 mod m20261204_000002_nautobot;
 mod m20261204_000003_checkmk;
+mod seed_settings;
 
 pub struct Migrator;
 

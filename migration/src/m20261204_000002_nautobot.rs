@@ -21,7 +21,7 @@ fn device_columns() -> Vec<ColumnDef> {
 
 /// The connection and onboarding settings that join the URL and token seeded with the schema:
 /// (key, value, type, description).
-const SETTINGS: [(&str, &str, &str, &str); 9] = [
+const SETTINGS: [crate::seed_settings::Row; 9] = [
     (
         "nautobot.timeout_seconds",
         "30",
@@ -88,33 +88,7 @@ const DEVICE_COLUMNS: [&str; 4] = [
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (key, value, value_type, description) in SETTINGS {
-            let value: serde_json::Value =
-                serde_json::from_str(value).map_err(|e| DbErr::Migration(e.to_string()))?;
-            manager
-                .exec_stmt(
-                    Query::insert()
-                        .into_table("admin_settings")
-                        .columns([
-                            "key",
-                            "value",
-                            "value_type",
-                            "category",
-                            "description",
-                            "is_sensitive",
-                        ])
-                        .values_panic([
-                            key.into(),
-                            value.into(),
-                            value_type.into(),
-                            "nautobot".into(),
-                            description.into(),
-                            false.into(),
-                        ])
-                        .to_owned(),
-                )
-                .await?;
-        }
+        crate::seed_settings::add(manager, "nautobot", &SETTINGS).await?;
         for mut column in device_columns() {
             manager
                 .alter_table(
@@ -225,14 +199,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .exec_stmt(
-                Query::delete()
-                    .from_table("admin_settings")
-                    .and_where(Expr::col("key").is_in(SETTINGS.map(|(key, ..)| key)))
-                    .to_owned(),
-            )
-            .await?;
+        crate::seed_settings::remove(manager, &SETTINGS).await?;
         for table in [
             "nautobot_sync_items",
             "nautobot_platforms",

@@ -16,6 +16,16 @@ pub fn use_ring_for_tls() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// A configured base address without its trailing slash, when it is an http(s) URL.
+pub fn base_url(configured: &str) -> Result<String, String> {
+    let base = configured.trim().trim_end_matches('/').to_string();
+    if base.starts_with("http://") || base.starts_with("https://") {
+        Ok(base)
+    } else {
+        Err(base)
+    }
+}
+
 /// How to reach one system.
 pub struct ClientSpec<'a> {
     /// The `Authorization` header's value (a secret: never logged).

@@ -286,6 +286,18 @@ fn onboard_fields<'a>(location: &'a str, role: &'a str) -> [(&'a str, &'a str); 
     ]
 }
 
+/// *Add to Nautobot* refused: the form again (422) saying each of `words`.
+async fn onboarding_refused(app: &TestApp, device: i32, fields: &[(&str, &str)], words: &[&str]) {
+    let r = app
+        .post_form(&format!("/devices/{device}/nautobot"), fields)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    for w in words {
+        assert!(html.contains(w), "{w:?} not in {html}");
+    }
+}
+
 /// The inventory the main test reads: what real inventories hold, addresses from documentation
 /// ranges (nothing connects to them).
 fn inventory() -> Value {
@@ -900,20 +912,17 @@ async fn onboarding_creates_the_device_and_rolls_back_a_failure() {
         ),
     )
     .await;
-    let r = app
-        .post_form(&format!("/devices/{id2}/nautobot"), &fields)
-        .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = r.text().await.unwrap();
-    assert!(
-        html.contains("failed while trying to assign the IP address to the interface"),
-        "{html}"
-    );
-    assert!(
-        html.contains("Simulated failure.")
-            && html.contains("Rolled back: deleted the IP address and the device"),
-        "{html}"
-    );
+    onboarding_refused(
+        &app,
+        id2,
+        &fields,
+        &[
+            "failed while trying to assign the IP address to the interface",
+            "Simulated failure.",
+            "Rolled back: deleted the IP address and the device",
+        ],
+    )
+    .await;
     assert_eq!(counts().await, after, "nothing of new2 is left in Nautobot");
     assert!(device(&app, "new2").await.unwrap().external_id.is_none());
     // A device type Nautobot does not have: nothing is created at all.
@@ -1156,20 +1165,17 @@ async fn nautobot_real() {
     let bad = app
         .add_device("nr-onboard-2", "203.0.113.5", "cisco_ios")
         .await;
-    let r = app
-        .post_form(&format!("/devices/{bad}/nautobot"), &fields)
-        .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = r.text().await.unwrap();
-    assert!(
-        html.contains("failed while trying to create the IP address 203.0.113.5/32"),
-        "{html}"
-    );
-    assert!(
-        html.contains("No suitable parent Prefix")
-            && html.contains("Rolled back: deleted the device"),
-        "{html}"
-    );
+    onboarding_refused(
+        &app,
+        bad,
+        &fields,
+        &[
+            "failed while trying to create the IP address 203.0.113.5/32",
+            "No suitable parent Prefix",
+            "Rolled back: deleted the device",
+        ],
+    )
+    .await;
     let left: Value = get("/api/dcim/devices/?name=nr-onboard-2".into())
         .await
         .unwrap()

@@ -108,10 +108,7 @@ impl Client {
         if !c.is_configured() {
             return Err(CheckmkError::NotConfigured);
         }
-        let site = c.url.trim().trim_end_matches('/').to_string();
-        if !(site.starts_with("http://") || site.starts_with("https://")) {
-            return Err(CheckmkError::BadUrl(site));
-        }
+        let site = http::base_url(&c.url).map_err(CheckmkError::BadUrl)?;
         let authorization = format!(
             "Bearer {} {}",
             c.user.trim(),

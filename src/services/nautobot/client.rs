@@ -108,10 +108,7 @@ impl Client {
         if !c.is_configured() {
             return Err(NautobotError::NotConfigured);
         }
-        let base = c.url.trim().trim_end_matches('/').to_string();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(NautobotError::BadUrl(base));
-        }
+        let base = http::base_url(&c.url).map_err(NautobotError::BadUrl)?;
         let authorization = format!("Token {}", c.token.as_deref().unwrap_or_default());
         let http = http::client(&ClientSpec {
             authorization: &authorization,
