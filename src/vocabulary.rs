@@ -158,6 +158,11 @@ stored_words! {
         GitSync = "git_sync",
         /// Reads a Nautobot source and plans (preview) or applies its devices.
         NautobotSync = "nautobot_sync",
+        /// Compares the CheckMK mapping's devices with CheckMK's hosts (and, when scheduled,
+        /// applies what the mapping allows).
+        CheckmkCompare = "checkmk_compare",
+        /// Adds, updates or deletes CheckMK hosts from comparison results, and activates.
+        CheckmkApply = "checkmk_apply",
     }
 }
 
@@ -169,12 +174,20 @@ impl JobType {
             JobType::Retention => "Retention: remove old versions and job logs",
             JobType::GitSync => "Git sync: update a repository's local copy",
             JobType::NautobotSync => "Nautobot sync: apply a source's devices",
+            JobType::CheckmkCompare => {
+                "CheckMK sync: compare hosts (and apply what the mapping allows)"
+            }
+            JobType::CheckmkApply => "CheckMK changes: add, update, delete hosts, activate",
         }
     }
 
     /// What a schedule can run (a git sync starts from its repository's page).
-    pub const SCHEDULED: [JobType; 3] =
-        [JobType::Backup, JobType::Retention, JobType::NautobotSync];
+    pub const SCHEDULED: [JobType; 4] = [
+        JobType::Backup,
+        JobType::Retention,
+        JobType::NautobotSync,
+        JobType::CheckmkCompare,
+    ];
 }
 
 stored_words! {
@@ -393,6 +406,63 @@ stored_words! {
     /// What a sync does with a device that left its source.
     LeaveAction {
         Disable = "disable",
+        Delete = "delete",
+    }
+}
+
+stored_words! {
+    /// Where the CheckMK mapping takes its devices from.
+    CheckmkSourceKind {
+        /// NetRaven's own inventory, limited by a tag.
+        Inventory = "inventory",
+        /// A Nautobot source's devices, read from Nautobot.
+        Nautobot = "nautobot",
+    }
+}
+
+stored_words! {
+    /// How a device's desired CheckMK host compares with CheckMK.
+    CheckmkStatus {
+        Equal = "equal",
+        /// In CheckMK, with other attributes or in another folder.
+        Diff = "diff",
+        /// Not in CheckMK.
+        Missing = "missing",
+        /// Could not be compared (the message says why).
+        Error = "error",
+        /// In a mapped folder of CheckMK, produced by no source device.
+        Extra = "extra",
+    }
+}
+
+impl CheckmkStatus {
+    pub fn badge(self) -> &'static str {
+        match self {
+            CheckmkStatus::Equal => "badge-ok",
+            CheckmkStatus::Diff => "badge-info",
+            CheckmkStatus::Missing | CheckmkStatus::Extra => "badge-warn",
+            CheckmkStatus::Error => "badge-err",
+        }
+    }
+
+    /// What acting on a result of this status does.
+    pub fn action(self) -> Option<CheckmkAction> {
+        match self {
+            CheckmkStatus::Missing => Some(CheckmkAction::Add),
+            CheckmkStatus::Diff => Some(CheckmkAction::Update),
+            CheckmkStatus::Extra => Some(CheckmkAction::Delete),
+            CheckmkStatus::Equal | CheckmkStatus::Error => None,
+        }
+    }
+}
+
+stored_words! {
+    /// What NetRaven did in CheckMK about a comparison result.
+    CheckmkAction {
+        /// Created the host (and its folders).
+        Add = "add",
+        /// Moved the host and replaced its attributes.
+        Update = "update",
         Delete = "delete",
     }
 }

@@ -12,6 +12,7 @@ mod m20261203_000003_api_tokens;
 mod m20261204_000001_git;
 mod m20261204_000002_nautobot;
 mod m20261204_000003_checkmk;
+mod m20261205_000001_checkmk_mapping;
 mod seed_settings;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_git::Migration),
             Box::new(m20261204_000002_nautobot::Migration),
             Box::new(m20261204_000003_checkmk::Migration),
+            Box::new(m20261205_000001_checkmk_mapping::Migration),
         ]
     }
 }

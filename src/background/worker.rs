@@ -24,7 +24,7 @@ use crate::crypto::Vault;
 use crate::error::Error;
 use crate::services::git::{self, GitHome};
 use crate::services::settings::registry::JOBS_CONCURRENCY;
-use crate::services::{after_backup, jobs, nautobot, retention, settings};
+use crate::services::{after_backup, checkmk, jobs, nautobot, retention, settings};
 
 /// What the task handlers share.
 pub struct Engine {
@@ -81,6 +81,10 @@ async fn run_job(engine: &Engine, job_log_id: i32) -> Result<(), Error> {
     match job.job_type {
         JobType::GitSync => return git::sync::run_job(db, &engine.vault, &engine.git, &job).await,
         JobType::NautobotSync => return nautobot::sync::run_job(db, &engine.vault, &job).await,
+        JobType::CheckmkCompare => {
+            return checkmk::compare::run_job(db, &engine.vault, &job).await;
+        }
+        JobType::CheckmkApply => return checkmk::apply::run_job(db, &engine.vault, &job).await,
         JobType::Backup | JobType::Retention => {}
     }
     jobs::mark_running(db, job.id).await?;

@@ -4,6 +4,7 @@ pub mod admin_settings;
 pub mod api_tokens;
 pub mod audit_logs;
 pub mod backups;
+pub mod checkmk_mapping;
 pub mod credential_tags;
 pub mod credentials;
 pub mod device_tags;

@@ -3,6 +3,8 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
+use crate::vocabulary::{CheckmkAction, CheckmkStatus};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "nb2cmk_results")]
 pub struct Model {
@@ -10,16 +12,25 @@ pub struct Model {
     pub id: i32,
     pub job_log_id: i32,
     pub device_name: String,
-    pub status: String,
+    pub status: CheckmkStatus,
+    /// One line per difference: `folder: /a → /b`, `attribute: old → new`.
     #[sea_orm(column_type = "Text")]
     pub diff: Option<String>,
+    /// The desired host, `{folder, attributes}` (the source's side, whatever the source).
     #[sea_orm(column_type = "JsonBinary")]
     pub nautobot_data: Option<Json>,
+    /// CheckMK's host, `{folder, attributes, etag}`.
     #[sea_orm(column_type = "JsonBinary")]
     pub checkmk_data: Option<Json>,
     #[sea_orm(column_type = "Text")]
     pub message: Option<String>,
     pub created_at: DateTimeUtc,
+    pub action: Option<CheckmkAction>,
+    pub action_ok: Option<bool>,
+    /// CheckMK's answer to the action, in words.
+    #[sea_orm(column_type = "Text")]
+    pub action_message: Option<String>,
+    pub acted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

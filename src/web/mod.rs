@@ -25,6 +25,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod checkmk;
 pub mod client;
 pub mod credentials;
 pub mod dashboard;
@@ -82,7 +83,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 type Configure = fn(&mut web::ServiceConfig);
 
 /// Every area's routes, registered in this order.
-const AREAS: [(Configure, &[(&str, &str)]); 34] = [
+const AREAS: [(Configure, &[(&str, &str)]); 35] = [
     (health::configure, health::ROUTES),
     (assets::configure, assets::ROUTES),
     (auth::configure, auth::ROUTES),
@@ -100,6 +101,7 @@ const AREAS: [(Configure, &[(&str, &str)]); 34] = [
     (schedules::configure, schedules::ROUTES),
     (git::configure, git::ROUTES),
     (nautobot::configure, nautobot::ROUTES),
+    (checkmk::configure, checkmk::ROUTES),
     (profile::configure, profile::ROUTES),
     (tokens::configure, tokens::ROUTES),
     (settings::configure, settings::ROUTES),

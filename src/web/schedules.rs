@@ -92,6 +92,10 @@ impl TargetLink {
         };
         match target {
             ScheduleTarget::StoredConfigs => text("stored configurations".into()),
+            ScheduleTarget::CheckmkMapping => Self {
+                href: Some("/checkmk".into()),
+                ..text("the CheckMK mapping's devices".into())
+            },
             ScheduleTarget::AllDevices => Self {
                 href: Some("/devices".into()),
                 ..text("all devices".into())

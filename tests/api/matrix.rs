@@ -234,6 +234,16 @@ const ROWS: &[(&str, &str, Needs, u16)] = &[
     ),
     ("GET", r"/nautobot/jobs/{id:\d+}", Perm(READ), 404),
     ("GET", r"/devices/{id:\d+}/nautobot", Perm(WRITE), 404),
+    // CheckMK: not configured, so nothing starts.
+    ("GET", "/checkmk", Perm(READ), 200),
+    ("POST", "/checkmk/compare", Perm(WRITE), 400),
+    ("GET", "/checkmk/mapping", Perm(ADMIN), 200),
+    ("POST", "/checkmk/mapping", Perm(ADMIN), 400),
+    ("POST", "/checkmk/mapping/preview", Perm(ADMIN), 400),
+    ("GET", r"/checkmk/jobs/{id:\d+}", Perm(READ), 404),
+    ("POST", r"/checkmk/jobs/{id:\d+}/apply", Perm(WRITE), 404),
+    ("GET", "/checkmk/changes", Perm(READ), 200),
+    ("POST", "/checkmk/activate", Perm(WRITE), 400),
     ("POST", r"/devices/{id:\d+}/nautobot", Perm(WRITE), 400),
     // API tokens.
     ("POST", "/profile/tokens", SignedIn, 400),

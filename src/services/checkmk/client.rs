@@ -87,6 +87,23 @@ pub enum CheckmkError {
     },
     #[error("the answer to {what} is not CheckMK's REST API: {reason}")]
     NotCheckmk { what: String, reason: String },
+    /// What happened to one host, when CheckMK's answer alone does not say it.
+    #[error("{0}")]
+    Host(String),
+    #[error("activation {id} still runs after {seconds} s: see CheckMK's activation page")]
+    StillActivating { id: String, seconds: u64 },
+}
+
+impl CheckmkError {
+    /// CheckMK answered about this one request (a host it refuses, a 500 on one host); the
+    /// others may still work. Any other failure (unreachable, credentials) ends the job.
+    pub fn concerns_one_request(&self) -> bool {
+        match self {
+            CheckmkError::Rejected { status, .. } => *status != 401,
+            CheckmkError::Host(_) => true,
+            _ => false,
+        }
+    }
 }
 
 impl From<CheckmkError> for Error {
@@ -132,16 +149,21 @@ impl Client {
         Ok(Client::new(&Connection::load(db, vault).await?)?)
     }
 
-    /// Sends one request; any answer that is not a failure of the request itself.
+    /// Sends one request (with the `If-Match` ETag CheckMK's changes need); any answer that
+    /// is not a failure of the request itself.
     pub async fn send(
         &self,
         method: Method,
         path: &str,
         body: Option<&Value>,
+        if_match: Option<&str>,
     ) -> Result<Answer, CheckmkError> {
         let url = format!("{}{path}", self.base);
         let what = format!("{method} {path}");
-        let req = self.http.request(method, &url);
+        let mut req = self.http.request(method, &url);
+        if let Some(etag) = if_match {
+            req = req.header(reqwest::header::IF_MATCH, etag);
+        }
         // The activation's wait-for-completion answers a redirect to itself while it runs.
         let own = |to: &str| to.contains("/check_mk/api/");
         http::send(req, body, own).await.map_err(|u| match u {
@@ -162,7 +184,7 @@ impl Client {
         body: Option<&Value>,
     ) -> Result<Value, CheckmkError> {
         let what = format!("{method} {path}");
-        let a = self.send(method, path, body).await?;
+        let a = self.send(method, path, body, None).await?;
         if a.status.is_success() {
             return Ok(a.body);
         }

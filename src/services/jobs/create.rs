@@ -36,6 +36,12 @@ pub enum Target {
         id: i32,
         apply: bool,
     },
+    /// Results of CheckMK comparison `job` to act on (none: only activate), then activation.
+    CheckmkResults {
+        job: Option<i32>,
+        ids: Vec<i32>,
+        activate: bool,
+    },
 }
 
 impl Target {
@@ -52,6 +58,9 @@ impl Target {
             Target::NautobotSource { id, apply } => {
                 json!({"target": "nautobot_source", "id": id, "apply": apply})
             }
+            Target::CheckmkResults { job, ids, activate } => {
+                json!({"target": "checkmk_results", "job": job, "ids": ids, "activate": activate})
+            }
         }
     }
 
@@ -59,20 +68,13 @@ impl Target {
     /// or parameters this version cannot read).
     pub fn of_job(job: &job_logs::Model) -> Option<Target> {
         let p = job.parameters.as_ref()?;
-        let id = || {
-            p.get("id")
-                .and_then(|v| v.as_i64())
-                .and_then(|v| i32::try_from(v).ok())
-        };
+        let int = |v: &serde_json::Value| v.as_i64().and_then(|v| i32::try_from(v).ok());
+        let id = || p.get("id").and_then(int);
         match p.get("target")?.as_str()? {
             "device" => id().map(Target::Device),
             "tag" => id().map(Target::Tag),
             "devices" => Some(Target::Devices(
-                p.get("ids")?
-                    .as_array()?
-                    .iter()
-                    .filter_map(|v| v.as_i64().and_then(|v| i32::try_from(v).ok()))
-                    .collect(),
+                p.get("ids")?.as_array()?.iter().filter_map(int).collect(),
             )),
             "all" => Some(Target::All),
             "repository" => id().map(|id| Target::Repository {
@@ -82,6 +84,11 @@ impl Target {
             "nautobot_source" => id().map(|id| Target::NautobotSource {
                 id,
                 apply: p.get("apply").and_then(|v| v.as_bool()).unwrap_or(false),
+            }),
+            "checkmk_results" => Some(Target::CheckmkResults {
+                job: p.get("job").and_then(int),
+                ids: p.get("ids")?.as_array()?.iter().filter_map(int).collect(),
+                activate: p.get("activate").and_then(|v| v.as_bool()).unwrap_or(false),
             }),
             _ => None,
         }
@@ -142,7 +149,9 @@ async fn resolve(db: &impl ConnectionTrait, target: &Target) -> Result<Vec<(i32,
         }
         Target::Devices(ids) => q = q.filter(devices::Column::Id.is_in(ids.clone())),
         Target::All => {}
-        Target::Repository { .. } | Target::NautobotSource { .. } => {
+        Target::Repository { .. }
+        | Target::NautobotSource { .. }
+        | Target::CheckmkResults { .. } => {
             return Err(Error::Internal(format!(
                 "a backup job cannot target {target:?}"
             )));
@@ -160,7 +169,8 @@ pub async fn create(
 ) -> Result<Option<job_logs::Model>, Error> {
     let targets = match new.job_type {
         JobType::Backup => resolve(db, &new.target).await?,
-        JobType::Retention | JobType::GitSync | JobType::NautobotSync => Vec::new(),
+        // The other types work on what their target names, not on devices.
+        _ => Vec::new(),
     };
     if new.job_type == JobType::Backup && targets.is_empty() {
         return Err(Error::Refused(
@@ -274,9 +284,7 @@ async fn hand_over(
                 queue.push_devices(tasks).await?;
             }
         }
-        JobType::Retention | JobType::GitSync | JobType::NautobotSync => {
-            queue.push_job(JobTask { job_log_id: job.id }).await?
-        }
+        _ => queue.push_job(JobTask { job_log_id: job.id }).await?,
     }
     job_logs::Entity::update_many()
         .col_expr(job_logs::Column::DispatchedAt, Expr::value(Utc::now()))

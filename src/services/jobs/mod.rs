@@ -25,4 +25,4 @@ pub use names::Names;
 pub use queries::{
     JobFilter, for_device, get, list, result_counts, results, started_or_created, versions_stored,
 };
-pub use settle::{end_stalled, mark_running, settle, settle_if_done};
+pub use settle::{end_stalled, mark_running, progress, settle, settle_if_done};

@@ -129,8 +129,10 @@ impl Names {
 
     /// "device core1", "tag site-a", "3 selected devices", "all devices".
     pub fn target(&self, job: &job_logs::Model) -> String {
-        if job.job_type == JobType::Retention {
-            return "stored versions and old job logs".into();
+        match job.job_type {
+            JobType::Retention => return "stored versions and old job logs".into(),
+            JobType::CheckmkCompare => return "the CheckMK mapping's devices".into(),
+            _ => {}
         }
         let named = |map: &HashMap<i32, String>, id: i32, what: &str| match map.get(&id) {
             Some(name) => format!("{what} {name}"),
@@ -154,6 +156,19 @@ impl Names {
                     format!("{name} (apply)")
                 } else {
                     format!("{name} (preview)")
+                }
+            }
+            Some(Target::CheckmkResults { job, ids, activate }) => {
+                let job = job.unwrap_or_default();
+                let hosts = match ids.len() {
+                    0 => String::new(),
+                    1 => format!("1 result of comparison #{job}"),
+                    n => format!("{n} results of comparison #{job}"),
+                };
+                match (hosts.is_empty(), activate) {
+                    (true, _) => "activate pending CheckMK changes".into(),
+                    (false, true) => format!("{hosts}, then activate"),
+                    (false, false) => hosts,
                 }
             }
             Some(Target::All) | None => "all devices".into(),

@@ -53,6 +53,25 @@ pub async fn mark_running(db: &DatabaseConnection, job_log_id: i32) -> Result<()
     Ok(())
 }
 
+/// A whole-job task's progress: `done` items so far, and the total once it is known.
+pub async fn progress(
+    db: &DatabaseConnection,
+    job_log_id: i32,
+    done: usize,
+    total: Option<usize>,
+) -> Result<(), Error> {
+    let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+    let mut update = job_logs::Entity::update_many()
+        .col_expr(job_logs::Column::ProgressDone, Expr::value(count(done)))
+        .col_expr(job_logs::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(job_logs::Column::Id.eq(job_log_id));
+    if let Some(total) = total {
+        update = update.col_expr(job_logs::Column::ProgressTotal, Expr::value(count(total)));
+    }
+    update.exec(db).await?;
+    Ok(())
+}
+
 /// Give a job its final status and message, once.
 pub async fn settle(
     db: &DatabaseConnection,
@@ -121,12 +140,10 @@ pub async fn end_stalled(
     for job in &stalled {
         match job.job_type {
             JobType::Backup => end_stalled_backup(db, queue, job, minutes).await?,
-            JobType::Retention | JobType::GitSync | JobType::NautobotSync
-                if job.status == JobStatus::Queued =>
-            {
+            _ if job.status == JobStatus::Queued => {
                 requeue(db, queue, job, "the job was never started by a worker").await?;
             }
-            JobType::Retention | JobType::GitSync | JobType::NautobotSync => {
+            _ => {
                 entry(
                     db,
                     job.id,

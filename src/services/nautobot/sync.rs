@@ -193,9 +193,40 @@ async fn sync(
     Ok(counts)
 }
 
-/// The GraphQL query of a source, and its variables without the paging ones.
-pub fn query_of(s: &source::Model) -> (String, Map<String, Value>) {
-    let filters = sources::filters_of(s);
+/// One page of a source's devices from offset `offset` (only those named `name` when given),
+/// each with the GraphQL `fields`; a page shorter than `PAGE` is the last.
+pub async fn read_page(
+    client: &Client,
+    s: &source::Model,
+    fields: &str,
+    name: Option<&str>,
+    offset: usize,
+) -> Result<Vec<Value>, Error> {
+    let (query, mut vars) = query_of(s, fields, name);
+    vars.insert("limit".into(), json!(PAGE));
+    vars.insert("offset".into(), json!(offset));
+    let mut data = client.graphql(&query, &Value::Object(vars)).await?;
+    match data.get_mut("devices").map(Value::take) {
+        Some(Value::Array(page)) => Ok(page),
+        _ => Err(NautobotError::NotNautobot {
+            what: "POST /api/graphql/".into(),
+            reason: "no \"devices\" list in the answer".into(),
+        }
+        .into()),
+    }
+}
+
+/// The GraphQL query of a source reading `fields` of each device, and its variables without
+/// the paging ones.
+pub fn query_of(
+    s: &source::Model,
+    fields: &str,
+    name: Option<&str>,
+) -> (String, Map<String, Value>) {
+    let mut filters = sources::filters_of(s);
+    if let Some(name) = name {
+        filters.push(("name", vec![name.to_string()]));
+    }
     let mut declared = vec!["$limit: Int".to_string(), "$offset: Int".to_string()];
     let mut args = Vec::new();
     let mut vars = Map::new();
@@ -215,7 +246,7 @@ pub fn query_of(s: &source::Model) -> (String, Map<String, Value>) {
     args.push("limit: $limit".into());
     args.push("offset: $offset".into());
     let query = format!(
-        "query NetRavenSync({}) {{ devices({}) {{ {DEVICE_FIELDS} }} }}",
+        "query NetRavenSync({}) {{ devices({}) {{ {fields} }} }}",
         declared.join(", "),
         args.join(", ")
     );
@@ -235,26 +266,15 @@ async fn plan(
         .map(|m| (m.nautobot_platform.to_lowercase(), m.platform))
         .collect();
     let mapper = Mapper::new(s, platform_map);
-    let (query, base_vars) = query_of(s);
     let mut counts = Counts::default();
     let mut seen_ids: HashSet<String> = HashSet::new();
     let mut seen_names: HashSet<String> = HashSet::new();
     let mut offset = 0usize;
     loop {
-        let mut vars = base_vars.clone();
-        vars.insert("limit".into(), json!(PAGE));
-        vars.insert("offset".into(), json!(offset));
-        let data = client.graphql(&query, &Value::Object(vars)).await?;
-        let page = data
-            .get("devices")
-            .and_then(Value::as_array)
-            .ok_or_else(|| NautobotError::NotNautobot {
-                what: "POST /api/graphql/".into(),
-                reason: "no \"devices\" list in the answer".into(),
-            })?;
+        let page = read_page(client, s, DEVICE_FIELDS, None, offset).await?;
         let mut planned: Vec<items::ActiveModel> = Vec::new();
         let mut wanted: Vec<Desired> = Vec::new();
-        for d in page {
+        for d in &page {
             match mapper.map(d) {
                 Ok(desired) => {
                     if !seen_ids.insert(desired.nautobot_id.clone()) {
@@ -294,7 +314,7 @@ async fn plan(
         }
         write_items(db, planned).await?;
         counts.read += page.len();
-        progress(db, job_id, counts.read, false).await?;
+        jobs::progress(db, job_id, counts.read, None).await?;
         if page.len() < PAGE {
             break;
         }
@@ -308,7 +328,7 @@ async fn plan(
         }
     }
     write_items(db, leaving).await?;
-    progress(db, job_id, counts.read, true).await?;
+    jobs::progress(db, job_id, counts.read, Some(counts.read)).await?;
     jobs::entry(
         db,
         job_id,
@@ -371,24 +391,6 @@ async fn write_items(
 }
 
 /// Devices read so far; the total is known only at the end (GraphQL gives no count).
-async fn progress(
-    db: &DatabaseConnection,
-    job_id: i32,
-    read: usize,
-    done: bool,
-) -> Result<(), Error> {
-    let read = i32::try_from(read).unwrap_or(i32::MAX);
-    let mut update = job_logs::Entity::update_many()
-        .col_expr(job_logs::Column::ProgressDone, Expr::value(read))
-        .col_expr(job_logs::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(job_logs::Column::Id.eq(job_id));
-    if done {
-        update = update.col_expr(job_logs::Column::ProgressTotal, Expr::value(read));
-    }
-    update.exec(db).await?;
-    Ok(())
-}
-
 /// A device's tags: (name, attached by a sync).
 type DeviceTags = HashMap<i32, Vec<(String, bool)>>;
 

@@ -143,7 +143,10 @@ pub fn new_job(schedule: &scheduled_jobs::Model) -> Result<NewJob, Error> {
         (JobType::NautobotSync, TargetKind::NautobotSource, Some(id)) => {
             Target::NautobotSource { id, apply: true }
         }
-        (JobType::Retention, _, _) | (_, TargetKind::All, _) => Target::All,
+        // The mapping says what a CheckMK sync covers and may do.
+        (JobType::Retention | JobType::CheckmkCompare, _, _) | (_, TargetKind::All, _) => {
+            Target::All
+        }
         (_, TargetKind::Device, Some(id)) => Target::Device(id),
         (_, TargetKind::Tag, Some(id)) => Target::Tag(id),
         (_, other, id) => {

@@ -97,7 +97,10 @@ pub async fn validate(
     let name = errors.required("name", &input.name, MAX_NAME);
     let job_type = JobType::parse(&input.job_type).filter(|t| JobType::SCHEDULED.contains(t));
     if job_type.is_none() {
-        errors.add("job_type", "Choose backup, retention or a Nautobot sync.");
+        errors.add(
+            "job_type",
+            "Choose backup, retention, a Nautobot sync or a CheckMK sync.",
+        );
     }
     let (target_type, target_id) = match (job_type, TargetKind::parse(&input.target_type)) {
         // A sync's target is its source, whatever the device target says.
@@ -106,7 +109,9 @@ pub async fn validate(
             source_target(db, &input.source_id, &mut errors).await?,
         ),
         // Retention works on every stored configuration; it has no target.
-        (Some(JobType::Retention), _) | (_, Some(TargetKind::All)) => (TargetKind::All, None),
+        (Some(JobType::Retention | JobType::CheckmkCompare), _) | (_, Some(TargetKind::All)) => {
+            (TargetKind::All, None)
+        }
         (_, Some(TargetKind::Device)) => (
             TargetKind::Device,
             device_target(db, &input.device, &mut errors).await?,

@@ -30,6 +30,8 @@ pub struct ScheduleRow {
 pub enum ScheduleTarget {
     /// A retention run, which covers every stored configuration whatever its target says.
     StoredConfigs,
+    /// A CheckMK sync, which covers what the CheckMK mapping says.
+    CheckmkMapping,
     AllDevices,
     Device {
         id: i32,
@@ -164,6 +166,7 @@ impl Targets {
     fn of(&self, s: &scheduled_jobs::Model) -> ScheduleTarget {
         match (s.job_type, s.target_type, s.target_id) {
             (JobType::Retention, _, _) => ScheduleTarget::StoredConfigs,
+            (JobType::CheckmkCompare, _, _) => ScheduleTarget::CheckmkMapping,
             (_, TargetKind::NautobotSource, Some(id)) => {
                 match self.sources.iter().find(|(s, _)| *s == id) {
                     Some((_, name)) => ScheduleTarget::NautobotSource {
