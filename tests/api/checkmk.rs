@@ -791,9 +791,23 @@ async fn a_checkmk_schedule_compares_adds_and_activates_as_the_mapping_says() {
     configure(&app, &sim, SECRET).await;
     let cmk = app.add_tag("cmk", "#1a7f37").await;
     tagged_device(&app, "edge1", "192.0.2.10", "dc9", cmk).await;
+    // In the wrong folder: its move comes after edge1's creation, so CheckMK refuses it until
+    // the run activates.
+    tagged_device(&app, "edge2", "192.0.2.11", "dc9", cmk).await;
+    sim.add_folder("/old");
+    let labels = json!({"netraven/platform": "cisco_ios"});
+    sim.add_host(
+        "edge2",
+        "/old",
+        json!({"ipaddress": "192.0.2.11", "labels": labels}),
+    );
     save_mapping(
         &app,
-        &[("scheduled_add", "on"), ("scheduled_activate", "on")],
+        &[
+            ("scheduled_add", "on"),
+            ("scheduled_update", "on"),
+            ("scheduled_activate", "on"),
+        ],
     )
     .await;
     let fields = [
@@ -821,10 +835,16 @@ async fn a_checkmk_schedule_compares_adds_and_activates_as_the_mapping_says() {
     assert_eq!(job.status, JobStatus::Success, "{:?}", job.message);
     let message = job.message.unwrap_or_default();
     assert!(
-        message.contains("1 missing") && message.contains("then 1 added"),
+        message.contains("1 missing") && message.contains("then 1 added, 1 updated"),
         "{message}"
     );
     assert!(message.contains("activated"), "{message}");
     assert_eq!(attributes(&sim, "edge1").0, "/network/dc9");
+    assert_eq!(attributes(&sim, "edge2").0, "/network/dc9");
+    assert_eq!(
+        app.audit_count("checkmk.activate").await,
+        2,
+        "before the move, and at the end"
+    );
     assert_eq!(sim.pending_changes(), 0);
 }

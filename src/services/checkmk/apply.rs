@@ -141,54 +141,19 @@ struct Outcome {
     message: String,
 }
 
-/// Tallies of a run, for its message and audit entries.
-#[derive(Default)]
-struct Tally {
-    done: [Vec<String>; 3],
-    failed: usize,
-}
-
-impl Tally {
-    fn slot(action: CheckmkAction) -> usize {
-        match action {
-            CheckmkAction::Add => 0,
-            CheckmkAction::Update => 1,
-            CheckmkAction::Delete => 2,
+impl Outcome {
+    fn of(id: i32, action: CheckmkAction, answer: Result<String, String>) -> Outcome {
+        let (ok, message) = match answer {
+            Ok(m) => (true, m),
+            Err(m) => (false, m),
+        };
+        Outcome {
+            id,
+            action,
+            ok,
+            message,
         }
     }
-}
-
-async fn record(
-    db: &DatabaseConnection,
-    job: &job_logs::Model,
-    rows: &[results::Model],
-    outcomes: Vec<Outcome>,
-    tally: &mut Tally,
-) -> Result<(), Error> {
-    let now = Utc::now();
-    for o in outcomes {
-        let name = rows
-            .iter()
-            .find(|r| r.id == o.id)
-            .map(|r| r.device_name.clone())
-            .unwrap_or_default();
-        if o.ok {
-            tally.done[Tally::slot(o.action)].push(name);
-        } else {
-            tally.failed += 1;
-            let line = format!("{} {name}: {}", o.action.as_str(), o.message);
-            jobs::entry(db, job.id, LogLevel::Warning, "checkmk", &line, None).await?;
-        }
-        results::Entity::update_many()
-            .col_expr(results::Column::Action, Expr::value(o.action))
-            .col_expr(results::Column::ActionOk, Expr::value(o.ok))
-            .col_expr(results::Column::ActionMessage, Expr::value(o.message))
-            .col_expr(results::Column::ActedAt, Expr::value(now))
-            .filter(results::Column::Id.eq(o.id))
-            .exec(db)
-            .await?;
-    }
-    Ok(())
 }
 
 /// The desired host a result row keeps.
@@ -199,6 +164,15 @@ fn wanted(r: &results::Model) -> Option<Host> {
         folder: v.get("folder")?.as_str()?.to_string(),
         attributes: v.get("attributes")?.as_object()?.clone(),
     })
+}
+
+/// A failure that ends the run, or the row's own answer in words.
+fn own(e: CheckmkError) -> Result<String, Error> {
+    if e.concerns_one_request() {
+        Ok(e.to_string())
+    } else {
+        Err(e.into())
+    }
 }
 
 /// What a run did: in words, and how many rows were done and failed.
@@ -218,6 +192,27 @@ impl Summary {
     }
 }
 
+/// One run over chosen results: where it records, what it has done so far.
+struct Run<'a> {
+    db: &'a DatabaseConnection,
+    job: &'a job_logs::Model,
+    client: Client,
+    rows: Vec<results::Model>,
+    /// Host names done, by action (add, update, delete).
+    done: [Vec<String>; 3],
+    failed: usize,
+    /// Rows not acted on yet: reported as not attempted if CheckMK stops answering.
+    waiting: BTreeSet<i32>,
+}
+
+fn slot(action: CheckmkAction) -> usize {
+    match action {
+        CheckmkAction::Add => 0,
+        CheckmkAction::Update => 1,
+        CheckmkAction::Delete => 2,
+    }
+}
+
 /// Acts on results `ids` of comparison `compare_job` within `job`.
 pub async fn act(
     db: &DatabaseConnection,
@@ -234,395 +229,378 @@ pub async fn act(
         Some(id) => chosen(db, id, ids).await?,
         None => Vec::new(),
     };
-    let total = rows.len();
-    jobs::progress(db, job.id, 0, Some(total)).await?;
-    let by = |s: CheckmkStatus| {
-        rows.iter()
-            .filter(move |r| r.status == s)
-            .collect::<Vec<_>>()
+    jobs::progress(db, job.id, 0, Some(rows.len())).await?;
+    let mut run = Run {
+        db,
+        job,
+        client,
+        waiting: rows.iter().map(|r| r.id).collect(),
+        rows,
+        done: Default::default(),
+        failed: 0,
     };
-    let mut tally = Tally::default();
-    let mut pending: Vec<(i32, CheckmkAction)> = rows
-        .iter()
-        .filter_map(|r| r.status.action().map(|a| (r.id, a)))
-        .collect();
+    let of = |run: &Run, s: CheckmkStatus| -> Vec<results::Model> {
+        run.rows.iter().filter(|r| r.status == s).cloned().collect()
+    };
+    let (missing, differing, extra) = (
+        of(&run, CheckmkStatus::Missing),
+        of(&run, CheckmkStatus::Diff),
+        of(&run, CheckmkStatus::Extra),
+    );
     let steps = async {
-        add(
-            db,
-            job,
-            &client,
-            &rows,
-            &by(CheckmkStatus::Missing),
-            &mut tally,
-            &mut pending,
-        )
-        .await?;
-        update(
-            db,
-            job,
-            &client,
-            &mapper,
-            &rows,
-            &by(CheckmkStatus::Diff),
-            &mut tally,
-            &mut pending,
-        )
-        .await?;
-        delete(
-            db,
-            job,
-            &client,
-            m.allow_delete,
-            &rows,
-            &by(CheckmkStatus::Extra),
-            &mut tally,
-            &mut pending,
-        )
-        .await
+        run.add(&missing).await?;
+        run.update(&mapper, &differing, activate).await?;
+        run.delete(m.allow_delete, &extra).await
     };
     if let Err(e) = steps.await {
         let Error::Refused(reason) = e else {
             return Err(e);
         };
         // CheckMK stopped answering: every row not reached says so.
-        let outcomes = pending
+        let outcomes = run
+            .rows
             .iter()
-            .map(|(id, action)| Outcome {
-                id: *id,
-                action: *action,
-                ok: false,
-                message: format!("not attempted: {reason}"),
+            .filter(|r| run.waiting.contains(&r.id))
+            .filter_map(|r| {
+                let action = r.status.action()?;
+                Some(Outcome::of(
+                    r.id,
+                    action,
+                    Err(format!("not attempted: {reason}")),
+                ))
             })
             .collect();
-        record(db, job, &rows, outcomes, &mut tally).await?;
-        audit_tally(db, job, &tally).await?;
+        run.record(outcomes).await?;
+        run.audit().await?;
         return Err(Error::Refused(format!(
             "{}; stopped: {reason}",
-            words(&tally)
+            run.words()
         )));
     }
-    audit_tally(db, job, &tally).await?;
-    let mut text = words(&tally);
+    run.audit().await?;
+    let mut text = run.words();
     if activate {
-        text = format!("{text}; {}", activate_pending(db, job, &client).await?);
+        text = format!("{text}; {}", run.activate().await?);
     }
     Ok(Summary {
         text,
-        done: tally.done.iter().map(Vec::len).sum(),
-        failed: tally.failed,
+        done: run.done.iter().map(Vec::len).sum(),
+        failed: run.failed,
     })
 }
 
-fn words(t: &Tally) -> String {
-    let mut s = format!(
-        "{} added, {} updated, {} deleted",
-        t.done[0].len(),
-        t.done[1].len(),
-        t.done[2].len()
-    );
-    if t.failed > 0 {
-        s.push_str(&format!(", {} failed", t.failed));
-    }
-    s
-}
-
-/// One audit entry per kind of action, naming the hosts.
-async fn audit_tally(
-    db: &DatabaseConnection,
-    job: &job_logs::Model,
-    t: &Tally,
-) -> Result<(), Error> {
-    let actor = Actor {
-        id: job.created_by,
-        ..Actor::system(&format!("checkmk job {}", job.id))
-    };
-    for (names, event) in t.done.iter().zip([
-        "checkmk.hosts.add",
-        "checkmk.hosts.update",
-        "checkmk.hosts.delete",
-    ]) {
-        if names.is_empty() {
-            continue;
-        }
-        audit::record(
-            db,
-            &actor,
-            Event::data(event)
-                .target("job", job.id)
-                .detail("count", names.len())
-                .detail(
-                    "hosts",
-                    names.iter().take(1000).cloned().collect::<Vec<_>>(),
-                ),
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-fn settled(pending: &mut Vec<(i32, CheckmkAction)>, outcomes: &[Outcome]) {
-    let done: BTreeSet<i32> = outcomes.iter().map(|o| o.id).collect();
-    pending.retain(|(id, _)| !done.contains(id));
-}
-
-/// A failure that ends the job, or the row's own answer.
-fn own(e: CheckmkError) -> Result<String, CheckmkError> {
-    if e.concerns_one_request() {
-        Ok(e.to_string())
-    } else {
-        Err(e)
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn add(
-    db: &DatabaseConnection,
-    job: &job_logs::Model,
-    client: &Client,
-    rows: &[results::Model],
-    missing: &[&results::Model],
-    tally: &mut Tally,
-    pending: &mut Vec<(i32, CheckmkAction)>,
-) -> Result<(), Error> {
-    let mut folders = Folders::default();
-    for batch in missing.chunks(BATCH) {
-        let mut outcomes = Vec::new();
-        let mut ready: Vec<(i32, Host)> = Vec::new();
-        for r in batch {
-            let fail = |message: String| Outcome {
-                id: r.id,
-                action: CheckmkAction::Add,
-                ok: false,
-                message,
-            };
-            let Some(host) = wanted(r) else {
-                outcomes.push(fail(
-                    "the result keeps no desired host: compare again".into(),
-                ));
-                continue;
-            };
-            match folders.ensure(client, &host.folder).await {
-                Ok(()) => ready.push((r.id, host)),
-                Err(e) => outcomes.push(fail(format!(
-                    "creating folder {}: {}",
-                    host.folder,
-                    own(e)?
-                ))),
-            }
-        }
-        let hosts: Vec<&Host> = ready.iter().map(|(_, h)| h).collect();
-        let together = if hosts.is_empty() {
-            Ok(())
-        } else {
-            hosts::create_many(client, &hosts).await
-        };
-        match together {
-            Ok(()) => outcomes.extend(ready.iter().map(|(id, h)| Outcome {
-                id: *id,
-                action: CheckmkAction::Add,
-                ok: true,
-                message: format!("added in {}", h.folder),
-            })),
-            // One host refused fails the batch: each then gets its own answer.
-            Err(e) if e.concerns_one_request() => {
-                for (id, h) in &ready {
-                    let (ok, message) = match hosts::create(client, h).await {
-                        Ok(()) => (true, format!("added in {}", h.folder)),
-                        Err(e) => (false, own(e)?),
-                    };
-                    outcomes.push(Outcome {
-                        id: *id,
-                        action: CheckmkAction::Add,
-                        ok,
-                        message,
-                    });
-                }
-            }
-            Err(e) => return Err(e.into()),
-        }
-        settled(pending, &outcomes);
-        record(db, job, rows, outcomes, tally).await?;
-    }
-    Ok(())
-}
-
-/// An update to make: the desired host, CheckMK's as compared, the attributes to write.
+/// An update to make: the desired host, CheckMK's as compared, the attributes to write, and
+/// the move made first.
 struct Change {
+    id: i32,
     want: Host,
     have: Current,
     attributes: Map<String, Value>,
+    moved: Option<String>,
 }
 
 impl Change {
-    fn of(mapper: &Mapper, r: &results::Model) -> Result<Change, CheckmkError> {
-        let (Some(want), Some(have)) = (
-            wanted(r),
-            r.checkmk_data.as_ref().and_then(Current::from_json),
-        ) else {
-            return Err(CheckmkError::Host(
-                "the result keeps no hosts to compare: compare again".into(),
-            ));
-        };
+    fn of(mapper: &Mapper, r: &results::Model) -> Option<Change> {
+        let want = wanted(r)?;
+        let have = r.checkmk_data.as_ref().and_then(Current::from_json)?;
         let attributes = mapper.update_attributes(&want, &have.attributes);
-        Ok(Change {
+        Some(Change {
+            id: r.id,
             want,
             have,
             attributes,
+            moved: None,
         })
     }
-}
 
-/// Moves (when the folder differs) then replaces the attributes, under the compared ETag.
-async fn update_one(
-    client: &Client,
-    change: Result<Change, CheckmkError>,
-) -> Result<String, CheckmkError> {
-    let Change {
-        want,
-        have,
-        attributes,
-    } = change?;
-    let mut etag = have.etag.clone().unwrap_or_else(|| "*".into());
-    let mut moved = String::new();
-    if want.folder != have.folder {
-        if let Some(new) = hosts::move_to(client, &want.name, &want.folder, &etag).await? {
-            etag = new;
-        }
-        moved = format!("moved from {} to {}", have.folder, want.folder);
+    fn etag(&self) -> String {
+        self.have.etag.clone().unwrap_or_else(|| "*".into())
     }
-    match hosts::replace_attributes(client, &want.name, &attributes, &etag).await {
-        Ok(()) if moved.is_empty() => Ok("attributes replaced".into()),
-        Ok(()) => Ok(format!("{moved}; attributes replaced")),
-        // Half done: say which half.
-        Err(e) if !moved.is_empty() => Err(CheckmkError::Host(format!(
-            "{moved}, but the attributes were not replaced: {e}"
-        ))),
-        Err(e) => Err(e),
-    }
-}
 
-#[allow(clippy::too_many_arguments)]
-async fn update(
-    db: &DatabaseConnection,
-    job: &job_logs::Model,
-    client: &Client,
-    mapper: &Mapper,
-    rows: &[results::Model],
-    differing: &[&results::Model],
-    tally: &mut Tally,
-    pending: &mut Vec<(i32, CheckmkAction)>,
-) -> Result<(), Error> {
-    for batch in differing.chunks(BATCH * 5) {
-        let changes: Vec<_> = batch
-            .iter()
-            .map(|r| (r.id, Change::of(mapper, r)))
-            .collect();
-        let answers: Vec<(i32, Result<String, CheckmkError>)> = stream::iter(changes)
-            .map(|(id, change)| {
-                let client = client.clone();
-                async move { (id, update_one(&client, change).await) }
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        let mut outcomes = Vec::new();
-        let mut fatal = None;
-        for (id, answer) in answers {
-            let (ok, message) = match answer {
-                Ok(m) => (true, m),
-                Err(e) if e.concerns_one_request() => (false, e.to_string()),
-                // Recorded with the rest of the run's unreached rows.
-                Err(e) => {
-                    fatal.get_or_insert(e);
-                    continue;
-                }
-            };
-            outcomes.push(Outcome {
-                id,
-                action: CheckmkAction::Update,
-                ok,
-                message,
-            });
-        }
-        settled(pending, &outcomes);
-        record(db, job, rows, outcomes, tally).await?;
-        if let Some(e) = fatal {
-            return Err(e.into());
-        }
-    }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn delete(
-    db: &DatabaseConnection,
-    job: &job_logs::Model,
-    client: &Client,
-    allowed: bool,
-    rows: &[results::Model],
-    extra: &[&results::Model],
-    tally: &mut Tally,
-    pending: &mut Vec<(i32, CheckmkAction)>,
-) -> Result<(), Error> {
-    for batch in extra.chunks(BATCH) {
-        let names: Vec<&str> = batch.iter().map(|r| r.device_name.as_str()).collect();
-        let outcome = |r: &results::Model, ok: bool, message: String| Outcome {
-            id: r.id,
-            action: CheckmkAction::Delete,
-            ok,
-            message,
+    /// Replaces the attributes under the ETag the comparison (or the move) gave.
+    async fn replace(self, client: Client) -> (i32, Result<String, CheckmkError>) {
+        let answer =
+            hosts::replace_attributes(&client, &self.want.name, &self.attributes, &self.etag())
+                .await;
+        let words = match (answer, self.moved) {
+            (Ok(()), None) => Ok("attributes replaced".into()),
+            (Ok(()), Some(moved)) => Ok(format!("{moved}; attributes replaced")),
+            // Half done: say which half.
+            (Err(e), Some(moved)) if e.concerns_one_request() => Err(CheckmkError::Host(format!(
+                "{moved}, but the attributes were not replaced: {e}"
+            ))),
+            (Err(e), _) => Err(e),
         };
-        let outcomes: Vec<Outcome> = if !allowed {
-            batch
+        (self.id, words)
+    }
+}
+
+impl Run<'_> {
+    /// Stores each row's outcome; failures also go to the job log.
+    async fn record(&mut self, outcomes: Vec<Outcome>) -> Result<(), Error> {
+        let now = Utc::now();
+        for o in outcomes {
+            self.waiting.remove(&o.id);
+            let name = self
+                .rows
                 .iter()
-                .map(|r| outcome(r, false, "the mapping does not allow deleting hosts".into()))
-                .collect()
-        } else {
-            match hosts::delete_many(client, &names).await {
-                Ok(()) => batch
-                    .iter()
-                    .map(|r| outcome(r, true, "deleted".into()))
-                    .collect(),
-                Err(e) => {
-                    let message = own(e)?;
-                    batch
-                        .iter()
-                        .map(|r| outcome(r, false, message.clone()))
-                        .collect()
+                .find(|r| r.id == o.id)
+                .map(|r| r.device_name.clone())
+                .unwrap_or_default();
+            if o.ok {
+                self.done[slot(o.action)].push(name);
+            } else {
+                self.failed += 1;
+                let line = format!("{} {name}: {}", o.action.as_str(), o.message);
+                jobs::entry(
+                    self.db,
+                    self.job.id,
+                    LogLevel::Warning,
+                    "checkmk",
+                    &line,
+                    None,
+                )
+                .await?;
+            }
+            results::Entity::update_many()
+                .col_expr(results::Column::Action, Expr::value(o.action))
+                .col_expr(results::Column::ActionOk, Expr::value(o.ok))
+                .col_expr(results::Column::ActionMessage, Expr::value(o.message))
+                .col_expr(results::Column::ActedAt, Expr::value(now))
+                .filter(results::Column::Id.eq(o.id))
+                .exec(self.db)
+                .await?;
+        }
+        let reached = self.rows.len() - self.waiting.len();
+        jobs::progress(self.db, self.job.id, reached, None).await
+    }
+
+    fn words(&self) -> String {
+        let mut s = format!(
+            "{} added, {} updated, {} deleted",
+            self.done[0].len(),
+            self.done[1].len(),
+            self.done[2].len()
+        );
+        if self.failed > 0 {
+            s.push_str(&format!(", {} failed", self.failed));
+        }
+        s
+    }
+
+    fn actor(&self) -> Actor {
+        Actor {
+            id: self.job.created_by,
+            ..Actor::system(&format!("checkmk job {}", self.job.id))
+        }
+    }
+
+    /// One audit entry per kind of action, naming the hosts.
+    async fn audit(&self) -> Result<(), Error> {
+        let events = [
+            "checkmk.hosts.add",
+            "checkmk.hosts.update",
+            "checkmk.hosts.delete",
+        ];
+        for (names, event) in self.done.iter().zip(events) {
+            if names.is_empty() {
+                continue;
+            }
+            audit::record(
+                self.db,
+                &self.actor(),
+                Event::data(event)
+                    .target("job", self.job.id)
+                    .detail("count", names.len())
+                    .detail(
+                        "hosts",
+                        names.iter().take(1000).cloned().collect::<Vec<_>>(),
+                    ),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Missing hosts: folders first, then the hosts in bulk; a refused batch host by host.
+    async fn add(&mut self, missing: &[results::Model]) -> Result<(), Error> {
+        let mut folders = Folders::default();
+        for batch in missing.chunks(BATCH) {
+            let mut outcomes = Vec::new();
+            let mut ready: Vec<(i32, Host)> = Vec::new();
+            for r in batch {
+                let Some(host) = wanted(r) else {
+                    let why = "the result keeps no desired host: compare again".to_string();
+                    outcomes.push(Outcome::of(r.id, CheckmkAction::Add, Err(why)));
+                    continue;
+                };
+                match folders.ensure(&self.client, &host.folder).await {
+                    Ok(()) => ready.push((r.id, host)),
+                    Err(e) => {
+                        let why = format!("creating folder {}: {}", host.folder, own(e)?);
+                        outcomes.push(Outcome::of(r.id, CheckmkAction::Add, Err(why)));
+                    }
                 }
             }
-        };
-        settled(pending, &outcomes);
-        record(db, job, rows, outcomes, tally).await?;
+            let hosts: Vec<&Host> = ready.iter().map(|(_, h)| h).collect();
+            let together = if hosts.is_empty() {
+                Ok(())
+            } else {
+                hosts::create_many(&self.client, &hosts).await
+            };
+            let added = |h: &Host| format!("added in {}", h.folder);
+            match together {
+                Ok(()) => outcomes.extend(
+                    ready
+                        .iter()
+                        .map(|(id, h)| Outcome::of(*id, CheckmkAction::Add, Ok(added(h)))),
+                ),
+                // One host refused fails the batch: each then gets its own answer.
+                Err(e) if e.concerns_one_request() => {
+                    for (id, h) in &ready {
+                        let answer = match hosts::create(&self.client, h).await {
+                            Ok(()) => Ok(added(h)),
+                            Err(e) => Err(own(e)?),
+                        };
+                        outcomes.push(Outcome::of(*id, CheckmkAction::Add, answer));
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+            self.record(outcomes).await?;
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-/// Activates what is pending and waits for the run; in words.
-async fn activate_pending(
-    db: &DatabaseConnection,
-    job: &job_logs::Model,
-    client: &Client,
-) -> Result<String, Error> {
-    let (changes, etag) = hosts::pending(client).await?;
-    if changes.is_empty() {
-        return Ok("nothing to activate".into());
+    /// Differing hosts: the moves first, one at a time (CheckMK refuses a move while changes
+    /// are pending, so none of this run's other changes may come before one; when the run
+    /// activates anyway, pending changes are activated and the move tried again); then the
+    /// attributes, a bounded number of hosts at a time.
+    async fn update(
+        &mut self,
+        mapper: &Mapper,
+        differing: &[results::Model],
+        activate: bool,
+    ) -> Result<(), Error> {
+        let mut ready = Vec::new();
+        let mut outcomes = Vec::new();
+        for r in differing {
+            match Change::of(mapper, r) {
+                Some(c) => ready.push(c),
+                None => outcomes.push(Outcome::of(
+                    r.id,
+                    CheckmkAction::Update,
+                    Err("the result keeps no hosts to compare: compare again".into()),
+                )),
+            }
+        }
+        self.record(outcomes).await?;
+        let mut moved = Vec::new();
+        for mut c in ready {
+            if c.want.folder != c.have.folder {
+                let mut answer = self.move_host(&c).await;
+                if activate && matches!(answer, Err(CheckmkError::PendingChanges)) {
+                    self.activate().await?;
+                    answer = self.move_host(&c).await;
+                }
+                match answer {
+                    Ok(etag) => {
+                        c.have.etag = etag.or(c.have.etag);
+                        c.moved =
+                            Some(format!("moved from {} to {}", c.have.folder, c.want.folder));
+                    }
+                    Err(e) => {
+                        let why = own(e)?;
+                        self.record(vec![Outcome::of(c.id, CheckmkAction::Update, Err(why))])
+                            .await?;
+                        continue;
+                    }
+                }
+            }
+            moved.push(c);
+        }
+        let mut rest = moved.into_iter().peekable();
+        while rest.peek().is_some() {
+            let batch: Vec<Change> = rest.by_ref().take(BATCH * 5).collect();
+            let answers: Vec<(i32, Result<String, CheckmkError>)> = stream::iter(batch)
+                .map(|c| c.replace(self.client.clone()))
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+            let mut outcomes = Vec::new();
+            let mut fatal = None;
+            for (id, answer) in answers {
+                match answer {
+                    Ok(m) => outcomes.push(Outcome::of(id, CheckmkAction::Update, Ok(m))),
+                    Err(e) if e.concerns_one_request() => {
+                        outcomes.push(Outcome::of(id, CheckmkAction::Update, Err(e.to_string())));
+                    }
+                    // Reported with the run's other unreached rows.
+                    Err(e) => {
+                        fatal.get_or_insert(e);
+                    }
+                }
+            }
+            self.record(outcomes).await?;
+            if let Some(e) = fatal {
+                return Err(e.into());
+            }
+        }
+        Ok(())
     }
-    let run = hosts::activate(client, etag.as_deref().unwrap_or("*"), ACTIVATION_WAIT).await?;
-    let actor = Actor {
-        id: job.created_by,
-        ..Actor::system(&format!("checkmk job {}", job.id))
-    };
-    audit::record(
-        db,
-        &actor,
-        Event::data("checkmk.activate")
-            .target("job", job.id)
-            .detail("activation", run.id.clone())
-            .detail("changes", changes.len()),
-    )
-    .await?;
-    let message = format!("activated {} changes ({})", changes.len(), run.title);
-    jobs::entry(db, job.id, LogLevel::Info, "checkmk", &message, None).await?;
-    Ok(message)
+
+    async fn move_host(&self, c: &Change) -> Result<Option<String>, CheckmkError> {
+        hosts::move_to(&self.client, &c.want.name, &c.want.folder, &c.etag()).await
+    }
+
+    /// Extra hosts, in bulk, when the mapping allows it.
+    async fn delete(&mut self, allowed: bool, extra: &[results::Model]) -> Result<(), Error> {
+        for batch in extra.chunks(BATCH) {
+            let names: Vec<&str> = batch.iter().map(|r| r.device_name.as_str()).collect();
+            let answer: Result<String, String> = if !allowed {
+                Err("the mapping does not allow deleting hosts".into())
+            } else {
+                match hosts::delete_many(&self.client, &names).await {
+                    Ok(()) => Ok("deleted".into()),
+                    Err(e) => Err(own(e)?),
+                }
+            };
+            let outcomes = batch
+                .iter()
+                .map(|r| Outcome::of(r.id, CheckmkAction::Delete, answer.clone()))
+                .collect();
+            self.record(outcomes).await?;
+        }
+        Ok(())
+    }
+
+    /// Activates what is pending and waits for the run; in words.
+    async fn activate(&self) -> Result<String, Error> {
+        let (changes, etag) = hosts::pending(&self.client).await?;
+        if changes.is_empty() {
+            return Ok("nothing to activate".into());
+        }
+        let etag = etag.as_deref().unwrap_or("*");
+        let run = hosts::activate(&self.client, etag, ACTIVATION_WAIT).await?;
+        audit::record(
+            self.db,
+            &self.actor(),
+            Event::data("checkmk.activate")
+                .target("job", self.job.id)
+                .detail("activation", run.id.clone())
+                .detail("changes", changes.len()),
+        )
+        .await?;
+        let message = format!("activated {} changes ({})", changes.len(), run.title);
+        jobs::entry(
+            self.db,
+            self.job.id,
+            LogLevel::Info,
+            "checkmk",
+            &message,
+            None,
+        )
+        .await?;
+        Ok(message)
+    }
 }

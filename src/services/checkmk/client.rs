@@ -87,6 +87,11 @@ pub enum CheckmkError {
     },
     #[error("the answer to {what} is not CheckMK's REST API: {reason}")]
     NotCheckmk { what: String, reason: String },
+    /// A move refused (428) because changes are pending.
+    #[error(
+        "CheckMK does not move hosts while changes are pending: activate the pending changes first, then update again"
+    )]
+    PendingChanges,
     /// What happened to one host, when CheckMK's answer alone does not say it.
     #[error("{0}")]
     Host(String),
@@ -100,7 +105,7 @@ impl CheckmkError {
     pub fn concerns_one_request(&self) -> bool {
         match self {
             CheckmkError::Rejected { status, .. } => *status != 401,
-            CheckmkError::Host(_) => true,
+            CheckmkError::Host(_) | CheckmkError::PendingChanges => true,
             _ => false,
         }
     }

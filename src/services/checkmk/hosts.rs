@@ -194,11 +194,7 @@ fn worded(e: CheckmkError, what: &str) -> CheckmkError {
             status: 428,
             message,
             ..
-        } if message.starts_with("Pending changes") => CheckmkError::Rejected {
-            status: 428,
-            what: what.to_string(),
-            message: "CheckMK does not move hosts while changes are pending: activate the pending changes first, then update again".into(),
-        },
+        } if message.starts_with("Pending changes") => CheckmkError::PendingChanges,
         other => other,
     }
 }
