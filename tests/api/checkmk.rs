@@ -848,3 +848,191 @@ async fn a_checkmk_schedule_compares_adds_and_activates_as_the_mapping_says() {
     );
     assert_eq!(sim.pending_changes(), 0);
 }
+
+#[tokio::test]
+async fn a_nautobot_source_maps_locations_parents_custom_fields_and_tenants() {
+    use crate::nautobot::{TOKEN, add_source, configure as configure_nautobot, nautobot_sim};
+    netraven::services::http::use_ring_for_tls();
+    let dir = crate::helpers::new_data_dir();
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nautobot_data.json");
+    let data: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture).expect("fixture")).expect("json");
+    let nb = nautobot_sim(&dir, &data, &[]);
+    let sim = Sim::start(Options {
+        secret: SECRET.into(),
+        ..Options::default()
+    })
+    .await
+    .expect("checkmk-sim starts");
+    let app = spawn_app_with_workers().await;
+    app.login_admin().await;
+    configure_nautobot(&app, &nb.url(), TOKEN).await;
+    configure(&app, &sim, SECRET).await;
+    let source = add_source(&app, &[("name", "dc"), ("statuses", "Active")]).await;
+    let source_id = source.to_string();
+    save_mapping(
+        &app,
+        &[
+            ("source_kind", "nautobot"),
+            ("nautobot_source_id", &source_id),
+            ("inventory_tag", ""),
+            ("folder_default", "/network/{locations}"),
+            ("folder_rules", "name ^edge- => /network/edge/{location}"),
+            ("site_rules", "cidr 198.51.100.0/24 => remote"),
+            ("site_default", ""),
+            ("alias", "{name} ({tenant})"),
+            (
+                "labels",
+                "nautobot/role: {role}\nnautobot/backup_day: {cf.backup_day}",
+            ),
+        ],
+    )
+    .await;
+
+    // The preview of a device two location levels down.
+    let r = app
+        .post_form(
+            "/checkmk/mapping/preview",
+            &mapping_form(&[
+                ("source_kind", "nautobot"),
+                ("nautobot_source_id", &source_id),
+                ("inventory_tag", ""),
+                ("folder_default", "/network/{locations}"),
+                ("preview_device", "dist-sw-01"),
+            ]),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = text(&r.text().await.expect("body"));
+    assert!(
+        html.contains("\"folder\": \"/network/dc1/dc1-room-a\""),
+        "{html}"
+    );
+    assert!(html.contains("not in CheckMK"));
+
+    let job = compare(&app).await;
+    assert_eq!(job.status, JobStatus::Success, "{:?}", job.message);
+    let rows = results(&app, job.id).await;
+    assert!(of(&rows, CheckmkStatus::Missing).contains(&"core-rtr-01"));
+    assert!(
+        named(&rows, "no-ip-sw-01")
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("no address"),
+        "a device without a primary IP cannot be a host"
+    );
+    let access: Vec<_> = rows
+        .iter()
+        .filter(|r| r.device_name == "access-sw")
+        .collect();
+    assert_eq!(access.len(), 2);
+    assert!(access.iter().any(|r| r.status == CheckmkStatus::Error
+        && r.message.as_deref() == Some("another device of the source has this name")));
+
+    let added = act(&app, job.id, &[("all", "missing")]).await;
+    assert_eq!(added.status, JobStatus::Success, "{:?}", added.message);
+    let (folder, attrs) = attributes(&sim, "core-rtr-01");
+    assert_eq!(folder, "/network/dc1");
+    assert_eq!(
+        attrs,
+        json!({"ipaddress": "192.0.2.10", "alias": "core-rtr-01 (ACME)",
+               "labels": {"nautobot/role": "router", "nautobot/backup_day": "2026-12-01"}})
+    );
+    assert_eq!(attributes(&sim, "dist-sw-01").0, "/network/dc1/dc1-room-a");
+    let again = compare(&app).await;
+    let rows = results(&app, again.id).await;
+    assert!(of(&rows, CheckmkStatus::Missing).is_empty());
+    assert!(
+        of(&rows, CheckmkStatus::Diff).is_empty(),
+        "{:?}",
+        of(&rows, CheckmkStatus::Diff)
+    );
+}
+
+/// The comparison benchmark (docs/BENCHMARKS.md, `scripts/bench-checkmk.sh`): 5,000 devices,
+/// every one a host in CheckMK (the most requests: the host list, then 5,000 host reads),
+/// against the simulator answering each request after 0 ms and after 20 ms, side by side.
+#[tokio::test]
+#[ignore = "a benchmark: run by scripts/bench-checkmk.sh"]
+async fn checkmk_benchmark() {
+    const DEVICES: usize = 5000;
+    netraven::services::http::use_ring_for_tls();
+    let sim = Sim::start(Options {
+        secret: SECRET.into(),
+        ..Options::default()
+    })
+    .await
+    .expect("checkmk-sim starts");
+    let app = spawn_app_with_workers().await;
+    app.login_admin().await;
+    configure(&app, &sim, SECRET).await;
+    let now = chrono::Utc::now();
+    let ip = |i: usize| format!("10.{}.{}.{}", i / 60000, (i / 250) % 240, i % 250 + 1);
+    let rows: Vec<netraven::entity::devices::ActiveModel> = (0..DEVICES)
+        .map(|i| netraven::entity::devices::ActiveModel {
+            hostname: sea_orm::ActiveValue::Set(format!("dev{i:05}")),
+            ip_sort: sea_orm::ActiveValue::Set(netraven::services::devices::ip_sort_key(&ip(i))),
+            ip_address: sea_orm::ActiveValue::Set(ip(i)),
+            port: sea_orm::ActiveValue::Set(22),
+            device_type: sea_orm::ActiveValue::Set("cisco_ios".into()),
+            enabled: sea_orm::ActiveValue::Set(true),
+            created_at: sea_orm::ActiveValue::Set(now),
+            updated_at: sea_orm::ActiveValue::Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        netraven::entity::devices::Entity::insert_many(chunk.to_vec())
+            .exec(&app.db)
+            .await
+            .expect("devices");
+    }
+    sim.add_folder("/network");
+    for i in 0..DEVICES {
+        sim.add_host(
+            &format!("dev{i:05}"),
+            "/network",
+            json!({"ipaddress": ip(i)}),
+        );
+    }
+    save_mapping(
+        &app,
+        &[
+            ("inventory_tag", ""),
+            ("labels", ""),
+            ("folder_default", "/network"),
+        ],
+    )
+    .await;
+    let mut report = Vec::new();
+    for latency in [0u64, 20] {
+        sim.set_latency(Duration::from_millis(latency));
+        let started = Instant::now();
+        let job = compare(&app).await;
+        let took = started.elapsed();
+        assert_eq!(job.status, JobStatus::Success, "{:?}", job.message);
+        assert_eq!(
+            of(&results(&app, job.id).await, CheckmkStatus::Equal).len(),
+            DEVICES
+        );
+        report.push((latency, took));
+    }
+    let floor = DEVICES as f64 * 0.020 / netraven::services::checkmk::compare::CONCURRENCY as f64;
+    for (latency, took) in &report {
+        eprintln!(
+            "BENCH compare {DEVICES} devices, {latency} ms per request: {:.2} s",
+            took.as_secs_f64()
+        );
+    }
+    eprintln!(
+        "BENCH floor at 20 ms ({} reads in flight): {floor:.2} s; 20 ms / 0 ms = {:.2}",
+        netraven::services::checkmk::compare::CONCURRENCY,
+        report[1].1.as_secs_f64() / report[0].1.as_secs_f64()
+    );
+    assert!(
+        report[1].1 < Duration::from_secs(15),
+        "the target: at most 15 s"
+    );
+}
