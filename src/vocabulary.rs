@@ -466,3 +466,50 @@ stored_words! {
         Delete = "delete",
     }
 }
+
+stored_words! {
+    /// What a template's text is.
+    TemplateKind {
+        Jinja2 = "jinja2",
+        /// Sent as written.
+        Text = "text",
+        Yaml = "yaml",
+        Json = "json",
+        /// Parses command output into records.
+        Textfsm = "textfsm",
+    }
+}
+
+impl TemplateKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            TemplateKind::Jinja2 => "Jinja2",
+            TemplateKind::Text => "text",
+            TemplateKind::Yaml => "YAML",
+            TemplateKind::Json => "JSON",
+            TemplateKind::Textfsm => "TextFSM",
+        }
+    }
+}
+
+stored_words! {
+    /// Where a template's text comes from.
+    TemplateSource {
+        /// Typed in the editor.
+        Editor = "editor",
+        /// An uploaded file.
+        Upload = "upload",
+        /// A file of a git repository.
+        Git = "git",
+    }
+}
+
+stored_words! {
+    /// Who sees a template.
+    TemplateScope {
+        /// Everyone who may read templates ("general").
+        Global = "global",
+        /// Its owner only.
+        Private = "private",
+    }
+}

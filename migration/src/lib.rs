@@ -13,6 +13,7 @@ mod m20261204_000001_git;
 mod m20261204_000002_nautobot;
 mod m20261204_000003_checkmk;
 mod m20261205_000001_checkmk_mapping;
+mod m20261205_000002_templates;
 mod seed_settings;
 
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000002_nautobot::Migration),
             Box::new(m20261204_000003_checkmk::Migration),
             Box::new(m20261205_000001_checkmk_mapping::Migration),
+            Box::new(m20261205_000002_templates::Migration),
         ]
     }
 }

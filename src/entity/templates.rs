@@ -3,14 +3,16 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
+use crate::vocabulary::{TemplateKind, TemplateScope, TemplateSource};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "templates")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub name: String,
-    pub source: String,
-    pub template_type: String,
+    pub source: TemplateSource,
+    pub template_type: TemplateKind,
     pub category: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub content: String,
@@ -18,12 +20,14 @@ pub struct Model {
     pub variables: Option<Json>,
     #[sea_orm(column_type = "Text")]
     pub description: Option<String>,
-    pub scope: String,
+    pub scope: TemplateScope,
     pub owner_id: Option<i32>,
     pub git_repository_id: Option<i32>,
     pub file_path: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Deleted (hidden, history kept) since then.
+    pub deleted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

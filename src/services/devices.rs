@@ -224,6 +224,20 @@ pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<devices::Model, E
         .ok_or(Error::NotFound)
 }
 
+/// The device with this host name (without case), if any.
+pub async fn find_by_hostname(
+    db: &impl ConnectionTrait,
+    hostname: &str,
+) -> Result<Option<devices::Model>, Error> {
+    Ok(devices::Entity::find()
+        .filter(
+            Expr::expr(Func::lower(Expr::col(devices::Column::Hostname)))
+                .eq(hostname.to_lowercase()),
+        )
+        .one(db)
+        .await?)
+}
+
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -28,5 +28,6 @@ pub mod settings;
 pub mod sign_in;
 pub mod tag_rules;
 pub mod tags;
+pub mod templates;
 pub mod users;
 pub mod validation;

@@ -8,7 +8,7 @@ use askama::Template;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
-use super::form::{Form, accepted, again};
+use super::form::{Form, accepted, page_or_again};
 use super::list::{ListQuery, Pager, lenient};
 use super::{page, redirect};
 use crate::auth::flash::FlashKind;
@@ -141,11 +141,7 @@ async fn mapping_page(
         errors,
         preview,
     };
-    if view.errors.is_empty() {
-        page(&view)
-    } else {
-        again(&view)
-    }
+    page_or_again(&view, view.errors.is_empty())
 }
 
 pub async fn mapping_form(auth: Auth<ADMIN>) -> Result<HttpResponse, AppError> {
@@ -300,6 +296,13 @@ impl ResultsPage {
     }
     fn chosen(&self, s: &CheckmkStatus) -> bool {
         self.f.status == Some(*s)
+    }
+    /// This page as it is filtered, for its refreshes while the job runs.
+    fn live_href(&self) -> String {
+        match self.f.status {
+            Some(s) => format!("/checkmk/jobs/{}?status={s}", self.job.id),
+            None => format!("/checkmk/jobs/{}", self.job.id),
+        }
     }
     fn folder_of(&self, v: &Option<serde_json::Value>) -> String {
         v.as_ref()

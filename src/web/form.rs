@@ -65,6 +65,15 @@ pub fn accepted<T>(result: Result<T, Error>) -> Result<Result<T, FieldErrors>, A
     }
 }
 
+/// A page with a form: 200 when it shows no messages (`valid`), else 422 as [`again`].
+pub fn page_or_again(view: &impl askama::Template, valid: bool) -> Result<HttpResponse, AppError> {
+    if valid {
+        super::page(view)
+    } else {
+        again(view)
+    }
+}
+
 /// The form shown again after invalid input: a 422 with what the user typed and the messages.
 pub fn again(view: &impl askama::Template) -> Result<HttpResponse, AppError> {
     super::render(StatusCode::UNPROCESSABLE_ENTITY, view)

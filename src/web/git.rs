@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::diff_view::{DiffQuery, DiffView};
-use super::form::{Form, accepted, again};
+use super::form::{Form, accepted, page_or_again};
 use super::{page, redirect, urlencode};
 use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{ADMIN, READ, WRITE};
@@ -107,11 +107,7 @@ async fn form_page(
         errors,
         credentials,
     };
-    if view.errors.is_empty() {
-        page(&view)
-    } else {
-        again(&view)
-    }
+    page_or_again(&view, view.errors.is_empty())
 }
 
 pub async fn new_form(auth: Auth<ADMIN>) -> Result<HttpResponse, AppError> {

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
-use super::form::{Form, accepted, again};
+use super::form::{Form, accepted, again, page_or_again};
 use super::list::{ListQuery, Pager, lenient};
 use super::{page, redirect};
 use crate::auth::flash::FlashKind;
@@ -83,11 +83,7 @@ async fn list_page(
         mapping,
         errors,
     };
-    if view.errors.is_empty() {
-        page(&view)
-    } else {
-        again(&view)
-    }
+    page_or_again(&view, view.errors.is_empty())
 }
 
 pub async fn index(auth: Auth<READ>) -> Result<HttpResponse, AppError> {
@@ -152,11 +148,7 @@ fn form_page(
         input,
         errors,
     };
-    if view.errors.is_empty() {
-        page(&view)
-    } else {
-        again(&view)
-    }
+    page_or_again(&view, view.errors.is_empty())
 }
 
 pub async fn new_form(auth: Auth<ADMIN>) -> Result<HttpResponse, AppError> {

@@ -8,7 +8,9 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
-use crate::helpers::{TestApp, location, spawn_app, spawn_app_with_workers};
+use crate::helpers::{
+    TestApp, location, spawn_app, spawn_app_with_workers, unescaped, with_changes,
+};
 use crate::jobs::finished;
 use netraven::entity::{job_logs, nb2cmk_results};
 use netraven::vocabulary::{CheckmkAction, CheckmkStatus, JobStatus};
@@ -21,19 +23,14 @@ fn settings_form<'a>(
     secret: &'a str,
     changes: &[(&'a str, &'a str)],
 ) -> Vec<(&'a str, &'a str)> {
-    let mut fields = vec![
+    let fields = vec![
         ("checkmk.url", url),
         ("checkmk.user", "automation"),
         ("checkmk.secret", secret),
         ("checkmk.timeout_seconds", "5"),
         ("checkmk.verify_tls", "on"),
     ];
-    for (k, v) in changes {
-        if let Some(f) = fields.iter_mut().find(|(name, _)| name == k) {
-            f.1 = v;
-        }
-    }
-    fields
+    with_changes(fields, changes)
 }
 
 /// What *Test connection* says for these values.
@@ -136,17 +133,6 @@ async fn the_connection_test_says_what_answered_or_what_is_wrong() {
     assert!(words.starts_with("Connected to CheckMK"), "{words}");
 }
 
-/// A page's text with askama's escapes read back.
-fn text(html: &str) -> String {
-    html.replace("&#34;", "\"")
-        .replace("&#39;", "'")
-        .replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&gt;", ">")
-        .replace("&lt;", "<")
-        .replace("&amp;", "&")
-}
-
 /// Saves the CheckMK settings for the simulator.
 async fn configure(app: &TestApp, sim: &Sim, secret: &str) {
     let site = sim.site_url();
@@ -158,7 +144,7 @@ async fn configure(app: &TestApp, sim: &Sim, secret: &str) {
 
 /// Every field of the mapping form, with `changes`.
 fn mapping_form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    let mut fields = vec![
+    let fields = vec![
         ("source_kind", "inventory"),
         ("nautobot_source_id", ""),
         ("inventory_tag", "cmk"),
@@ -175,13 +161,7 @@ fn mapping_form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
         ("scheduled_update", "off"),
         ("scheduled_activate", "off"),
     ];
-    for (k, v) in changes {
-        match fields.iter_mut().find(|(name, _)| name == k) {
-            Some(f) => f.1 = v,
-            None => fields.push((k, v)),
-        }
-    }
-    fields
+    with_changes(fields, changes)
 }
 
 async fn save_mapping(app: &TestApp, changes: &[(&str, &str)]) {
@@ -394,7 +374,7 @@ async fn compare_finds_every_status_and_actions_add_move_update_delete_and_activ
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let html = text(&r.text().await.expect("body"));
+    let html = unescaped(&r.text().await.expect("body"));
     assert!(html.contains("r-attr (dc1)"), "the typed alias is used");
     assert!(
         html.contains("ipaddress: \"192.0.2.99\" → \"192.0.2.2\""),
@@ -830,7 +810,7 @@ async fn a_checkmk_schedule_compares_adds_and_activates_as_the_mapping_says() {
     );
     let schedule = location(&r);
     let (_, html) = app.get_html("/schedules").await;
-    assert!(text(&html).contains("the CheckMK mapping's devices"));
+    assert!(unescaped(&html).contains("the CheckMK mapping's devices"));
     let job = run(&app, &format!("{schedule}/run"), &[], "/jobs/").await;
     assert_eq!(job.status, JobStatus::Success, "{:?}", job.message);
     let message = job.message.unwrap_or_default();
@@ -904,7 +884,7 @@ async fn a_nautobot_source_maps_locations_parents_custom_fields_and_tenants() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let html = text(&r.text().await.expect("body"));
+    let html = unescaped(&r.text().await.expect("body"));
     assert!(
         html.contains("\"folder\": \"/network/dc1/dc1-room-a\""),
         "{html}"

@@ -32,6 +32,31 @@ impl Drop for TestApp {
     }
 }
 
+/// Form `fields` with `changes`: a changed field keeps its place, a new one goes last.
+pub fn with_changes<'a>(
+    mut fields: Vec<(&'a str, &'a str)>,
+    changes: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    for (k, v) in changes {
+        match fields.iter_mut().find(|(name, _)| name == k) {
+            Some(f) => f.1 = v,
+            None => fields.push((k, v)),
+        }
+    }
+    fields
+}
+
+/// A page's text with askama's escapes read back, for assertions on quoted words.
+pub fn unescaped(html: &str) -> String {
+    html.replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&gt;", ">")
+        .replace("&lt;", "<")
+        .replace("&amp;", "&")
+}
+
 pub fn unique_name(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);

@@ -244,6 +244,32 @@ const ROWS: &[(&str, &str, Needs, u16)] = &[
     ("POST", r"/checkmk/jobs/{id:\d+}/apply", Perm(WRITE), 404),
     ("GET", "/checkmk/changes", Perm(READ), 200),
     ("POST", "/checkmk/activate", Perm(WRITE), 400),
+    // Templates.
+    ("GET", "/templates", Perm(READ), 200),
+    ("POST", "/templates", Perm(WRITE), 400),
+    ("GET", "/templates/new", Perm(WRITE), 200),
+    // Not a multipart upload: the upload's message, as the form shows it.
+    ("POST", "/templates/upload", Perm(WRITE), 422),
+    ("GET", r"/templates/{id:\d+}", Perm(READ), 404),
+    ("POST", r"/templates/{id:\d+}", Perm(WRITE), 400),
+    ("GET", r"/templates/{id:\d+}/edit", Perm(WRITE), 404),
+    (
+        "GET",
+        r"/templates/{id:\d+}/versions/{version:\d+}",
+        Perm(READ),
+        404,
+    ),
+    (
+        "POST",
+        r"/templates/{id:\d+}/versions/{version:\d+}/restore",
+        Perm(WRITE),
+        404,
+    ),
+    ("GET", r"/templates/{id:\d+}/diff", Perm(READ), 404),
+    ("GET", r"/templates/{id:\d+}/delete", Perm(WRITE), 404),
+    ("POST", r"/templates/{id:\d+}/delete", Perm(WRITE), 404),
+    ("POST", r"/templates/{id:\d+}/purge", Perm(DELETE), 404),
+    ("POST", r"/templates/{id:\d+}/preview", Perm(READ), 400),
     ("POST", r"/devices/{id:\d+}/nautobot", Perm(WRITE), 400),
     // API tokens.
     ("POST", "/profile/tokens", SignedIn, 400),

@@ -16,7 +16,9 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::engine::{PASSWORD, USER, start};
-use crate::helpers::{TestApp, location, new_data_dir, spawn_app, spawn_app_with_workers};
+use crate::helpers::{
+    TestApp, location, new_data_dir, spawn_app, spawn_app_with_workers, with_changes,
+};
 use crate::jobs::{finished, finished_within, lab_tag};
 use netraven::entity::{devices, job_log_entries, nautobot_sync_items};
 use netraven::vocabulary::{DeviceSource, JobStatus, SyncAction};
@@ -152,7 +154,7 @@ pub fn settings_form<'a>(
     token: &'a str,
     changes: &[(&'a str, &'a str)],
 ) -> Vec<(&'a str, &'a str)> {
-    let mut fields = vec![
+    let fields = vec![
         ("nautobot.url", url),
         ("nautobot.token", token),
         ("nautobot.timeout_seconds", "10"),
@@ -165,12 +167,7 @@ pub fn settings_form<'a>(
         ("nautobot.onboard_namespace", "Global"),
         ("nautobot.onboard_interface", "Management"),
     ];
-    for (k, v) in changes {
-        if let Some(f) = fields.iter_mut().find(|(name, _)| name == k) {
-            f.1 = v;
-        }
-    }
-    fields
+    with_changes(fields, changes)
 }
 
 /// Saves the connection settings.

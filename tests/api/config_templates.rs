@@ -1,0 +1,380 @@
+//! Configuration templates: versions only when the content changes, diff and restore, soft
+//! delete and purge, private scope, validation by kind, upload, and rendering against a device
+//! (its fields and tags, its stored configuration, variables) with strict undefined variables
+//! and limits.
+
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use crate::backups::store_version;
+use crate::helpers::{TestApp, location, spawn_app, unescaped, with_changes};
+use netraven::entity::template_versions;
+
+const ACCESS: &str =
+    "hostname {{ device.hostname }}\ninterface Gi1\n switchport access vlan {{ vars.vlan }}\n";
+
+fn form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let fields = vec![
+        ("name", "access-port"),
+        ("template_type", "jinja2"),
+        ("category", "interfaces"),
+        ("description", "an access port"),
+        ("variables", "vlan = 10  # access VLAN"),
+        ("scope", "global"),
+        ("content", ACCESS),
+        ("change_note", ""),
+    ];
+    with_changes(fields, changes)
+}
+
+async fn create(app: &TestApp, changes: &[(&str, &str)]) -> i32 {
+    let r = app.post_form("/templates", &form(changes)).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+    location(&r)
+        .trim_start_matches("/templates/")
+        .parse()
+        .expect("id")
+}
+
+async fn version_count(app: &TestApp, id: i32) -> u64 {
+    template_versions::Entity::find()
+        .filter(template_versions::Column::TemplateId.eq(id))
+        .count(&app.db)
+        .await
+        .expect("count")
+}
+
+#[tokio::test]
+async fn versions_only_on_change_diff_restore_delete_and_purge() {
+    let app = spawn_app().await;
+    app.login_admin().await;
+    let id = create(&app, &[]).await;
+    assert_eq!(version_count(&app, id).await, 1);
+    let page = format!("/templates/{id}");
+
+    // A change to the description alone makes no version.
+    let r = app
+        .post_form(&page, &form(&[("description", "a port")]))
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(version_count(&app, id).await, 1);
+    let changed = ACCESS.replace("Gi1", "Gi2");
+    let r = app
+        .post_form(
+            &page,
+            &form(&[("content", &changed), ("change_note", "moved to Gi2")]),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(version_count(&app, id).await, 2);
+    assert_eq!(app.audit_count("template.update").await, 2);
+
+    let (status, html) = app.get_html(&format!("{page}/diff?from=1&to=2")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("interface Gi2") && html.contains("interface Gi1"));
+    let (_, html) = app.get_html(&page).await;
+    assert!(html.contains("moved to Gi2") && html.contains("version 2"));
+
+    // Restore: version 1's content as version 3.
+    let r = app
+        .post_form(&format!("{page}/versions/1/restore"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(version_count(&app, id).await, 3);
+    let (_, html) = app.get_html(&format!("{page}/versions/3")).await;
+    assert!(unescaped(&html).contains("interface Gi1") && html.contains("restored from version 1"));
+    assert_eq!(app.audit_count("template.restore").await, 1);
+
+    // Names are unique among the templates in use.
+    let r = app.post_form("/templates", &form(&[])).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap_or_default()
+            .contains("already exists")
+    );
+
+    // Soft delete: gone from the list, history readable, nothing changes it, the name is free.
+    let r = app.post_form(&format!("{page}/delete"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let link = format!("href=\"/templates/{id}\"");
+    let (_, html) = app.get_html("/templates").await;
+    assert!(!html.contains(&link));
+    let (_, html) = app.get_html("/templates?deleted=1").await;
+    assert!(html.contains(&link));
+    let (status, html) = app.get_html(&page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("history can be read, not changed"));
+    let r = app.post_form(&page, &form(&[("description", "x")])).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let again = create(&app, &[]).await;
+    assert_ne!(again, id);
+
+    // Purge needs the delete permission.
+    app.create_user("op", "operator", "Operator-passw0rd-1")
+        .await;
+    let op = app.new_browser();
+    assert_eq!(
+        op.login("op", "Operator-passw0rd-1").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let r = op.post_form(&format!("{page}/purge"), &[]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app.post_form(&format!("{page}/purge"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.get_html(&page).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(version_count(&app, id).await, 0);
+    assert_eq!(app.audit_count("template.purge").await, 1);
+}
+
+#[tokio::test]
+async fn each_kind_is_checked_and_says_where() {
+    let app = spawn_app().await;
+    app.login_admin().await;
+    for (kind, content, words) in [
+        (
+            "jinja2",
+            "a\n{% if x %}\nno end",
+            "This is not valid Jinja2: line 2, column",
+        ),
+        (
+            "json",
+            "{\"a\": 1,\n \"b\": }",
+            "This is not valid JSON: line 2, column",
+        ),
+        ("yaml", "a: 1\nb: [1, 2\n", "This is not valid YAML: line"),
+        (
+            "textfsm",
+            "Value X (\\d+)\n\nStart\n  ^${Y} -> Record\n",
+            "This is not valid TextFSM: line 4: ${Y}: no value has this name",
+        ),
+    ] {
+        let r = app
+            .post_form(
+                "/templates",
+                &form(&[("template_type", kind), ("content", content)]),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{kind}");
+        let html = unescaped(&r.text().await.unwrap_or_default());
+        assert!(html.contains(words), "{kind}: {words}");
+    }
+    let r = app
+        .post_form("/templates", &form(&[("variables", "1bad = x")]))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    for (kind, content) in [
+        ("json", "{\"a\": [1, 2]}"),
+        ("yaml", "a: 1\nb: [1, 2]\n"),
+        ("textfsm", "Value X (\\d+)\n\nStart\n  ^${X} -> Record\n"),
+        ("text", "{{ not rendered"),
+    ] {
+        let name = format!("ok-{kind}");
+        create(
+            &app,
+            &[
+                ("name", &name),
+                ("template_type", kind),
+                ("content", content),
+            ],
+        )
+        .await;
+    }
+    assert_eq!(app.audit_count("template.create").await, 4);
+}
+
+#[tokio::test]
+async fn private_templates_exist_only_for_their_owner_and_uploads_work() {
+    let app = spawn_app().await;
+    app.login_admin().await;
+    app.create_user("eng", "engineer", "Engineer-passw0rd-1")
+        .await;
+    let eng = app.new_browser();
+    assert_eq!(
+        eng.login("eng", "Engineer-passw0rd-1").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let mine = create(&eng, &[("name", "eng-notes"), ("scope", "private")]).await;
+    assert_eq!(
+        eng.get_html(&format!("/templates/{mine}")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get_html(&format!("/templates/{mine}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, html) = app.get_html("/templates").await;
+    assert!(!html.contains("eng-notes"));
+    let r = app
+        .post_form(&format!("/templates/{mine}/delete"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Only its owner makes a template private.
+    let shared = create(&app, &[("name", "shared")]).await;
+    let r = eng
+        .post_form(
+            &format!("/templates/{shared}"),
+            &form(&[("name", "shared"), ("scope", "private")]),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // An uploaded file becomes version 1.
+    let token = app.csrf().await;
+    let part = reqwest::multipart::Part::bytes(
+        b"Value PORT (\\S+)\n\nStart\n  ^${PORT} -> Record\n".to_vec(),
+    )
+    .file_name("ports.textfsm");
+    let body = reqwest::multipart::Form::new()
+        .text("name", "ports")
+        .text("template_type", "textfsm")
+        .text("scope", "global")
+        .part("file", part);
+    let r = app
+        .client
+        .post(app.url("/templates/upload"))
+        .header("X-CSRF-Token", token.clone())
+        .header("HX-Request", "true")
+        .multipart(body)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), StatusCode::OK);
+    let to = r.headers()["HX-Redirect"]
+        .to_str()
+        .expect("redirect")
+        .to_string();
+    let (_, html) = app.get_html(&to).await;
+    assert!(html.contains("Template ports") && html.contains("upload"));
+    let bad = reqwest::multipart::Form::new()
+        .text("name", "broken")
+        .text("template_type", "json")
+        .text("scope", "global")
+        .part("file", reqwest::multipart::Part::bytes(b"{nope".to_vec()));
+    let r = app
+        .client
+        .post(app.url("/templates/upload"))
+        .header("X-CSRF-Token", token)
+        .multipart(bad)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unescaped(&r.text().await.unwrap_or_default()).contains("This is not valid JSON"));
+}
+
+/// Renders template `id` for `device` with `values`; the page's text.
+async fn preview(app: &TestApp, id: i32, device: &str, values: &str) -> (StatusCode, String) {
+    let r = app
+        .post_form(
+            &format!("/templates/{id}/preview"),
+            &[("device", device), ("values", values)],
+        )
+        .await;
+    let status = r.status();
+    (status, unescaped(&r.text().await.unwrap_or_default()))
+}
+
+fn rendered(html: &str) -> &str {
+    let open = "<pre class=\"config\" id=\"rendered\">";
+    let start = html
+        .find(open)
+        .unwrap_or_else(|| panic!("no output in {html}"))
+        + open.len();
+    &html[start..start + html[start..].find("</pre>").expect("end")]
+}
+
+#[tokio::test]
+async fn rendering_sees_the_device_its_configuration_and_variables_and_is_bounded() {
+    let app = spawn_app().await;
+    app.login_admin().await;
+    let r1 = app.add_device("r1", "192.0.2.1", "cisco_ios").await;
+    let core = app.add_tag("core", "#0969da").await;
+    app.post_form(
+        &format!("/devices/{r1}/tags"),
+        &[("tag_id", &core.to_string())],
+    )
+    .await;
+    store_version(
+        &app,
+        r1,
+        "hostname r1\ninterface Gi1\n description uplink\n",
+        false,
+    )
+    .await;
+    app.add_device("r2", "192.0.2.2", "cisco_ios").await;
+    let id = create(
+        &app,
+        &[(
+            "content",
+            "{{ device.hostname }} {{ device.ip_address }} vlan {{ vars.vlan }} lines {{ config.lines | length }} tags {{ device.tags | join(',') }}\n{% for l in config.lines if l is startingwith('interface') %}{{ l }}\n{% endfor %}",
+        )],
+    )
+    .await;
+    let (status, html) = preview(&app, id, "r1", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        rendered(&html),
+        "r1 192.0.2.1 vlan 10 lines 3 tags core\ninterface Gi1\n"
+    );
+    assert!(html.contains("Variables used:") && html.contains("vars.vlan"));
+    let (_, html) = preview(&app, id, "R1", "vlan = 20").await;
+    assert!(
+        rendered(&html).starts_with("r1 192.0.2.1 vlan 20"),
+        "values override defaults"
+    );
+    let (_, html) = preview(&app, id, "r2", "").await;
+    assert!(html.contains("r2 has no stored configuration"), "{html}");
+    assert!(rendered(&html).contains("lines 0"));
+    let (status, html) = preview(&app, id, "nope", "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("No device has this host name"));
+
+    // Undefined variables name what there is.
+    let strict = create(
+        &app,
+        &[("name", "strict"), ("content", "x\n{{ vars.missing }}")],
+    )
+    .await;
+    let (_, html) = preview(&app, strict, "r1", "").await;
+    assert!(
+        html.contains("line 2") && html.contains("vars.missing is not defined; vars has: vlan"),
+        "{html}"
+    );
+    let (_, html) = preview(&app, strict, "r1", "missing = 1").await;
+    assert_eq!(rendered(&html), "x\n1");
+
+    // Runaway templates are stopped.
+    let endless = create(
+        &app,
+        &[
+            ("name", "endless"),
+            (
+                "content",
+                "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+            ),
+        ],
+    )
+    .await;
+    let (_, html) = preview(&app, endless, "r1", "").await;
+    assert!(html.contains("does too much work"), "{html}");
+    let huge = create(
+        &app,
+        &[
+            ("name", "huge"),
+            (
+                "content",
+                "{% for i in range(10000) %}{{ 'x' * 20000 }}{% endfor %}",
+            ),
+        ],
+    )
+    .await;
+    let (_, html) = preview(&app, huge, "r1", "").await;
+    assert!(html.contains("output passed 4 MiB"), "{html}");
+}
