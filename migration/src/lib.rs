@@ -14,6 +14,7 @@ mod m20261204_000002_nautobot;
 mod m20261204_000003_checkmk;
 mod m20261205_000001_checkmk_mapping;
 mod m20261205_000002_templates;
+mod m20261205_000003_execute;
 mod seed_settings;
 
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000003_checkmk::Migration),
             Box::new(m20261205_000001_checkmk_mapping::Migration),
             Box::new(m20261205_000002_templates::Migration),
+            Box::new(m20261205_000003_execute::Migration),
         ]
     }
 }

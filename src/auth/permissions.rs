@@ -7,10 +7,12 @@ pub const WRITE: i32 = 2;
 pub const ADMIN: i32 = 4;
 pub const DELETE: i32 = 8;
 pub const USER_MANAGE: i32 = 16;
-pub const ALL: i32 = READ | WRITE | ADMIN | DELETE | USER_MANAGE;
+/// Running commands on devices and pushing configuration to them.
+pub const EXECUTE: i32 = 32;
+pub const ALL: i32 = READ | WRITE | ADMIN | DELETE | USER_MANAGE | EXECUTE;
 
 /// Every flag with its name and what it allows, in display order.
-pub const FLAGS: [(i32, &str, &str); 5] = [
+pub const FLAGS: [(i32, &str, &str); 6] = [
     (READ, "read", "see inventory, backups, jobs"),
     (WRITE, "write", "change inventory, run jobs"),
     (
@@ -27,6 +29,11 @@ pub const FLAGS: [(i32, &str, &str); 5] = [
         USER_MANAGE,
         "user_manage",
         "create and change user accounts",
+    ),
+    (
+        EXECUTE,
+        "execute",
+        "run commands on devices and push configuration",
     ),
 ];
 
@@ -57,6 +64,9 @@ struct RoleChoice {
     perm_admin: bool,
     #[serde(deserialize_with = "toggle")]
     perm_user_manage: bool,
+    /// Forms from before the flag existed leave it off.
+    #[serde(default, deserialize_with = "toggle")]
+    perm_execute: bool,
 }
 
 /// A preset role wins; "custom" takes the ticked flags.
@@ -71,6 +81,7 @@ impl From<RoleChoice> for Permissions {
             (DELETE, c.perm_delete),
             (ADMIN, c.perm_admin),
             (USER_MANAGE, c.perm_user_manage),
+            (EXECUTE, c.perm_execute),
         ];
         Permissions(
             ticked

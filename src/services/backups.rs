@@ -278,6 +278,37 @@ pub async fn latest(
         .await?)
 }
 
+/// The newest version of each of these devices (those that have one), by device id.
+pub async fn latest_of_devices(
+    db: &impl sea_orm::ConnectionTrait,
+    device_ids: &[i32],
+) -> Result<std::collections::HashMap<i32, backups::Model>, Error> {
+    let x = sea_orm::sea_query::Alias::new("x");
+    // Correlated: the (device_id, version) index answers each device's newest version.
+    let newest = sea_orm::sea_query::Query::select()
+        .expr(sea_orm::sea_query::Expr::col((x.clone(), backups::Column::Version)).max())
+        .from_as(backups::Entity, x.clone())
+        .and_where(
+            sea_orm::sea_query::Expr::col((x, backups::Column::DeviceId))
+                .equals((backups::Entity, backups::Column::DeviceId)),
+        )
+        .to_owned();
+    let mut out = std::collections::HashMap::new();
+    for chunk in device_ids.chunks(500) {
+        for b in backups::Entity::find()
+            .filter(backups::Column::DeviceId.is_in(chunk.to_vec()))
+            .filter(backups::Column::Version.in_subquery(newest.clone()))
+            .all(db)
+            .await?
+        {
+            if let Some(d) = b.device_id {
+                out.insert(d, b);
+            }
+        }
+    }
+    Ok(out)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reading stored versions: history, one version, its predecessor, and the latest version of
 // every device for the configuration search.

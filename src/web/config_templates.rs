@@ -21,7 +21,7 @@ use crate::services::config_diff::{LineDiff, Row, SideRow};
 use crate::services::credentials::Viewer;
 use crate::services::templates::render::Rendered;
 use crate::services::templates::store::{self, TemplateFilter, TemplateInput, Variable};
-use crate::services::templates::{context, render as renderer};
+use crate::services::templates::{context, rendering};
 use crate::services::validation::FieldErrors;
 use crate::services::{backups, devices};
 use crate::vocabulary::{TemplateKind, TemplateScope, TemplateSource};
@@ -532,9 +532,16 @@ pub async fn preview(
     if let (Some(d), true) = (device, errors.is_empty()) {
         let vars = context::vars(&store::variables_of(&t), &given);
         let reveal = backups::reveals_secrets(db, auth.is_admin()).await?;
-        let (ctx, warnings) = context::for_device(db, &auth.state.vault, &d, vars, reveal).await?;
-        preview.outcome = Some(renderer::render(&t.content, &ctx));
-        preview.warnings = warnings;
+        let vault = &auth.state.vault;
+        match rendering::for_devices(db, vault, &t.content, &[d], &vars, reveal).await? {
+            Ok(mut done) => {
+                if let Some(r) = done.pop() {
+                    preview.outcome = Some(r.outcome);
+                    preview.warnings = r.warnings;
+                }
+            }
+            Err(why) => preview.outcome = Some(Err(why)),
+        }
     }
     show_page(auth, id, preview, errors).await
 }

@@ -378,3 +378,115 @@ async fn rendering_sees_the_device_its_configuration_and_variables_and_is_bounde
     let (_, html) = preview(&app, huge, "r1", "").await;
     assert!(html.contains("output passed 4 MiB"), "{html}");
 }
+
+/// The rendering benchmark (docs/BENCHMARKS.md, `scripts/bench-templates.sh`): one template
+/// rendered for 10,000 devices, each with tags and a stored configuration of 200 lines the
+/// template walks, as a push's dry run renders it; beside it, in the same run, a one-line
+/// template for the same devices (what reading the contexts costs).
+#[tokio::test]
+#[ignore = "a benchmark: run by scripts/bench-templates.sh"]
+async fn template_render_benchmark() {
+    use netraven::entity::{backups, devices};
+    use sea_orm::ActiveValue::Set;
+    const DEVICES: usize = 10_000;
+    let app = spawn_app().await;
+    let now = chrono::Utc::now();
+    let config: String = (0..200)
+        .map(|i| {
+            if i % 10 == 0 {
+                format!("interface GigabitEthernet0/{i}\n")
+            } else {
+                format!(" description line {i}\n")
+            }
+        })
+        .collect();
+    let rows: Vec<devices::ActiveModel> = (0..DEVICES)
+        .map(|i| {
+            let ip = format!("10.{}.{}.{}", i / 60000, (i / 250) % 240, i % 250 + 1);
+            devices::ActiveModel {
+                hostname: Set(format!("dev{i:05}")),
+                ip_sort: Set(netraven::services::devices::ip_sort_key(&ip)),
+                ip_address: Set(ip),
+                port: Set(22),
+                device_type: Set("cisco_ios".into()),
+                enabled: Set(true),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        devices::Entity::insert_many(chunk.to_vec())
+            .exec(&app.db)
+            .await
+            .expect("devices");
+    }
+    let all = devices::Entity::find().all(&app.db).await.expect("devices");
+    for chunk in all.chunks(500) {
+        let versions: Vec<backups::ActiveModel> = chunk
+            .iter()
+            .map(|d| backups::ActiveModel {
+                device_id: Set(Some(d.id)),
+                hostname: Set(d.hostname.clone()),
+                version: Set(1),
+                content: Set(config.clone()),
+                content_hash: Set(format!("{:064}", d.id)),
+                size: Set(i32::try_from(config.len()).unwrap_or(0)),
+                changed_lines: Set(0),
+                filename: Set(format!("{}.cfg", d.hostname)),
+                first_seen_at: Set(now),
+                last_seen_at: Set(now),
+                secrets_masked: Set(false),
+                ..Default::default()
+            })
+            .collect();
+        backups::Entity::insert_many(versions)
+            .exec(&app.db)
+            .await
+            .expect("backups");
+    }
+    let vault = netraven::bootstrap::open_vault(&app.db, &app.settings)
+        .await
+        .expect("vault");
+    let template = "hostname {{ device.hostname }}\n\
+        ip domain-name {{ vars.domain }}\n\
+        {% for l in config.lines if l is startingwith('interface') %}{{ l }}\n description {{ device.hostname }} {{ loop.index }}\n{% endfor %}\
+        {% for t in device.tags %}! tag {{ t }}\n{% endfor %}\
+        ntp server {{ vars.ntp }}\n";
+    let mut vars = serde_json::Map::new();
+    vars.insert("domain".into(), "example.net".into());
+    vars.insert("ntp".into(), "192.0.2.123".into());
+    let mut report = Vec::new();
+    for (label, text) in [
+        ("one line", "{{ device.hostname }}\n"),
+        ("walks the configuration", template),
+    ] {
+        let started = std::time::Instant::now();
+        let done = netraven::services::templates::rendering::for_devices(
+            &app.db, &vault, text, &all, &vars, false,
+        )
+        .await
+        .expect("rendered")
+        .expect("parses");
+        let took = started.elapsed();
+        assert_eq!(done.len(), DEVICES);
+        assert!(done.iter().all(|d| d.outcome.is_ok()));
+        let bytes: usize = done
+            .iter()
+            .map(|d| d.outcome.as_ref().map_or(0, |r| r.output.len()))
+            .sum();
+        report.push((label, took, bytes));
+    }
+    for (label, took, bytes) in &report {
+        eprintln!(
+            "BENCH render for {DEVICES} devices, {label}: {:.2} s ({} KiB of output)",
+            took.as_secs_f64(),
+            bytes / 1024
+        );
+    }
+    assert!(
+        report[1].1 < std::time::Duration::from_secs(2),
+        "the target: at most 2 s"
+    );
+}

@@ -413,3 +413,79 @@ async fn a_keyring_pre_shared_key_is_masked_for_viewers_and_search() {
     assert!(html.contains("No match"));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn execute_is_an_admin_flag_granted_only_by_those_who_hold_it() {
+    use netraven::auth::permissions::{DELETE, EXECUTE};
+    let app = spawn_app().await;
+    app.login_admin().await;
+    assert!(
+        app.user_row("admin").await.permissions & EXECUTE != 0,
+        "the admin preset holds it"
+    );
+    app.create_user("eng", "engineer", "Engineer-passw0rd-1")
+        .await;
+    assert_eq!(app.user_row("eng").await.permissions, READ | WRITE | DELETE);
+    let (_, html) = app.get_html("/users/new").await;
+    assert!(html.contains("name=\"perm_execute\"") && html.contains("run commands on devices"));
+    let r = app
+        .submit(
+            "/users/new",
+            "/users",
+            &[
+                ("username", "pusher"),
+                ("password", "Pusher-passw0rd-1"),
+                ("role", "custom"),
+                ("perm_read", "on"),
+                ("perm_write", "on"),
+                ("perm_execute", "on"),
+                ("perm_user_manage", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.user_row("pusher").await.permissions,
+        READ | WRITE | EXECUTE | USER_MANAGE
+    );
+    // A user manager without execute cannot hand it out.
+    app.submit(
+        "/users/new",
+        "/users",
+        &[
+            ("username", "hr"),
+            ("password", "Hr-passw0rd-123"),
+            ("role", "custom"),
+            ("perm_read", "on"),
+            ("perm_write", "on"),
+            ("perm_user_manage", "on"),
+        ],
+    )
+    .await;
+    let hr = app.new_browser();
+    assert_eq!(
+        hr.login("hr", "Hr-passw0rd-123").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // The box is disabled on its form; a hand-made request ticks it all the same.
+    let r = hr
+        .submit(
+            "/users/new",
+            "/users",
+            &[
+                ("username", "sneaky"),
+                ("password", "Sneaky-passw0rd-1"),
+                ("role", "custom"),
+                ("perm_read", "on"),
+                ("perm_execute", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap_or_default()
+            .contains("You can grant only permissions you hold yourself")
+    );
+}

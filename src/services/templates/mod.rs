@@ -1,9 +1,10 @@
 //! Configuration templates: stored with version history (`store`), checked by kind (`check`,
 //! with the TextFSM engine in `textfsm`), and rendered against a device (`render` for the
-//! engine, `context` for what a template sees).
+//! engine, `context` for what a template sees, `rendering` for one template and many devices).
 
 pub mod check;
 pub mod context;
 pub mod render;
+pub mod rendering;
 pub mod store;
 pub mod textfsm;

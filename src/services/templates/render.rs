@@ -85,20 +85,77 @@ fn lookup<'v>(ctx: &'v Value, path: &str) -> Result<&'v Value, String> {
 
 /// Renders `text` with `ctx` (a JSON object: `device`, `config`, `vars`, ...).
 pub fn render(text: &str, ctx: &Value) -> Result<Rendered, String> {
-    let env = environment();
-    let tmpl = env
-        .template_from_str(text)
-        .map_err(|e| jinja_error(text, &e))?;
-    let mut used: Vec<String> = tmpl.undeclared_variables(true).into_iter().collect();
-    used.sort();
-    let mut out = Limited {
-        out: Vec::new(),
-        exceeded: false,
-    };
-    match tmpl.render_captured_to(ctx, &mut out) {
-        Ok(_) => Ok(Rendered {
-            output: String::from_utf8_lossy(&out.out).into_owned(),
+    Compiled::new(text)?.render(ctx)
+}
+
+/// A template parsed once, to render for many devices.
+pub struct Compiled {
+    env: Environment<'static>,
+    text: String,
+    /// The context variables it reads, sorted.
+    pub used: Vec<String>,
+}
+
+/// The name the one template has in its environment.
+const NAME: &str = "template";
+
+impl Compiled {
+    pub fn new(text: &str) -> Result<Compiled, String> {
+        let mut env = environment();
+        env.add_template_owned(NAME, text.to_string())
+            .map_err(|e| jinja_error(text, &e))?;
+        let used = {
+            let tmpl = env.get_template(NAME).map_err(|e| jinja_error(text, &e))?;
+            let mut used: Vec<String> = tmpl.undeclared_variables(true).into_iter().collect();
+            used.sort();
+            used
+        };
+        Ok(Compiled {
+            env,
+            text: text.to_string(),
             used,
+        })
+    }
+
+    /// Whether the template reads this top-level context key (`nautobot`).
+    pub fn reads(&self, key: &str) -> bool {
+        self.used
+            .iter()
+            .any(|u| u == key || u.starts_with(&format!("{key}.")))
+    }
+
+    pub fn render(&self, ctx: &Value) -> Result<Rendered, String> {
+        let text = self.text.as_str();
+        let tmpl = self
+            .env
+            .get_template(NAME)
+            .map_err(|e| jinja_error(text, &e))?;
+        let used = &self.used;
+        let mut out = Limited {
+            out: Vec::new(),
+            exceeded: false,
+        };
+        outcome(
+            text,
+            ctx,
+            used,
+            tmpl.render_captured_to(ctx, &mut out).map(drop),
+            out,
+        )
+    }
+}
+
+fn outcome(
+    text: &str,
+    ctx: &Value,
+    used: &[String],
+    result: Result<(), minijinja::Error>,
+    out: Limited,
+) -> Result<Rendered, String> {
+    match result {
+        Ok(()) => Ok(Rendered {
+            output: String::from_utf8_lossy(&out.out).into_owned(),
+            used: used.to_vec(),
         }),
         Err(_) if out.exceeded => Err(format!(
             "the output passed {} MiB and was stopped; a template renders at most that",

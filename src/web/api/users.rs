@@ -31,7 +31,7 @@ pub struct User {
     pub username: String,
     pub realname: Option<String>,
     pub email: Option<String>,
-    /// Flag names: `read`, `write`, `delete`, `admin`, `user_manage`.
+    /// Flag names: `read`, `write`, `delete`, `admin`, `user_manage`, `execute`.
     pub permissions: Vec<&'static str>,
     /// The preset the flags match (`viewer`, `operator`, `engineer`, `admin`), if any.
     pub role: Option<&'static str>,
