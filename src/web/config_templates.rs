@@ -16,15 +16,18 @@ use super::{page, redirect, render};
 use crate::auth::flash::FlashKind;
 use crate::auth::permissions::{DELETE, READ, WRITE};
 use crate::auth::{Auth, Ctx};
-use crate::entity::{template_versions, templates};
+use crate::entity::{git_repositories, template_versions, templates};
+use crate::error::Error;
 use crate::services::config_diff::{LineDiff, Row, SideRow};
 use crate::services::credentials::Viewer;
+use crate::services::git::{GitHome, repos};
+use crate::services::templates::git_source;
 use crate::services::templates::render::Rendered;
 use crate::services::templates::store::{self, TemplateFilter, TemplateInput, Variable};
 use crate::services::templates::{context, rendering};
 use crate::services::validation::FieldErrors;
 use crate::services::{backups, devices};
-use crate::vocabulary::{TemplateKind, TemplateScope, TemplateSource};
+use crate::vocabulary::{RepoCategory, TemplateKind, TemplateScope, TemplateSource};
 use crate::web::error::AppError;
 
 routes! {
@@ -42,6 +45,7 @@ routes! {
     POST r"/templates/{id:\d+}/delete" => delete,
     POST r"/templates/{id:\d+}/purge" => purge,
     POST r"/templates/{id:\d+}/preview" => preview,
+    POST r"/templates/{id:\d+}/sync" => sync_from_git,
 }
 
 fn viewer(ctx: &Ctx) -> Viewer {
@@ -112,6 +116,8 @@ struct FormPage {
     template: Option<templates::Model>,
     input: TemplateInput,
     categories: Vec<String>,
+    /// Repositories of the templates category, for templates kept in git.
+    repositories: Vec<git_repositories::Model>,
     errors: FieldErrors,
 }
 
@@ -122,6 +128,12 @@ impl FormPage {
     fn scopes(&self) -> &'static [TemplateScope] {
         TemplateScope::ALL
     }
+    fn kept_in_git(&self) -> bool {
+        self.input.source == TemplateSource::Git.as_str()
+    }
+    fn repository_chosen(&self, id: &i32) -> bool {
+        self.input.git_repository_id == id.to_string()
+    }
 }
 
 async fn form_page(
@@ -130,8 +142,14 @@ async fn form_page(
     input: TemplateInput,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
+    let repositories = repos::list(auth.db())
+        .await?
+        .into_iter()
+        .filter(|r| r.category == RepoCategory::Templates)
+        .collect();
     let view = FormPage {
         categories: store::categories(auth.db(), viewer(&auth)).await?,
+        repositories,
         ctx: auth.0,
         template,
         input,
@@ -162,9 +180,35 @@ async fn create_from(
 
 pub async fn create(
     auth: Auth<WRITE>,
-    Form(input): Form<TemplateInput>,
+    Form(mut input): Form<TemplateInput>,
 ) -> Result<HttpResponse, AppError> {
-    match create_from(&auth, &input, TemplateSource::Editor).await? {
+    let mut source = TemplateSource::Editor;
+    if input.source == TemplateSource::Git.as_str() {
+        source = TemplateSource::Git;
+        let repository = input.git_repository_id.trim().parse::<i32>().unwrap_or(0);
+        let read = git_source::read(
+            auth.db(),
+            &auth.state.vault,
+            &git_home(&auth),
+            repository,
+            &input.file_path,
+        )
+        .await?;
+        match read {
+            Ok((text, commit)) => {
+                input.content = text;
+                if input.change_note.trim().is_empty() {
+                    input.change_note = format!("read at {}", &commit[..commit.len().min(12)]);
+                }
+            }
+            Err(why) => {
+                let mut errors = FieldErrors::new();
+                errors.add("file_path", why);
+                return form_page(auth, None, input, errors).await;
+            }
+        }
+    }
+    match create_from(&auth, &input, source).await? {
         Ok(to) => Ok(redirect(&to)),
         Err(errors) => form_page(auth, None, input, errors).await,
     }
@@ -484,6 +528,39 @@ pub async fn purge(auth: Auth<DELETE>, id: web::Path<i32>) -> Result<HttpRespons
         format!("Template {} and its history removed for good.", t.name),
     );
     Ok(redirect("/templates"))
+}
+
+fn git_home(ctx: &Ctx) -> GitHome {
+    GitHome::new(&ctx.state.config.data_dir)
+}
+
+/// Reads a git template's file again now.
+pub async fn sync_from_git(
+    auth: Auth<WRITE>,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    let db = auth.db();
+    let t = store::get(db, viewer(&auth), id.into_inner()).await?;
+    if t.deleted_at.is_some() {
+        return Err(Error::Refused(format!("template {} was deleted", t.name)).into());
+    }
+    let outcome = git_source::refresh(
+        db,
+        &auth.state.vault,
+        &git_home(&auth),
+        &auth.audit_actor(),
+        &t,
+    )
+    .await?;
+    match outcome {
+        Ok(Some(v)) => auth.flash(
+            FlashKind::Success,
+            format!("The file changed: version {v} saved."),
+        ),
+        Ok(None) => auth.flash(FlashKind::Info, "The file is unchanged."),
+        Err(why) => auth.flash(FlashKind::Error, format!("Not synced: {why}.")),
+    }
+    Ok(redirect(&format!("/templates/{}", t.id)))
 }
 
 /// The preview form: a device (its host name) and `name = value` lines.

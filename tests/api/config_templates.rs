@@ -490,3 +490,106 @@ async fn template_render_benchmark() {
         "the target: at most 2 s"
     );
 }
+
+#[tokio::test]
+async fn a_template_kept_in_git_follows_its_file() {
+    use crate::git::{add_repository, bare, commit_elsewhere, log_of, repo_id};
+    use crate::jobs::{finished, job_id};
+    use netraven::vocabulary::JobStatus;
+    let root = crate::helpers::new_data_dir();
+    let remote = bare(&root, "templates.git");
+    commit_elsewhere(&remote, "access.j2", "interface {{ vars.port }}\n");
+    let app = crate::helpers::spawn_app_with_workers().await;
+    app.login_admin().await;
+    let url = remote.display().to_string();
+    let repo = repo_id(
+        &add_repository(
+            &app,
+            &[("name", "tpl"), ("url", &url), ("category", "templates")],
+        )
+        .await,
+    );
+    let sync = async || {
+        let job = job_id(&app.post_form(&format!("/git/{repo}/sync"), &[]).await);
+        let done = finished(&app, job).await;
+        assert_eq!(done.status, JobStatus::Success, "{:?}", done.message);
+        log_of(&app, job).await
+    };
+    sync().await;
+    let repo_text = repo.to_string();
+    let git_form = |path: &'static str| -> Vec<(&str, &str)> {
+        form(&[
+            ("name", "from-git"),
+            ("content", ""),
+            ("source", "git"),
+            ("git_repository_id", repo_text.as_str()),
+            ("file_path", path),
+        ])
+    };
+    let r = app.post_form("/templates", &git_form("missing.j2")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap_or_default()
+            .contains("missing.j2 does not exist in tpl")
+    );
+    let r = app.post_form("/templates", &git_form("access.j2")).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+    let id: i32 = location(&r)
+        .trim_start_matches("/templates/")
+        .parse()
+        .expect("id");
+    let page = format!("/templates/{id}");
+    let (_, html) = app.get_html(&page).await;
+    assert!(unescaped(&html).contains("interface {{ vars.port }}") && html.contains("access.j2"));
+
+    // A new commit, then a sync of the repository: a new version.
+    commit_elsewhere(
+        &remote,
+        "access.j2",
+        "interface {{ vars.port }}\n shutdown\n",
+    );
+    let said = sync().await;
+    assert!(
+        said.iter()
+            .any(|l| l.contains("template from-git: version 2")),
+        "{said:?}"
+    );
+    assert_eq!(version_count(&app, id).await, 2);
+    let (_, html) = app.get_html(&page).await;
+    assert!(html.contains(" shutdown") && html.contains("synced from tpl at"));
+    // An invalid file leaves the template as it was, and the sync says why.
+    commit_elsewhere(&remote, "access.j2", "{% if broken %}\n");
+    let said = sync().await;
+    assert!(
+        said.iter()
+            .any(|l| l.contains("kept as it was: the file is not valid Jinja2")),
+        "{said:?}"
+    );
+    assert_eq!(version_count(&app, id).await, 2);
+    // The editor cannot change a git template's content.
+    let r = app
+        .post_form(
+            &page,
+            &form(&[
+                ("name", "from-git"),
+                ("content", "typed over"),
+                ("source", "git"),
+            ]),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(version_count(&app, id).await, 2);
+    // Sync from git on the page: the file is still invalid.
+    let r = app.post_form(&format!("{page}/sync"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = app.get_html(&page).await;
+    assert!(html.contains("Not synced: the file is not valid Jinja2"));
+    assert_eq!(app.audit_count("template.sync").await, 1);
+}

@@ -48,7 +48,7 @@ pub fn bare(root: &Path, name: &str) -> PathBuf {
 }
 
 /// A commit by someone else on the remote's main branch (a clone, a file, a push).
-fn commit_elsewhere(remote: &Path, file: &str, text: &str) {
+pub fn commit_elsewhere(remote: &Path, file: &str, text: &str) {
     let work = new_data_dir();
     git(
         &work,
@@ -112,7 +112,7 @@ pub async fn add_repository(app: &TestApp, changes: &[(&str, &str)]) -> reqwest:
     app.submit("/git/new", "/git", changes).await
 }
 
-fn repo_id(r: &reqwest::Response) -> i32 {
+pub fn repo_id(r: &reqwest::Response) -> i32 {
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "repository saved");
     location(r).trim_start_matches("/git/").parse().expect("id")
 }
@@ -126,7 +126,7 @@ async fn repo_row(app: &TestApp, id: i32) -> git_repositories::Model {
 }
 
 /// The messages of a job's log.
-async fn log_of(app: &TestApp, job: i32) -> Vec<String> {
+pub async fn log_of(app: &TestApp, job: i32) -> Vec<String> {
     job_log_entries::Entity::find()
         .filter(job_log_entries::Column::JobLogId.eq(job))
         .order_by_asc(job_log_entries::Column::Id)

@@ -270,6 +270,7 @@ const ROWS: &[(&str, &str, Needs, u16)] = &[
     ("POST", r"/templates/{id:\d+}/delete", Perm(WRITE), 404),
     ("POST", r"/templates/{id:\d+}/purge", Perm(DELETE), 404),
     ("POST", r"/templates/{id:\d+}/preview", Perm(READ), 400),
+    ("POST", r"/templates/{id:\d+}/sync", Perm(WRITE), 404),
     ("POST", r"/devices/{id:\d+}/nautobot", Perm(WRITE), 400),
     // API tokens.
     ("POST", "/profile/tokens", SignedIn, 400),

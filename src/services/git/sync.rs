@@ -287,6 +287,14 @@ async fn sync_locked(
             return Err(message);
         }
     };
+    if r.category == crate::vocabulary::RepoCategory::Templates {
+        let notes = crate::services::templates::git_source::refresh_repository(db, vault, home, r)
+            .await
+            .map_err(|e| e.to_string())?;
+        for note in notes {
+            log(LogLevel::Info, note).await?;
+        }
+    }
     if !(r.is_mirror && r.is_active) {
         return Ok(summary);
     }

@@ -107,6 +107,13 @@ pub struct TemplateInput {
     pub content: String,
     #[serde(default)]
     pub change_note: String,
+    /// `editor` or `git` (new templates only).
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub git_repository_id: String,
+    #[serde(default)]
+    pub file_path: String,
 }
 
 impl TemplateInput {
@@ -114,6 +121,7 @@ impl TemplateInput {
         TemplateInput {
             template_type: TemplateKind::Jinja2.as_str().into(),
             scope: TemplateScope::Global.as_str().into(),
+            source: TemplateSource::Editor.as_str().into(),
             ..TemplateInput::default()
         }
     }
@@ -128,6 +136,12 @@ impl TemplateInput {
             scope: t.scope.as_str().into(),
             content: t.content.clone(),
             change_note: String::new(),
+            source: t.source.as_str().into(),
+            git_repository_id: t
+                .git_repository_id
+                .map(|i| i.to_string())
+                .unwrap_or_default(),
+            file_path: t.file_path.clone().unwrap_or_default(),
         }
     }
 }
@@ -374,6 +388,12 @@ pub async fn create(
         description: Set(v.description),
         scope: Set(v.scope),
         owner_id: Set(actor_id(viewer)),
+        // The file it is read from (checked by the caller, which read it).
+        git_repository_id: Set((source == TemplateSource::Git)
+            .then(|| input.git_repository_id.trim().parse().ok())
+            .flatten()),
+        file_path: Set((source == TemplateSource::Git)
+            .then(|| input.file_path.trim().trim_matches('/').to_string())),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -405,7 +425,11 @@ pub async fn update(
 ) -> Result<(templates::Model, Option<i32>), Error> {
     let txn = crate::db::begin_write(db).await?;
     let old = get_active(&txn, viewer, id).await?;
-    let v = validate(&txn, input, Some(id)).await?;
+    let mut v = validate(&txn, input, Some(id)).await?;
+    // A git template's content is its file's: it changes with the repository, not here.
+    if old.source == TemplateSource::Git {
+        v.content = old.content.clone();
+    }
     if v.scope == TemplateScope::Private && old.owner_id != Some(viewer.user_id) {
         return Err(FieldErrors::single(
             "scope",
@@ -453,6 +477,48 @@ pub async fn update(
     }
     txn.commit().await?;
     Ok((t, version))
+}
+
+/// A git template's file read again: its content when it changed and is still valid for its
+/// kind (a new version, audited as `template.sync`); the version made, or why not.
+pub async fn replace_content(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    t: &templates::Model,
+    content: &str,
+    note: &str,
+) -> Result<Result<Option<i32>, String>, Error> {
+    let content = content.replace("\r\n", "\n");
+    if content == t.content {
+        return Ok(Ok(None));
+    }
+    if content.len() > MAX_CONTENT {
+        return Ok(Err("the file is larger than 1 MiB".into()));
+    }
+    if let Err(m) = check::check(t.template_type, &content) {
+        return Ok(Err(format!(
+            "the file is not valid {}: {m}",
+            t.template_type.label()
+        )));
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let new = add_version(&txn, t.id, &content, Some(note.to_string()), actor.id).await?;
+    let mut a = t.clone().into_active_model();
+    a.content = Set(content);
+    a.updated_at = Set(Utc::now());
+    a.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        Event::data("template.sync")
+            .target("template", t.id)
+            .detail("name", t.name.clone())
+            .detail("version", new)
+            .detail("note", note),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Ok(Some(new)))
 }
 
 /// Makes an old version's content the current one, as a new version.
