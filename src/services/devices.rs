@@ -224,6 +224,29 @@ pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<devices::Model, E
         .ok_or(Error::NotFound)
 }
 
+/// Enabled devices with a tag, by host name, at most `limit`; and how many there are.
+pub async fn enabled_with_tag(
+    db: &impl ConnectionTrait,
+    tag_id: i32,
+    limit: u64,
+) -> Result<(Vec<devices::Model>, u64), Error> {
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let q = devices::Entity::find()
+        .filter(devices::Column::Enabled.eq(true))
+        .filter(
+            devices::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(crate::entity::device_tags::Column::DeviceId)
+                    .from(crate::entity::device_tags::Entity)
+                    .and_where(crate::entity::device_tags::Column::TagId.eq(tag_id))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(devices::Column::Hostname);
+    let total = q.clone().count(db).await?;
+    Ok((q.limit(limit).all(db).await?, total))
+}
+
 /// The device with this host name (without case), if any.
 pub async fn find_by_hostname(
     db: &impl ConnectionTrait,

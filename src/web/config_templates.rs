@@ -23,6 +23,7 @@ use crate::services::credentials::Viewer;
 use crate::services::git::{GitHome, repos};
 use crate::services::templates::git_source;
 use crate::services::templates::render::Rendered;
+use crate::services::templates::rendering::DeviceRendering;
 use crate::services::templates::store::{self, TemplateFilter, TemplateInput, Variable};
 use crate::services::templates::{context, rendering};
 use crate::services::validation::FieldErrors;
@@ -290,17 +291,26 @@ pub async fn upload(
 }
 
 /// What a preview rendered, or why it could not.
+#[derive(Default)]
 struct Preview {
     device: String,
+    tag_id: String,
     values: String,
     outcome: Option<Result<Rendered, String>>,
     warnings: Vec<String>,
+    /// A tag's devices, each rendered (at most `PREVIEW_DEVICES`), and how many have the tag.
+    many: Vec<DeviceRendering>,
+    tagged: u64,
 }
+
+/// Devices a tag's preview renders on one page.
+const PREVIEW_DEVICES: u64 = 500;
 
 #[derive(Template)]
 #[template(path = "config_templates/show.html")]
 struct ShowPage {
     ctx: Ctx,
+    tags: Vec<crate::entity::tags::Model>,
     template: templates::Model,
     variables: Vec<Variable>,
     versions: Vec<template_versions::Model>,
@@ -315,6 +325,16 @@ impl ShowPage {
     fn latest(&self) -> i32 {
         self.versions.first().map_or(0, |v| v.version)
     }
+    fn tag_chosen(&self, id: &i32) -> bool {
+        self.preview.tag_id == id.to_string()
+    }
+    fn failed(&self) -> usize {
+        self.preview
+            .many
+            .iter()
+            .filter(|r| r.outcome.is_err())
+            .count()
+    }
 }
 
 async fn show_page(
@@ -326,6 +346,7 @@ async fn show_page(
     let db = auth.db();
     let t = store::get(db, viewer(&auth), id).await?;
     let view = ShowPage {
+        tags: crate::services::tags::all(db).await?,
         variables: store::variables_of(&t),
         versions: store::versions(db, t.id).await?,
         ctx: auth.0,
@@ -337,13 +358,13 @@ async fn show_page(
 }
 
 pub async fn show(auth: Auth<READ>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
-    let preview = Preview {
-        device: String::new(),
-        values: String::new(),
-        outcome: None,
-        warnings: Vec::new(),
-    };
-    show_page(auth, id.into_inner(), preview, FieldErrors::new()).await
+    show_page(
+        auth,
+        id.into_inner(),
+        Preview::default(),
+        FieldErrors::new(),
+    )
+    .await
 }
 
 pub async fn edit_form(auth: Auth<WRITE>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
@@ -563,10 +584,12 @@ pub async fn sync_from_git(
     Ok(redirect(&format!("/templates/{}", t.id)))
 }
 
-/// The preview form: a device (its host name) and `name = value` lines.
+/// The preview form: a device (its host name) or a tag, and `name = value` lines.
 #[derive(Deserialize)]
 pub struct PreviewInput {
     device: String,
+    #[serde(default)]
+    tag_id: String,
     #[serde(default)]
     values: String,
 }
@@ -584,13 +607,22 @@ pub async fn preview(
         errors.add("values", m);
         Vec::new()
     });
-    let device = match devices::find_by_hostname(db, input.device.trim()).await? {
-        Some(d) => Some(d),
-        None => {
-            errors.add("device", "No device has this host name.");
-            None
+    let tag = input.tag_id.trim().parse::<i32>().ok();
+    let mut chosen = Vec::new();
+    let mut tagged = 0;
+    match (input.device.trim(), tag) {
+        ("", None) => errors.add("device", "Enter a device's host name, or choose a tag."),
+        (_, Some(tag)) => {
+            (chosen, tagged) = devices::enabled_with_tag(db, tag, PREVIEW_DEVICES).await?;
+            if chosen.is_empty() {
+                errors.add("tag_id", "No enabled device has this tag.");
+            }
         }
-    };
+        (name, None) => match devices::find_by_hostname(db, name).await? {
+            Some(d) => chosen.push(d),
+            None => errors.add("device", "No device has this host name."),
+        },
+    }
     if t.template_type != TemplateKind::Jinja2 {
         errors.add(
             "device",
@@ -602,21 +634,23 @@ pub async fn preview(
     }
     let mut preview = Preview {
         device: input.device.clone(),
+        tag_id: input.tag_id.clone(),
         values: input.values.clone(),
-        outcome: None,
-        warnings: Vec::new(),
+        tagged,
+        ..Preview::default()
     };
-    if let (Some(d), true) = (device, errors.is_empty()) {
+    if errors.is_empty() {
         let vars = context::vars(&store::variables_of(&t), &given);
         let reveal = backups::reveals_secrets(db, auth.is_admin()).await?;
         let vault = &auth.state.vault;
-        match rendering::for_devices(db, vault, &t.content, &[d], &vars, reveal).await? {
-            Ok(mut done) => {
+        match rendering::for_devices(db, vault, &t.content, &chosen, &vars, reveal).await? {
+            Ok(mut done) if tag.is_none() => {
                 if let Some(r) = done.pop() {
                     preview.outcome = Some(r.outcome);
                     preview.warnings = r.warnings;
                 }
             }
+            Ok(done) => preview.many = done,
             Err(why) => preview.outcome = Some(Err(why)),
         }
     }

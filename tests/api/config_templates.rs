@@ -332,6 +332,27 @@ async fn rendering_sees_the_device_its_configuration_and_variables_and_is_bounde
     let (_, html) = preview(&app, id, "r2", "").await;
     assert!(html.contains("r2 has no stored configuration"), "{html}");
     assert!(rendered(&html).contains("lines 0"));
+    // Every device with a tag, each on its own.
+    let tagged = app
+        .post_form(
+            &format!("/templates/{id}/preview"),
+            &[
+                ("device", ""),
+                ("tag_id", &core.to_string()),
+                ("values", ""),
+            ],
+        )
+        .await;
+    assert_eq!(tagged.status(), StatusCode::OK);
+    let html = unescaped(&tagged.text().await.unwrap_or_default());
+    assert!(
+        html.contains("1 of 1 devices rendered; 0 with errors"),
+        "{html}"
+    );
+    assert!(html.contains("r1 192.0.2.1 vlan 10"));
+    let (status, html) = preview(&app, id, "", "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Enter a device's host name, or choose a tag"));
     let (status, html) = preview(&app, id, "nope", "").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("No device has this host name"));
