@@ -163,6 +163,8 @@ stored_words! {
         CheckmkCompare = "checkmk_compare",
         /// Adds, updates or deletes CheckMK hosts from comparison results, and activates.
         CheckmkApply = "checkmk_apply",
+        /// Runs commands on devices and keeps their outputs.
+        CommandRun = "command_run",
     }
 }
 
@@ -178,7 +180,13 @@ impl JobType {
                 "CheckMK sync: compare hosts (and apply what the mapping allows)"
             }
             JobType::CheckmkApply => "CheckMK changes: add, update, delete hosts, activate",
+            JobType::CommandRun => "Command run: run commands on devices",
         }
+    }
+
+    /// A job of devices: one task and one result per device (the others are one task).
+    pub fn on_devices(self) -> bool {
+        matches!(self, JobType::Backup | JobType::CommandRun)
     }
 
     /// What a schedule can run (a git sync starts from its repository's page).

@@ -15,6 +15,7 @@ mod m20261204_000003_checkmk;
 mod m20261205_000001_checkmk_mapping;
 mod m20261205_000002_templates;
 mod m20261205_000003_execute;
+mod m20261205_000004_command_outputs;
 mod seed_settings;
 
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_checkmk_mapping::Migration),
             Box::new(m20261205_000002_templates::Migration),
             Box::new(m20261205_000003_execute::Migration),
+            Box::new(m20261205_000004_command_outputs::Migration),
         ]
     }
 }

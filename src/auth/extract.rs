@@ -53,6 +53,9 @@ impl Ctx {
     pub fn can_delete(&self) -> bool {
         self.can(DELETE)
     }
+    pub fn can_execute(&self) -> bool {
+        self.can(super::permissions::EXECUTE)
+    }
     pub fn is_admin(&self) -> bool {
         self.can(ADMIN)
     }

@@ -1,6 +1,7 @@
-//! One device of a backup job: contact it with its credentials in order, store a new version
-//! when the configuration changed, and record the outcome, the log entries (and, with debug on,
-//! the session transcript) for the job.
+//! One device of a job of devices: contact it with its credentials in order, then for a backup
+//! store a new version when the configuration changed, for a command run keep each command's
+//! output (secrets masked); and record the outcome, the log entries (and, with debug on, the
+//! session transcript) for the job.
 
 use std::time::{Duration, Instant};
 
@@ -15,8 +16,8 @@ use crate::error::Error;
 use crate::services::device_access::{self, Contact, HostKeyEvent};
 use crate::services::jobs::{self, DeviceOutcome, DeviceStart};
 use crate::services::settings::registry::BACKUPS_STORE_SECRETS_MASKED;
-use crate::services::{backups, settings};
-use crate::vocabulary::{LogLevel, ResultStatus};
+use crate::services::{backups, commands, settings};
+use crate::vocabulary::{JobType, LogLevel, ResultStatus};
 
 /// A device session may take this many step timeouts in all (several credentials, several
 /// commands) before the worker gives up on it.
@@ -32,6 +33,8 @@ pub async fn run_device(
         debug,
         interrupted,
         on_behalf_of,
+        job_type,
+        commands,
     } = jobs::begin_device(db, job, device_id).await?
     else {
         return Ok(());
@@ -73,7 +76,11 @@ pub async fn run_device(
             vault,
             &device,
             on_behalf_of,
-            Collect::Configuration,
+            if job_type == JobType::CommandRun {
+                Collect::Commands(commands)
+            } else {
+                Collect::Configuration
+            },
             step,
             debug,
         ),
@@ -96,13 +103,13 @@ pub async fn run_device(
             );
             let note = (LogLevel::Error, format!("{}: {message}", device.hostname));
             let outcome = failed("timeout", message, vec![note]);
-            return record_failure(db, job, &device, None, outcome).await;
+            return record_failure(db, job, job_type, &device, None, outcome).await;
         }
         Ok(Err(e)) => {
-            let message = format!("could not start the backup: {e}");
+            let message = format!("could not start: {e}");
             let note = (LogLevel::Error, format!("{}: {message}", device.hostname));
             let outcome = failed("internal", message, vec![note]);
-            return record_failure(db, job, &device, None, outcome).await;
+            return record_failure(db, job, job_type, &device, None, outcome).await;
         }
         Ok(Ok(contact)) => contact,
     };
@@ -135,7 +142,7 @@ pub async fn run_device(
                 format!("{}: {}: {message}", device.hostname, e.class().describe()),
             ));
             let outcome = failed(e.class().id(), message, notes);
-            return record_failure(db, job, &device, Some(&contact), outcome).await;
+            return record_failure(db, job, job_type, &device, Some(&contact), outcome).await;
         }
     };
     note_failed_attempts(&mut notes, &device, &fetched.attempts);
@@ -143,11 +150,31 @@ pub async fn run_device(
         notes.push((LogLevel::Warning, format!("{}: {w}", device.hostname)));
     }
     note_transcript(&mut notes, &device, fetched.transcript.as_deref());
+    if job_type == JobType::CommandRun {
+        let txn = crate::db::begin_write(db).await?;
+        let (ran, refused) = commands::store_outputs(&txn, job, &device, &fetched.outputs).await?;
+        contact.record(&txn).await?;
+        let what = match refused {
+            0 => format!("{ran} commands run"),
+            n => format!("{ran} commands run, {n} refused by the device"),
+        };
+        notes.push((LogLevel::Info, format!("{}: {what}", device.hostname)));
+        let outcome = DeviceOutcome {
+            message: Some(what),
+            credential_id: contact.credential_id,
+            credential_name: Some(fetched.credential_name.clone()),
+            duration_ms: Some(elapsed_ms()),
+            entries: notes,
+            ..DeviceOutcome::new(ResultStatus::Success)
+        };
+        let recorded = jobs::record_outcome(&txn, job, device.id, outcome).await?;
+        return jobs::commit_outcome(db, txn, job, recorded).await;
+    }
     let Some(config) = fetched.config.as_ref() else {
         let message = "the engine read no configuration".to_string();
         notes.push((LogLevel::Error, format!("{}: {message}", device.hostname)));
         let outcome = failed("internal", message, notes);
-        return record_failure(db, job, &device, Some(&contact), outcome).await;
+        return record_failure(db, job, job_type, &device, Some(&contact), outcome).await;
     };
     let masked = settings::boolean(db, &BACKUPS_STORE_SECRETS_MASKED).await?;
     let duration_ms = elapsed_ms();
@@ -187,13 +214,17 @@ pub async fn run_device(
 async fn record_failure(
     db: &DatabaseConnection,
     job: i32,
+    job_type: JobType,
     device: &devices::Model,
     contact: Option<&Contact>,
     outcome: DeviceOutcome,
 ) -> Result<(), Error> {
     let txn = crate::db::begin_write(db).await?;
     let message = outcome.message.clone().unwrap_or_default();
-    backups::record_failure(&txn, device.id, &message, Utc::now()).await?;
+    // A failed command run says nothing about the device's backups.
+    if job_type == JobType::Backup {
+        backups::record_failure(&txn, device.id, &message, Utc::now()).await?;
+    }
     if let Some(contact) = contact {
         contact.record(&txn).await?;
     }

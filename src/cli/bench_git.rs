@@ -221,6 +221,7 @@ pub async fn run(
             scheduled_job_id: None,
             idempotency_key: None,
             debug: false,
+            commands: Vec::new(),
         },
     )
     .await?

@@ -56,12 +56,23 @@ pub struct Options {
     pub collect: Collect,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Collect {
     /// Facts and the configuration: a backup.
     Configuration,
     /// Facts only: a connection test (login, enable, paging, facts commands).
     FactsOnly,
+    /// These commands' outputs (no facts): a command run. A command the device rejects is
+    /// recorded and the next one runs.
+    Commands(Vec<String>),
+}
+
+/// One command of a command run and what the device answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommandOutput {
+    pub command: String,
+    /// The output, or the device's rejection.
+    pub output: Result<String, String>,
 }
 
 impl Default for Options {
@@ -113,6 +124,8 @@ pub struct Attempt {
 pub struct Fetched {
     /// `None` only when the options asked for facts only.
     pub config: Option<Config>,
+    /// A command run's outputs, in order.
+    pub outputs: Vec<CommandOutput>,
     pub facts: Facts,
     /// Index into the credentials passed in, and its name.
     pub credential_index: usize,
@@ -208,7 +221,7 @@ pub async fn fetch(
         )
         .await;
         match outcome {
-            Ok((config, facts, warnings, session_events)) => {
+            Ok((collected, session_events)) => {
                 events.extend(session_events);
                 attempts.push(Attempt {
                     credential: credential.name.clone(),
@@ -227,14 +240,15 @@ pub async fn fetch(
                     ));
                 };
                 return Ok(Fetched {
-                    config,
-                    facts,
+                    config: collected.config,
+                    outputs: collected.outputs,
+                    facts: collected.facts,
                     credential_index: index,
                     credential_name: credential.name.clone(),
                     host_key_first_seen: known.is_none(),
                     host_key: key,
                     attempts,
-                    warnings,
+                    warnings: collected.warnings,
                     transcript: options
                         .debug
                         .then(|| render_transcript(&events, target.profile, &secrets)),
@@ -260,8 +274,15 @@ pub async fn fetch(
     Err(fail(error, attempts, host_key, &events))
 }
 
-type AttemptResult =
-    Result<(Option<Config>, Facts, Vec<String>, Vec<Event>), (DeviceError, Vec<Event>)>;
+/// What one session read.
+struct Collected {
+    config: Option<Config>,
+    outputs: Vec<CommandOutput>,
+    facts: Facts,
+    warnings: Vec<String>,
+}
+
+type AttemptResult = Result<(Collected, Vec<Event>), (DeviceError, Vec<Event>)>;
 
 async fn attempt(
     target: &Target<'_>,
@@ -310,7 +331,7 @@ async fn attempt(
     let events = session.transcript().unwrap_or_default();
     session.close().await;
     match result {
-        Ok((config, facts, warnings)) => Ok((config, facts, warnings, events)),
+        Ok(collected) => Ok((collected, events)),
         Err(e) => Err((e, events)),
     }
 }
@@ -319,7 +340,7 @@ async fn converse<T: super::transport::Transport>(
     session: &mut CliSession<'_, T>,
     credential: &Credential,
     options: &Options,
-) -> Result<(Option<Config>, Facts, Vec<String>), DeviceError> {
+) -> Result<Collected, DeviceError> {
     let profile = session.profile();
     let mut warnings = Vec::new();
     let secret = credential.enable_secret.as_deref();
@@ -341,6 +362,26 @@ async fn converse<T: super::transport::Transport>(
         session.enable(secret, &credential.name).await?;
     }
     let mut facts = Facts::default();
+    if let Collect::Commands(commands) = &options.collect {
+        let mut outputs = Vec::new();
+        for command in commands {
+            let output = match session.run(command).await {
+                Ok(text) => Ok(text),
+                Err(DeviceError::CommandRejected { message, .. }) => Err(message),
+                Err(e) => return Err(e),
+            };
+            outputs.push(CommandOutput {
+                command: command.clone(),
+                output,
+            });
+        }
+        return Ok(Collected {
+            config: None,
+            outputs,
+            facts,
+            warnings,
+        });
+    }
     for command in &profile.facts {
         match session.run(&command.command).await {
             Ok(output) => facts.absorb(command, &output),
@@ -352,7 +393,12 @@ async fn converse<T: super::transport::Transport>(
         }
     }
     if options.collect == Collect::FactsOnly {
-        return Ok((None, facts, warnings));
+        return Ok(Collected {
+            config: None,
+            outputs: Vec::new(),
+            facts,
+            warnings,
+        });
     }
     let commands = options
         .config_commands
@@ -367,5 +413,10 @@ async fn converse<T: super::transport::Transport>(
         }
         output.push_str(&text);
     }
-    Ok((Some(Config::from_output(profile, &output)), facts, warnings))
+    Ok(Collected {
+        config: Some(Config::from_output(profile, &output)),
+        outputs: Vec::new(),
+        facts,
+        warnings,
+    })
 }

@@ -77,6 +77,9 @@ pub struct Profile {
     pub exit_command: String,
     /// Commands whose output is the configuration (joined when several).
     pub config_commands: Vec<String>,
+    /// Commands a command run refuses on this platform, besides the ones refused everywhere
+    /// (anchored, case-insensitive).
+    pub denied_commands: Vec<Regex>,
     pub facts: Vec<FactsCommand>,
     pub filters: Filters,
 }
@@ -167,6 +170,8 @@ struct RawProfile {
     #[serde(default = "exit")]
     exit_command: String,
     config_commands: Vec<String>,
+    #[serde(default)]
+    denied_commands: Vec<String>,
     #[serde(default)]
     facts: Vec<RawFacts>,
     #[serde(default)]
@@ -317,6 +322,11 @@ impl Profile {
             command_errors: compile_all(&ctx("command_errors"), &raw.command_errors)?,
             exit_command: raw.exit_command,
             config_commands: raw.config_commands,
+            denied_commands: raw
+                .denied_commands
+                .iter()
+                .map(|d| compile(&ctx("denied_commands"), &format!("(?i)^\\s*(?:{d})")))
+                .collect::<Result<_, String>>()?,
             facts: raw
                 .facts
                 .into_iter()

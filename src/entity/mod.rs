@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod audit_logs;
 pub mod backups;
 pub mod checkmk_mapping;
+pub mod command_outputs;
 pub mod credential_tags;
 pub mod credentials;
 pub mod device_tags;

@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod backups;
 pub mod checkmk;
+pub mod commands;
 pub mod config_diff;
 pub mod config_search;
 pub mod credentials;

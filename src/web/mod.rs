@@ -27,6 +27,7 @@ pub mod auth;
 pub mod backups;
 pub mod checkmk;
 pub mod client;
+pub mod commands;
 pub mod config_templates;
 pub mod credentials;
 pub mod dashboard;
@@ -84,7 +85,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 type Configure = fn(&mut web::ServiceConfig);
 
 /// Every area's routes, registered in this order.
-const AREAS: [(Configure, &[(&str, &str)]); 36] = [
+const AREAS: [(Configure, &[(&str, &str)]); 37] = [
     (health::configure, health::ROUTES),
     (assets::configure, assets::ROUTES),
     (auth::configure, auth::ROUTES),
@@ -104,6 +105,7 @@ const AREAS: [(Configure, &[(&str, &str)]); 36] = [
     (nautobot::configure, nautobot::ROUTES),
     (checkmk::configure, checkmk::ROUTES),
     (config_templates::configure, config_templates::ROUTES),
+    (commands::configure, commands::ROUTES),
     (profile::configure, profile::ROUTES),
     (tokens::configure, tokens::ROUTES),
     (settings::configure, settings::ROUTES),

@@ -5,6 +5,7 @@ mod auth;
 mod backups;
 mod browser;
 mod checkmk;
+mod commands;
 mod config_templates;
 mod credential_abuse;
 mod credentials;

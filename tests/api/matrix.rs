@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use reqwest::StatusCode;
 
 use crate::helpers::{TestApp, spawn_app};
-use netraven::auth::permissions::{ADMIN, ALL, DELETE, READ, USER_MANAGE, WRITE};
+use netraven::auth::permissions::{ADMIN, ALL, DELETE, EXECUTE, READ, USER_MANAGE, WRITE};
 
 /// Who may use a route.
 #[derive(Clone, Copy)]
@@ -271,6 +271,22 @@ const ROWS: &[(&str, &str, Needs, u16)] = &[
     ("POST", r"/templates/{id:\d+}/purge", Perm(DELETE), 404),
     ("POST", r"/templates/{id:\d+}/preview", Perm(READ), 400),
     ("POST", r"/templates/{id:\d+}/sync", Perm(WRITE), 404),
+    // Command runs.
+    ("GET", "/commands", Perm(EXECUTE), 200),
+    ("POST", "/commands", Perm(EXECUTE), 400),
+    ("GET", r"/commands/jobs/{id:\d+}", Perm(READ), 404),
+    (
+        "GET",
+        r"/commands/jobs/{id:\d+}/outputs.tar",
+        Perm(READ),
+        404,
+    ),
+    (
+        "GET",
+        r"/commands/jobs/{id:\d+}/devices/{device:\d+}/output.txt",
+        Perm(READ),
+        404,
+    ),
     ("POST", r"/devices/{id:\d+}/nautobot", Perm(WRITE), 400),
     // API tokens.
     ("POST", "/profile/tokens", SignedIn, 400),
@@ -456,6 +472,7 @@ fn concrete(pattern: &str) -> String {
         .replace(r"{id:\d+}", MISSING_ID)
         .replace(r"{tag_id:\d+}", MISSING_ID)
         .replace(r"{rule_id:\d+}", MISSING_ID)
+        .replace(r"{device:\d+}", MISSING_ID)
         .replace(r"{version:\d+}", "1")
         .replace("{category}", "security")
         .replace("{group:.+}", "some/group")

@@ -259,6 +259,7 @@ async fn a_job_created_but_never_queued_runs_as_soon_as_workers_start() {
             scheduled_job_id: None,
             idempotency_key: None,
             debug: false,
+            commands: Vec::new(),
         },
     )
     .await

@@ -79,6 +79,7 @@ pub async fn start(
         scheduled_job_id: None,
         idempotency_key: None,
         debug: false,
+        commands: Vec::new(),
     };
     jobs::start(db, queue, actor, new)
         .await?

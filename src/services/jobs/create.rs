@@ -95,6 +95,29 @@ impl Target {
     }
 }
 
+/// The target and the commands (a command run) as a job keeps them.
+fn parameters(new: &NewJob) -> serde_json::Value {
+    let mut p = new.target.to_json();
+    if !new.commands.is_empty() {
+        p["commands"] = json!(new.commands);
+    }
+    p
+}
+
+/// A command run's commands, from its parameters.
+pub fn commands_of(job: &job_logs::Model) -> Vec<String> {
+    job.parameters
+        .as_ref()
+        .and_then(|p| p.get("commands"))
+        .and_then(|c| c.as_array())
+        .map(|c| {
+            c.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A job to start.
 #[derive(Debug, Clone)]
 pub struct NewJob {
@@ -108,6 +131,8 @@ pub struct NewJob {
     pub idempotency_key: Option<String>,
     /// Capture a transcript of every device session into the job log (secrets masked).
     pub debug: bool,
+    /// A command run's commands (empty for the other types).
+    pub commands: Vec<String>,
 }
 
 fn new_id() -> String {
@@ -115,7 +140,10 @@ fn new_id() -> String {
 }
 
 /// The enabled devices a target covers, as (id, hostname).
-async fn resolve(db: &impl ConnectionTrait, target: &Target) -> Result<Vec<(i32, String)>, Error> {
+pub async fn resolve(
+    db: &impl ConnectionTrait,
+    target: &Target,
+) -> Result<Vec<(i32, String)>, Error> {
     let mut q = devices::Entity::find()
         .select_only()
         .column(devices::Column::Id)
@@ -168,11 +196,11 @@ pub async fn create(
     new: NewJob,
 ) -> Result<Option<job_logs::Model>, Error> {
     let targets = match new.job_type {
-        JobType::Backup => resolve(db, &new.target).await?,
+        t if t.on_devices() => resolve(db, &new.target).await?,
         // The other types work on what their target names, not on devices.
         _ => Vec::new(),
     };
-    if new.job_type == JobType::Backup && targets.is_empty() {
+    if new.job_type.on_devices() && targets.is_empty() {
         return Err(Error::Refused(
             "no enabled device matches: nothing to back up".into(),
         ));
@@ -184,12 +212,12 @@ pub async fn create(
         job_type: Set(new.job_type),
         status: Set(JobStatus::Queued),
         device_id: Set(match new.target {
-            Target::Device(id) if new.job_type == JobType::Backup => Some(id),
+            Target::Device(id) if new.job_type.on_devices() => Some(id),
             _ => None,
         }),
         scheduled_job_id: Set(new.scheduled_job_id),
         created_by: Set(new.created_by),
-        parameters: Set(Some(new.target.to_json())),
+        parameters: Set(Some(parameters(&new))),
         idempotency_key: Set(new.idempotency_key.clone().unwrap_or_else(new_id)),
         progress_done: Set(0),
         progress_total: Set(i32::try_from(targets.len()).unwrap_or(i32::MAX)),
@@ -261,7 +289,7 @@ async fn hand_over(
     again: bool,
 ) -> Result<(), Error> {
     match job.job_type {
-        JobType::Backup => {
+        t if t.on_devices() => {
             let device_ids: Vec<Option<i32>> = job_results::Entity::find()
                 .select_only()
                 .column(job_results::Column::DeviceId)
@@ -325,6 +353,7 @@ pub async fn start_backup(
         scheduled_job_id: None,
         idempotency_key: None,
         debug,
+        commands: Vec::new(),
     };
     start(db, queue, actor, new)
         .await?

@@ -10,7 +10,7 @@ use sea_orm::{
 
 use crate::entity::{job_log_entries, job_logs, job_results};
 use crate::error::Error;
-use crate::vocabulary::{JobStatus, LogLevel, ResultStatus};
+use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
 
 use super::settle_if_done;
 
@@ -24,7 +24,7 @@ pub async fn begin_device(
 ) -> Result<DeviceStart, Error> {
     let now = Utc::now();
     // The device's result and its job's state in one read.
-    let Some((result_id, result_status, job_status, debug, updated_at, created_by)) =
+    let Some((result_id, result_status, job_status, debug, updated_at, created_by, job_type)) =
         job_results::Entity::find()
             .select_only()
             .column(job_results::Column::Id)
@@ -33,6 +33,7 @@ pub async fn begin_device(
             .column(job_logs::Column::Debug)
             .column(job_logs::Column::UpdatedAt)
             .column(job_logs::Column::CreatedBy)
+            .column(job_logs::Column::JobType)
             .inner_join(job_logs::Entity)
             .filter(job_results::Column::JobLogId.eq(job_log_id))
             .filter(job_results::Column::DeviceId.eq(device_id))
@@ -43,6 +44,7 @@ pub async fn begin_device(
                 bool,
                 Option<DateTime<Utc>>,
                 Option<i32>,
+                JobType,
             )>()
             .one(db)
             .await?
@@ -111,10 +113,18 @@ pub async fn begin_device(
         .filter(job_results::Column::Id.eq(result_id))
         .exec(db)
         .await?;
+    // A command run's commands travel with its job.
+    let commands = if job_type == JobType::CommandRun {
+        super::commands_of(&super::get(db, job_log_id).await?)
+    } else {
+        Vec::new()
+    };
     Ok(DeviceStart::Run {
         debug,
         interrupted,
         on_behalf_of: created_by,
+        job_type,
+        commands,
     })
 }
 
@@ -126,6 +136,9 @@ pub enum DeviceStart {
         /// The user who started the job (or its schedule): their private credentials are tried
         /// too.
         on_behalf_of: Option<i32>,
+        job_type: JobType,
+        /// A command run's commands.
+        commands: Vec<String>,
     },
 }
 

@@ -12,8 +12,8 @@ mod queries;
 mod settle;
 
 pub use create::{
-    NewJob, Target, cancel, create, dispatch, dispatch_again, redispatch_stranded, start,
-    start_backup,
+    NewJob, Target, cancel, commands_of, create, dispatch, dispatch_again, redispatch_stranded,
+    resolve, start, start_backup,
 };
 pub use device::{
     DeviceOutcome, DeviceStart, Recorded, begin_device, commit_outcome, finish_device,

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilt
 
 use crate::entity::{job_logs, job_results};
 use crate::error::Error;
-use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
+use crate::vocabulary::{JobStatus, LogLevel, ResultStatus};
 
 use super::{DeviceOutcome, dispatch_again, entry, finish_device, get, result_counts};
 use crate::background::Queue;
@@ -139,7 +139,7 @@ pub async fn end_stalled(
     let minutes = stalled_after.num_minutes();
     for job in &stalled {
         match job.job_type {
-            JobType::Backup => end_stalled_backup(db, queue, job, minutes).await?,
+            t if t.on_devices() => end_stalled_backup(db, queue, job, minutes).await?,
             _ if job.status == JobStatus::Queued => {
                 requeue(db, queue, job, "the job was never started by a worker").await?;
             }

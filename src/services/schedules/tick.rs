@@ -163,6 +163,7 @@ pub fn new_job(schedule: &scheduled_jobs::Model) -> Result<NewJob, Error> {
         scheduled_job_id: Some(schedule.id),
         idempotency_key: Some(idempotency_key(schedule)),
         debug: debug_of(schedule),
+        commands: Vec::new(),
     })
 }
 
