@@ -9,7 +9,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
 use crate::helpers::{
-    TestApp, location, spawn_app, spawn_app_with_workers, unescaped, with_changes,
+    TestApp, insert_devices, location, nth_address, spawn_app, spawn_app_with_workers, unescaped,
+    with_changes,
 };
 use crate::jobs::finished;
 use netraven::entity::{job_logs, nb2cmk_results};
@@ -688,33 +689,14 @@ async fn a_source_of_two_thousand_devices_is_compared_and_added_in_bulk() {
     let app = spawn_app_with_workers().await;
     app.login_admin().await;
     configure(&app, &sim, SECRET).await;
-    let now = chrono::Utc::now();
-    let rows: Vec<netraven::entity::devices::ActiveModel> = (0..2000)
-        .map(|i| {
-            let ip = format!("10.{}.{}.{}", i / 60000, (i / 250) % 240, i % 250 + 1);
-            netraven::entity::devices::ActiveModel {
-                hostname: sea_orm::ActiveValue::Set(format!("dev{i:04}")),
-                ip_sort: sea_orm::ActiveValue::Set(netraven::services::devices::ip_sort_key(&ip)),
-                ip_address: sea_orm::ActiveValue::Set(ip),
-                port: sea_orm::ActiveValue::Set(22),
-                device_type: sea_orm::ActiveValue::Set("cisco_ios".into()),
-                enabled: sea_orm::ActiveValue::Set(true),
-                created_at: sea_orm::ActiveValue::Set(now),
-                updated_at: sea_orm::ActiveValue::Set(now),
-                ..Default::default()
-            }
-        })
-        .collect();
-    for chunk in rows.chunks(500) {
-        netraven::entity::devices::Entity::insert_many(chunk.to_vec())
-            .exec(&app.db)
-            .await
-            .expect("devices");
-    }
+    insert_devices(&app, 2000).await;
     sim.add_folder("/network");
     for i in 0..1000 {
-        let ip = format!("10.{}.{}.{}", i / 60000, (i / 250) % 240, i % 250 + 1);
-        sim.add_host(&format!("dev{i:04}"), "/network", json!({"ipaddress": ip}));
+        sim.add_host(
+            &format!("dev{i:05}"),
+            "/network",
+            json!({"ipaddress": nth_address(i)}),
+        );
     }
     save_mapping(
         &app,
@@ -948,33 +930,13 @@ async fn checkmk_benchmark() {
     let app = spawn_app_with_workers().await;
     app.login_admin().await;
     configure(&app, &sim, SECRET).await;
-    let now = chrono::Utc::now();
-    let ip = |i: usize| format!("10.{}.{}.{}", i / 60000, (i / 250) % 240, i % 250 + 1);
-    let rows: Vec<netraven::entity::devices::ActiveModel> = (0..DEVICES)
-        .map(|i| netraven::entity::devices::ActiveModel {
-            hostname: sea_orm::ActiveValue::Set(format!("dev{i:05}")),
-            ip_sort: sea_orm::ActiveValue::Set(netraven::services::devices::ip_sort_key(&ip(i))),
-            ip_address: sea_orm::ActiveValue::Set(ip(i)),
-            port: sea_orm::ActiveValue::Set(22),
-            device_type: sea_orm::ActiveValue::Set("cisco_ios".into()),
-            enabled: sea_orm::ActiveValue::Set(true),
-            created_at: sea_orm::ActiveValue::Set(now),
-            updated_at: sea_orm::ActiveValue::Set(now),
-            ..Default::default()
-        })
-        .collect();
-    for chunk in rows.chunks(500) {
-        netraven::entity::devices::Entity::insert_many(chunk.to_vec())
-            .exec(&app.db)
-            .await
-            .expect("devices");
-    }
+    insert_devices(&app, DEVICES).await;
     sim.add_folder("/network");
     for i in 0..DEVICES {
         sim.add_host(
             &format!("dev{i:05}"),
             "/network",
-            json!({"ipaddress": ip(i)}),
+            json!({"ipaddress": nth_address(i)}),
         );
     }
     save_mapping(

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::backups::store_version;
-use crate::helpers::{TestApp, location, spawn_app, unescaped, with_changes};
+use crate::helpers::{TestApp, insert_devices, location, spawn_app, unescaped, with_changes};
 use netraven::entity::template_versions;
 
 const ACCESS: &str =
@@ -421,28 +421,7 @@ async fn template_render_benchmark() {
             }
         })
         .collect();
-    let rows: Vec<devices::ActiveModel> = (0..DEVICES)
-        .map(|i| {
-            let ip = format!("10.{}.{}.{}", i / 60000, (i / 250) % 240, i % 250 + 1);
-            devices::ActiveModel {
-                hostname: Set(format!("dev{i:05}")),
-                ip_sort: Set(netraven::services::devices::ip_sort_key(&ip)),
-                ip_address: Set(ip),
-                port: Set(22),
-                device_type: Set("cisco_ios".into()),
-                enabled: Set(true),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-        })
-        .collect();
-    for chunk in rows.chunks(500) {
-        devices::Entity::insert_many(chunk.to_vec())
-            .exec(&app.db)
-            .await
-            .expect("devices");
-    }
+    insert_devices(&app, DEVICES).await;
     let all = devices::Entity::find().all(&app.db).await.expect("devices");
     for chunk in all.chunks(500) {
         let versions: Vec<backups::ActiveModel> = chunk

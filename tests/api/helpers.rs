@@ -46,6 +46,38 @@ pub fn with_changes<'a>(
     fields
 }
 
+/// The address of the `i`th device `insert_devices` makes (10.x.y.z, unique below 60,000).
+pub fn nth_address(i: usize) -> String {
+    format!("10.{}.{}.{}", i / 60000, (i / 250) % 240, i % 250 + 1)
+}
+
+/// `count` enabled cisco_ios devices `dev00000`, `dev00001`, ... written straight to the
+/// database (a benchmark's or a large test's inventory; the forms are tested elsewhere).
+pub async fn insert_devices(app: &TestApp, count: usize) {
+    use netraven::entity::devices;
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let now = chrono::Utc::now();
+    let rows: Vec<devices::ActiveModel> = (0..count)
+        .map(|i| devices::ActiveModel {
+            hostname: Set(format!("dev{i:05}")),
+            ip_sort: Set(netraven::services::devices::ip_sort_key(&nth_address(i))),
+            ip_address: Set(nth_address(i)),
+            port: Set(22),
+            device_type: Set("cisco_ios".into()),
+            enabled: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        devices::Entity::insert_many(chunk.to_vec())
+            .exec(&app.db)
+            .await
+            .expect("devices");
+    }
+}
+
 /// A page's text with askama's escapes read back, for assertions on quoted words.
 pub fn unescaped(html: &str) -> String {
     html.replace("&#34;", "\"")
