@@ -63,6 +63,7 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
+                    .if_not_exists()
                     .name("idx_nb2cmk_results_job_status")
                     .table("nb2cmk_results")
                     .col("job_log_id")

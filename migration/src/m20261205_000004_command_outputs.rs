@@ -36,6 +36,7 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
+                    .if_not_exists()
                     .name("idx_command_outputs_job_device")
                     .table("command_outputs")
                     .col("job_log_id")
@@ -47,7 +48,21 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_table(Table::drop().table("command_outputs").to_owned())
+            .drop_index(
+                Index::drop()
+                    .if_exists()
+                    .name("idx_command_outputs_job_device")
+                    .table("command_outputs")
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .drop_table(
+                Table::drop()
+                    .table("command_outputs")
+                    .if_exists()
+                    .to_owned(),
+            )
             .await
     }
 }
