@@ -146,17 +146,10 @@ pub async fn start(
         return Err(FieldErrors::single("commands", refused.join("; ")));
     }
     let new = NewJob {
-        job_type: JobType::CommandRun,
-        target: target.clone(),
-        created_by: Some(user_id),
-        scheduled_job_id: None,
-        idempotency_key: None,
-        debug: false,
         commands: commands.clone(),
+        ..NewJob::by_hand(JobType::CommandRun, target, Some(user_id))
     };
-    let job = jobs::start(db, queue, actor, new)
-        .await?
-        .ok_or_else(|| Error::Internal("a fresh job key was already used".into()))?;
+    let job = jobs::start_fresh(db, queue, actor, new).await?;
     audit::record(
         db,
         actor,

@@ -223,6 +223,29 @@ fn of(rows: &[nb2cmk_results::Model], status: CheckmkStatus) -> Vec<&str> {
         .collect()
 }
 
+/// `devices` inventory devices, the first `in_checkmk` of them already hosts in `/network`, and
+/// a mapping of every enabled device to `/network` with no labels.
+async fn large_inventory(app: &TestApp, sim: &Sim, devices: usize, in_checkmk: usize) {
+    insert_devices(app, devices).await;
+    sim.add_folder("/network");
+    for i in 0..in_checkmk {
+        sim.add_host(
+            &format!("dev{i:05}"),
+            "/network",
+            json!({"ipaddress": nth_address(i)}),
+        );
+    }
+    save_mapping(
+        app,
+        &[
+            ("inventory_tag", ""),
+            ("labels", ""),
+            ("folder_default", "/network"),
+        ],
+    )
+    .await;
+}
+
 /// Devices tagged `cmk` and `site-<site>`.
 async fn tagged_device(app: &TestApp, name: &str, ip: &str, site: &str, cmk: i32) {
     let id = app.add_device(name, ip, "cisco_ios").await;
@@ -689,24 +712,7 @@ async fn a_source_of_two_thousand_devices_is_compared_and_added_in_bulk() {
     let app = spawn_app_with_workers().await;
     app.login_admin().await;
     configure(&app, &sim, SECRET).await;
-    insert_devices(&app, 2000).await;
-    sim.add_folder("/network");
-    for i in 0..1000 {
-        sim.add_host(
-            &format!("dev{i:05}"),
-            "/network",
-            json!({"ipaddress": nth_address(i)}),
-        );
-    }
-    save_mapping(
-        &app,
-        &[
-            ("inventory_tag", ""),
-            ("labels", ""),
-            ("folder_default", "/network"),
-        ],
-    )
-    .await;
+    large_inventory(&app, &sim, 2000, 1000).await;
     let started = Instant::now();
     let job = compare(&app).await;
     let took = started.elapsed();
@@ -930,24 +936,7 @@ async fn checkmk_benchmark() {
     let app = spawn_app_with_workers().await;
     app.login_admin().await;
     configure(&app, &sim, SECRET).await;
-    insert_devices(&app, DEVICES).await;
-    sim.add_folder("/network");
-    for i in 0..DEVICES {
-        sim.add_host(
-            &format!("dev{i:05}"),
-            "/network",
-            json!({"ipaddress": nth_address(i)}),
-        );
-    }
-    save_mapping(
-        &app,
-        &[
-            ("inventory_tag", ""),
-            ("labels", ""),
-            ("folder_default", "/network"),
-        ],
-    )
-    .await;
+    large_inventory(&app, &sim, DEVICES, DEVICES).await;
     let mut report = Vec::new();
     for latency in [0u64, 20] {
         sim.set_latency(Duration::from_millis(latency));

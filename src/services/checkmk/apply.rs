@@ -68,22 +68,16 @@ pub async fn start(
     }
     refuse_unless_configured(db, vault).await?;
     refuse_if_busy(db).await?;
-    let new = NewJob {
-        job_type: JobType::CheckmkApply,
-        target: Target::CheckmkResults {
+    let new = NewJob::by_hand(
+        JobType::CheckmkApply,
+        Target::CheckmkResults {
             job: compare_job,
             ids: chosen.iter().map(|r| r.id).collect(),
             activate,
         },
-        created_by: actor.id,
-        scheduled_job_id: None,
-        idempotency_key: None,
-        debug: false,
-        commands: Vec::new(),
-    };
-    jobs::start(db, queue, actor, new)
-        .await?
-        .ok_or_else(|| Error::Internal("a fresh job key was already used".into()))
+        actor.id,
+    );
+    jobs::start_fresh(db, queue, actor, new).await
 }
 
 /// The rows of `ids` in comparison `job` that an action applies to.

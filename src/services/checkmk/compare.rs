@@ -70,18 +70,8 @@ pub async fn start(
         ));
     }
     refuse_if_busy(db).await?;
-    let new = NewJob {
-        job_type: JobType::CheckmkCompare,
-        target: Target::All,
-        created_by: actor.id,
-        scheduled_job_id: None,
-        idempotency_key: None,
-        debug: false,
-        commands: Vec::new(),
-    };
-    jobs::start(db, queue, actor, new)
-        .await?
-        .ok_or_else(|| Error::Internal("a fresh job key was already used".into()))
+    let new = NewJob::by_hand(JobType::CheckmkCompare, Target::All, actor.id);
+    jobs::start_fresh(db, queue, actor, new).await
 }
 
 /// Results by status.

@@ -116,18 +116,8 @@ pub async fn start(
         )));
     }
     super::cli::check_installed().map_err(|e| Error::Refused(e.to_string()))?;
-    let new = NewJob {
-        job_type: JobType::GitSync,
-        target: Target::Repository { id, fresh },
-        created_by: user_id,
-        scheduled_job_id: None,
-        idempotency_key: None,
-        debug: false,
-        commands: Vec::new(),
-    };
-    jobs::start(db, queue, actor, new)
-        .await?
-        .ok_or_else(|| Error::Internal("a fresh job key was already used".into()))
+    let new = NewJob::by_hand(JobType::GitSync, Target::Repository { id, fresh }, user_id);
+    jobs::start_fresh(db, queue, actor, new).await
 }
 
 /// Write where a repository stands after a sync or a mirror push.

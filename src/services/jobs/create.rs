@@ -135,6 +135,21 @@ pub struct NewJob {
     pub commands: Vec<String>,
 }
 
+impl NewJob {
+    /// A job started by hand: no schedule, a fresh key, no transcript, no commands.
+    pub fn by_hand(job_type: JobType, target: Target, created_by: Option<i32>) -> NewJob {
+        NewJob {
+            job_type,
+            target,
+            created_by,
+            scheduled_job_id: None,
+            idempotency_key: None,
+            debug: false,
+            commands: Vec::new(),
+        }
+    }
+}
+
 fn new_id() -> String {
     ulid::Ulid::generate().to_string()
 }
@@ -322,6 +337,18 @@ async fn hand_over(
     Ok(())
 }
 
+/// Create and dispatch a job with a fresh key (one started by hand), which is always created.
+pub async fn start_fresh(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    actor: &Actor,
+    new: NewJob,
+) -> Result<job_logs::Model, Error> {
+    start(db, queue, actor, new)
+        .await?
+        .ok_or_else(|| Error::Internal("a fresh job key was already used".into()))
+}
+
 /// Create and dispatch a job. `None` when its idempotency key was already used.
 pub async fn start(
     db: &DatabaseConnection,
@@ -347,17 +374,10 @@ pub async fn start_backup(
     debug: bool,
 ) -> Result<job_logs::Model, Error> {
     let new = NewJob {
-        job_type: JobType::Backup,
-        target,
-        created_by: Some(user_id),
-        scheduled_job_id: None,
-        idempotency_key: None,
         debug,
-        commands: Vec::new(),
+        ..NewJob::by_hand(JobType::Backup, target, Some(user_id))
     };
-    start(db, queue, actor, new)
-        .await?
-        .ok_or_else(|| Error::Internal("a fresh job key was already used".into()))
+    start_fresh(db, queue, actor, new).await
 }
 
 /// Jobs created but never handed to the queue (the process stopped in between): dispatch them

@@ -13,7 +13,7 @@ mod settle;
 
 pub use create::{
     NewJob, Target, cancel, commands_of, create, dispatch, dispatch_again, redispatch_stranded,
-    resolve, start, start_backup,
+    resolve, start, start_backup, start_fresh,
 };
 pub use device::{
     DeviceOutcome, DeviceStart, Recorded, begin_device, commit_outcome, finish_device,

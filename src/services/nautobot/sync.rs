@@ -50,18 +50,12 @@ pub async fn start(
     user_id: Option<i32>,
 ) -> Result<job_logs::Model, Error> {
     sources::get(db, id).await?;
-    let new = NewJob {
-        job_type: JobType::NautobotSync,
-        target: Target::NautobotSource { id, apply },
-        created_by: user_id,
-        scheduled_job_id: None,
-        idempotency_key: None,
-        debug: false,
-        commands: Vec::new(),
-    };
-    jobs::start(db, queue, actor, new)
-        .await?
-        .ok_or_else(|| Error::Internal("a fresh job key was already used".into()))
+    let new = NewJob::by_hand(
+        JobType::NautobotSync,
+        Target::NautobotSource { id, apply },
+        user_id,
+    );
+    jobs::start_fresh(db, queue, actor, new).await
 }
 
 /// What a sync found, by action, and the devices it left as they were.
