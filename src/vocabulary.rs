@@ -165,6 +165,8 @@ stored_words! {
         CheckmkApply = "checkmk_apply",
         /// Runs commands on devices and keeps their outputs.
         CommandRun = "command_run",
+        /// Pushes configuration lines to devices, then backs them up.
+        ConfigPush = "config_push",
     }
 }
 
@@ -181,12 +183,16 @@ impl JobType {
             }
             JobType::CheckmkApply => "CheckMK changes: add, update, delete hosts, activate",
             JobType::CommandRun => "Command run: run commands on devices",
+            JobType::ConfigPush => "Configuration push: send lines to devices",
         }
     }
 
     /// A job of devices: one task and one result per device (the others are one task).
     pub fn on_devices(self) -> bool {
-        matches!(self, JobType::Backup | JobType::CommandRun)
+        matches!(
+            self,
+            JobType::Backup | JobType::CommandRun | JobType::ConfigPush
+        )
     }
 
     /// What a schedule can run (a git sync starts from its repository's page).
@@ -472,6 +478,30 @@ stored_words! {
         /// Moved the host and replaced its attributes.
         Update = "update",
         Delete = "delete",
+    }
+}
+
+stored_words! {
+    /// Where a configuration push stands on one device.
+    PushStatus {
+        /// Not started yet (or never, when the job was cancelled first).
+        Pending = "pending",
+        /// Every line is in (and committed where the platform commits).
+        Applied = "applied",
+        /// The device refused a line or the commit; the push stopped there.
+        Refused = "refused",
+        /// The device could not be reached or the session broke.
+        Failed = "failed",
+    }
+}
+
+impl PushStatus {
+    pub fn badge(self) -> &'static str {
+        match self {
+            PushStatus::Applied => "badge-ok",
+            PushStatus::Refused | PushStatus::Failed => "badge-err",
+            PushStatus::Pending => "badge-muted",
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::services::device_access::{self, Contact, HostKeyEvent};
 use crate::services::jobs::{self, DeviceOutcome, DeviceStart};
 use crate::services::settings::registry::BACKUPS_STORE_SECRETS_MASKED;
-use crate::services::{backups, commands, settings};
+use crate::services::{backups, commands, push, settings};
 use crate::vocabulary::{JobType, LogLevel, ResultStatus};
 
 /// A device session may take this many step timeouts in all (several credentials, several
@@ -66,24 +66,26 @@ pub async fn run_device(
         )
         .await?;
     }
+    let collect = match job_type {
+        JobType::CommandRun => Collect::Commands(commands),
+        JobType::ConfigPush => match push::plan_of(db, vault, job, device_id).await? {
+            Some(plan) => Collect::Push(plan),
+            None => {
+                let outcome = DeviceOutcome {
+                    message: Some("the device was not part of the push when it started".into()),
+                    ..DeviceOutcome::new(ResultStatus::Skipped)
+                };
+                return jobs::finish_device(db, job, device_id, outcome).await;
+            }
+        },
+        _ => Collect::Configuration,
+    };
     let started = Instant::now();
     let step = device_access::step_timeout(db).await?;
     let deadline = step * STEPS_PER_DEVICE;
     let contact = tokio::time::timeout(
         deadline,
-        device_access::contact(
-            db,
-            vault,
-            &device,
-            on_behalf_of,
-            if job_type == JobType::CommandRun {
-                Collect::Commands(commands)
-            } else {
-                Collect::Configuration
-            },
-            step,
-            debug,
-        ),
+        device_access::contact(db, vault, &device, on_behalf_of, collect, step, debug),
     )
     .await;
     let elapsed_ms = || i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
@@ -181,7 +183,7 @@ pub async fn run_device(
     let (txn, stored) =
         backups::begin_store(db, &device, config, &fetched.facts, Some(job), masked).await?;
     contact.record(&txn).await?;
-    let what = if stored.changed {
+    let mut what = if stored.changed {
         format!(
             "new version {} ({} lines changed)",
             stored.version, stored.changed_lines
@@ -189,6 +191,14 @@ pub async fn run_device(
     } else {
         format!("unchanged since version {}", stored.version)
     };
+    let mut status = ResultStatus::Success;
+    if let Some(report) = &fetched.push {
+        push::record(&txn, job, device.id, report, Some(stored.backup_id)).await?;
+        what = format!("{}; {what}", push::describe(report));
+        if !report.complete() || matches!(report.saved, Some(Err(_))) {
+            status = ResultStatus::Failed;
+        }
+    }
     notes.push((
         LogLevel::Info,
         format!(
@@ -204,7 +214,8 @@ pub async fn run_device(
         credential_name: Some(fetched.credential_name.clone()),
         duration_ms: Some(duration_ms),
         entries: notes,
-        ..DeviceOutcome::new(ResultStatus::Success)
+        error_class: (status == ResultStatus::Failed).then_some("command_rejected"),
+        ..DeviceOutcome::new(status)
     };
     let recorded = jobs::record_outcome(&txn, job, device.id, outcome).await?;
     jobs::commit_outcome(db, txn, job, recorded).await
@@ -221,9 +232,11 @@ async fn record_failure(
 ) -> Result<(), Error> {
     let txn = crate::db::begin_write(db).await?;
     let message = outcome.message.clone().unwrap_or_default();
-    // A failed command run says nothing about the device's backups.
-    if job_type == JobType::Backup {
-        backups::record_failure(&txn, device.id, &message, Utc::now()).await?;
+    // A failed command run or push says nothing about the device's backups.
+    match job_type {
+        JobType::Backup => backups::record_failure(&txn, device.id, &message, Utc::now()).await?,
+        JobType::ConfigPush => push::record_failure(&txn, job, device.id, &message).await?,
+        _ => {}
     }
     if let Some(contact) = contact {
         contact.record(&txn).await?;

@@ -87,7 +87,7 @@ async fn run_job(engine: &Engine, job_log_id: i32) -> Result<(), Error> {
         JobType::CheckmkApply => return checkmk::apply::run_job(db, &engine.vault, &job).await,
         JobType::Backup | JobType::Retention => {}
         // Its devices are tasks of their own; nothing runs for the whole job.
-        JobType::CommandRun => return Ok(()),
+        JobType::CommandRun | JobType::ConfigPush => return Ok(()),
     }
     jobs::mark_running(db, job.id).await?;
     match retention::run(db).await {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::error::{DeviceError, ErrorClass};
 use super::facts::Facts;
 use super::profile::Profile;
+use super::push::{PushPlan, PushReport};
 use super::scrub;
 use super::session::{CliSession, Event, render_transcript};
 use super::transport::ssh::{self, HostKey, SshLogin};
@@ -65,6 +66,8 @@ pub enum Collect {
     /// These commands' outputs (no facts): a command run. A command the device rejects is
     /// recorded and the next one runs.
     Commands(Vec<String>),
+    /// Push these lines, then read the configuration (no facts): a configuration push.
+    Push(PushPlan),
 }
 
 /// One command of a command run and what the device answered.
@@ -126,6 +129,8 @@ pub struct Fetched {
     pub config: Option<Config>,
     /// A command run's outputs, in order.
     pub outputs: Vec<CommandOutput>,
+    /// How a push went (the configuration is the one read after it).
+    pub push: Option<PushReport>,
     pub facts: Facts,
     /// Index into the credentials passed in, and its name.
     pub credential_index: usize,
@@ -242,6 +247,7 @@ pub async fn fetch(
                 return Ok(Fetched {
                     config: collected.config,
                     outputs: collected.outputs,
+                    push: collected.push,
                     facts: collected.facts,
                     credential_index: index,
                     credential_name: credential.name.clone(),
@@ -278,6 +284,7 @@ pub async fn fetch(
 struct Collected {
     config: Option<Config>,
     outputs: Vec<CommandOutput>,
+    push: Option<PushReport>,
     facts: Facts,
     warnings: Vec<String>,
 }
@@ -378,11 +385,22 @@ async fn converse<T: super::transport::Transport>(
         return Ok(Collected {
             config: None,
             outputs,
+            push: None,
             facts,
             warnings,
         });
     }
-    for command in &profile.facts {
+    // A push reads the configuration it made; the facts it did not change.
+    let push = match &options.collect {
+        Collect::Push(plan) => Some(super::push::push(session, plan).await?),
+        _ => None,
+    };
+    let facts_commands = if push.is_some() {
+        &[][..]
+    } else {
+        &profile.facts[..]
+    };
+    for command in facts_commands {
         match session.run(&command.command).await {
             Ok(output) => facts.absorb(command, &output),
             Err(DeviceError::CommandRejected { message, .. }) => warnings.push(format!(
@@ -396,6 +414,7 @@ async fn converse<T: super::transport::Transport>(
         return Ok(Collected {
             config: None,
             outputs: Vec::new(),
+            push: None,
             facts,
             warnings,
         });
@@ -416,6 +435,7 @@ async fn converse<T: super::transport::Transport>(
     Ok(Collected {
         config: Some(Config::from_output(profile, &output)),
         outputs: Vec::new(),
+        push,
         facts,
         warnings,
     })

@@ -12,6 +12,7 @@ pub mod fetch;
 mod mask_forms;
 pub mod platforms;
 pub mod profile;
+pub mod push;
 pub mod scrub;
 pub mod session;
 pub mod text;

@@ -82,6 +82,39 @@ pub struct Profile {
     pub denied_commands: Vec<Regex>,
     pub facts: Vec<FactsCommand>,
     pub filters: Filters,
+    /// How a push changes the configuration; `None`: the platform takes no pushes.
+    pub configure: Option<Configure>,
+}
+
+/// Configuration mode, as a push drives it: `enter`, the lines, `commit` then `exit` when every
+/// line was accepted, `abort` instead when one was refused (or the commit failed), then `save`
+/// when asked.
+#[derive(Debug)]
+pub struct Configure {
+    /// Commands that enter configuration mode (none: lines are typed at the normal prompt).
+    pub enter: Vec<String>,
+    /// Commands that make the changes take effect (Junos, IOS XR, Huawei, PAN-OS).
+    pub commit: Vec<String>,
+    pub exit: Vec<String>,
+    /// Commands that discard what is not committed and leave; without them a refused line
+    /// leaves with `exit` (what was accepted before it stays: the platform applies each line).
+    pub abort: Vec<String>,
+    /// Commands that save the running configuration for the next boot.
+    pub save: Vec<String>,
+    /// Output lines that mean a configuration line was refused, besides `command_errors`.
+    pub rejected: Vec<Regex>,
+    /// Prompts of configuration mode the platform's `prompt` does not cover (FRR's vtysh).
+    pub prompt: Option<Regex>,
+    /// Questions these commands may ask, and the answer (`Are you sure you want to save? (y/n)`).
+    pub answers: Vec<LoginStep>,
+}
+
+impl Configure {
+    /// Whether a line refused a configuration line: the platform's errors or the push's own.
+    pub fn refuses(&self, profile: &Profile, line: &str) -> bool {
+        profile.command_errors.iter().any(|r| r.is_match(line))
+            || self.rejected.iter().any(|r| r.is_match(line))
+    }
 }
 
 #[derive(Debug)]
@@ -176,6 +209,27 @@ struct RawProfile {
     facts: Vec<RawFacts>,
     #[serde(default)]
     filters: RawFilters,
+    configure: Option<RawConfigure>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfigure {
+    #[serde(default)]
+    enter: Vec<String>,
+    #[serde(default)]
+    commit: Vec<String>,
+    #[serde(default)]
+    exit: Vec<String>,
+    #[serde(default)]
+    abort: Vec<String>,
+    #[serde(default)]
+    save: Vec<String>,
+    #[serde(default)]
+    rejected: Vec<String>,
+    prompt: Option<String>,
+    #[serde(default)]
+    answers: Vec<RawLogin>,
 }
 
 fn newline() -> String {
@@ -264,6 +318,33 @@ fn compile_mask(what: &str, raw: &RawMask) -> Result<MaskRule, String> {
     Ok(MaskRule { pattern, section })
 }
 
+fn compile_configure(id: &str, raw: RawConfigure) -> Result<Configure, String> {
+    let ctx = |what: &str| format!("{id}: configure.{what}");
+    Ok(Configure {
+        rejected: compile_all(&ctx("rejected"), &raw.rejected)?,
+        prompt: raw
+            .prompt
+            .as_deref()
+            .map(|p| compile(&ctx("prompt"), &format!("^(?:{p})$")))
+            .transpose()?,
+        answers: raw
+            .answers
+            .into_iter()
+            .map(|a| {
+                Ok(LoginStep {
+                    expect: compile(&ctx("answers.expect"), &a.expect)?,
+                    send: a.send,
+                })
+            })
+            .collect::<Result<_, String>>()?,
+        enter: raw.enter,
+        commit: raw.commit,
+        exit: raw.exit,
+        abort: raw.abort,
+        save: raw.save,
+    })
+}
+
 impl Profile {
     pub fn parse(text: &str) -> Result<Profile, String> {
         let raw: RawProfile = toml::from_str(text).map_err(|e| e.to_string())?;
@@ -344,6 +425,10 @@ impl Profile {
                 mask,
                 ignore: compile_all(&ctx("ignore"), &raw.filters.ignore)?,
             },
+            configure: raw
+                .configure
+                .map(|c| compile_configure(&id, c))
+                .transpose()?,
             id: raw.id,
             name: raw.name,
         })

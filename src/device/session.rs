@@ -27,14 +27,21 @@ pub struct CliSession<'p, T: Transport> {
     /// The prompt's stable part (host name), learnt at login; later prompts must start with it.
     prompt_base: String,
     prompt: String,
+    /// The host name in the prompt, which configuration-mode prompts keep (`[~r1]` after `<r1>`).
+    host: String,
+    /// In configuration mode the prompt changes shape: any prompt naming the host ends a read.
+    configuring: bool,
     transcript: Option<Vec<Event>>,
 }
 
-/// What stopped a read.
+/// What stopped a read: the prompt, or the pattern at this index.
 enum Stop {
     Prompt,
-    Pattern,
+    Pattern(usize),
 }
+
+/// Questions one command may ask before the session gives up answering them.
+const MAX_ANSWERS: usize = 4;
 
 impl<'p, T: Transport> CliSession<'p, T> {
     /// Wait for the first prompt after login, answering the profile's login questions.
@@ -50,6 +57,8 @@ impl<'p, T: Transport> CliSession<'p, T> {
             step,
             prompt_base: String::new(),
             prompt: String::new(),
+            host: String::new(),
+            configuring: false,
             transcript: debug.then(Vec::new),
         };
         let output = session.read_login().await?;
@@ -85,10 +94,31 @@ impl<'p, T: Transport> CliSession<'p, T> {
             .map(|(i, _)| i)
             .unwrap_or(prompt.len());
         self.prompt_base = prompt[..end].to_string();
+        self.host = self
+            .prompt_base
+            .split(['@', ':', '<', '[', ']', '~', '/'])
+            .rfind(|part| !part.is_empty())
+            .unwrap_or_default()
+            .to_string();
     }
 
     fn is_prompt(&self, line: &str) -> bool {
+        if self.configuring {
+            let config_prompt = self
+                .profile
+                .configure
+                .as_ref()
+                .and_then(|c| c.prompt.as_ref())
+                .is_some_and(|p| p.is_match(line));
+            return (config_prompt || self.profile.prompt.is_match(line))
+                && line.contains(&self.host);
+        }
         line.starts_with(&self.prompt_base) && self.profile.prompt.is_match(line)
+    }
+
+    /// Configuration mode on or off: prompts there may differ from the one learnt at login.
+    pub fn set_configuring(&mut self, on: bool) {
+        self.configuring = on;
     }
 
     async fn send_raw(&mut self, data: &str, shown: &str, stage: &str) -> Result<(), DeviceError> {
@@ -183,7 +213,7 @@ impl<'p, T: Transport> CliSession<'p, T> {
     async fn read_until(
         &mut self,
         stage: &str,
-        also: Option<&regex::Regex>,
+        also: &[&regex::Regex],
     ) -> Result<(Vec<u8>, Stop), DeviceError> {
         let mut buf: Vec<u8> = Vec::with_capacity(4096);
         loop {
@@ -209,8 +239,8 @@ impl<'p, T: Transport> CliSession<'p, T> {
             if self.is_prompt(&last) {
                 return Ok((buf, Stop::Prompt));
             }
-            if also.is_some_and(|r| r.is_match(&last)) {
-                return Ok((buf, Stop::Pattern));
+            if let Some(i) = also.iter().position(|r| r.is_match(&last)) {
+                return Ok((buf, Stop::Pattern(i)));
             }
             if self
                 .profile
@@ -234,10 +264,7 @@ impl<'p, T: Transport> CliSession<'p, T> {
     /// Send a command and return its output: plain lines without the echo and the prompt.
     /// A line matching the profile's error patterns makes it a [`DeviceError::CommandRejected`].
     pub async fn run(&mut self, command: &str) -> Result<String, DeviceError> {
-        let stage = format!("reading the output of {command:?}");
-        self.send_line(command, command, &stage).await?;
-        let (raw, _) = self.read_until(&stage, None).await?;
-        let output = command_output(&raw, command);
+        let output = self.exchange(command, &[]).await?;
         if let Some(line) = output
             .lines()
             .find(|l| self.profile.command_errors.iter().any(|r| r.is_match(l)))
@@ -248,6 +275,35 @@ impl<'p, T: Transport> CliSession<'p, T> {
             });
         }
         Ok(output)
+    }
+
+    /// Send a command and return its output as [`run`](Self::run) does, answering the questions
+    /// it asks (`Continue? [Y/N]`) from `answers`; the caller judges the output.
+    pub async fn exchange(
+        &mut self,
+        command: &str,
+        answers: &[super::profile::LoginStep],
+    ) -> Result<String, DeviceError> {
+        let stage = format!("reading the output of {command:?}");
+        self.send_line(command, command, &stage).await?;
+        let questions: Vec<&regex::Regex> = answers.iter().map(|a| &a.expect).collect();
+        let mut raw = Vec::new();
+        for _ in 0..=MAX_ANSWERS {
+            let (part, stop) = self.read_until(&stage, &questions).await?;
+            raw.extend_from_slice(&part);
+            let Stop::Pattern(i) = stop else {
+                self.prompt = text::last_line(&raw);
+                return Ok(command_output(&raw, command));
+            };
+            let send = answers[i].send.clone();
+            self.send_line(&send, &format!("{send:?}"), &stage).await?;
+            raw.push(b'\n');
+        }
+        Err(DeviceError::PromptNotRecognised {
+            stage: "answering the device's questions",
+            after: self.step,
+            tail: tail_text(text::clean(&raw).as_bytes(), 200),
+        })
     }
 
     /// Whether the current prompt is privileged mode.
@@ -274,10 +330,8 @@ impl<'p, T: Transport> CliSession<'p, T> {
         let stage = "entering enable mode";
         let command = enable.command.clone();
         self.send_line(&command, &command, stage).await?;
-        let (raw, stop) = self
-            .read_until(stage, Some(&enable.password_prompt))
-            .await?;
-        if matches!(stop, Stop::Pattern) {
+        let (raw, stop) = self.read_until(stage, &[&enable.password_prompt]).await?;
+        if matches!(stop, Stop::Pattern(_)) {
             let Some(secret) = secret else {
                 return Err(refused(
                     "the device asks for an enable secret and the credential has none".into(),
@@ -289,15 +343,13 @@ impl<'p, T: Transport> CliSession<'p, T> {
                 ));
             }
             self.send_line(secret, "<enable secret>", stage).await?;
-            let (raw, stop) = self
-                .read_until(stage, Some(&enable.password_prompt))
-                .await?;
+            let (raw, stop) = self.read_until(stage, &[&enable.password_prompt]).await?;
             let said = text::clean(&raw);
             let reason = said
                 .lines()
                 .find(|l| enable.refused.is_match(l))
                 .map(|l| format!("the device answered {:?}", l.trim()));
-            if matches!(stop, Stop::Pattern) {
+            if matches!(stop, Stop::Pattern(_)) {
                 return Err(refused(reason.unwrap_or_else(|| {
                     "the device asked for the password again: the enable secret is wrong".into()
                 })));
@@ -372,7 +424,8 @@ pub fn render_transcript(events: &[Event], profile: &Profile, secrets: &[&str]) 
             Event::Sent(shown) => {
                 flush(&mut received, &mut out);
                 out.push_str("> ");
-                out.push_str(shown);
+                // A pushed line may carry a secret (`snmp-server community ...`).
+                out.push_str(&super::scrub::mask(&profile.filters, shown));
                 out.push('\n');
             }
             Event::Note(note) => {

@@ -20,6 +20,7 @@ pub mod nautobot_platforms;
 pub mod nautobot_sources;
 pub mod nautobot_sync_items;
 pub mod nb2cmk_results;
+pub mod push_results;
 pub mod scheduled_jobs;
 pub mod sessions;
 pub mod tag_rules;

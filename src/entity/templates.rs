@@ -28,6 +28,11 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Deleted (hidden, history kept) since then.
     pub deleted_at: Option<DateTimeUtc>,
+    /// A command run on the device before rendering; its output, parsed with the TextFSM
+    /// template `pre_run_parser_id`, is the context's `pre_run`.
+    #[sea_orm(column_type = "Text")]
+    pub pre_run_command: Option<String>,
+    pub pre_run_parser_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

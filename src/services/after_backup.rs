@@ -16,7 +16,8 @@ use crate::vocabulary::JobType;
 /// (the queue keys it by job) on whichever worker takes it, and the job's last device does not
 /// wait for git or Nautobot. A failure is logged: the next job's run catches up.
 pub async fn queue(db: &DatabaseConnection, job: &job_logs::Model) {
-    if job.job_type != JobType::Backup {
+    // A push ends with a backup of each device too.
+    if !matches!(job.job_type, JobType::Backup | JobType::ConfigPush) {
         return;
     }
     let handed = async {

@@ -248,6 +248,39 @@ pub async fn enabled_with_tag(
 }
 
 /// The device with this host name (without case), if any.
+/// The ids of the devices with these host names (any case), in the order given, and the names
+/// no device has.
+pub async fn ids_by_hostnames(
+    db: &impl ConnectionTrait,
+    names: &[&str],
+) -> Result<(Vec<i32>, Vec<String>), Error> {
+    let wanted: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    let mut found: std::collections::HashMap<String, i32> = std::collections::HashMap::new();
+    for chunk in wanted.chunks(500) {
+        let rows: Vec<(i32, String)> = devices::Entity::find()
+            .select_only()
+            .column(devices::Column::Id)
+            .column(devices::Column::Hostname)
+            .filter(
+                Expr::expr(Func::lower(Expr::col(devices::Column::Hostname))).is_in(chunk.to_vec()),
+            )
+            .into_tuple()
+            .all(db)
+            .await?;
+        found.extend(rows.into_iter().map(|(id, h)| (h.to_lowercase(), id)));
+    }
+    let mut ids = Vec::new();
+    let mut unknown = Vec::new();
+    for (name, key) in names.iter().zip(&wanted) {
+        match found.get(key) {
+            Some(id) if !ids.contains(id) => ids.push(*id),
+            Some(_) => {}
+            None => unknown.push((*name).to_string()),
+        }
+    }
+    Ok((ids, unknown))
+}
+
 pub async fn find_by_hostname(
     db: &impl ConnectionTrait,
     hostname: &str,

@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod keys;
 pub mod nautobot;
 pub mod oxidized;
+pub mod push;
 pub mod query;
 pub mod retention;
 pub mod rule_criteria;

@@ -195,18 +195,7 @@ pub async fn outputs(
     let db = auth.db();
     let job = command_job(db, id.into_inner()).await?;
     let viewer = auth.credential_viewer();
-    let parsers: Vec<templates::Model> = templates::Entity::find()
-        .filter(templates::Column::TemplateType.eq(TemplateKind::Textfsm))
-        .filter(templates::Column::DeletedAt.is_null())
-        .order_by_asc(templates::Column::Name)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|t| {
-            t.scope == crate::vocabulary::TemplateScope::Global
-                || t.owner_id == Some(viewer.user_id)
-        })
-        .collect();
+    let parsers = store::active_of_kinds(db, viewer, &[TemplateKind::Textfsm]).await?;
     let parser = query
         .parser
         .as_deref()

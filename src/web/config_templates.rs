@@ -25,7 +25,7 @@ use crate::services::templates::git_source;
 use crate::services::templates::render::Rendered;
 use crate::services::templates::rendering::DeviceRendering;
 use crate::services::templates::store::{self, TemplateFilter, TemplateInput, Variable};
-use crate::services::templates::{context, rendering};
+use crate::services::templates::{context, pre_run, rendering};
 use crate::services::validation::FieldErrors;
 use crate::services::{backups, devices};
 use crate::vocabulary::{RepoCategory, TemplateKind, TemplateScope, TemplateSource};
@@ -119,10 +119,15 @@ struct FormPage {
     categories: Vec<String>,
     /// Repositories of the templates category, for templates kept in git.
     repositories: Vec<git_repositories::Model>,
+    /// TextFSM templates, for the pre-run command's parser.
+    parsers: Vec<templates::Model>,
     errors: FieldErrors,
 }
 
 impl FormPage {
+    fn parser_chosen(&self, id: &i32) -> bool {
+        self.input.pre_run_parser_id == id.to_string()
+    }
     fn kinds(&self) -> &'static [TemplateKind] {
         TemplateKind::ALL
     }
@@ -150,6 +155,7 @@ async fn form_page(
         .collect();
     let view = FormPage {
         categories: store::categories(auth.db(), viewer(&auth)).await?,
+        parsers: store::active_of_kinds(auth.db(), viewer(&auth), &[TemplateKind::Textfsm]).await?,
         repositories,
         ctx: auth.0,
         template,
@@ -643,7 +649,10 @@ pub async fn preview(
         let vars = context::vars(&store::variables_of(&t), &given);
         let reveal = backups::reveals_secrets(db, auth.is_admin()).await?;
         let vault = &auth.state.vault;
-        match rendering::for_devices(db, vault, &t.content, &chosen, &vars, reveal).await? {
+        let pre_run = pre_run::collect(db, vault, &t, &chosen, Some(auth.user.id)).await?;
+        match rendering::for_devices(db, vault, &t.content, &chosen, &vars, reveal, &pre_run)
+            .await?
+        {
             Ok(mut done) if tag.is_none() => {
                 if let Some(r) = done.pop() {
                     preview.outcome = Some(r.outcome);

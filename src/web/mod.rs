@@ -44,6 +44,7 @@ pub mod list;
 pub mod nautobot;
 pub mod oxidized;
 pub mod profile;
+pub mod push;
 pub mod schedules;
 pub mod search;
 pub mod settings;
@@ -85,7 +86,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 type Configure = fn(&mut web::ServiceConfig);
 
 /// Every area's routes, registered in this order.
-const AREAS: [(Configure, &[(&str, &str)]); 37] = [
+const AREAS: [(Configure, &[(&str, &str)]); 38] = [
     (health::configure, health::ROUTES),
     (assets::configure, assets::ROUTES),
     (auth::configure, auth::ROUTES),
@@ -106,6 +107,7 @@ const AREAS: [(Configure, &[(&str, &str)]); 37] = [
     (checkmk::configure, checkmk::ROUTES),
     (config_templates::configure, config_templates::ROUTES),
     (commands::configure, commands::ROUTES),
+    (push::configure, push::ROUTES),
     (profile::configure, profile::ROUTES),
     (tokens::configure, tokens::ROUTES),
     (settings::configure, settings::ROUTES),

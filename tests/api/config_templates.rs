@@ -464,7 +464,13 @@ async fn template_render_benchmark() {
     ] {
         let started = std::time::Instant::now();
         let done = netraven::services::templates::rendering::for_devices(
-            &app.db, &vault, text, &all, &vars, false,
+            &app.db,
+            &vault,
+            text,
+            &all,
+            &vars,
+            false,
+            &Default::default(),
         )
         .await
         .expect("rendered")

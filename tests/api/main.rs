@@ -24,6 +24,7 @@ mod matrix;
 mod multinode;
 mod nautobot;
 mod oxidized;
+mod push;
 mod reliability;
 mod rest_api;
 mod schedules;

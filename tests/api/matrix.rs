@@ -288,6 +288,10 @@ const ROWS: &[(&str, &str, Needs, u16)] = &[
         404,
     ),
     ("POST", r"/devices/{id:\d+}/nautobot", Perm(WRITE), 400),
+    // Configuration pushes.
+    ("GET", "/push", Perm(EXECUTE), 200),
+    ("POST", "/push", Perm(EXECUTE), 422),
+    ("GET", r"/push/jobs/{id:\d+}", Perm(READ), 404),
     // API tokens.
     ("POST", "/profile/tokens", SignedIn, 400),
     ("POST", r"/profile/tokens/{id:\d+}/revoke", SignedIn, 404),

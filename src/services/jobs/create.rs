@@ -46,7 +46,7 @@ pub enum Target {
 
 impl Target {
     /// How a job stores it in its `parameters`.
-    fn to_json(&self) -> serde_json::Value {
+    pub fn to_json(&self) -> serde_json::Value {
         match self {
             Target::Device(id) => json!({"target": "device", "id": id}),
             Target::Tag(id) => json!({"target": "tag", "id": id}),

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilt
 
 use crate::entity::{job_logs, job_results};
 use crate::error::Error;
-use crate::vocabulary::{JobStatus, LogLevel, ResultStatus};
+use crate::vocabulary::{JobStatus, JobType, LogLevel, ResultStatus};
 
 use super::{DeviceOutcome, dispatch_again, entry, finish_device, get, result_counts};
 use crate::background::Queue;
@@ -105,7 +105,11 @@ pub async fn settle(
             None,
         )
         .await?;
-        crate::services::after_backup::queue(db, &get(db, job_log_id).await?).await;
+        let job = get(db, job_log_id).await?;
+        if job.job_type == JobType::ConfigPush {
+            crate::services::push::audit_outcome(db, &job).await?;
+        }
+        crate::services::after_backup::queue(db, &job).await;
     }
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! `config` (the latest stored configuration, secrets masked as the viewer would see them, and
 //! its lines), `vars` (the declared defaults with the user's values over them) and `nautobot`
 //! (the device's Nautobot record, when it has one and Nautobot is configured; otherwise none,
-//! with a warning saying why).
+//! with a warning saying why). `pre_run` is none here; the rendering fills it in for templates
+//! with a pre-run command (`pre_run`).
 
 use std::collections::HashMap;
 
@@ -133,7 +134,8 @@ pub async fn for_devices(
                 "tags": tags.remove(&device.id).unwrap_or_default(),
             });
             out.push(DeviceContext {
-                context: json!({"device": d, "config": config, "vars": vars, "nautobot": record}),
+                context: json!({"device": d, "config": config, "vars": vars, "nautobot": record,
+                                "pre_run": null}),
                 warnings,
             });
         }

@@ -6,6 +6,7 @@
 pub mod check;
 pub mod context;
 pub mod git_source;
+pub mod pre_run;
 pub mod render;
 pub mod rendering;
 pub mod store;

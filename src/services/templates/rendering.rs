@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value};
 
 use super::context;
+use super::pre_run::PreRun;
 use super::render::{Compiled, Rendered};
 use crate::crypto::Vault;
 use crate::entity::devices;
@@ -19,7 +20,8 @@ pub struct DeviceRendering {
     pub warnings: Vec<String>,
 }
 
-/// `Err` with the template's own error when it does not parse.
+/// `Err` with the template's own error when it does not parse. `pre_run` holds each device's
+/// parsed pre-run output (empty: the template has no pre-run command).
 pub async fn for_devices(
     db: &DatabaseConnection,
     vault: &Vault,
@@ -27,6 +29,7 @@ pub async fn for_devices(
     devices: &[devices::Model],
     vars: &Map<String, Value>,
     reveal_secrets: bool,
+    pre_run: &PreRun,
 ) -> Result<Result<Vec<DeviceRendering>, String>, Error> {
     let compiled = match Compiled::new(text) {
         Ok(c) => c,
@@ -40,11 +43,21 @@ pub async fn for_devices(
     Ok(Ok(devices
         .iter()
         .zip(contexts)
-        .map(|(d, c)| DeviceRendering {
-            device_id: d.id,
-            hostname: d.hostname.clone(),
-            outcome: compiled.render(&c.context),
-            warnings: c.warnings,
+        .map(|(d, mut c)| {
+            let outcome = match pre_run.get(&d.id) {
+                Some(Err(why)) => Err(why.clone()),
+                Some(Ok(records)) => {
+                    c.context["pre_run"] = records.clone();
+                    compiled.render(&c.context)
+                }
+                None => compiled.render(&c.context),
+            };
+            DeviceRendering {
+                device_id: d.id,
+                hostname: d.hostname.clone(),
+                outcome,
+                warnings: c.warnings,
+            }
         })
         .collect()))
 }

@@ -114,6 +114,12 @@ pub struct TemplateInput {
     pub git_repository_id: String,
     #[serde(default)]
     pub file_path: String,
+    /// Jinja2 only: a command run on the device before rendering (empty: none).
+    #[serde(default)]
+    pub pre_run_command: String,
+    /// The TextFSM template that parses the pre-run command's output.
+    #[serde(default)]
+    pub pre_run_parser_id: String,
 }
 
 impl TemplateInput {
@@ -142,6 +148,11 @@ impl TemplateInput {
                 .map(|i| i.to_string())
                 .unwrap_or_default(),
             file_path: t.file_path.clone().unwrap_or_default(),
+            pre_run_command: t.pre_run_command.clone().unwrap_or_default(),
+            pre_run_parser_id: t
+                .pre_run_parser_id
+                .map(|i| i.to_string())
+                .unwrap_or_default(),
         }
     }
 }
@@ -155,6 +166,8 @@ struct Valid {
     scope: TemplateScope,
     content: String,
     change_note: Option<String>,
+    /// The pre-run command and its parser.
+    pre_run: Option<(String, i32)>,
 }
 
 fn visible_to(viewer: Viewer) -> Condition {
@@ -215,8 +228,10 @@ async fn validate(
             errors.add("name", "A template with this name already exists.");
         }
     }
+    let pre_run = validate_pre_run(db, input, kind, &mut errors).await?;
     errors.into_result()?;
     Ok(Valid {
+        pre_run,
         name,
         kind: kind.unwrap_or(TemplateKind::Text),
         category,
@@ -226,6 +241,62 @@ async fn validate(
         content,
         change_note,
     })
+}
+
+/// The pre-run command (one read-only command, as a command run would accept it) and its TextFSM
+/// parser (an active TextFSM template), for Jinja2 templates.
+async fn validate_pre_run(
+    db: &impl ConnectionTrait,
+    input: &TemplateInput,
+    kind: Option<TemplateKind>,
+    errors: &mut FieldErrors,
+) -> Result<Option<(String, i32)>, Error> {
+    let command = input.pre_run_command.trim();
+    if command.is_empty() {
+        return Ok(None);
+    }
+    if kind != Some(TemplateKind::Jinja2) {
+        errors.add(
+            "pre_run_command",
+            "Only a Jinja2 template has a pre-run command.",
+        );
+        return Ok(None);
+    }
+    let command = match crate::services::commands::parse(command) {
+        Ok(c) if c.len() == 1 => c[0].clone(),
+        Ok(_) => {
+            errors.add("pre_run_command", "One command.");
+            return Ok(None);
+        }
+        Err(m) => {
+            errors.add("pre_run_command", m);
+            return Ok(None);
+        }
+    };
+    if let Some(why) = crate::services::commands::refusal("", &command) {
+        errors.add("pre_run_command", why);
+        return Ok(None);
+    }
+    let parser = match input.pre_run_parser_id.trim().parse::<i32>() {
+        Ok(id) => {
+            templates::Entity::find_by_id(id)
+                .filter(templates::Column::TemplateType.eq(TemplateKind::Textfsm))
+                .filter(templates::Column::DeletedAt.is_null())
+                .one(db)
+                .await?
+        }
+        Err(_) => None,
+    };
+    match parser {
+        Some(p) => Ok(Some((command, p.id))),
+        None => {
+            errors.add(
+                "pre_run_parser_id",
+                "Choose the TextFSM template that parses the command's output.",
+            );
+            Ok(None)
+        }
+    }
 }
 
 /// A template the viewer may see (deleted ones included: their history stays readable).
@@ -296,6 +367,21 @@ pub async fn list(
         );
     }
     Ok(fetch_page(db, q, paging).await?)
+}
+
+/// The active templates of these kinds the viewer may use, by name (a form's menu).
+pub async fn active_of_kinds(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    kinds: &[TemplateKind],
+) -> Result<Vec<templates::Model>, Error> {
+    Ok(templates::Entity::find()
+        .filter(visible_to(viewer))
+        .filter(templates::Column::DeletedAt.is_null())
+        .filter(templates::Column::TemplateType.is_in(kinds.iter().copied()))
+        .order_by_asc(templates::Column::Name)
+        .all(db)
+        .await?)
 }
 
 /// The categories in use, for the form's suggestions.
@@ -394,6 +480,8 @@ pub async fn create(
             .flatten()),
         file_path: Set((source == TemplateSource::Git)
             .then(|| input.file_path.trim().trim_matches('/').to_string())),
+        pre_run_command: Set(v.pre_run.as_ref().map(|(c, _)| c.clone())),
+        pre_run_parser_id: Set(v.pre_run.as_ref().map(|(_, p)| *p)),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -445,6 +533,11 @@ pub async fn update(
         ("variables", variables_of(&old) != v.variables),
         ("scope", old.scope != v.scope),
         ("content", content_changed),
+        (
+            "pre_run",
+            old.pre_run_command.as_ref().zip(old.pre_run_parser_id)
+                != v.pre_run.as_ref().map(|(c, p)| (c, *p)),
+        ),
     ]);
     let mut a = old.clone().into_active_model();
     a.name = Set(v.name);
@@ -454,6 +547,8 @@ pub async fn update(
     a.variables = Set(Some(json!(v.variables)));
     a.scope = Set(v.scope);
     a.content = Set(v.content.clone());
+    a.pre_run_command = Set(v.pre_run.as_ref().map(|(c, _)| c.clone()));
+    a.pre_run_parser_id = Set(v.pre_run.as_ref().map(|(_, p)| *p));
     if !changed.is_empty() {
         a.updated_at = Set(Utc::now());
     }
