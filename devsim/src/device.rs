@@ -1,7 +1,7 @@
 //! The shared, mutable state of one running device: its added configuration lines, the cached
-//! rendering of its configuration, its current enable secret and host key.
+//! rendering of its configuration, its save counter, its current enable secret and host key.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use russh::keys::PublicKey;
@@ -19,11 +19,12 @@ pub(crate) struct Device {
     pub(crate) identity: Identity,
     state: Mutex<State>,
     sessions_served: AtomicU64,
+    saves: AtomicUsize,
 }
 
 #[derive(Debug)]
 struct State {
-    /// Lines added since start (config mode, `Sim::change_config`), in order.
+    /// Lines added since start (configuration modes, `Sim::change_config`), in order.
     extra: Vec<String>,
     /// Bumped on every content change; invalidates `cache`.
     revision: u64,
@@ -54,6 +55,7 @@ impl Device {
             identity,
             state: Mutex::new(state),
             sessions_served: AtomicU64::new(0),
+            saves: AtomicUsize::new(0),
         })
     }
 
@@ -86,23 +88,24 @@ impl Device {
     }
 
     pub(crate) fn add_config_line(&self, line: &str) {
-        let mut state = self.state();
-        state.extra.push(line.to_string());
-        state.revision += 1;
+        self.edit_config(|extra| extra.push(line.to_string()));
     }
 
-    /// Removes an earlier added line (`no ...` in config mode); false if there was none.
-    pub(crate) fn remove_config_line(&self, line: &str) -> bool {
+    /// Changes the added lines in one step: sessions never see half of a commit.
+    pub(crate) fn edit_config<R>(&self, edit: impl FnOnce(&mut Vec<String>) -> R) -> R {
         let mut state = self.state();
-        let trimmed = line.trim();
-        match state.extra.iter().rposition(|l| l.trim() == trimmed) {
-            Some(pos) => {
-                state.extra.remove(pos);
-                state.revision += 1;
-                true
-            }
-            None => false,
-        }
+        let result = edit(&mut state.extra);
+        state.revision += 1;
+        result
+    }
+
+    /// Counts a save of the configuration (`write memory`, a commit that is the save, ...).
+    pub(crate) fn count_save(&self) {
+        self.saves.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn saves(&self) -> usize {
+        self.saves.load(Ordering::Relaxed)
     }
 
     pub(crate) fn enable_secret(&self) -> Option<String> {

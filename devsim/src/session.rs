@@ -286,6 +286,7 @@ impl Shell {
             // Ctrl-C: abandon the line.
             0x03 => {
                 self.line.clear();
+                self.cli.interrupt();
                 self.write("^C\n");
                 self.prompt(false);
             }
@@ -296,11 +297,11 @@ impl Shell {
                 }
                 self.line.clear();
             }
-            // Ctrl-Z leaves configuration mode.
+            // Ctrl-Z leaves configuration mode (the CLI takes it as a line of its own).
             0x1a if self.cli.in_config_mode() => {
                 self.line.clear();
                 self.write("^Z\n");
-                return self.submit("end").await;
+                return self.submit("\x1a").await;
             }
             0x1b => self.in_escape = true,
             0x20.. => {
@@ -312,9 +313,10 @@ impl Shell {
         Ok(Flow::Continue)
     }
 
-    /// Runs a complete line and writes its outcome.
+    /// Runs a complete line and writes its outcome. Every line the CLI runs, configuration
+    /// lines and answers included, costs the command latency once.
     async fn submit(&mut self, line: &str) -> Result<Flow, russh::Error> {
-        if line.trim().is_empty() && !self.cli.in_config_mode() {
+        if line.trim().is_empty() && !self.cli.takes_empty_lines() {
             self.prompt(false);
             return Ok(Flow::Continue);
         }

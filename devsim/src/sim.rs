@@ -135,6 +135,16 @@ impl Sim {
         self.device(index).set_enable_secret(secret);
     }
 
+    /// How many times device `index` saved its configuration: successful save commands
+    /// (`write memory`, `copy running-config startup-config` and the like, answered `y` where
+    /// the device asks; Huawei `save`; FRR `write memory`), commits where the commit is the save
+    /// (Junos, IOS-XR, PAN-OS), and changes the device persists at once (a FortiOS `config`
+    /// block closed with `end`, a RouterOS `add`/`set`/`remove`). Saving never changes the
+    /// running configuration. Panics if `index` is out of range.
+    pub fn saves(&self, index: usize) -> usize {
+        self.device(index).saves()
+    }
+
     /// How many logins to device `index` succeeded. Panics if `index` is out of range.
     pub fn sessions_served(&self, index: usize) -> u64 {
         self.device(index).sessions_served()

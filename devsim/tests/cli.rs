@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::time::{Duration, Instant};
+
 use common::{Shell, exec, login, spec, start};
 use devsim::{DeviceSpec, Paging, Platform};
 
@@ -475,4 +477,59 @@ async fn exec_channel_runs_one_command() {
     let (output, status) = exec(&handle, "frobnicate").await;
     assert_eq!(output, "bash: frobnicate: command not found\n");
     assert_eq!(status, Some(127));
+}
+
+#[tokio::test]
+async fn configuration_push_over_ssh() {
+    let mut ios = spec(Platform::CiscoIos, "r1");
+    ios.command_latency = Duration::from_millis(100);
+    let sim = start(vec![ios, spec(Platform::HuaweiVrp, "h1")]).await;
+    let mut sh = Shell::start(&sim, 0, "admin", "secret").await;
+    sh.until_end("r1#").await;
+    sh.cmd("configure terminal", "r1(config)#").await;
+    // Every line in configuration mode costs the latency once, empty lines included.
+    let started = Instant::now();
+    sh.cmd("interface Loopback42", "r1(config-if)#").await;
+    sh.cmd("description pushed over ssh", "r1(config-if)#")
+        .await;
+    sh.cmd("", "r1(config-if)#").await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    let error = sh.cmd("frobnicate 1", "r1(config-if)#").await;
+    assert_eq!(
+        error,
+        "              ^\r\n% Invalid input detected at '^' marker.\r\n"
+    );
+    sh.send("\x1a").await;
+    assert_eq!(sh.until_end("r1#").await, "^Z\r\nr1#");
+    // The question has no newline after it; Enter answers it.
+    assert_eq!(
+        sh.cmd("copy running-config startup-config", "]? ").await,
+        "Destination filename [startup-config"
+    );
+    assert_eq!(
+        sh.cmd("", "r1#").await,
+        "Building configuration...\r\n[OK]\r\n"
+    );
+    assert_eq!(sim.saves(0), 1);
+    let handle = login(sim.devices()[0].addr, "admin", "secret").await;
+    let (config, status) = exec(&handle, "show running-config").await;
+    assert_eq!(status, Some(0));
+    assert!(config.contains("\r\ninterface Loopback42\r\n description pushed over ssh\r\n"));
+    assert!(!config.contains("frobnicate"));
+
+    let mut h = Shell::start(&sim, 1, "admin", "secret").await;
+    h.until_end("<h1>").await;
+    h.cmd("system-view", "[~h1]").await;
+    h.cmd("snmp-agent sys-info location lab-42", "[*h1]").await;
+    let question = h.cmd("return", "[Y(yes)/N(no)/C(cancel)]:").await;
+    assert!(question.starts_with("Warning: Uncommitted configurations found."));
+    h.cmd("y", "<h1>").await;
+    h.cmd("save", "Continue? [Y/N]:").await;
+    let saved = h.cmd("y", "<h1>").await;
+    assert_eq!(saved, "Info: Save the configuration successfully.\r\n");
+    assert_eq!(sim.saves(1), 1);
+    let config = h
+        .cmd("display current-configuration | include lab-42", "<h1>")
+        .await;
+    assert_eq!(config, "snmp-agent sys-info location lab-42\r\n");
 }

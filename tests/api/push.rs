@@ -593,3 +593,88 @@ async fn a_pre_run_command_is_parsed_into_records_the_template_renders() {
     );
     sim.shutdown().await;
 }
+
+/// Every platform's profile drives devsim's configuration mode: lines in, committed where the
+/// platform commits, saved where asked, read back by the backup after the push.
+#[tokio::test]
+async fn every_platform_takes_a_push_and_saves() {
+    let specs = Platform::ALL
+        .iter()
+        .map(|p| spec(*p, &format!("p-{}", p.as_str().replace('_', "-"))))
+        .collect();
+    let sim = start(specs).await;
+    let app = spawn_app_with_workers().await;
+    app.login_admin().await;
+    let tag = lab_tag(&app).await;
+    add_sim_devices(&app, &sim, &tag).await;
+    backed_up(&app, &tag).await;
+    let template = r#"{% set lines = {
+  "juniper_junos": "set snmp location push-everywhere",
+  "huawei_vrp": "snmp-agent sys-info location push-everywhere",
+  "paloalto_panos": "set deviceconfig system domain push-everywhere.example",
+  "fortinet_fortios": "config system snmp sysinfo\n    set location \"push-everywhere\"\nend",
+  "mikrotik_routeros": "/snmp set location=push-everywhere",
+  "linux": "router bgp 65000\n neighbor 192.0.2.9 description push-everywhere",
+} %}{% if device.platform in lines %}{{ lines[device.platform] }}{% else %}snmp-server location push-everywhere{% endif %}
+"#;
+    let r = app
+        .post_form(
+            "/templates",
+            &[
+                ("name", "everywhere"),
+                ("template_type", "jinja2"),
+                ("category", ""),
+                ("description", ""),
+                ("variables", ""),
+                ("scope", "global"),
+                ("content", template),
+                ("change_note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let id = location(&r).trim_start_matches("/templates/").to_string();
+    let count = Platform::ALL.len().to_string();
+    let job = applied(
+        &app,
+        &[
+            ("source", "template"),
+            ("template_id", &id),
+            ("values", ""),
+            ("lines", ""),
+            ("devices", ""),
+            ("tag_id", &tag),
+            ("action", "apply"),
+            ("confirm", &count),
+            ("save", "on"),
+        ],
+    )
+    .await;
+    let results = rows(&app, job.id).await;
+    assert_eq!(
+        job.status,
+        JobStatus::Success,
+        "{:?} {results:#?}",
+        job.message
+    );
+    for r in &results {
+        assert_eq!(r.status, PushStatus::Applied, "{r:?}");
+        let backup = backups::Entity::find_by_id(r.backup_id.expect("backup"))
+            .one(&app.db)
+            .await
+            .expect("query")
+            .expect("backup");
+        assert!(
+            backup.content.contains("push-everywhere"),
+            "{}: {}",
+            r.hostname,
+            backup.content
+        );
+        let platform = r.hostname.trim_start_matches("p-").replace('-', "_");
+        let saves = netraven::device::profile::find(&platform)
+            .and_then(|p| p.configure.as_ref())
+            .is_some_and(|c| !c.save.is_empty());
+        assert_eq!(r.saved, saves.then_some(true), "{}", r.hostname);
+    }
+    sim.shutdown().await;
+}

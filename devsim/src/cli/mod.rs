@@ -1,24 +1,31 @@
 //! Command interpretation: one [`Cli`] per shell or exec channel turns a typed line into output
 //! and mode changes, in the platform's dialect. Terminal matters (echo, pager, latency) are the
 //! session's job.
+//!
+//! Configuration modes live in their own files: `config.rs` (IOS style, IOS-XR, Huawei, FRR),
+//! `edit.rs` (Junos, PAN-OS), `fortios.rs` and `routeros.rs`.
 
+mod config;
+mod edit;
+mod fortios;
 mod profile;
+mod routeros;
 mod table;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
 use crate::clock::Stamp;
 use crate::device::Device;
 use crate::platform::Platform;
-use crate::render;
-#[cfg(test)]
-use crate::render::ConfigView;
+use crate::render::{self, ConfigView};
 use crate::spec::Paging;
 
 use profile::Profile;
 pub(crate) use profile::{EnableStyle, Mode, Pager};
-use profile::{ErrorStyle, prompt, visible_width};
-use table::{Action, Level, Lookup, commands, lookup};
+use profile::{ErrorStyle, FortiFrame, prompt, visible_width};
+use table::{Action, IOS_SAVED, Level, Lookup, VTYSH, commands, lookup};
 
 /// What the session does after printing a reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +76,74 @@ impl Reply {
     }
 }
 
+/// A question the device asks before it acts; the next typed line is the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Question {
+    /// IOS `copy running-config startup-config`: the destination file.
+    IosDestination,
+    /// Dell OS6 `write memory`: y/n.
+    Os6Save,
+    /// Huawei `save`: Y/N.
+    VrpSave,
+    /// IOS-XR leaving configuration mode with uncommitted changes: yes/no/cancel.
+    XrUncommitted,
+    /// Huawei leaving the system view with uncommitted changes: Y/N/C.
+    VrpUncommitted,
+}
+
+impl Question {
+    /// What the device prints; it takes the prompt's place (the answer is typed after it).
+    fn text(self) -> &'static str {
+        match self {
+            Question::IosDestination => "Destination filename [startup-config]? ",
+            Question::Os6Save => {
+                "This operation may take a few minutes.\n\
+                 Management interfaces will not be available during this time.\n\
+                 \n\
+                 Are you sure you want to save? (y/n) "
+            }
+            Question::VrpSave => {
+                "Warning: The current configuration will be written to the device. Continue? [Y/N]:"
+            }
+            Question::XrUncommitted => {
+                "Uncommitted changes found, commit them before exiting(yes/no/cancel)? [cancel]:"
+            }
+            Question::VrpUncommitted => {
+                "Warning: Uncommitted configurations found. Are you sure to commit them before \
+                 exiting? [Y(yes)/N(no)/C(cancel)]:"
+            }
+        }
+    }
+}
+
+/// A change to the device's added configuration lines, applied at once or kept in a candidate
+/// until `commit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Change {
+    Add(String),
+    /// `no x` / `undo x`: removes the last added line that is `x` (indentation aside).
+    Remove(String),
+    /// Junos/PAN-OS `delete x`: removes every added line that is `x` or continues it.
+    RemoveUnder(String),
+}
+
+impl Change {
+    fn apply(&self, lines: &mut Vec<String>) {
+        match self {
+            Change::Add(line) => lines.push(line.clone()),
+            Change::Remove(line) => {
+                if let Some(pos) = lines.iter().rposition(|l| l.trim() == line.trim()) {
+                    lines.remove(pos);
+                }
+            }
+            Change::RemoveUnder(prefix) => {
+                let longer = format!("{prefix} ");
+                lines.retain(|l| l != prefix && !l.starts_with(&longer));
+            }
+        }
+    }
+}
+
 /// Per-session command state.
 #[derive(Debug)]
 pub(crate) struct Cli {
@@ -80,8 +155,11 @@ pub(crate) struct Cli {
     colour: bool,
     mode: Mode,
     paging: bool,
-    /// Junos: `set` lines not yet committed.
-    candidate: Vec<String>,
+    /// Changes waiting for `commit` (Junos, PAN-OS, IOS-XR, Huawei) or for the end of the
+    /// outermost FortiOS block (then the lines as shown).
+    candidate: Vec<Change>,
+    /// The question the next typed line answers.
+    question: Option<Question>,
     /// FortiOS: paging setting chosen inside `config system console`, applied at `end`.
     forti_output_paged: Option<bool>,
 }
@@ -113,6 +191,7 @@ impl Cli {
             colour: colour && interactive,
             mode,
             candidate: Vec::new(),
+            question: None,
             forti_output_paged: None,
         }
     }
@@ -127,14 +206,18 @@ impl Cli {
     }
 
     pub(crate) fn prompt(&self) -> String {
+        if let Some(question) = self.question {
+            return question.text().to_string();
+        }
         let p = prompt(
             self.platform(),
             &self.mode,
             &self.device.spec.hostname,
             &self.user,
             self.colour,
+            !self.candidate.is_empty(),
         );
-        if self.mode == Mode::JunosConfig {
+        if self.mode == Mode::Edit {
             format!("[edit]\n{p}")
         } else {
             p
@@ -167,11 +250,109 @@ impl Cli {
     /// Runs one typed line.
     pub(crate) fn execute(&mut self, line: &str) -> Reply {
         let line = line.trim();
+        if let Some(question) = self.question.take() {
+            return self.answer(question, line);
+        }
         match self.mode.clone() {
             Mode::Config { sub } => self.config_line(line, sub),
-            Mode::JunosConfig => self.junos_config_line(line),
-            Mode::FortiConfig(_) => self.forti_config_line(line),
-            Mode::User | Mode::Privileged => self.exec_line(line),
+            Mode::Edit if self.platform() == Platform::JuniperJunos => self.junos_line(line),
+            Mode::Edit => self.panos_line(line),
+            Mode::Forti(frames) => self.forti_line(line, frames),
+            Mode::User | Mode::Privileged | Mode::Vtysh => self.exec_line(line),
+        }
+    }
+
+    /// Ctrl-C: a pending question is abandoned (nothing is saved or committed).
+    pub(crate) fn interrupt(&mut self) {
+        self.question = None;
+    }
+
+    /// Whether an empty line goes to [`Cli::execute`] (and costs the command latency):
+    /// configuration modes and questions answer it; elsewhere the session just prompts again.
+    pub(crate) fn takes_empty_lines(&self) -> bool {
+        self.question.is_some()
+            || matches!(self.mode, Mode::Config { .. } | Mode::Edit | Mode::Forti(_))
+    }
+
+    /// The mode configuration mode returns to: privileged exec, or FRR's vtysh on Linux.
+    fn exec_mode(&self) -> Mode {
+        if self.platform() == Platform::Linux {
+            Mode::Vtysh
+        } else {
+            Mode::Privileged
+        }
+    }
+
+    /// Whether the session is inside FRR's vtysh (which has its own commands and errors).
+    fn in_vtysh(&self) -> bool {
+        self.platform() == Platform::Linux && matches!(self.mode, Mode::Vtysh | Mode::Config { .. })
+    }
+
+    /// Runs an exec command from a configuration mode (`do`, `run`, Huawei's `display`) and
+    /// stays in that mode.
+    fn run_exec(&mut self, command: &str) -> Reply {
+        let exec_mode = self.exec_mode();
+        let mode = std::mem::replace(&mut self.mode, exec_mode);
+        let reply = self.exec_line(command);
+        if reply.after != After::Close {
+            self.mode = mode;
+        }
+        reply
+    }
+
+    /// Applies the candidate to the device in one step.
+    fn apply_candidate(&mut self) {
+        let changes = std::mem::take(&mut self.candidate);
+        if !changes.is_empty() {
+            self.device.edit_config(|lines| {
+                for change in &changes {
+                    change.apply(lines);
+                }
+            });
+        }
+    }
+
+    /// A counted save; prints `message` (ASA: `{checksum}` becomes the configuration's
+    /// Cryptochecksum in four groups, as `write memory` prints it).
+    fn save(&self, message: &str) -> Reply {
+        self.device.count_save();
+        let text = if message.contains("{checksum}") {
+            let config = self.device.config(ConfigView::Native).render(&Stamp::now());
+            let digits = config
+                .lines()
+                .find_map(|l| l.strip_prefix("Cryptochecksum:"))
+                .unwrap_or_default();
+            let groups: Vec<&str> = (0..digits.len())
+                .step_by(8)
+                .filter_map(|i| digits.get(i..(i + 8).min(digits.len())))
+                .collect();
+            message.replace("{checksum}", &groups.join(" "))
+        } else {
+            message.to_string()
+        };
+        Reply::text(with_newline(&text))
+    }
+
+    fn answer(&mut self, question: Question, answer: &str) -> Reply {
+        let lower = answer.to_ascii_lowercase();
+        let yes = !lower.is_empty() && "yes".starts_with(&lower);
+        let no = !lower.is_empty() && "no".starts_with(&lower);
+        match question {
+            Question::IosDestination if lower.is_empty() || lower == "startup-config" => {
+                self.save(IOS_SAVED)
+            }
+            Question::IosDestination => Reply::error(format!(
+                "%Error opening nvram:/{answer} (Permission denied)\n"
+            )),
+            Question::Os6Save if lower == "y" => self.save("Configuration Saved!"),
+            Question::Os6Save => Reply::text("Configuration Not Saved!\n"),
+            Question::VrpSave if yes => self.save("Info: Save the configuration successfully."),
+            Question::VrpSave => Reply::text(""),
+            Question::XrUncommitted | Question::VrpUncommitted if yes || no => {
+                self.close_config(yes)
+            }
+            // Cancel (or anything else): stay in configuration mode.
+            Question::XrUncommitted | Question::VrpUncommitted => Reply::text(""),
         }
     }
 
@@ -188,9 +369,28 @@ impl Cli {
     }
 
     fn exec_line(&mut self, line: &str) -> Reply {
+        if self.platform() == Platform::MikrotikRouteros
+            && let Some(reply) = self.routeros_line(line)
+        {
+            return reply;
+        }
         let tokens = self.tokens(line);
-        let table = commands(self.platform());
-        let abbreviations = self.profile.abbreviations;
+        if self.platform() == Platform::FortinetFortios && tokens.len() > 1 && tokens[0] == "config"
+        {
+            return self.forti_line(line, Vec::new());
+        }
+        if self.platform() == Platform::Linux
+            && self.mode == Mode::Privileged
+            && tokens.len() > 1
+            && tokens[0] == "vtysh"
+        {
+            return self.vtysh_commands(line["vtysh".len()..].trim());
+        }
+        let (table, abbreviations) = if self.in_vtysh() {
+            (VTYSH, true)
+        } else {
+            (commands(self.platform()), self.profile.abbreviations)
+        };
         // The command is the longest prefix before a `|` that is a command (Junos's
         // `show configuration | display set` has a pipe of its own); the rest are filters.
         let split = (0..=tokens.len())
@@ -271,12 +471,24 @@ impl Cli {
                 self.mode = Mode::Config { sub: None };
                 Reply::text(with_newline(message))
             }
-            Action::JunosConfigure => {
-                self.mode = Mode::JunosConfig;
+            Action::EditConfigure => {
+                self.mode = Mode::Edit;
                 Reply::text("Entering configuration mode\n")
             }
-            Action::FortiConsole => {
-                self.mode = Mode::FortiConfig("console".into());
+            Action::Save(message) => self.save(message),
+            Action::Ask(question) => {
+                self.question = Some(question);
+                Reply::text("")
+            }
+            Action::Vtysh => {
+                self.mode = Mode::Vtysh;
+                Reply::text(
+                    "\nHello, this is FRRouting (version 8.4.4).\n\
+                     Copyright 1996-2005 Kunihiro Ishiguro, et al.\n\n",
+                )
+            }
+            Action::Exit if self.mode == Mode::Vtysh => {
+                self.mode = Mode::Privileged;
                 Reply::text("")
             }
             Action::Exit => {
@@ -290,158 +502,24 @@ impl Cli {
         }
     }
 
-    /// IOS-style configuration mode: every line is part of the configuration.
-    fn config_line(&mut self, line: &str, sub: Option<&'static str>) -> Reply {
-        let first = line.split_whitespace().next().unwrap_or_default();
-        if line == "end" || line == "\x1a" {
-            self.mode = Mode::Privileged;
-            return Reply::text("");
-        }
-        if line == "exit" {
-            self.mode = match sub {
-                Some(_) => Mode::Config { sub: None },
-                None => Mode::Privileged,
-            };
-            return Reply::text("");
-        }
-        if let Some(command) = line.strip_prefix("do ") {
-            let mode = self.mode.clone();
-            self.mode = Mode::Privileged;
-            let reply = self.exec_line(command.trim());
-            self.mode = mode;
-            return reply;
-        }
-        if line.is_empty() {
-            return Reply::text("");
-        }
-        let entering = match first {
-            "interface" => Some("config-if"),
-            "router" => Some("config-router"),
-            "line" => Some("config-line"),
-            "vlan" => Some("config-vlan"),
-            "ip" if line.starts_with("ip access-list") => Some("config-acl"),
-            _ => None,
-        };
-        if let Some(removed) = line.strip_prefix("no ") {
-            self.device.remove_config_line(removed);
-            return Reply::text("");
-        }
-        let indent = match (entering, sub) {
-            (None, Some(_)) => self.sub_indent(),
-            _ => "",
-        };
-        self.device.add_config_line(&format!("{indent}{line}"));
-        if entering.is_some() {
-            self.mode = Mode::Config { sub: entering };
-        }
-        Reply::text("")
-    }
-
-    /// How the platform indents statements inside a block in its running configuration.
-    fn sub_indent(&self) -> &'static str {
-        match self.platform() {
-            Platform::CiscoNxos => "  ",
-            Platform::AristaEos | Platform::HpProcurve => "   ",
-            Platform::ArubaAoscx => "    ",
-            Platform::DellOs6 => "",
-            _ => " ",
-        }
-    }
-
-    fn junos_config_line(&mut self, line: &str) -> Reply {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            [] => Reply::text(""),
-            ["set", ..] => {
-                self.candidate.push(line.to_string());
-                Reply::text("")
-            }
-            ["commit", rest @ ..] => {
-                for l in self.candidate.drain(..) {
-                    self.device.add_config_line(&l);
-                }
-                if rest.first().is_some_and(|w| "and-quit".starts_with(w)) {
-                    self.mode = Mode::Privileged;
-                    Reply::text("commit complete\nExiting configuration mode\n")
-                } else {
-                    Reply::text("commit complete\n")
-                }
-            }
-            ["rollback", ..] => {
-                self.candidate.clear();
-                Reply::text("load complete\n")
-            }
-            ["exit" | "quit", ..] => {
-                let discarded = !self.candidate.is_empty();
-                self.candidate.clear();
-                self.mode = Mode::Privileged;
-                if discarded {
-                    Reply::text(
-                        "The configuration has been changed but not committed\nExiting configuration mode\n",
-                    )
-                } else {
-                    Reply::text("Exiting configuration mode\n")
-                }
-            }
-            ["run", ..] => {
-                let command = line.trim_start_matches("run").trim();
-                self.mode = Mode::Privileged;
-                let reply = self.exec_line(command);
-                if reply.after != After::Close {
-                    self.mode = Mode::JunosConfig;
-                }
-                reply
-            }
-            ["top" | "up" | "edit" | "delete", ..] => Reply::text(""),
-            _ => self.invalid(line, &words, 0),
-        }
-    }
-
-    fn forti_config_line(&mut self, line: &str) -> Reply {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            [] => Reply::text(""),
-            ["set", "output", "standard"] => {
-                self.forti_output_paged = Some(false);
-                Reply::text("")
-            }
-            ["set", "output", "more"] => {
-                self.forti_output_paged = Some(true);
-                Reply::text("")
-            }
-            ["end"] => {
-                if let Some(paged) = self.forti_output_paged.take()
-                    && (paged || self.device.spec.paging == Paging::On)
-                {
-                    self.paging = paged;
-                }
-                self.mode = Mode::Privileged;
-                Reply::text("")
-            }
-            ["abort"] => {
-                self.forti_output_paged = None;
-                self.mode = Mode::Privileged;
-                Reply::text("")
-            }
-            [_, bad, ..] => Reply::error(format!(
-                "command parse error before '{bad}'\nCommand fail. Return code -61\n"
-            )),
-            [bad] => Reply::error(format!(
-                "command parse error before '{bad}'\nCommand fail. Return code -61\n"
-            )),
-        }
+    /// A line with a caret under `tokens[at]` (or after the end of the line) as typed after
+    /// the prompt.
+    fn caret(&self, line: &str, tokens: &[&str], at: usize) -> String {
+        let column = token_column(line, tokens, at);
+        format!(
+            "{}^\n",
+            " ".repeat(visible_width(&self.prompt_line()) + column)
+        )
     }
 
     /// The platform's complaint about `tokens[at]` (or the end of the line).
     fn invalid(&self, line: &str, tokens: &[&str], at: usize) -> Reply {
+        if self.in_vtysh() {
+            return Reply::error(format!("% Unknown command: {line}\n"));
+        }
         let bad = tokens.get(at).copied().unwrap_or_default();
         let column = token_column(line, tokens, at);
-        let caret = || {
-            format!(
-                "{}^\n",
-                " ".repeat(visible_width(&self.prompt_line()) + column)
-            )
-        };
+        let caret = || self.caret(line, tokens, at);
         let text = match self.profile.errors {
             ErrorStyle::Caret(message) => format!("{}{message}\n", caret()),
             ErrorStyle::Junos if at == 0 => format!("{}unknown command.\n", caret()),
@@ -474,6 +552,9 @@ impl Cli {
     }
 
     fn incomplete(&self, line: &str, tokens: &[&str]) -> Reply {
+        if self.in_vtysh() {
+            return Reply::error(format!("% Command incomplete: {line}\n"));
+        }
         match self.profile.errors {
             ErrorStyle::Caret(_) | ErrorStyle::Eos | ErrorStyle::Junos | ErrorStyle::Word(_) => {
                 Reply::error(format!("{}\n", self.profile.incomplete))
@@ -488,13 +569,13 @@ impl Cli {
         prompt.rsplit('\n').next().unwrap_or_default().to_string()
     }
 
-    /// Whether a typed line is in a configuration mode that Ctrl-Z leaves.
     /// Whether an empty line separates the previous output from the prompt (Junos prints one
     /// after command output, and always before `[edit]` in configuration mode).
     pub(crate) fn blank_line_before_prompt(&self, after_output: bool) -> bool {
-        self.profile.blank_before_prompt && (after_output || self.mode == Mode::JunosConfig)
+        self.profile.blank_before_prompt && (after_output || self.mode == Mode::Edit)
     }
 
+    /// Whether the session is in an IOS-style configuration mode, which Ctrl-Z leaves.
     pub(crate) fn in_config_mode(&self) -> bool {
         matches!(self.mode, Mode::Config { .. })
     }
@@ -564,89 +645,4 @@ fn token_column(line: &str, tokens: &[&str], at: usize) -> usize {
         }
     }
     line.len() + 1
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::platform::Platform;
-    use crate::spec::DeviceSpec;
-
-    fn cli(platform: Platform, secret: Option<&str>) -> Cli {
-        let mut spec = DeviceSpec::new(platform, "r1", "admin", "pw");
-        spec.enable_secret = secret.map(str::to_string);
-        spec.config_lines = 60;
-        let device = Arc::new(Device::new(spec).expect("device"));
-        Cli::new(device, "admin", true)
-    }
-
-    #[test]
-    fn ios_errors_and_modes() {
-        let mut c = cli(Platform::CiscoIos, Some("s3"));
-        assert_eq!(c.prompt(), "r1>");
-        let r = c.execute("show foo");
-        assert_eq!(
-            r.text,
-            "        ^\n% Invalid input detected at '^' marker.\n"
-        );
-        let r = c.execute("show running-config");
-        assert!(r.text.contains('^'));
-        assert_eq!(c.execute("enable").after, After::AskEnableSecret);
-        assert!(!c.try_enable("nope"));
-        assert!(c.try_enable("s3"));
-        assert_eq!(c.prompt(), "r1#");
-        c.execute("conf t");
-        assert_eq!(c.prompt(), "r1(config)#");
-        c.execute("interface Loopback99");
-        assert_eq!(c.prompt(), "r1(config-if)#");
-        c.execute("description added-by-test");
-        c.execute("end");
-        assert_eq!(c.prompt(), "r1#");
-        let config = c.execute("sh run | include added-by-test").text;
-        assert_eq!(config, " description added-by-test\n");
-    }
-
-    #[test]
-    fn other_dialects() {
-        let mut j = cli(Platform::JuniperJunos, None);
-        assert_eq!(j.prompt(), "admin@r1> ");
-        assert!(j.execute("foo").text.ends_with("^\nunknown command.\n"));
-        assert!(
-            j.execute("show foo")
-                .text
-                .ends_with("syntax error, expecting <command>.\n")
-        );
-        assert_eq!(
-            j.execute("set cli screen-length 0").text,
-            "Screen length set to 0\n"
-        );
-        assert!(j.pager().is_none());
-        let mut m = cli(Platform::MikrotikRouteros, None);
-        assert_eq!(
-            m.execute("/foo").text,
-            "bad command name foo (line 1 column 2)\n"
-        );
-        assert!(
-            m.execute("/system/resource/print")
-                .text
-                .contains("board-name: CCR2004")
-        );
-        let mut f = cli(Platform::FortinetFortios, None);
-        f.execute("config system console");
-        assert_eq!(f.prompt(), "r1 (console) # ");
-        f.execute("set output standard");
-        f.execute("end");
-        assert!(f.pager().is_none());
-        let mut l = cli(Platform::Linux, None);
-        assert_eq!(l.execute("foo").text, "bash: foo: command not found\n");
-        assert_eq!(l.execute("exit").after, After::Close);
-        let mut h = cli(Platform::HuaweiVrp, None);
-        assert!(
-            h.execute("dis foo")
-                .text
-                .ends_with("^\nError: Unrecognized command found at '^' position.\n")
-        );
-        assert!(h.execute("dis cur").config);
-        let _ = h.render_config(ConfigView::Native);
-    }
 }

@@ -8,14 +8,36 @@ use crate::render::mikrotik_colour as colour;
 pub(crate) enum Mode {
     User,
     Privileged,
-    /// IOS-style configuration mode; `sub` is a sub-mode like `config-if`.
+    /// IOS-style configuration mode, also IOS-XR's, Huawei's system view and FRR's; `sub` names
+    /// a sub-mode (`config-if`; Huawei: the view's suffix, `10GE1/0/1`).
     Config {
-        sub: Option<&'static str>,
+        sub: Option<String>,
     },
-    /// Junos configuration mode (`user@host#`).
-    JunosConfig,
-    /// FortiOS inside a `config ...` block (`host (console) #`).
-    FortiConfig(String),
+    /// Junos and PAN-OS configuration mode: `[edit]` above `user@host#`.
+    Edit,
+    /// FortiOS inside `config ...` blocks: the open blocks, outermost first.
+    Forti(Vec<FortiFrame>),
+    /// FRR's `vtysh` shell on Linux.
+    Vtysh,
+}
+
+/// One open FortiOS block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FortiFrame {
+    /// `config system interface`: the path.
+    Config(String),
+    /// `edit port1`: the entry's name.
+    Edit(String),
+}
+
+impl FortiFrame {
+    /// What the prompt shows for this block: the path's last word or the entry's name.
+    fn name(&self) -> &str {
+        match self {
+            FortiFrame::Config(path) => path.rsplit(' ').next().unwrap_or(path),
+            FortiFrame::Edit(name) => name,
+        }
+    }
 }
 
 /// How the pager text is removed once answered.
@@ -268,13 +290,15 @@ const PROCURVE_PAGER: Pager = Pager {
 /// the cursor).
 const PROCURVE_PREFIX: &str = "\x1b[24;1H\x1b[2K\x1b[24;1H\x1b[?25h\x1b[24;1H";
 
-/// The prompt for `mode`; `user` is the login name (MikroTik without its `+` options).
+/// The prompt for `mode`; `user` is the login name (MikroTik without its `+` options); `dirty`:
+/// an uncommitted candidate exists (Huawei shows `*` instead of `~`).
 pub(crate) fn prompt(
     platform: Platform,
     mode: &Mode,
     host: &str,
     user: &str,
     colour: bool,
+    dirty: bool,
 ) -> String {
     let sub = |suffix: &str| match mode {
         Mode::Config { sub: Some(s) } => format!("({s}){suffix}"),
@@ -292,11 +316,11 @@ pub(crate) fn prompt(
         Platform::CiscoNxos | Platform::CiscoAsa | Platform::ArubaAoscx | Platform::DellOs10 => {
             format!("{host}{} ", sub(mark))
         }
-        Platform::CiscoIosxr => format!("RP/0/RSP0/CPU0:{host}#"),
+        Platform::CiscoIosxr => format!("RP/0/RSP0/CPU0:{host}{}", sub("#")),
         Platform::HpProcurve => format!("{PROCURVE_PREFIX}{host}{} ", sub(mark)),
         Platform::BrocadeFastiron => format!("SSH@{host}{}", sub(mark)),
-        Platform::JuniperJunos => match mode {
-            Mode::JunosConfig => format!("{user}@{host}# "),
+        Platform::JuniperJunos | Platform::PaloaltoPanos => match mode {
+            Mode::Edit => format!("{user}@{host}# "),
             _ => format!("{user}@{host}> "),
         },
         Platform::MikrotikRouteros => {
@@ -307,11 +331,24 @@ pub(crate) fn prompt(
             }
         }
         Platform::FortinetFortios => match mode {
-            Mode::FortiConfig(block) => format!("{host} ({block}) # "),
+            Mode::Forti(frames) => match frames.last() {
+                Some(frame) => format!("{host} ({}) # ", frame.name()),
+                None => format!("{host} # "),
+            },
             _ => format!("{host} # "),
         },
-        Platform::PaloaltoPanos => format!("{user}@{host}> "),
-        Platform::HuaweiVrp => format!("<{host}>"),
+        Platform::HuaweiVrp => match mode {
+            Mode::Config { sub } => {
+                let state = if dirty { '*' } else { '~' };
+                let view = sub.as_ref().map(|s| format!("-{s}")).unwrap_or_default();
+                format!("[{state}{host}{view}]")
+            }
+            _ => format!("<{host}>"),
+        },
+        // FRR's vtysh names the host only.
+        Platform::Linux if matches!(mode, Mode::Vtysh | Mode::Config { .. }) => {
+            format!("{host}{} ", sub("#"))
+        }
         Platform::Linux => {
             if user == "root" {
                 format!("{user}@{host}:~# ")
@@ -348,17 +385,18 @@ mod tests {
     #[test]
     fn prompts() {
         assert_eq!(
-            prompt(Platform::CiscoIos, &Mode::User, "r1", "admin", false),
+            prompt(Platform::CiscoIos, &Mode::User, "r1", "admin", false, false),
             "r1>"
         );
         assert_eq!(
             prompt(
                 Platform::CiscoIos,
                 &Mode::Config {
-                    sub: Some("config-if")
+                    sub: Some("config-if".into())
                 },
                 "r1",
                 "a",
+                false,
                 false
             ),
             "r1(config-if)#"
@@ -369,20 +407,29 @@ mod tests {
                 &Mode::Privileged,
                 "r1",
                 "bob",
+                false,
                 false
             ),
             "bob@r1> "
         );
         assert_eq!(
-            prompt(Platform::BrocadeFastiron, &Mode::User, "r1", "a", false),
+            prompt(
+                Platform::BrocadeFastiron,
+                &Mode::User,
+                "r1",
+                "a",
+                false,
+                false
+            ),
             "SSH@r1>"
         );
         assert_eq!(
             prompt(
                 Platform::FortinetFortios,
-                &Mode::FortiConfig("console".into()),
+                &Mode::Forti(vec![FortiFrame::Config("system console".into())]),
                 "fw",
                 "a",
+                false,
                 false
             ),
             "fw (console) # "
@@ -393,6 +440,7 @@ mod tests {
                 &Mode::Privileged,
                 "sw",
                 "a",
+                false,
                 false
             )),
             4

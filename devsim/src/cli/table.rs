@@ -1,6 +1,7 @@
 //! Command tables: which words each platform understands, what they do, and the matcher that
 //! accepts unambiguous abbreviations (`sh run`, `term len 0`) the way network CLIs do.
 
+use super::Question;
 use crate::platform::Platform;
 use crate::render::{ConfigView, Fact};
 
@@ -19,11 +20,15 @@ pub(crate) enum Action {
     Disable,
     /// Enter IOS-style configuration mode, printing the message.
     Configure(&'static str),
-    /// Enter Junos configuration mode.
-    JunosConfigure,
-    /// FortiOS `config system console`.
-    FortiConsole,
-    /// End the session.
+    /// Enter Junos or PAN-OS configuration mode (`[edit]`).
+    EditConfigure,
+    /// Save the configuration (a counted save) and print the message.
+    Save(&'static str),
+    /// Ask a question; the answer decides (`copy running-config startup-config` on IOS).
+    Ask(Question),
+    /// Linux: start FRR's `vtysh`.
+    Vtysh,
+    /// End the session (in `vtysh`: back to the shell).
     Exit,
 }
 
@@ -76,10 +81,18 @@ const IOS: &[Cmd] = &[
         &["configure", "terminal"],
         Configure("Enter configuration commands, one per line.  End with CNTL/Z."),
     ),
+    privileged(&["write", "memory"], Save(IOS_SAVED)),
+    privileged(&["write"], Save(IOS_SAVED)),
+    privileged(
+        &["copy", "running-config", "startup-config"],
+        Ask(Question::IosDestination),
+    ),
     user(&["exit"], Exit),
     user(&["logout"], Exit),
     user(&["quit"], Exit),
 ];
+
+pub(crate) const IOS_SAVED: &str = "Building configuration...\n[OK]";
 
 const NXOS: &[Cmd] = &[
     user(&["show", "running-config"], Config(Native)),
@@ -93,6 +106,10 @@ const NXOS: &[Cmd] = &[
         &["configure", "terminal"],
         Configure("Enter configuration commands, one per line. End with CNTL/Z."),
     ),
+    user(
+        &["copy", "running-config", "startup-config"],
+        Save("[########################################] 100%\nCopy complete."),
+    ),
     user(&["exit"], Exit),
 ];
 
@@ -104,6 +121,8 @@ const IOSXR: &[Cmd] = &[
     user(&["terminal", "length", "0"], PagingOff("")),
     user(&["terminal", "length", "*"], Ack("")),
     user(&["terminal", "width", "*"], Ack("")),
+    user(&["configure", "terminal"], Configure("")),
+    user(&["configure"], Configure("")),
     user(&["exit"], Exit),
 ];
 
@@ -118,6 +137,15 @@ const ASA: &[Cmd] = &[
     user(&["enable"], Enable),
     privileged(&["disable"], Disable),
     privileged(&["configure", "terminal"], Configure("")),
+    // `{checksum}` is replaced by the configuration's Cryptochecksum in four groups.
+    privileged(
+        &["write", "memory"],
+        Save("Building configuration...\nCryptochecksum: {checksum}\n\n[OK]"),
+    ),
+    privileged(
+        &["write"],
+        Save("Building configuration...\nCryptochecksum: {checksum}\n\n[OK]"),
+    ),
     user(&["exit"], Exit),
     user(&["logout"], Exit),
     user(&["quit"], Exit),
@@ -138,6 +166,12 @@ const EOS: &[Cmd] = &[
     privileged(&["disable"], Disable),
     privileged(&["configure", "terminal"], Configure("")),
     privileged(&["configure"], Configure("")),
+    privileged(&["write", "memory"], Save("Copy completed successfully.")),
+    privileged(&["write"], Save("Copy completed successfully.")),
+    privileged(
+        &["copy", "running-config", "startup-config"],
+        Save("Copy completed successfully."),
+    ),
     user(&["exit"], Exit),
     user(&["logout"], Exit),
 ];
@@ -167,7 +201,7 @@ const JUNOS: &[Cmd] = &[
         &["set", "cli", "complete-on-space", "off"],
         Ack("Disabling complete-on-space"),
     ),
-    user(&["configure"], JunosConfigure),
+    user(&["configure"], EditConfigure),
     user(&["exit"], Exit),
     user(&["quit"], Exit),
 ];
@@ -183,6 +217,8 @@ const PROCURVE: &[Cmd] = &[
     user(&["enable"], Enable),
     privileged(&["configure", "terminal"], Configure("")),
     privileged(&["configure"], Configure("")),
+    privileged(&["write", "memory"], Save("")),
+    privileged(&["write"], Save("")),
     user(&["exit"], Exit),
     user(&["logout"], Exit),
 ];
@@ -195,8 +231,16 @@ const AOSCX: &[Cmd] = &[
     user(&["no", "page"], PagingOff("")),
     user(&["page"], Ack("")),
     user(&["configure", "terminal"], Configure("")),
+    user(&["write", "memory"], Save(AOSCX_SAVED)),
+    user(&["write"], Save(AOSCX_SAVED)),
+    user(
+        &["copy", "running-config", "startup-config"],
+        Save("Success"),
+    ),
     user(&["exit"], Exit),
 ];
+
+const AOSCX_SAVED: &str = "Configuration changes will take time to process, please be patient.";
 
 const ROUTEROS: &[Cmd] = &[
     user(&["export", "show-sensitive"], Config(ShowSensitive)),
@@ -214,7 +258,6 @@ const FORTIOS: &[Cmd] = &[
     user(&["show", "full-configuration"], Config(Native)),
     user(&["show"], Config(Native)),
     user(&["get", "system", "status"], Fact(Fact::Version)),
-    user(&["config", "system", "console"], FortiConsole),
     user(&["exit"], Exit),
 ];
 
@@ -227,6 +270,7 @@ const PANOS: &[Cmd] = &[
     user(&["set", "cli", "scripting-mode", "*"], Ack("")),
     user(&["set", "cli", "terminal", "width", "*"], Ack("")),
     user(&["set", "cli", "config-output-format", "*"], Ack("")),
+    user(&["configure"], EditConfigure),
     user(&["exit"], Exit),
     user(&["quit"], Exit),
 ];
@@ -243,6 +287,11 @@ const VRP: &[Cmd] = &[
         ),
     ),
     user(&["screen-width", "*"], Ack("")),
+    user(
+        &["system-view"],
+        Configure("Enter system view, return user view with return command."),
+    ),
+    user(&["save"], Ask(Question::VrpSave)),
     user(&["quit"], Exit),
 ];
 
@@ -254,6 +303,12 @@ const OS10: &[Cmd] = &[
     user(&["terminal", "length", "0"], PagingOff("")),
     user(&["terminal", "length", "*"], Ack("")),
     user(&["configure", "terminal"], Configure("")),
+    user(&["write", "memory"], Save("")),
+    user(&["write"], Save("")),
+    user(
+        &["copy", "running-configuration", "startup-configuration"],
+        Save(""),
+    ),
     user(&["exit"], Exit),
 ];
 
@@ -266,6 +321,12 @@ const OS6: &[Cmd] = &[
     user(&["enable"], Enable),
     privileged(&["disable"], Disable),
     privileged(&["configure"], Configure("")),
+    privileged(&["write", "memory"], Ask(Question::Os6Save)),
+    privileged(&["write"], Ask(Question::Os6Save)),
+    privileged(
+        &["copy", "running-config", "startup-config"],
+        Ask(Question::Os6Save),
+    ),
     user(&["exit"], Exit),
     user(&["logout"], Exit),
     user(&["quit"], Exit),
@@ -282,6 +343,8 @@ const FASTIRON: &[Cmd] = &[
     user(&["page-display"], Ack("Enable page display mode")),
     user(&["enable"], Enable),
     privileged(&["configure", "terminal"], Configure("")),
+    privileged(&["write", "memory"], Save("Write startup-config done.")),
+    privileged(&["write"], Save("Write startup-config done.")),
     user(&["exit"], Exit),
     user(&["logout"], Exit),
 ];
@@ -300,9 +363,27 @@ const LINUX: &[Cmd] = &[
     user(&["uname"], Fact(Fact::Uname)),
     user(&["hostname"], Fact(Fact::Hostname)),
     user(&["whoami"], Fact(Fact::Whoami)),
+    user(&["vtysh"], Vtysh),
     user(&["exit"], Exit),
     user(&["logout"], Exit),
 ];
+
+/// FRR's `vtysh` on Linux (it accepts abbreviations, unlike bash).
+pub(crate) const VTYSH: &[Cmd] = &[
+    user(&["show", "running-config"], Config(Native)),
+    user(&["configure", "terminal"], Configure("")),
+    user(&["configure"], Configure("")),
+    user(&["write", "memory"], Save(FRR_SAVED)),
+    user(&["write"], Save(FRR_SAVED)),
+    user(&["end"], Ack("")),
+    user(&["exit"], Exit),
+    user(&["quit"], Exit),
+];
+
+const FRR_SAVED: &str = "Note: this version of vtysh never writes vtysh.conf\n\
+                         Building Configuration...\n\
+                         Integrated configuration saved to /etc/frr/frr.conf\n\
+                         [OK]";
 
 pub(crate) fn commands(platform: Platform) -> &'static [Cmd] {
     match platform {
