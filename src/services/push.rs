@@ -149,6 +149,9 @@ pub fn missing(config: &str, lines: &[String]) -> Vec<bool> {
         .collect()
 }
 
+/// One device's lines (or why there are none) and the rendering's warnings.
+type Rendered = (Result<Vec<String>, String>, Vec<String>);
+
 /// The target's enabled devices with their lines and what their stored configurations lack.
 pub async fn plan(
     db: &DatabaseConnection,
@@ -176,7 +179,7 @@ pub async fn plan(
         );
     }
     devices.sort_by(|a, b| a.hostname.cmp(&b.hostname));
-    let rendered: Vec<(Result<Vec<String>, String>, Vec<String>)> = match &request.source {
+    let rendered: Vec<Rendered> = match &request.source {
         Source::Lines(text) => {
             let lines = split_lines(text).map_err(|m| FieldErrors::single("lines", m))?;
             if lines.is_empty() {

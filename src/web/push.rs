@@ -75,7 +75,7 @@ struct IndexPage {
 }
 
 impl IndexPage {
-    fn from_template(&self) -> bool {
+    fn uses_template(&self) -> bool {
         self.input.source != "lines"
     }
     fn template_chosen(&self, id: &i32) -> bool {

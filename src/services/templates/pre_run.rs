@@ -19,8 +19,11 @@ use crate::services::device_access;
 /// Devices asked at once.
 const CONCURRENCY: usize = 32;
 
-/// Each device's parsed records, or why there are none.
-pub type PreRun = HashMap<i32, Result<Value, String>>;
+/// A device's parsed records, or why there are none.
+pub type PreRunOutcome = Result<Value, String>;
+
+/// Each device's outcome, by device id.
+pub type PreRun = HashMap<i32, PreRunOutcome>;
 
 /// Runs `t`'s pre-run command on `devices` (nothing when it has none).
 pub async fn collect(
@@ -50,7 +53,7 @@ pub async fn collect(
     };
     let step = device_access::step_timeout(db).await?;
     let fsm = &fsm;
-    let results: Vec<Result<(i32, Result<Value, String>), Error>> = stream::iter(devices)
+    let results: Vec<Result<(i32, PreRunOutcome), Error>> = stream::iter(devices)
         .map(|device| async move {
             let collect = Collect::Commands(vec![command.clone()]);
             let contact =
