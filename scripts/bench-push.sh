@@ -14,12 +14,12 @@ N="${1:-1000}"
 PORT="${BENCH_PORT:-18093}"
 BASE="http://127.0.0.1:$PORT"
 PASSWORD="Bench-passw0rd-1"
-SIM_PORT="${BENCH_BASE_PORT:-25000}"
+SIM_PORT="${BENCH_BASE_PORT:-31000}"
 MIX="cisco_ios:60,arista_eos:20,juniper_junos:20"
 TEMPLATE='{% for i in range(1, 11) %}{% if device.platform == "juniper_junos" %}set system ntp server 192.0.2.{{ i }}{% else %}ntp server 192.0.2.{{ i }}{% endif %}
 {% endfor %}'
 
-cargo build --release -q -p devsim -p netraven
+[ -n "${BENCH_NO_BUILD:-}" ] || cargo build --release -q -p devsim -p netraven
 TARGET="${CARGO_TARGET_DIR:-$PWD/target}/release"
 NETRAVEN="${BENCH_BIN:-$TARGET/netraven}"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -64,6 +64,10 @@ run() {
   template="$(post --data-urlencode "name=ntp-servers" --data "template_type=jinja2&category=&description=&variables=&scope=global&change_note=" \
                    --data-urlencode "content=$TEMPLATE" "$BASE/templates")"
   template="${template##*/}"
+  # The workers read the concurrency when they start.
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  "$NETRAVEN" serve >"$dir/serve.log" 2>&1 & pid=$!
+  wait_up; login
   # A first backup, so the dry run has configurations to compare with (not measured).
   job="$(post -X POST "$BASE/backup-all")"; job="${job##*/}"
   while curl -s -b "$JAR" "$BASE/jobs?status=queued" "$BASE/jobs?status=running" | grep "href=\"/jobs/$job\"" >/dev/null; do sleep 0.5; done
@@ -76,6 +80,7 @@ run() {
   cpu_before="$(cpu_seconds "$pid")"; sim_before="$(cpu_seconds "$sim")"
   started=$(date +%s.%N)
   job="$(post "${fields[@]}" --data "action=apply&confirm=$N" "$BASE/push")"; job="${job##*/}"
+  echo "apply request answered after $(awk "BEGIN {printf \"%.2f\", $(date +%s.%N) - $started}") s (rendered, kept and queued)"
   while curl -s -b "$JAR" "$BASE/jobs?status=queued" "$BASE/jobs?status=running" | grep "href=\"/jobs/$job\"" >/dev/null; do
     sleep 0.1
   done

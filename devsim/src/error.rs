@@ -12,7 +12,7 @@ pub enum SimError {
         #[source]
         source: std::io::Error,
     },
-    /// `base_port + number of devices` does not fit in a TCP port number.
+    /// `base_port + index` of a device without its own port does not fit in a TCP port number.
     #[error("{devices} devices starting at port {base_port} do not fit below port 65536")]
     PortRange { base_port: u16, devices: usize },
     /// The embedded legacy RSA host key could not be decoded (a build problem).
@@ -24,6 +24,9 @@ pub enum SimError {
     /// A fault list (`drop:2,badauth:10%`) is malformed or needs more devices than there are.
     #[error("invalid --fault: {0}")]
     Faults(String),
+    /// An address range (`--spread 127.0.4.0/22`) is malformed, not loopback or too small.
+    #[error("invalid --spread: {0}")]
+    Spread(String),
     /// Writing the inventory file failed.
     #[error("cannot write the inventory: {0}")]
     Inventory(#[source] std::io::Error),

@@ -1,11 +1,14 @@
 //! Helpers for simulating a fleet from the command line: the platform mix, device names and
-//! NetRaven's inventory import file, and which devices misbehave (`--fault`).
+//! NetRaven's inventory import file, which devices misbehave (`--fault`) and the address range
+//! devices are spread over (`--spread`).
 
 mod faults;
+mod spread;
 
 use std::str::FromStr;
 
 pub use faults::{Amount, FaultPlan, FleetFault};
+pub use spread::Spread;
 
 use crate::error::SimError;
 use crate::platform::Platform;

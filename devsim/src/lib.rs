@@ -1,7 +1,7 @@
 //! devsim: a network-device simulator. One process serves many simulated devices, each a real
-//! SSH server (russh) on its own port, speaking one platform's interactive CLI: prompts, echo,
-//! paging, `enable`, configuration mode, realistic `show running-config`/`show version` output
-//! with secrets and volatile lines, error messages, latency and faults.
+//! SSH server (russh) on its own port or address, speaking one platform's interactive CLI:
+//! prompts, echo, paging, `enable`, configuration mode, realistic `show running-config`/`show
+//! version` output with secrets and volatile lines, error messages, latency and faults.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), devsim::SimError> {

@@ -1,18 +1,21 @@
 //! devsim: a network-device simulator. One process serves many simulated devices, each a real
-//! SSH server (russh) on its own loopback port speaking one platform's CLI.
+//! SSH server (russh) on its own loopback port (or, with `--spread`, its own loopback address)
+//! speaking one platform's CLI.
 //!
 //! ```text
 //! devsim --devices 1000 --mix cisco_ios:60,arista_eos:20,juniper_junos:20 \
 //!        --base-port 20000 --inventory out.csv --fault drop:2%,badauth:5
+//! devsim --devices 200 --spread 127.0.4.0/22 --base-port 2222 --fault silent:5
 //! ```
 
 use std::collections::BTreeMap;
+use std::fmt::Display;
 use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use devsim::fleet::{FaultPlan, FleetFault, Mix, hostname, inventory_csv};
+use devsim::fleet::{FaultPlan, FleetFault, Mix, Spread, hostname, inventory_csv};
 use devsim::{DeviceSpec, Paging, Platform, RunningDevice, Sim, SimError};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -31,15 +34,21 @@ struct Args {
     /// Platforms and their share in percent (weights): `cisco_ios:60,arista_eos:40`.
     #[arg(long, default_value = "cisco_ios:100")]
     mix: String,
-    /// First TCP port; devices get consecutive ports (0: ephemeral ports).
+    /// First TCP port; devices get consecutive ports (0: ephemeral ports). With --spread, the
+    /// one port every device listens on (not 0).
     #[arg(long, default_value_t = 20000)]
     base_port: u16,
     /// Where to write NetRaven's inventory import CSV.
     #[arg(long)]
     inventory: Option<std::path::PathBuf>,
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1")]
+    #[arg(long, default_value = "127.0.0.1", conflicts_with = "spread")]
     bind: IpAddr,
+    /// One address per device instead of one port: device i listens on the i-th usable host
+    /// address of this range, on --base-port. Loopback only (inside 127.0.0.0/8, or ::1/128):
+    /// `127.0.4.0/22`.
+    #[arg(long, value_name = "CIDR")]
+    spread: Option<String>,
     #[arg(long, default_value = "admin")]
     username: String,
     #[arg(long, default_value = "admin")]
@@ -68,9 +77,9 @@ struct Args {
     seed: u64,
     /// Faulty devices, as `fault:N` (devices) or `fault:N%` (of --devices, rounded down):
     /// `drop` cuts the TCP connection halfway through the configuration, `noprompt` prints the
-    /// banner and then nothing, `badauth` refuses --password (its password is
-    /// `<password>-badauth`), `legacy` offers only legacy algorithms. Example:
-    /// `drop:2,noprompt:1,badauth:5%,legacy:1`.
+    /// banner and then nothing, `silent` accepts TCP and never sends anything (not even the SSH
+    /// version), `badauth` refuses --password (its password is `<password>-badauth`), `legacy`
+    /// offers only legacy algorithms. Example: `drop:2,noprompt:1,silent:1,badauth:5%,legacy:1`.
     #[arg(long, value_name = "FAULT:N,...")]
     fault: Option<String>,
 }
@@ -93,7 +102,25 @@ fn faults(args: &Args) -> Result<Faults, SimError> {
     Ok(Faults { plan, assignment })
 }
 
-fn specs(args: &Args, mix: &Mix, faults: &Faults) -> Vec<DeviceSpec> {
+/// `--spread`: the range and each device's address in it (index = device index).
+fn spread(args: &Args) -> Result<Option<(Spread, Vec<IpAddr>)>, SimError> {
+    let Some(range) = &args.spread else {
+        return Ok(None);
+    };
+    let spread: Spread = range.parse()?;
+    // A discovery scan probes one port across the range; ephemeral ports would differ per
+    // device.
+    if args.base_port == 0 {
+        return Err(SimError::Spread(
+            "every device listens on --base-port, which must not be 0".into(),
+        ));
+    }
+    let hosts = spread.hosts(args.devices)?;
+    Ok(Some((spread, hosts)))
+}
+
+/// The devices' specs; `addrs` holds each device's own address with `--spread` (else empty).
+fn specs(args: &Args, mix: &Mix, faults: &Faults, addrs: &[IpAddr]) -> Vec<DeviceSpec> {
     let mut specs = Vec::with_capacity(args.devices);
     for (platform, count) in mix.counts(args.devices) {
         for n in 1..=count {
@@ -113,6 +140,11 @@ fn specs(args: &Args, mix: &Mix, faults: &Faults) -> Vec<DeviceSpec> {
             };
             spec.legacy_only = args.legacy_only;
             spec.seed = args.seed.wrapping_add(specs.len() as u64);
+            if let Some(addr) = addrs.get(specs.len()) {
+                // --spread: the device's own address, and the one port all devices share.
+                spec.addr = Some(*addr);
+                spec.port = Some(args.base_port);
+            }
             if let Some(fault) = faults.assignment.get(specs.len()).copied().flatten() {
                 fault.apply(&mut spec);
             }
@@ -138,6 +170,16 @@ fn print_faults(devices: &[RunningDevice], faults: &Faults) {
             hosts.len(),
             hosts.join(" ")
         );
+    }
+}
+
+/// `low-high` of a platform's ports or addresses.
+fn span<T: Ord + Display>(values: impl Iterator<Item = T>) -> String {
+    let mut values: Vec<T> = values.collect();
+    values.sort();
+    match (values.first(), values.last()) {
+        (Some(low), Some(high)) => format!("{low}-{high}"),
+        _ => String::new(),
     }
 }
 
@@ -178,29 +220,38 @@ async fn wait_for_stop() {
 async fn run(args: Args) -> Result<(), SimError> {
     let mix: Mix = args.mix.parse()?;
     let faults = faults(&args)?;
+    let spread = spread(&args)?;
     check_file_limit(args.devices);
-    let sim = Sim::start(specs(&args, &mix, &faults), args.bind, args.base_port).await?;
+    let addrs = spread.as_ref().map_or(&[][..], |(_, addrs)| addrs);
+    let specs = specs(&args, &mix, &faults, addrs);
+    let sim = Sim::start(specs, args.bind, args.base_port).await?;
     if let Some(path) = &args.inventory {
         std::fs::write(path, inventory_csv(sim.devices())).map_err(SimError::Inventory)?;
     }
-    let mut per_platform: BTreeMap<Platform, (usize, u16, u16)> = BTreeMap::new();
+    let mut per_platform: BTreeMap<Platform, Vec<&RunningDevice>> = BTreeMap::new();
     for d in sim.devices() {
-        let entry = per_platform.entry(d.platform).or_insert((0, u16::MAX, 0));
-        entry.0 += 1;
-        entry.1 = entry.1.min(d.port);
-        entry.2 = entry.2.max(d.port);
+        per_platform.entry(d.platform).or_default().push(d);
     }
-    for (platform, (count, low, high)) in per_platform {
+    for (platform, devices) in per_platform {
+        let place = if spread.is_some() {
+            format!("addresses {}", span(devices.iter().map(|d| d.addr.ip())))
+        } else {
+            format!("ports {}", span(devices.iter().map(|d| d.port)))
+        };
         println!(
-            "{:<18} {count:>5} devices  ports {low}-{high}",
-            platform.as_str()
+            "{:<18} {:>5} devices  {place}",
+            platform.as_str(),
+            devices.len()
         );
     }
     print_faults(sim.devices(), &faults);
+    let place = match &spread {
+        Some((range, _)) => format!("{range} port {}", args.base_port),
+        None => args.bind.to_string(),
+    };
     println!(
-        "devsim: {} devices listening on {}; Ctrl-C to stop",
-        sim.devices().len(),
-        args.bind
+        "devsim: {} devices listening on {place}; Ctrl-C to stop",
+        sim.devices().len()
     );
     wait_for_stop().await;
     sim.shutdown().await;

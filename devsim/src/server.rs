@@ -9,6 +9,7 @@ use std::time::Duration;
 use russh::keys::{Algorithm, PrivateKey};
 use russh::server::{Auth, Msg, PublicKeyOffer, Response, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId, MethodKind, MethodSet, Preferred, SshId};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -16,7 +17,10 @@ use tokio::task::JoinSet;
 use crate::device::Device;
 use crate::platform::Platform;
 use crate::session;
-use crate::spec::{AuthMode, DeviceSpec};
+use crate::spec::{AuthMode, DeviceSpec, Fault};
+
+/// Like an exec-timeout: a connection nobody talks to for this long is closed.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The russh server configuration for a device with host key `key`.
 pub(crate) fn ssh_config(spec: &DeviceSpec, key: PrivateKey) -> russh::server::Config {
@@ -54,8 +58,7 @@ pub(crate) fn ssh_config(spec: &DeviceSpec, key: PrivateKey) -> russh::server::C
         auth_rejection_time_initial: Some(Duration::ZERO),
         keys: vec![key],
         preferred,
-        // Like an exec-timeout: a session nobody talks to for 10 minutes is closed.
-        inactivity_timeout: Some(Duration::from_secs(600)),
+        inactivity_timeout: Some(IDLE_TIMEOUT),
         nodelay: true,
         ..Default::default()
     }
@@ -146,6 +149,9 @@ pub(crate) async fn serve(
 
 /// Runs one SSH connection to its end.
 async fn connection(device: Arc<Device>, tcp: TcpStream) {
+    if device.spec.fault == Some(Fault::Silent) {
+        return silent(tcp).await;
+    }
     let _ = tcp.set_nodelay(true);
     let Ok(std_tcp) = tcp.into_std() else { return };
     let Ok(clone) = std_tcp.try_clone() else {
@@ -165,6 +171,15 @@ async fn connection(device: Arc<Device>, tcp: TcpStream) {
         // Errors here are the client's business (disconnects, protocol errors).
         let _ = session.await;
     }
+}
+
+/// [`Fault::Silent`]: never sends a byte, and closes the socket after [`IDLE_TIMEOUT`] at the
+/// latest. What the client sends is read and dropped, so its writes do not block and its close
+/// is noticed at once.
+async fn silent(mut tcp: TcpStream) {
+    let mut buf = [0u8; 1024];
+    let drain = async { while matches!(tcp.read(&mut buf).await, Ok(n) if n > 0) {} };
+    let _ = tokio::time::timeout(IDLE_TIMEOUT, drain).await;
 }
 
 /// The russh handler of one connection.

@@ -21,7 +21,7 @@ pub struct RunningDevice {
     pub index: usize,
     pub hostname: String,
     pub platform: Platform,
-    /// Where the device's SSH server listens.
+    /// Where the device's SSH server listens (its own address if the spec had one).
     pub addr: SocketAddr,
     /// `addr`'s port.
     pub port: u16,
@@ -52,27 +52,24 @@ pub struct Sim {
 
 impl Sim {
     /// Starts one SSH server per spec on `bind`. Device `i` listens on `base_port + i`, or on
-    /// an ephemeral port when `base_port` is 0. All ports are bound before any device runs, so
-    /// an error leaves nothing running.
+    /// an ephemeral port when `base_port` is 0. A spec's own [`DeviceSpec::addr`] and
+    /// [`DeviceSpec::port`] replace `bind` and that port. All ports are bound before any device
+    /// runs, so an error leaves nothing running.
     pub async fn start(
         specs: Vec<DeviceSpec>,
         bind: IpAddr,
         base_port: u16,
     ) -> Result<Sim, SimError> {
-        if base_port != 0 && usize::from(base_port) + specs.len() > usize::from(u16::MAX) + 1 {
-            return Err(SimError::PortRange {
-                base_port,
-                devices: specs.len(),
-            });
-        }
-        let mut bound = Vec::with_capacity(specs.len());
+        let devices = specs.len();
+        let mut bound = Vec::with_capacity(devices);
         for (index, spec) in specs.into_iter().enumerate() {
-            let port = if base_port == 0 {
-                0
-            } else {
-                base_port + index as u16
+            let port = match spec.port {
+                Some(port) => port,
+                None if base_port == 0 => 0,
+                None => u16::try_from(usize::from(base_port) + index)
+                    .map_err(|_| SimError::PortRange { base_port, devices })?,
             };
-            let addr = SocketAddr::new(bind, port);
+            let addr = SocketAddr::new(spec.addr.unwrap_or(bind), port);
             let listener = TcpListener::bind(addr)
                 .await
                 .map_err(|source| SimError::Bind { addr, source })?;

@@ -1,5 +1,6 @@
 //! What one simulated device is: its platform, identity, credentials and behaviour knobs.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::platform::Platform;
@@ -37,6 +38,10 @@ pub enum Fault {
     /// After login the banner is printed and then nothing ever again: no prompt, no echo,
     /// but the connection stays open.
     NoPrompt,
+    /// The TCP connection is accepted but nothing is ever sent, not even the SSH
+    /// identification string; the socket stays open until the client closes it (or 10
+    /// minutes pass). A host whose SSH daemon hangs, as a scanner reading banners meets it.
+    Silent,
 }
 
 /// Everything that defines one simulated device.
@@ -44,6 +49,13 @@ pub enum Fault {
 pub struct DeviceSpec {
     pub platform: Platform,
     pub hostname: String,
+    /// The address to listen on instead of [`Sim::start`](crate::Sim::start)'s `bind`, so
+    /// devices can sit on many loopback addresses (Linux accepts any of 127.0.0.0/8 without
+    /// configuration; `::1` for IPv6).
+    pub addr: Option<IpAddr>,
+    /// The port to listen on instead of the one [`Sim::start`](crate::Sim::start) derives
+    /// from `base_port` (0: an ephemeral port). Devices on different addresses may share one.
+    pub port: Option<u16>,
     /// Accepted username/password pairs; any one of them logs in. On MikroTik a `+...` suffix
     /// of the username (`admin+ct`) is a login option and not part of the name.
     pub credentials: Vec<(String, String)>,
@@ -71,7 +83,8 @@ pub struct DeviceSpec {
 
 impl DeviceSpec {
     /// A device with one username/password, both auth methods, paging on, a ~300-line
-    /// configuration, no latency, no fault, modern algorithms, seed 0.
+    /// configuration, no latency, no fault, modern algorithms, seed 0, listening where
+    /// [`Sim::start`](crate::Sim::start) puts it.
     pub fn new(
         platform: Platform,
         hostname: impl Into<String>,
@@ -81,6 +94,8 @@ impl DeviceSpec {
         DeviceSpec {
             platform,
             hostname: hostname.into(),
+            addr: None,
+            port: None,
             credentials: vec![(username.into(), password.into())],
             authorized_keys: Vec::new(),
             auth_mode: AuthMode::default(),

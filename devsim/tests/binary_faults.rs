@@ -12,6 +12,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{Shell, config, connect_with, legacy_preferred, login};
+use tokio::io::AsyncReadExt;
 
 /// Kills the simulator even when an assertion fails.
 struct Running(Child);
@@ -107,11 +108,11 @@ async fn faulty_devices_misbehave_as_announced() {
     let (_devsim, summary) = start(
         &[
             "--devices",
-            "6",
+            "7",
             "--mix",
             "cisco_ios:50,arista_eos:50",
             "--fault",
-            "drop:1,noprompt:1,badauth:1,legacy:1",
+            "drop:1,noprompt:1,badauth:1,legacy:1,silent:1",
         ],
         &csv,
     );
@@ -121,12 +122,17 @@ async fn faulty_devices_misbehave_as_announced() {
         assert_eq!(hosts.len(), 1, "{name}: {summary:?}");
         hosts[0].clone()
     };
-    let (drop, noprompt, badauth, legacy) =
-        (one("drop"), one("noprompt"), one("badauth"), one("legacy"));
+    let (drop, noprompt, badauth, legacy, silent) = (
+        one("drop"),
+        one("noprompt"),
+        one("badauth"),
+        one("legacy"),
+        one("silent"),
+    );
     // Faulty devices stay in the inventory: NetRaven is meant to meet them.
     let addrs = inventory(&csv);
-    assert_eq!(addrs.len(), 6);
-    let faulty = [&drop, &noprompt, &badauth, &legacy];
+    assert_eq!(addrs.len(), 7);
+    let faulty = [&drop, &noprompt, &badauth, &legacy, &silent];
     let healthy: Vec<&String> = addrs.keys().filter(|h| !faulty.contains(h)).collect();
     assert_eq!(healthy.len(), 2, "{summary:?}");
 
@@ -148,6 +154,13 @@ async fn faulty_devices_misbehave_as_announced() {
     let silence = tokio::time::timeout(Duration::from_millis(800), sh.until_end(&prompt)).await;
     assert!(silence.is_err(), "{noprompt} answered");
     assert!(!sh.handle.is_closed(), "the connection stays open");
+
+    let mut tcp = tokio::net::TcpStream::connect(addrs[&silent])
+        .await
+        .expect("TCP is accepted");
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_millis(500), tcp.read(&mut buf)).await;
+    assert!(read.is_err(), "{silent} sent something: {read:?}");
 
     let (mut handle, _) = connect_with(addrs[&badauth], config())
         .await
@@ -197,7 +210,7 @@ fn bad_fault_lists_exit_with_one_line() {
     for (fault, message) in [
         (
             "hang:1",
-            "devsim: invalid --fault: unknown fault `hang` (known: drop, noprompt, badauth, legacy)",
+            "devsim: invalid --fault: unknown fault `hang` (known: drop, noprompt, silent, badauth, legacy)",
         ),
         (
             "drop:x",

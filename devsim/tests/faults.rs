@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::{Shell, spec, start};
 use devsim::{Fault, Platform};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn drop_mid_output_cuts_the_tcp_connection() {
@@ -38,6 +39,29 @@ async fn no_prompt_prints_the_banner_then_stays_silent() {
     assert!(silence.is_err(), "the device said something: {silence:?}");
     assert!(!sh.pending.contains("r1#"));
     assert!(!sh.handle.is_closed(), "the connection stays open");
+}
+
+#[tokio::test]
+async fn silent_accepts_tcp_and_sends_nothing() {
+    let mut device = spec(Platform::CiscoIos, "r1");
+    device.fault = Some(Fault::Silent);
+    let sim = start(vec![device]).await;
+    let mut tcp = tokio::net::TcpStream::connect(sim.devices()[0].addr)
+        .await
+        .expect("TCP is accepted");
+    let mut buf = [0u8; 64];
+    // Neither data (an SSH identification string) nor a close: the read simply waits.
+    let read = tokio::time::timeout(Duration::from_millis(500), tcp.read(&mut buf)).await;
+    assert!(read.is_err(), "the device answered: {read:?}");
+    // Still silent after the client speaks first, as an SSH client does.
+    tcp.write_all(b"SSH-2.0-scanner\r\n").await.expect("write");
+    let read = tokio::time::timeout(Duration::from_millis(300), tcp.read(&mut buf)).await;
+    assert!(read.is_err(), "the device answered: {read:?}");
+    assert_eq!(sim.sessions_served(0), 0);
+    // Shutting the simulator down closes the connection.
+    sim.shutdown().await;
+    let read = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! Faulty devices in a command-line fleet: `--fault drop:2,noprompt:5%,badauth:1,legacy:1`
+//! Faulty devices in a command-line fleet:
+//! `--fault drop:2,noprompt:5%,silent:1,badauth:1,legacy:1`
 //! names how many devices misbehave in which way, and a seeded plan picks which ones.
 
 use std::str::FromStr;
@@ -15,6 +16,8 @@ pub enum FleetFault {
     Drop,
     /// [`Fault::NoPrompt`]: the banner, then silence on an open connection.
     NoPrompt,
+    /// [`Fault::Silent`]: TCP is accepted, then nothing is ever sent (no SSH identification).
+    Silent,
     /// The device's password differs from the configured one, so logins with it fail.
     BadAuth,
     /// The device offers only legacy algorithms ([`DeviceSpec::legacy_only`]).
@@ -23,9 +26,10 @@ pub enum FleetFault {
 
 impl FleetFault {
     /// Every fault, in the order the help text lists them.
-    pub const ALL: [FleetFault; 4] = [
+    pub const ALL: [FleetFault; 5] = [
         FleetFault::Drop,
         FleetFault::NoPrompt,
+        FleetFault::Silent,
         FleetFault::BadAuth,
         FleetFault::Legacy,
     ];
@@ -35,6 +39,7 @@ impl FleetFault {
         match self {
             FleetFault::Drop => "drop",
             FleetFault::NoPrompt => "noprompt",
+            FleetFault::Silent => "silent",
             FleetFault::BadAuth => "badauth",
             FleetFault::Legacy => "legacy",
         }
@@ -53,6 +58,7 @@ impl FleetFault {
         match self {
             FleetFault::Drop => spec.fault = Some(Fault::DropMidOutput),
             FleetFault::NoPrompt => spec.fault = Some(Fault::NoPrompt),
+            FleetFault::Silent => spec.fault = Some(Fault::Silent),
             FleetFault::BadAuth => {
                 for (_, password) in &mut spec.credentials {
                     password.push_str("-badauth");
@@ -120,9 +126,11 @@ impl FromStr for FaultPlan {
                 )));
             };
             let fault = FleetFault::from_name(name.trim()).ok_or_else(|| {
+                let known: Vec<&str> = FleetFault::ALL.iter().map(|f| f.name()).collect();
                 SimError::Faults(format!(
-                    "unknown fault `{}` (known: drop, noprompt, badauth, legacy)",
-                    name.trim()
+                    "unknown fault `{}` (known: {})",
+                    name.trim(),
+                    known.join(", ")
                 ))
             })?;
             // Two counts for one fault are most likely a typo; adding them up would hide it.
@@ -234,14 +242,15 @@ mod tests {
 
     #[test]
     fn parses_a_mix_of_counts_and_percentages() {
-        let p = plan("drop:2, noprompt:10% ,BadAuth:1,legacy:0,");
+        let p = plan("drop:2, noprompt:10% ,BadAuth:1,legacy:0,SILENT:5%");
         assert_eq!(
             p.faults().collect::<Vec<_>>(),
             vec![
                 FleetFault::Drop,
                 FleetFault::NoPrompt,
                 FleetFault::BadAuth,
-                FleetFault::Legacy
+                FleetFault::Legacy,
+                FleetFault::Silent
             ]
         );
         assert_eq!(
@@ -250,7 +259,8 @@ mod tests {
                 (FleetFault::Drop, 2),
                 (FleetFault::NoPrompt, 2),
                 (FleetFault::BadAuth, 1),
-                (FleetFault::Legacy, 0)
+                (FleetFault::Legacy, 0),
+                (FleetFault::Silent, 1)
             ]
         );
         assert_eq!(plan(""), FaultPlan::default());
@@ -298,8 +308,11 @@ mod tests {
     fn bad_input_is_an_error_with_a_clear_message() {
         assert_eq!(
             error("hang:1", 10),
-            "invalid --fault: unknown fault `hang` (known: drop, noprompt, badauth, legacy)"
+            "invalid --fault: unknown fault `hang` (known: drop, noprompt, silent, badauth, legacy)"
         );
+        assert!(error("silent", 10).contains("`silent` needs a count"));
+        assert!(error("silent:1,SILENT:2", 10).contains("`silent` is given twice"));
+        assert!(error("silent:6,drop:5", 10).contains("need 11 devices"));
         assert!(error("drop", 10).contains("`drop` needs a count"));
         assert!(error("drop:x", 10).contains("`x` is not a device count"));
         assert!(error("drop:-1", 10).contains("`-1` is not a device count"));
@@ -317,12 +330,13 @@ mod tests {
 
     #[test]
     fn assignment_is_exact_spread_and_seeded() {
-        let p = plan("drop:4,noprompt:3,badauth:2,legacy:1");
+        let p = plan("drop:3,noprompt:3,silent:1,badauth:2,legacy:1");
         let a = p.assign(100, 7).expect("fits");
         assert_eq!(a.len(), 100);
         for (fault, n) in [
-            (FleetFault::Drop, 4),
+            (FleetFault::Drop, 3),
             (FleetFault::NoPrompt, 3),
+            (FleetFault::Silent, 1),
             (FleetFault::BadAuth, 2),
             (FleetFault::Legacy, 1),
         ] {
@@ -366,6 +380,9 @@ mod tests {
         let mut spec = base.clone();
         FleetFault::NoPrompt.apply(&mut spec);
         assert_eq!(spec.fault, Some(Fault::NoPrompt));
+        let mut spec = base.clone();
+        FleetFault::Silent.apply(&mut spec);
+        assert_eq!(spec.fault, Some(Fault::Silent));
         let mut spec = base.clone();
         FleetFault::BadAuth.apply(&mut spec);
         assert_eq!(
