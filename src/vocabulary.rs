@@ -167,6 +167,8 @@ stored_words! {
         CommandRun = "command_run",
         /// Pushes configuration lines to devices, then backs them up.
         ConfigPush = "config_push",
+        /// Scans address ranges for devices and identifies them.
+        Discovery = "discovery",
     }
 }
 
@@ -184,6 +186,7 @@ impl JobType {
             JobType::CheckmkApply => "CheckMK changes: add, update, delete hosts, activate",
             JobType::CommandRun => "Command run: run commands on devices",
             JobType::ConfigPush => "Configuration push: send lines to devices",
+            JobType::Discovery => "Discovery: scan address ranges for devices",
         }
     }
 
@@ -478,6 +481,58 @@ stored_words! {
         /// Moved the host and replaced its attributes.
         Update = "update",
         Delete = "delete",
+    }
+}
+
+stored_words! {
+    /// How far discovery got with one address, and why it stopped there.
+    DiscoveryOutcome {
+        /// Logged in and recognised the platform: host name and facts read.
+        Identified = "identified",
+        /// Nothing listens on the port (the connection was refused).
+        Closed = "closed",
+        /// No answer to the connection (filtered, or no host).
+        Timeout = "timeout",
+        /// Something answered that is not an SSH server.
+        NotSsh = "not_ssh",
+        /// The connection was accepted and nothing was said (no SSH identification).
+        Silent = "silent",
+        /// SSH, and every credential was refused.
+        AuthFailed = "auth_failed",
+        /// SSH, and there was no credential to try.
+        NoCredential = "no_credential",
+        /// Logged in, and no platform profile recognised the device.
+        Unrecognised = "unrecognised",
+        /// SSH, and the session failed on the way (negotiation, dropped connection).
+        Failed = "failed",
+    }
+}
+
+impl DiscoveryOutcome {
+    /// The furthest stage reached, in words.
+    pub fn stage(self) -> &'static str {
+        match self {
+            DiscoveryOutcome::Closed | DiscoveryOutcome::Timeout => "unreachable",
+            DiscoveryOutcome::NotSsh | DiscoveryOutcome::Silent => "reachable",
+            DiscoveryOutcome::AuthFailed
+            | DiscoveryOutcome::NoCredential
+            | DiscoveryOutcome::Failed => "SSH",
+            DiscoveryOutcome::Unrecognised => "authenticated",
+            DiscoveryOutcome::Identified => "identified",
+        }
+    }
+
+    pub fn badge(self) -> &'static str {
+        match self {
+            DiscoveryOutcome::Identified => "badge-ok",
+            DiscoveryOutcome::Closed | DiscoveryOutcome::Timeout => "badge-muted",
+            DiscoveryOutcome::Unrecognised
+            | DiscoveryOutcome::NotSsh
+            | DiscoveryOutcome::Silent => "badge-warn",
+            DiscoveryOutcome::AuthFailed
+            | DiscoveryOutcome::NoCredential
+            | DiscoveryOutcome::Failed => "badge-err",
+        }
     }
 }
 

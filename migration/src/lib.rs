@@ -17,6 +17,7 @@ mod m20261205_000002_templates;
 mod m20261205_000003_execute;
 mod m20261205_000004_command_outputs;
 mod m20261206_000001_push;
+mod m20261206_000002_discovery;
 mod seed_settings;
 
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000003_execute::Migration),
             Box::new(m20261205_000004_command_outputs::Migration),
             Box::new(m20261206_000001_push::Migration),
+            Box::new(m20261206_000002_discovery::Migration),
         ]
     }
 }

@@ -24,7 +24,7 @@ use crate::crypto::Vault;
 use crate::error::Error;
 use crate::services::git::{self, GitHome};
 use crate::services::settings::registry::JOBS_CONCURRENCY;
-use crate::services::{after_backup, checkmk, jobs, nautobot, retention, settings};
+use crate::services::{after_backup, checkmk, discovery, jobs, nautobot, retention, settings};
 
 /// What the task handlers share.
 pub struct Engine {
@@ -85,6 +85,7 @@ async fn run_job(engine: &Engine, job_log_id: i32) -> Result<(), Error> {
             return checkmk::compare::run_job(db, &engine.vault, &job).await;
         }
         JobType::CheckmkApply => return checkmk::apply::run_job(db, &engine.vault, &job).await,
+        JobType::Discovery => return discovery::run::run_job(db, &engine.vault, &job).await,
         JobType::Backup | JobType::Retention => {}
         // Its devices are tasks of their own; nothing runs for the whole job.
         JobType::CommandRun | JobType::ConfigPush => return Ok(()),

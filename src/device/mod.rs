@@ -5,6 +5,7 @@
 //! one TOML file per platform in `profiles/`), and returns the configuration cleaned by the
 //! profile's filters (`scrub`) with the facts it parsed (`facts`).
 
+pub mod discover;
 pub mod error;
 pub mod facts;
 pub mod fetch;

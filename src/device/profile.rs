@@ -84,6 +84,29 @@ pub struct Profile {
     pub filters: Filters,
     /// How a push changes the configuration; `None`: the platform takes no pushes.
     pub configure: Option<Configure>,
+    /// How discovery recognises the platform; `None`: never recognised by a scan.
+    pub detect: Option<Detect>,
+}
+
+/// Discovery's hints, cheapest first: the SSH identification string (free, before logging in),
+/// the prompt (the profile's own `prompt`, free after logging in), then one probe command whose
+/// output must match one of `confirm`.
+#[derive(Debug)]
+pub struct Detect {
+    /// Patterns of the SSH identification string (`SSH-2.0-Cisco-1.25`); a platform none of whose
+    /// patterns match is still tried when no platform's pattern matches.
+    pub banner: Vec<Regex>,
+    pub probe: String,
+    pub confirm: Vec<Regex>,
+}
+
+impl Detect {
+    pub fn banner_matches(&self, banner: &str) -> bool {
+        self.banner.iter().any(|r| r.is_match(banner))
+    }
+    pub fn confirms(&self, output: &str) -> bool {
+        self.confirm.iter().any(|r| r.is_match(output))
+    }
 }
 
 /// Configuration mode, as a push drives it: `enter`, the lines, `commit` then `exit` when every
@@ -210,6 +233,16 @@ struct RawProfile {
     #[serde(default)]
     filters: RawFilters,
     configure: Option<RawConfigure>,
+    detect: Option<RawDetect>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDetect {
+    #[serde(default)]
+    banner: Vec<String>,
+    probe: String,
+    confirm: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -428,6 +461,19 @@ impl Profile {
             configure: raw
                 .configure
                 .map(|c| compile_configure(&id, c))
+                .transpose()?,
+            detect: raw
+                .detect
+                .map(|d| {
+                    if d.confirm.is_empty() {
+                        return Err(format!("{id}: detect.confirm is empty"));
+                    }
+                    Ok::<_, String>(Detect {
+                        banner: compile_all(&ctx("detect.banner"), &d.banner)?,
+                        confirm: compile_all(&ctx("detect.confirm"), &d.confirm)?,
+                        probe: d.probe,
+                    })
+                })
                 .transpose()?,
             id: raw.id,
             name: raw.name,

@@ -61,10 +61,55 @@ impl<'p, T: Transport> CliSession<'p, T> {
             configuring: false,
             transcript: debug.then(Vec::new),
         };
-        let output = session.read_login().await?;
+        let output = session.read_login(&[profile]).await?;
         let prompt = text::last_line(&output);
         session.learn_prompt(&prompt);
         Ok(session)
+    }
+
+    /// Wait for the first prompt of a device of unknown platform (discovery): the login questions
+    /// of every candidate are answered, and any candidate's prompt ends the wait. The session
+    /// continues with the first candidate whose prompt matched; the others that matched follow.
+    pub async fn start_any(
+        transport: T,
+        candidates: &[&'p Profile],
+        step: Duration,
+    ) -> Result<(CliSession<'p, T>, Vec<&'p Profile>), DeviceError> {
+        let Some(first) = candidates.first() else {
+            return Err(DeviceError::Configuration("no platform to expect".into()));
+        };
+        let mut session = CliSession {
+            transport,
+            profile: first,
+            step,
+            prompt_base: String::new(),
+            prompt: String::new(),
+            host: String::new(),
+            configuring: false,
+            transcript: None,
+        };
+        let output = session.read_login(candidates).await?;
+        let prompt = text::last_line(&output);
+        let matching: Vec<&'p Profile> = candidates
+            .iter()
+            .copied()
+            .filter(|p| p.prompt.is_match(&prompt))
+            .collect();
+        if let Some(p) = matching.first() {
+            session.profile = p;
+        }
+        session.learn_prompt(&prompt);
+        Ok((session, matching))
+    }
+
+    /// Go on as a device of this platform (discovery tries candidates in turn).
+    pub fn switch_profile(&mut self, profile: &'p Profile) {
+        self.profile = profile;
+    }
+
+    /// The host name the prompt shows.
+    pub fn host(&self) -> &str {
+        &self.host
     }
 
     pub fn profile(&self) -> &'p Profile {
@@ -144,10 +189,13 @@ impl<'p, T: Transport> CliSession<'p, T> {
         self.send_raw(&data, shown, stage).await
     }
 
-    /// The login phase: until a prompt, answering login steps, nudging once if the device is silent.
-    async fn read_login(&mut self) -> Result<Vec<u8>, DeviceError> {
+    /// The login phase: until a prompt of one of `profiles`, answering their login steps, nudging
+    /// once if the device is silent.
+    async fn read_login(&mut self, profiles: &[&Profile]) -> Result<Vec<u8>, DeviceError> {
+        let steps: Vec<&super::profile::LoginStep> =
+            profiles.iter().flat_map(|p| p.login.iter()).collect();
         let mut buf = Vec::new();
-        let mut answered = vec![false; self.profile.login.len()];
+        let mut answered = vec![false; steps.len()];
         let mut nudged = false;
         let started = tokio::time::Instant::now();
         loop {
@@ -181,12 +229,10 @@ impl<'p, T: Transport> CliSession<'p, T> {
                     self.note(Event::Received(chunk.clone()));
                     buf.extend_from_slice(&chunk);
                     let last = text::last_line(&buf);
-                    if self.profile.prompt.is_match(&last) {
+                    if profiles.iter().any(|p| p.prompt.is_match(&last)) {
                         return Ok(buf);
                     }
-                    let step = self
-                        .profile
-                        .login
+                    let step = steps
                         .iter()
                         .enumerate()
                         .find(|(i, s)| !answered[*i] && s.expect.is_match(&last));

@@ -10,6 +10,7 @@ pub mod credential_tags;
 pub mod credentials;
 pub mod device_tags;
 pub mod devices;
+pub mod discovery_results;
 pub mod git_mirror_files;
 pub mod git_repositories;
 pub mod job_log_entries;

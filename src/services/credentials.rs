@@ -1033,6 +1033,7 @@ async fn in_order_for_device(
 }
 
 /// A credential ready for a login attempt. Only the backup engine (worker) calls this.
+#[derive(Clone)]
 pub struct UsableCredential {
     pub id: i32,
     pub name: String,
@@ -1108,6 +1109,67 @@ pub async fn usable_for_device(
             kind: m.kind,
             username: m.username,
         });
+    }
+    Ok(out)
+}
+
+/// The credentials a scan tries (discovery), in order, each with the networks it may be sent to:
+/// the chosen ones in the order given, or a tag's by priority. Private ones only their owner's
+/// (`on_behalf_of`); expired ones never. Decrypted, for the worker.
+pub async fn usable_for_scan(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    chosen: &[i32],
+    tag: Option<i32>,
+    on_behalf_of: Option<i32>,
+) -> Result<Vec<(UsableCredential, Vec<IpNet>)>, Error> {
+    let mut order: Vec<i32> = chosen.to_vec();
+    if let Some(tag) = tag {
+        let links = credential_tags::Entity::find()
+            .filter(credential_tags::Column::TagId.eq(tag))
+            .order_by_asc(credential_tags::Column::Priority)
+            .order_by_asc(credential_tags::Column::CredentialId)
+            .all(db)
+            .await?;
+        order.extend(links.iter().map(|l| l.credential_id));
+    }
+    let mut seen = HashSet::new();
+    order.retain(|id| seen.insert(*id));
+    let now = Utc::now();
+    let mut q = credentials::Entity::find()
+        .filter(credentials::Column::Id.is_in(order.clone()))
+        .filter(
+            Condition::any()
+                .add(credentials::Column::ValidUntil.is_null())
+                .add(credentials::Column::ValidUntil.gt(now)),
+        );
+    q = match on_behalf_of {
+        Some(user_id) => q.filter(visible_to(Viewer {
+            user_id,
+            is_admin: false,
+        })),
+        None => q.filter(credentials::Column::OwnerId.is_null()),
+    };
+    let found = q.all(db).await?;
+    let mut out = Vec::with_capacity(found.len());
+    for id in order {
+        let Some(m) = found.iter().find(|m| m.id == id) else {
+            continue;
+        };
+        let decrypt = |t: &Option<String>| t.as_deref().map(|t| vault.decrypt(t)).transpose();
+        out.push((
+            UsableCredential {
+                secret: decrypt(&m.secret)?,
+                enable_secret: decrypt(&m.enable_secret)?,
+                private_key: decrypt(&m.private_key)?,
+                id: m.id,
+                private: m.owner_id.is_some(),
+                name: m.name.clone(),
+                kind: m.kind,
+                username: m.username.clone(),
+            },
+            allowed_networks(m),
+        ));
     }
     Ok(out)
 }

@@ -29,7 +29,7 @@ pub async fn step_timeout(db: &impl ConnectionTrait) -> Result<Duration, Error> 
     Ok(Duration::from_secs(secs.unsigned_abs()))
 }
 
-fn engine_credential(c: UsableCredential) -> (i32, Credential) {
+pub fn engine_credential(c: UsableCredential) -> (i32, Credential) {
     // Job logs, results and the audit log name the credential used; other users may read them,
     // and a private credential's name is its owner's.
     let name = if c.private {

@@ -14,6 +14,7 @@ pub mod dashboard;
 pub mod device_access;
 pub mod device_csv;
 pub mod devices;
+pub mod discovery;
 pub mod git;
 pub mod http;
 pub mod jobs;

@@ -2,13 +2,13 @@
 //! outputs by device (optionally parsed into tables with a TextFSM template), and downloads: one
 //! device's outputs, or all of them as one tar archive. Running needs `execute`; reading `read`.
 
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 
 use super::form::{Form, accepted, page_or_again};
-use super::{page, redirect};
+use super::{attachment, page, redirect};
 use crate::auth::permissions::{EXECUTE, READ};
 use crate::auth::{Auth, Ctx};
 use crate::entity::{command_outputs, job_logs, tags, templates};
@@ -248,16 +248,6 @@ fn as_text(outputs: &[command_outputs::Model]) -> String {
         }
     }
     text
-}
-
-fn attachment(name: &str, content_type: &str, body: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .body(body)
 }
 
 /// A file name from a host name (letters, digits, `.`, `-`, `_`).

@@ -34,6 +34,7 @@ pub mod dashboard;
 pub mod device_access;
 pub mod devices;
 pub mod diff_view;
+pub mod discovery;
 pub mod error;
 pub mod form;
 pub mod git;
@@ -86,7 +87,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 type Configure = fn(&mut web::ServiceConfig);
 
 /// Every area's routes, registered in this order.
-const AREAS: [(Configure, &[(&str, &str)]); 38] = [
+const AREAS: [(Configure, &[(&str, &str)]); 39] = [
     (health::configure, health::ROUTES),
     (assets::configure, assets::ROUTES),
     (auth::configure, auth::ROUTES),
@@ -108,6 +109,7 @@ const AREAS: [(Configure, &[(&str, &str)]); 38] = [
     (config_templates::configure, config_templates::ROUTES),
     (commands::configure, commands::ROUTES),
     (push::configure, push::ROUTES),
+    (discovery::configure, discovery::ROUTES),
     (profile::configure, profile::ROUTES),
     (tokens::configure, tokens::ROUTES),
     (settings::configure, settings::ROUTES),
@@ -180,6 +182,17 @@ pub fn redirect(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .finish()
+}
+
+/// A download: the body with its type and file name.
+pub fn attachment(name: &str, content_type: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(body)
 }
 
 pub fn urlencode(value: &str) -> String {

@@ -11,6 +11,7 @@ mod credential_abuse;
 mod credentials;
 mod device_access;
 mod device_csv;
+mod discovery;
 mod engine;
 mod errors;
 mod git;

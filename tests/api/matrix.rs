@@ -288,6 +288,22 @@ const ROWS: &[(&str, &str, Needs, u16)] = &[
         404,
     ),
     ("POST", r"/devices/{id:\d+}/nautobot", Perm(WRITE), 400),
+    // Discovery.
+    ("GET", "/discovery", Perm(WRITE), 200),
+    ("POST", "/discovery", Perm(WRITE), 422),
+    ("GET", r"/discovery/jobs/{id:\d+}", Perm(READ), 404),
+    (
+        "GET",
+        r"/discovery/jobs/{id:\d+}/results.csv",
+        Perm(READ),
+        404,
+    ),
+    (
+        "POST",
+        r"/discovery/jobs/{id:\d+}/onboard",
+        Perm(WRITE),
+        404,
+    ),
     // Configuration pushes.
     ("GET", "/push", Perm(EXECUTE), 200),
     ("POST", "/push", Perm(EXECUTE), 422),

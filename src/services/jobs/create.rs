@@ -42,6 +42,8 @@ pub enum Target {
         ids: Vec<i32>,
         activate: bool,
     },
+    /// The addresses, ports and credentials of a discovery scan.
+    Scan(Box<crate::services::discovery::scan::ScanSpec>),
 }
 
 impl Target {
@@ -61,6 +63,7 @@ impl Target {
             Target::CheckmkResults { job, ids, activate } => {
                 json!({"target": "checkmk_results", "job": job, "ids": ids, "activate": activate})
             }
+            Target::Scan(spec) => json!({"target": "scan", "scan": spec}),
         }
     }
 
@@ -85,6 +88,9 @@ impl Target {
                 id,
                 apply: p.get("apply").and_then(|v| v.as_bool()).unwrap_or(false),
             }),
+            "scan" => serde_json::from_value(p.get("scan")?.clone())
+                .ok()
+                .map(|s| Target::Scan(Box::new(s))),
             "checkmk_results" => Some(Target::CheckmkResults {
                 job: p.get("job").and_then(int),
                 ids: p.get("ids")?.as_array()?.iter().filter_map(int).collect(),
@@ -194,7 +200,8 @@ pub async fn resolve(
         Target::All => {}
         Target::Repository { .. }
         | Target::NautobotSource { .. }
-        | Target::CheckmkResults { .. } => {
+        | Target::CheckmkResults { .. }
+        | Target::Scan(_) => {
             return Err(Error::Internal(format!(
                 "a backup job cannot target {target:?}"
             )));

@@ -171,6 +171,11 @@ impl Names {
                     (false, false) => hosts,
                 }
             }
+            Some(Target::Scan(spec)) => {
+                let ranges = spec.ranges.join(", ");
+                let ports: Vec<String> = spec.ports.iter().map(u16::to_string).collect();
+                format!("{ranges} (port {})", ports.join(", "))
+            }
             Some(Target::All) | None => "all devices".into(),
         }
     }

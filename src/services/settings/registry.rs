@@ -21,17 +21,19 @@ pub enum Category {
     Credentials,
     Nautobot,
     Checkmk,
+    Discovery,
 }
 
 impl Category {
     /// In page order.
-    pub const ALL: [Category; 6] = [
+    pub const ALL: [Category; 7] = [
         Category::Security,
         Category::Jobs,
         Category::Backups,
         Category::Credentials,
         Category::Nautobot,
         Category::Checkmk,
+        Category::Discovery,
     ];
 
     pub fn id(self) -> &'static str {
@@ -42,6 +44,7 @@ impl Category {
             Category::Credentials => "credentials",
             Category::Nautobot => "nautobot",
             Category::Checkmk => "checkmk",
+            Category::Discovery => "discovery",
         }
     }
 
@@ -53,6 +56,7 @@ impl Category {
             Category::Credentials => "Credentials",
             Category::Nautobot => "Nautobot",
             Category::Checkmk => "CheckMK",
+            Category::Discovery => "Discovery",
         }
     }
 
@@ -489,6 +493,60 @@ registry! {
             help: "Refuse a CheckMK whose certificate is not trusted (turn off only for a lab)",
         },
         default: true,
+    });
+    DISCOVERY_MAX_ADDRESSES = Integer(IntSetting {
+        meta: Meta {
+            key: "discovery.max_addresses",
+            category: Category::Discovery,
+            label: "Addresses per scan",
+            help: "The most addresses one scan may cover (after exclusions)",
+        },
+        min: 1,
+        max: 65_536,
+        default: 4096,
+    });
+    DISCOVERY_SSH_PORTS = Text(TextSetting {
+        meta: Meta {
+            key: "discovery.ssh_ports",
+            category: Category::Discovery,
+            label: "SSH ports",
+            help: "The TCP ports a scan probes unless its form says otherwise (comma-separated)",
+        },
+        format: TextFormat::Plain,
+        default: "22",
+    });
+    DISCOVERY_MAX_CONCURRENCY = Integer(IntSetting {
+        meta: Meta {
+            key: "discovery.max_concurrency",
+            category: Category::Discovery,
+            label: "Most addresses at the same time",
+            help: "The highest concurrency a scan may ask for",
+        },
+        min: 1,
+        max: 4096,
+        default: 512,
+    });
+    DISCOVERY_MAX_TIMEOUT_SECONDS = Integer(IntSetting {
+        meta: Meta {
+            key: "discovery.max_timeout_seconds",
+            category: Category::Discovery,
+            label: "Longest timeout (seconds)",
+            help: "The longest wait a scan may ask for at each step (connecting, the banner, each prompt)",
+        },
+        min: 1,
+        max: 600,
+        default: 30,
+    });
+    DISCOVERY_RATE_PER_SECOND = Integer(IntSetting {
+        meta: Meta {
+            key: "discovery.rate_per_second",
+            category: Category::Discovery,
+            label: "New connections per second",
+            help: "How fast one scan opens connections (a rate limit per scan)",
+        },
+        min: 1,
+        max: 10_000,
+        default: 500,
     });
 }
 
