@@ -199,11 +199,12 @@ impl JobType {
     }
 
     /// What a schedule can run (a git sync starts from its repository's page).
-    pub const SCHEDULED: [JobType; 4] = [
+    pub const SCHEDULED: [JobType; 5] = [
         JobType::Backup,
         JobType::Retention,
         JobType::NautobotSync,
         JobType::CheckmkCompare,
+        JobType::Discovery,
     ];
 }
 
@@ -275,6 +276,8 @@ stored_words! {
         All = "all",
         /// A Nautobot source (the `nautobot_sync` job type).
         NautobotSource = "nautobot_source",
+        /// The ranges, ports and credentials of a scan (the `discovery` job type).
+        Scan = "scan",
     }
 }
 
@@ -290,6 +293,7 @@ impl TargetKind {
             TargetKind::Devices => "Selected devices",
             TargetKind::All => "All devices",
             TargetKind::NautobotSource => "A Nautobot source",
+            TargetKind::Scan => "The ranges of a scan",
         }
     }
 }

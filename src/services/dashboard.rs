@@ -7,9 +7,10 @@ use sea_orm::{
 };
 
 use crate::entity::{
-    audit_logs, backups, credentials, devices, job_logs, scheduled_jobs, tags, users,
+    audit_logs, backups, credentials, devices, discovery_results, job_logs, scheduled_jobs, tags,
+    users,
 };
-use crate::vocabulary::{JobStatus, ResultStatus};
+use crate::vocabulary::{DiscoveryOutcome, JobStatus, JobType, ResultStatus};
 
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -27,6 +28,9 @@ pub struct Summary {
     pub users: u64,
     pub audit_24h: u64,
     pub changed_24h: u64,
+    /// The newest scheduled scan that finished: its job and the identified devices it found that
+    /// are not in the inventory.
+    pub discovered: Option<(i32, u64)>,
 }
 
 pub async fn summary(db: &impl ConnectionTrait, user_id: i32) -> Result<Summary, DbErr> {
@@ -67,7 +71,47 @@ pub async fn summary(db: &impl ConnectionTrait, user_id: i32) -> Result<Summary,
             .count(db)
             .await?,
         changed_24h: changed_since(since).count(db).await?,
+        discovered: discovered(db).await?,
     })
+}
+
+/// The newest finished scheduled scan and how many new devices it identified.
+async fn discovered(db: &impl ConnectionTrait) -> Result<Option<(i32, u64)>, DbErr> {
+    let Some(job) = job_logs::Entity::find()
+        .filter(job_logs::Column::JobType.eq(JobType::Discovery))
+        .filter(job_logs::Column::ScheduledJobId.is_not_null())
+        .filter(job_logs::Column::Status.eq(JobStatus::Success))
+        .order_by_desc(job_logs::Column::Id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    // New against today's inventory: onboarding from another scan counts too.
+    let inventory = |column: devices::Column| {
+        sea_orm::sea_query::Query::select()
+            .column(column)
+            .from(devices::Entity)
+            .to_owned()
+    };
+    let new = discovery_results::Entity::find()
+        .filter(discovery_results::Column::JobLogId.eq(job.id))
+        .filter(discovery_results::Column::Outcome.eq(DiscoveryOutcome::Identified))
+        .filter(
+            discovery_results::Column::Address
+                .not_in_subquery(inventory(devices::Column::IpAddress)),
+        )
+        .filter(
+            Condition::any()
+                .add(discovery_results::Column::Hostname.is_null())
+                .add(
+                    discovery_results::Column::Hostname
+                        .not_in_subquery(inventory(devices::Column::Hostname)),
+                ),
+        )
+        .count(db)
+        .await?;
+    Ok(Some((job.id, new)))
 }
 
 /// General credentials plus the user's own private ones: never other users' private ones.

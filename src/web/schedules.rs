@@ -113,6 +113,10 @@ impl TargetLink {
                 href: Some(format!("/nautobot/{id}")),
                 ..text(format!("Nautobot source {name}"))
             },
+            ScheduleTarget::Scan { id } => Self {
+                href: Some(format!("/discovery/jobs/{id}")),
+                ..text(format!("the ranges of scan {id}"))
+            },
             ScheduleTarget::Deleted { kind, id } => text(format!("{kind} #{id} (deleted)")),
         }
     }
@@ -252,6 +256,8 @@ struct FormFields {
     errors: FieldErrors,
     tags: Vec<tag_entity::Model>,
     sources: Vec<crate::entity::nautobot_sources::Model>,
+    /// Recent scans, whose ranges a discovery schedule scans again.
+    scans: Vec<crate::entity::job_logs::Model>,
     /// Hide (and disable) the field groups that do not apply to the chosen types. Only the htmx
     /// fragment does: a page without JavaScript shows every group under its heading.
     hide_others: bool,
@@ -274,6 +280,17 @@ impl FormFields {
     fn source_selected(&self, id: &i32) -> bool {
         self.f.source_id == id.to_string()
     }
+    fn scan_selected(&self, id: &i32) -> bool {
+        self.f.scan_id == id.to_string()
+    }
+    fn scan_label(&self, j: &crate::entity::job_logs::Model) -> String {
+        crate::services::jobs::Target::of_job(j)
+            .map(|t| match t {
+                crate::services::jobs::Target::Scan(s) => s.ranges.join(", "),
+                _ => String::new(),
+            })
+            .unwrap_or_default()
+    }
     fn applies(&self, group: &str) -> bool {
         let job = JobType::parse(&self.f.job_type);
         let backup = job == Some(JobType::Backup);
@@ -283,6 +300,7 @@ impl FormFields {
             "device" => backup && target == Some(TargetKind::Device),
             "tag" => backup && target == Some(TargetKind::Tag),
             "source" => job == Some(JobType::NautobotSync),
+            "scan" => job == Some(JobType::Discovery),
             "at" => kind == Some(ScheduleKind::Once),
             "minutes" => kind == Some(ScheduleKind::Interval),
             "time" => matches!(
@@ -386,14 +404,15 @@ impl FormPage {
             },
             _ => PreviewView::from_input(&f, now),
         };
-        let (tags, sources, hostnames) = if editable {
+        let (tags, sources, hostnames, scans) = if editable {
             (
                 tags::all(db).await?,
                 nautobot::sources::list(db).await?,
                 schedules::hostname_choices(db, HOSTNAME_SUGGESTIONS).await?,
+                recent_scans(db).await?,
             )
         } else {
-            (Vec::new(), Vec::new(), Vec::new())
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new())
         };
         Ok(Self {
             ctx: auth.0,
@@ -405,12 +424,26 @@ impl FormPage {
                 errors,
                 tags,
                 sources,
+                scans,
                 hide_others: false,
             },
             hostnames,
             preview,
         })
     }
+}
+
+/// The scans a discovery schedule may repeat, newest first.
+async fn recent_scans(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<Vec<crate::entity::job_logs::Model>, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    crate::entity::job_logs::Entity::find()
+        .filter(crate::entity::job_logs::Column::JobType.eq(JobType::Discovery))
+        .order_by_desc(crate::entity::job_logs::Column::Id)
+        .limit(50)
+        .all(db)
+        .await
 }
 
 pub async fn new_form(auth: Auth<WRITE>) -> Result<HttpResponse, AppError> {
@@ -478,6 +511,7 @@ pub async fn fields(
             errors: FieldErrors::new(),
             tags: tags::all(auth.db()).await?,
             sources: nautobot::sources::list(auth.db()).await?,
+            scans: recent_scans(auth.db()).await?,
             hide_others: true,
         },
     };

@@ -186,6 +186,45 @@ async fn a_scan_identifies_every_platform_and_onboarding_adds_only_new_devices()
         .expect("csv");
     assert_eq!(csv.lines().count(), 30, "header and 29 rows");
 
+    // A schedule scans the same ranges again; the dashboard says what it found.
+    let scan_id = job.id.to_string();
+    let r = app
+        .submit(
+            "/schedules/new",
+            "/schedules",
+            &[
+                ("name", "nightly discovery"),
+                ("job_type", "discovery"),
+                ("target_type", "all"),
+                ("scan_id", scan_id.as_str()),
+                ("schedule_type", "daily"),
+                ("time", "03:00"),
+                ("timezone", "UTC"),
+                ("enabled", "on"),
+                ("debug", "off"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+    let schedule = location(&r);
+    let (_, html) = app.get_html("/schedules").await;
+    assert!(html.contains(&format!("the ranges of scan {}", job.id)));
+    let r = app.post_form(&format!("{schedule}/run"), &[]).await;
+    let again: i32 = location(&r)
+        .trim_start_matches("/jobs/")
+        .parse()
+        .expect("job id");
+    let again = finished(&app, again).await;
+    assert_eq!(again.status, JobStatus::Success, "{:?}", again.message);
+    assert_eq!(rows(&app, again.id).await.len(), 29);
+    let (_, html) = app.get_html("/").await;
+    assert!(unescaped(&html).contains("16 new devices found"), "{html}");
+
     // Onboard every identified new device with a tag, the credential attached to it, a backup.
     let found_tag = app.add_tag("found", "#1a7f37").await.to_string();
     let r = app
@@ -224,6 +263,11 @@ async fn a_scan_identifies_every_platform_and_onboarding_adds_only_new_devices()
     let backup = finished(&app, backup.id).await;
     assert_eq!(backup.status, JobStatus::Success, "{:?}", backup.message);
     assert_eq!(backup.progress_total, 16);
+    let (_, html) = app.get_html("/").await;
+    assert!(
+        !unescaped(&html).contains("new devices found"),
+        "all onboarded"
+    );
 
     // Again, updating what is already there: old-name takes the platform found.
     let ids = of("127.0.0.3").id.to_string();

@@ -24,6 +24,9 @@ pub struct ScheduleInput {
     /// The Nautobot source, for job type "nautobot_sync".
     #[serde(default)]
     pub source_id: String,
+    /// The scan whose ranges are scanned again, for job type "discovery".
+    #[serde(default)]
+    pub scan_id: String,
     pub schedule_type: String,
     #[serde(default)]
     pub at: String,
@@ -65,6 +68,10 @@ impl ScheduleInput {
             },
             source_id: match (s.target_type, s.target_id) {
                 (TargetKind::NautobotSource, Some(id)) => id.to_string(),
+                _ => String::new(),
+            },
+            scan_id: match (s.target_type, s.target_id) {
+                (TargetKind::Scan, Some(id)) => id.to_string(),
                 _ => String::new(),
             },
             schedule_type: s.schedule_type.as_str().to_string(),

@@ -143,6 +143,14 @@ pub fn new_job(schedule: &scheduled_jobs::Model) -> Result<NewJob, Error> {
         (JobType::NautobotSync, TargetKind::NautobotSource, Some(id)) => {
             Target::NautobotSource { id, apply: true }
         }
+        (JobType::Discovery, TargetKind::Scan, _) => schedule
+            .parameters
+            .get("scan")
+            .and_then(|s| serde_json::from_value(s.clone()).ok())
+            .map(|s| Target::Scan(Box::new(s)))
+            .ok_or_else(|| {
+                Error::Internal(format!("schedule {} keeps no readable scan", schedule.id))
+            })?,
         // The mapping says what a CheckMK sync covers and may do.
         (JobType::Retention | JobType::CheckmkCompare, _, _) | (_, TargetKind::All, _) => {
             Target::All

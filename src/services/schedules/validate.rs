@@ -33,11 +33,17 @@ pub struct ValidSchedule {
     pub tz: Tz,
     pub enabled: bool,
     pub debug: bool,
+    /// A discovery's scan (ranges, ports, credentials), kept with the schedule.
+    pub scan: Option<Value>,
 }
 
 impl ValidSchedule {
     pub(super) fn params(&self) -> Value {
-        self.spec.to_params(self.debug)
+        let mut p = self.spec.to_params(self.debug);
+        if let Some(scan) = &self.scan {
+            p["scan"] = scan.clone();
+        }
+        p
     }
 }
 
@@ -99,10 +105,21 @@ pub async fn validate(
     if job_type.is_none() {
         errors.add(
             "job_type",
-            "Choose backup, retention, a Nautobot sync or a CheckMK sync.",
+            "Choose backup, retention, a Nautobot sync, a CheckMK sync or a discovery.",
         );
     }
+    let mut scan = None;
     let (target_type, target_id) = match (job_type, TargetKind::parse(&input.target_type)) {
+        // A discovery scans again the ranges of an earlier scan, kept with the schedule.
+        (Some(JobType::Discovery), _) => {
+            match scan_target(db, &input.scan_id, &mut errors).await? {
+                Some((id, spec)) => {
+                    scan = Some(spec);
+                    (TargetKind::Scan, Some(id))
+                }
+                None => (TargetKind::Scan, None),
+            }
+        }
         // A sync's target is its source, whatever the device target says.
         (Some(JobType::NautobotSync), _) => (
             TargetKind::NautobotSource,
@@ -120,7 +137,7 @@ pub async fn validate(
             TargetKind::Tag,
             tag_target(db, &input.tag_id, &mut errors).await?,
         ),
-        (_, Some(TargetKind::Devices | TargetKind::NautobotSource) | None) => {
+        (_, Some(TargetKind::Devices | TargetKind::NautobotSource | TargetKind::Scan) | None) => {
             errors.add("target_type", "Choose all devices, one device or a tag.");
             (TargetKind::All, None)
         }
@@ -169,7 +186,34 @@ pub async fn validate(
         tz,
         enabled: input.enabled,
         debug: input.debug,
+        scan,
     })
+}
+
+/// The scan job named by `scan_id` and its scan, or a message under "scan_id".
+async fn scan_target(
+    db: &impl ConnectionTrait,
+    scan_id: &str,
+    errors: &mut FieldErrors,
+) -> Result<Option<(i32, Value)>, DbErr> {
+    let Ok(id) = scan_id.trim().parse::<i32>() else {
+        errors.add("scan_id", "Choose the scan whose ranges are scanned again.");
+        return Ok(None);
+    };
+    let job = crate::entity::job_logs::Entity::find_by_id(id)
+        .one(db)
+        .await?;
+    match job
+        .filter(|j| j.job_type == JobType::Discovery)
+        .and_then(|j| j.parameters)
+        .and_then(|p| p.get("scan").cloned())
+    {
+        Some(spec) => Ok(Some((id, spec))),
+        None => {
+            errors.add("scan_id", "That scan no longer exists; choose another.");
+            Ok(None)
+        }
+    }
 }
 
 /// The id of the device named `hostname` (any case), or a message under "device".

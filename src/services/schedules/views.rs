@@ -46,6 +46,10 @@ pub enum ScheduleTarget {
         id: i32,
         name: String,
     },
+    /// The ranges of an earlier scan (kept with the schedule).
+    Scan {
+        id: i32,
+    },
     /// A device, tag or source deleted after the schedule was saved.
     Deleted {
         kind: TargetKind,
@@ -167,6 +171,7 @@ impl Targets {
         match (s.job_type, s.target_type, s.target_id) {
             (JobType::Retention, _, _) => ScheduleTarget::StoredConfigs,
             (JobType::CheckmkCompare, _, _) => ScheduleTarget::CheckmkMapping,
+            (JobType::Discovery, _, Some(id)) => ScheduleTarget::Scan { id },
             (_, TargetKind::NautobotSource, Some(id)) => {
                 match self.sources.iter().find(|(s, _)| *s == id) {
                     Some((_, name)) => ScheduleTarget::NautobotSource {
