@@ -1,5 +1,5 @@
-# Shared by the benchmark scripts that time pages one request at a time (bench-versions.sh,
-# bench-git.sh), from the repository root: `source scripts/bench-lib.sh`; they set RUNS, JAR, BASE
+# Shared by the benchmark scripts (bench-versions.sh, bench-git.sh time pages one request at a time;
+# bench-push.sh, bench-discovery.sh time jobs), from the repository root: `source scripts/bench-lib.sh`; they set RUNS, JAR, BASE
 # and PASSWORD.
 
 csrf() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | cut -d'"' -f4; }
@@ -23,4 +23,33 @@ sign_in_admin() {
   token="$(curl -s -c "$JAR" "$BASE/login" | csrf)"
   curl -s -b "$JAR" -c "$JAR" -o /dev/null --data-urlencode "username=admin" \
        --data-urlencode "password=$PASSWORD" --data-urlencode "next=/" --data-urlencode "csrf_token=$token" "$BASE/login"
+}
+
+# Wait until the server at $BASE answers its health check (20 s at most).
+wait_up() { for _ in $(seq 100); do curl -sf "$BASE/healthz" >/dev/null && return 0; sleep 0.2; done; echo "server did not start"; exit 1; }
+
+# sign_in_admin, then keep the CSRF token for form posts in $TOKEN.
+login() {
+  sign_in_admin
+  TOKEN="$(curl -s -b "$JAR" "$BASE/profile" | csrf)"
+}
+
+# A form post with the session and token; prints where it redirects.
+post() { curl -s -b "$JAR" -o /dev/null -w '%{redirect_url}' -H "X-CSRF-Token: $TOKEN" "$@"; }
+
+# User + system CPU seconds of the given processes so far.
+cpu_seconds() {
+  local total=0 pid
+  for pid in "$@"; do
+    total=$(awk -v t="$total" -v hz="$(getconf CLK_TCK)" '{print t + ($14 + $15) / hz}' "/proc/$pid/stat")
+  done
+  echo "$total"
+}
+
+# Until job $1 has left the lists of queued and running jobs, checking every $2 seconds. Queued
+# first: a job moves queued -> running -> finished, so read in this order it cannot slip between.
+wait_job() {
+  while curl -s -b "$JAR" "$BASE/jobs?status=queued" "$BASE/jobs?status=running" | grep "href=\"/jobs/$1\"" >/dev/null; do
+    sleep "$2"
+  done
 }

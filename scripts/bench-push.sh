@@ -24,23 +24,7 @@ TARGET="${CARGO_TARGET_DIR:-$PWD/target}/release"
 NETRAVEN="${BENCH_BIN:-$TARGET/netraven}"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-csrf() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | cut -d'"' -f4; }
-wait_up() { for _ in $(seq 100); do curl -sf "$BASE/healthz" >/dev/null && return 0; sleep 0.2; done; echo "server did not start"; exit 1; }
-login() {
-  local token
-  token="$(curl -s -c "$JAR" "$BASE/login" | csrf)"
-  curl -s -b "$JAR" -c "$JAR" -o /dev/null --data-urlencode "username=admin" \
-       --data-urlencode "password=$PASSWORD" --data-urlencode "next=/" --data-urlencode "csrf_token=$token" "$BASE/login"
-  TOKEN="$(curl -s -b "$JAR" "$BASE/profile" | csrf)"
-}
-cpu_seconds() {
-  local total=0 pid
-  for pid in "$@"; do
-    total=$(awk -v t="$total" -v hz="$(getconf CLK_TCK)" '{print t + ($14 + $15) / hz}' "/proc/$pid/stat")
-  done
-  echo "$total"
-}
-post() { curl -s -b "$JAR" -o /dev/null -w '%{redirect_url}' -H "X-CSRF-Token: $TOKEN" "$@"; }
+source scripts/bench-lib.sh
 
 run() {
   local name="$1" url="$2" dir sim pid job started ended
@@ -70,7 +54,7 @@ run() {
   wait_up; login
   # A first backup, so the dry run has configurations to compare with (not measured).
   job="$(post -X POST "$BASE/backup-all")"; job="${job##*/}"
-  while curl -s -b "$JAR" "$BASE/jobs?status=queued" "$BASE/jobs?status=running" | grep "href=\"/jobs/$job\"" >/dev/null; do sleep 0.5; done
+  wait_job "$job" 0.5
   fields=(--data "source=template&template_id=$template&values=&lines=&devices=&tag_id=$tag_id")
   echo "=== $name: $N devices, push 10 lines"
   started=$(date +%s.%N)
@@ -81,9 +65,7 @@ run() {
   started=$(date +%s.%N)
   job="$(post "${fields[@]}" --data "action=apply&confirm=$N" "$BASE/push")"; job="${job##*/}"
   echo "apply request answered after $(awk "BEGIN {printf \"%.2f\", $(date +%s.%N) - $started}") s (rendered, kept and queued)"
-  while curl -s -b "$JAR" "$BASE/jobs?status=queued" "$BASE/jobs?status=running" | grep "href=\"/jobs/$job\"" >/dev/null; do
-    sleep 0.1
-  done
+  wait_job "$job" 0.1
   ended=$(date +%s.%N)
   cpu_after="$(cpu_seconds "$pid")"; sim_after="$(cpu_seconds "$sim")"
   echo "push job $job finished in $(awk "BEGIN {printf \"%.2f\", $ended - $started}") s"

@@ -4,7 +4,6 @@
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 
 use super::form::{Form, accepted, page_or_again};
@@ -67,12 +66,7 @@ async fn index_page(
     let db = auth.db();
     let view = IndexPage {
         tags: tag_service::all(db).await?,
-        jobs: job_logs::Entity::find()
-            .filter(job_logs::Column::JobType.eq(JobType::CommandRun))
-            .order_by_desc(job_logs::Column::Id)
-            .limit(20)
-            .all(db)
-            .await?,
+        jobs: jobs::recent_of_type(db, JobType::CommandRun, 20).await?,
         ctx: auth.0,
         input,
         errors,

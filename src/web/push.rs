@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::Deserialize;
 
 use super::form::{Form, accepted, page_or_again};
@@ -116,12 +116,7 @@ async fn index_page(
     let view = IndexPage {
         templates: store::active_of_kinds(db, auth.credential_viewer(), &kinds).await?,
         tags: tag_service::all(db).await?,
-        jobs: job_logs::Entity::find()
-            .filter(job_logs::Column::JobType.eq(JobType::ConfigPush))
-            .order_by_desc(job_logs::Column::Id)
-            .limit(20)
-            .all(db)
-            .await?,
+        jobs: jobs::recent_of_type(db, JobType::ConfigPush, 20).await?,
         ctx: auth.0,
         input,
         plans,

@@ -437,13 +437,7 @@ impl FormPage {
 async fn recent_scans(
     db: &sea_orm::DatabaseConnection,
 ) -> Result<Vec<crate::entity::job_logs::Model>, sea_orm::DbErr> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-    crate::entity::job_logs::Entity::find()
-        .filter(crate::entity::job_logs::Column::JobType.eq(JobType::Discovery))
-        .order_by_desc(crate::entity::job_logs::Column::Id)
-        .limit(50)
-        .all(db)
-        .await
+    crate::services::jobs::recent_of_type(db, JobType::Discovery, 50).await
 }
 
 pub async fn new_form(auth: Auth<WRITE>) -> Result<HttpResponse, AppError> {

@@ -93,6 +93,22 @@ pub async fn one_device_at_a_time(app: &TestApp) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "settings saved");
 }
 
+/// Wait (up to 5 s) until one of a job's devices has started.
+pub async fn until_a_device_runs(app: &TestApp, job: i32) {
+    for _ in 0..100 {
+        let running = job_results::Entity::find()
+            .filter(job_results::Column::JobLogId.eq(job))
+            .filter(job_results::Column::Status.eq(ResultStatus::Running))
+            .count(&app.db)
+            .await
+            .expect("count");
+        if running > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Wait (up to a minute) until a job has finished.
 pub async fn finished(app: &TestApp, id: i32) -> job_logs::Model {
     finished_within(app, id, 60).await
@@ -280,18 +296,7 @@ async fn cancel_stops_devices_that_have_not_started() {
     app.start_workers().await;
     let job = job_id(&app.post_form(&format!("/tags/{tag}/backup"), &[]).await);
     // Wait for the first device to start, then cancel.
-    for _ in 0..100 {
-        let running = job_results::Entity::find()
-            .filter(job_results::Column::JobLogId.eq(job))
-            .filter(job_results::Column::Status.eq("running"))
-            .count(&app.db)
-            .await
-            .expect("count");
-        if running > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_a_device_runs(&app, job).await;
     let r = app.post_form(&format!("/jobs/{job}/cancel"), &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let done = finished(&app, job).await;

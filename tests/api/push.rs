@@ -12,10 +12,10 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder}
 
 use crate::engine::{PASSWORD, USER, start};
 use crate::helpers::{TestApp, location, spawn_app, spawn_app_with_workers, unescaped};
-use crate::jobs::{add_sim_devices, finished, lab_tag, one_device_at_a_time};
+use crate::jobs::{add_sim_devices, finished, lab_tag, one_device_at_a_time, until_a_device_runs};
 use devsim::{DeviceSpec, Platform, Sim};
-use netraven::entity::{backups, job_logs, job_results, push_results};
-use netraven::vocabulary::{JobStatus, JobType, PushStatus, ResultStatus};
+use netraven::entity::{backups, job_logs, push_results};
+use netraven::vocabulary::{JobStatus, JobType, PushStatus};
 
 /// Back up every device of the tag once, so pushes have stored configurations to compare with.
 async fn backed_up(app: &TestApp, tag: &str) {
@@ -395,18 +395,7 @@ async fn cancel_stops_the_devices_not_started_and_execute_is_required() {
         .trim_start_matches("/push/jobs/")
         .parse()
         .expect("id");
-    for _ in 0..100 {
-        let running = job_results::Entity::find()
-            .filter(job_results::Column::JobLogId.eq(job))
-            .filter(job_results::Column::Status.eq(ResultStatus::Running))
-            .count(&app.db)
-            .await
-            .expect("count");
-        if running > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_a_device_runs(&app, job).await;
     let r = app.post_form(&format!("/jobs/{job}/cancel"), &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let done = finished(&app, job).await;

@@ -23,6 +23,7 @@ pub use live::{Cursor, entries_after, finished_since, running_now};
 pub use log::entry;
 pub use names::Names;
 pub use queries::{
-    JobFilter, for_device, get, list, result_counts, results, started_or_created, versions_stored,
+    JobFilter, for_device, get, list, recent_of_type, result_counts, results, started_or_created,
+    versions_stored,
 };
 pub use settle::{end_stalled, mark_running, progress, settle, settle_if_done};

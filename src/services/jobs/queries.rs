@@ -11,6 +11,20 @@ use crate::entity::{job_logs, job_results};
 use crate::error::Error;
 use crate::vocabulary::{JobStatus, JobType, ResultStatus};
 
+/// The newest jobs of one type (an area's "recent" list).
+pub async fn recent_of_type(
+    db: &impl ConnectionTrait,
+    job_type: JobType,
+    limit: u64,
+) -> Result<Vec<job_logs::Model>, DbErr> {
+    job_logs::Entity::find()
+        .filter(job_logs::Column::JobType.eq(job_type))
+        .order_by_desc(job_logs::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
 pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<job_logs::Model, Error> {
     job_logs::Entity::find_by_id(id)
         .one(db)

@@ -111,7 +111,8 @@ mod tests {
                 "backups",
                 "credentials",
                 "nautobot",
-                "checkmk"
+                "checkmk",
+                "discovery"
             ]
         );
     }
