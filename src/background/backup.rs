@@ -193,8 +193,8 @@ pub async fn run_device(
     };
     let mut status = ResultStatus::Success;
     if let Some(report) = &fetched.push {
-        push::record(&txn, job, device.id, report, Some(stored.backup_id)).await?;
-        what = format!("{}; {what}", push::describe(report));
+        push::record(&txn, job, &device, report, Some(stored.backup_id)).await?;
+        what = format!("{}; {what}", push::describe(report, &device.device_type));
         if !report.complete() || matches!(report.saved, Some(Err(_))) {
             status = ResultStatus::Failed;
         }

@@ -443,14 +443,15 @@ async fn row_of(
         .await?)
 }
 
-/// One sentence on how the push went on a device.
-pub fn describe(report: &PushReport) -> String {
+/// One sentence on how the push went on a device of `platform` (a refused line's secrets
+/// masked: the sentence goes to the job's log and results).
+pub fn describe(report: &PushReport, platform: &str) -> String {
     let total = report.total;
     let mut out = match (&report.refused, &report.commit_error) {
         (Some(r), _) => format!(
             "line {} of {total} refused ({:?}: {}); {} applied before it",
             r.index + 1,
-            r.line,
+            backups::mask_for_platform(platform, &r.line),
             r.message,
             report.applied
         ),
@@ -472,16 +473,17 @@ pub fn describe(report: &PushReport) -> String {
 pub async fn record(
     db: &impl ConnectionTrait,
     job_id: i32,
-    device_id: i32,
+    device: &devices::Model,
     report: &PushReport,
     backup_id: Option<i32>,
 ) -> Result<(), Error> {
+    let device_id = device.id;
     let status = if report.complete() && !matches!(report.saved, Some(Err(_))) {
         PushStatus::Applied
     } else {
         PushStatus::Refused
     };
-    let message = describe(report);
+    let message = describe(report, &device.device_type);
     push_results::Entity::update_many()
         .col_expr(push_results::Column::Status, Expr::value(status))
         .col_expr(
@@ -490,7 +492,12 @@ pub async fn record(
         )
         .col_expr(
             push_results::Column::RefusedLine,
-            Expr::value(report.refused.as_ref().map(|r| r.line.clone())),
+            Expr::value(
+                report
+                    .refused
+                    .as_ref()
+                    .map(|r| backups::mask_for_platform(&device.device_type, &r.line)),
+            ),
         )
         .col_expr(push_results::Column::Message, Expr::value(message))
         .col_expr(
