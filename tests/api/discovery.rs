@@ -422,3 +422,72 @@ async fn limits_ipv6_cancel_and_permissions() {
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn onboarding_can_add_the_new_devices_to_nautobot() {
+    use crate::nautobot::{TOKEN, nautobot_sim, settings_form};
+    let dir = crate::helpers::new_data_dir();
+    let nb = nautobot_sim(&dir, &crate::nautobot::inventory(), &[]);
+    let port = free_port("127.0.0.50");
+    let sim = Sim::start(
+        vec![at(Platform::CiscoIos, "nb-new", "127.0.0.50", port)],
+        "127.0.0.50".parse().expect("ip"),
+        0,
+    )
+    .await
+    .expect("devsim");
+    let app = spawn_app_with_workers().await;
+    app.login_admin().await;
+    let url = nb.url();
+    let r = app
+        .post_form(
+            "/settings/nautobot",
+            &settings_form(
+                &url,
+                TOKEN,
+                &[
+                    ("nautobot.onboard_location", "DC1"),
+                    ("nautobot.onboard_role", "router"),
+                    ("nautobot.onboard_device_type", "CSR1000v"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let tag = lab_tag(&app).await;
+    let port_text = port.to_string();
+    let job = scan(
+        &app,
+        &[
+            ("ranges", "127.0.0.50"),
+            ("ports", &port_text),
+            ("tag_id", &tag),
+        ],
+    )
+    .await;
+    let r = app
+        .post_form(
+            &format!("/discovery/jobs/{}/onboard", job.id),
+            &[("which", "new"), ("nautobot", "on")],
+        )
+        .await;
+    let html = unescaped(&r.text().await.unwrap_or_default());
+    assert!(html.contains("1 devices added"), "{html}");
+    assert!(!html.contains("not added to Nautobot"), "{html}");
+    let device = netraven::services::devices::find_by_hostname(&app.db, "nb-new")
+        .await
+        .expect("query")
+        .expect("device");
+    let nb_id = device.external_id.expect("linked to its Nautobot record");
+    let made = nb
+        .rest(
+            reqwest::Method::GET,
+            &format!("/api/dcim/devices/{nb_id}/?depth=1"),
+            None,
+        )
+        .await;
+    assert_eq!(made["name"], "nb-new");
+    assert_eq!(made["primary_ip4"]["host"], "127.0.0.50");
+    sim.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -297,7 +297,7 @@ async fn onboarding_refused(app: &TestApp, device: i32, fields: &[(&str, &str)],
 
 /// The inventory the main test reads: what real inventories hold, addresses from documentation
 /// ranges (nothing connects to them).
-fn inventory() -> Value {
+pub fn inventory() -> Value {
     let dev = |name: Value, status: &str, platform: Value, ip4: Value, tags: Value| {
         json!({"name": name, "location": "DC1", "role": "router", "status": status,
                "platform": platform, "tenant": null, "tags": tags, "device_type": "CSR1000v",
