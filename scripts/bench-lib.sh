@@ -53,3 +53,21 @@ wait_job() {
     sleep "$2"
   done
 }
+
+# Calls `run NAME DATABASE_URL` on a fresh SQLite file, then on a fresh PostgreSQL database named
+# after $1 when PostgreSQL answers on 127.0.0.1:5432 (BENCH_ONLY=sqlite or postgres runs one),
+# and names the machine.
+on_each_database() {
+  if [ "${BENCH_ONLY:-}" != "postgres" ]; then
+    run "SQLite" "sqlite://$(mktemp -d)/bench.db?mode=rwc"
+  fi
+  if [ "${BENCH_ONLY:-}" = "sqlite" ]; then
+    :
+  elif command -v pg_isready >/dev/null && pg_isready -h 127.0.0.1 -p 5432 -q; then
+    local db="$1_$$"
+    psql -h 127.0.0.1 -U postgres -qc "create database $db"
+    run "PostgreSQL" "postgres://postgres@127.0.0.1:5432/$db" || true
+    psql -h 127.0.0.1 -U postgres -qc "drop database if exists $db"
+  fi
+  echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(date -u +%F)"
+}

@@ -77,15 +77,4 @@ run() {
   if [ -n "${BENCH_KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
 }
 
-if [ "${BENCH_ONLY:-}" != "postgres" ]; then
-  run "SQLite" "sqlite://$(mktemp -d)/bench.db?mode=rwc"
-fi
-if [ "${BENCH_ONLY:-}" = "sqlite" ]; then
-  :
-elif command -v pg_isready >/dev/null && pg_isready -h 127.0.0.1 -p 5432 -q; then
-  db="nrpush_$$"
-  psql -h 127.0.0.1 -U postgres -qc "create database $db"
-  run "PostgreSQL" "postgres://postgres@127.0.0.1:5432/$db" || true
-  psql -h 127.0.0.1 -U postgres -qc "drop database if exists $db"
-fi
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(date -u +%F)"
+on_each_database nrpush
