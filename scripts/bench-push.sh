@@ -71,6 +71,29 @@ run() {
   echo "push job $job finished in $(awk "BEGIN {printf \"%.2f\", $ended - $started}") s"
   echo "CPU during the push: NetRaven $(awk "BEGIN {printf \"%.2f\", $cpu_after - $cpu_before}") s, devsim $(awk "BEGIN {printf \"%.2f\", $sim_after - $sim_before}") s"
   echo "NetRaven peak RSS: $(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status")"
+  # Where the time went, from the job's own records: queued to the first device started, the
+  # sessions, and the last session's end to the last result written.
+  local q="select extract(epoch from min(r.started_at) - j.created_at), extract(epoch from max(r.started_at) - min(r.started_at)),
+                  avg(r.duration_ms) / 1000.0, max(r.duration_ms) / 1000.0, min(r.duration_ms) / 1000.0,
+                  extract(epoch from max(r.finished_at) - min(r.started_at))
+           from job_results r join job_logs j on j.id = r.job_log_id where j.id = $job group by j.created_at"
+  if [[ "$url" == postgres* ]]; then
+    psql "$url" -Atc "$q" | awk -F'|' '{printf "first device after %.2f s, all started within %.2f s; sessions mean %.2f s, max %.2f s, min %.2f s; last result %.2f s after the first start\n", $1, $2, $3, $4, $5, $6}'
+  else
+    python3 - "${url#sqlite://}" "$job" <<'PY'
+import sqlite3, sys
+from datetime import datetime
+db = sys.argv[1].split("?")[0]
+c = sqlite3.connect(db)
+t = lambda s: datetime.fromisoformat(s[:26].rstrip("Z"))
+created = t(c.execute("select created_at from job_logs where id = ?", (sys.argv[2],)).fetchone()[0])
+rows = c.execute("select started_at, finished_at, duration_ms from job_results where job_log_id = ?", (sys.argv[2],)).fetchall()
+starts = [t(r[0]) for r in rows]; ends = [t(r[1]) for r in rows]; d = [r[2] / 1000 for r in rows]
+print("first device after %.2f s, all started within %.2f s; sessions mean %.2f s, max %.2f s, min %.2f s; last result %.2f s after the first start"
+      % ((min(starts) - created).total_seconds(), (max(starts) - min(starts)).total_seconds(), sum(d) / len(d), max(d), min(d),
+         (max(ends) - min(starts)).total_seconds()))
+PY
+  fi
   curl -s -b "$JAR" "$BASE/push/jobs/$job" | grep -o 'badge badge-[a-z]*">[a-z]*<' | sed 's/.*">//; s/<$//' \
     | sort | uniq -c | tr '\n' ' '; echo
   kill "$pid" "$sim"; wait "$pid" "$sim" 2>/dev/null || true
