@@ -99,7 +99,6 @@ pub fn addresses(
         // A whole network's hosts: IPv4 without its network and broadcast addresses (/31 and
         // /32 have none); IPv6 without the subnet-router anycast address.
         let hosts: Box<dyn Iterator<Item = IpAddr>> = match net {
-            IpNet::V4(n) if n.prefix_len() >= 31 => Box::new(n.hosts().map(IpAddr::V4)),
             IpNet::V4(n) => Box::new(n.hosts().map(IpAddr::V4)),
             IpNet::V6(n) if n.prefix_len() == 128 => {
                 Box::new(std::iter::once(IpAddr::V6(n.addr())))
