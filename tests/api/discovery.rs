@@ -173,7 +173,9 @@ async fn a_scan_identifies_every_platform_and_onboarding_adds_only_new_devices()
         1
     );
 
-    // The page filters; the CSV has every row.
+    // The job's page links the scan's results; the page filters; the CSV has every row.
+    let (_, html) = app.get_html(&format!("/jobs/{}", job.id)).await;
+    assert!(html.contains(&format!("/discovery/jobs/{}", job.id)));
     let (_, html) = app
         .get_html(&format!("/discovery/jobs/{}?outcome=auth_failed", job.id))
         .await;
