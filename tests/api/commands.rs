@@ -6,24 +6,13 @@ use reqwest::StatusCode;
 
 use crate::engine::start;
 use crate::helpers::{TestApp, location, spawn_app_with_workers, unescaped};
-use crate::jobs::{add_sim_devices, finished, lab_tag};
+use crate::jobs::{add_sim_devices, lab_tag, posted_job};
 use devsim::{DeviceSpec, Platform};
 use netraven::entity::job_logs;
 use netraven::vocabulary::JobStatus;
 
 async fn run(app: &TestApp, fields: &[(&str, &str)]) -> job_logs::Model {
-    let r = app.post_form("/commands", fields).await;
-    assert_eq!(
-        r.status(),
-        StatusCode::SEE_OTHER,
-        "{}",
-        r.text().await.unwrap_or_default()
-    );
-    let id: i32 = location(&r)
-        .trim_start_matches("/commands/jobs/")
-        .parse()
-        .expect("id");
-    finished(app, id).await
+    posted_job(app, "/commands", fields).await
 }
 
 #[tokio::test]

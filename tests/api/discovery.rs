@@ -14,7 +14,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::engine::{PASSWORD, USER};
 use crate::helpers::{TestApp, location, spawn_app_with_workers, unescaped};
-use crate::jobs::{finished, lab_tag};
+use crate::jobs::{finished, lab_tag, posted_job};
 use devsim::{DeviceSpec, Fault, Platform, Sim};
 use netraven::entity::{devices, discovery_results, job_logs};
 use netraven::vocabulary::{DiscoveryOutcome, JobStatus};
@@ -33,18 +33,7 @@ fn at(platform: Platform, name: &str, ip: &str, port: u16) -> DeviceSpec {
 }
 
 async fn scan(app: &TestApp, fields: &[(&str, &str)]) -> job_logs::Model {
-    let r = app.post_form("/discovery", fields).await;
-    assert_eq!(
-        r.status(),
-        StatusCode::SEE_OTHER,
-        "{}",
-        unescaped(&r.text().await.unwrap_or_default())
-    );
-    let id: i32 = location(&r)
-        .trim_start_matches("/discovery/jobs/")
-        .parse()
-        .expect("id");
-    finished(app, id).await
+    posted_job(app, "/discovery", fields).await
 }
 
 async fn rows(app: &TestApp, job: i32) -> Vec<discovery_results::Model> {

@@ -109,6 +109,24 @@ pub async fn until_a_device_runs(app: &TestApp, job: i32) {
     }
 }
 
+/// Posts a form that starts a job and answers with a redirect to its page (`/area/jobs/{id}`),
+/// then waits until the job has finished.
+pub async fn posted_job(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> job_logs::Model {
+    let r = app.post_form(path, fields).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        crate::helpers::unescaped(&r.text().await.unwrap_or_default())
+    );
+    let id: i32 = location(&r)
+        .rsplit('/')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .expect("the job's id in the redirect");
+    finished(app, id).await
+}
+
 /// Wait (up to a minute) until a job has finished.
 pub async fn finished(app: &TestApp, id: i32) -> job_logs::Model {
     finished_within(app, id, 60).await

@@ -12,7 +12,9 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder}
 
 use crate::engine::{PASSWORD, USER, start};
 use crate::helpers::{TestApp, location, spawn_app, spawn_app_with_workers, unescaped};
-use crate::jobs::{add_sim_devices, finished, lab_tag, one_device_at_a_time, until_a_device_runs};
+use crate::jobs::{
+    add_sim_devices, finished, lab_tag, one_device_at_a_time, posted_job, until_a_device_runs,
+};
 use devsim::{DeviceSpec, Platform, Sim};
 use netraven::entity::{backups, job_logs, push_results};
 use netraven::vocabulary::{JobStatus, JobType, PushStatus};
@@ -41,18 +43,7 @@ fn fields<'a>(
 }
 
 async fn applied(app: &TestApp, fields: &[(&str, &str)]) -> job_logs::Model {
-    let r = app.post_form("/push", fields).await;
-    assert_eq!(
-        r.status(),
-        StatusCode::SEE_OTHER,
-        "{}",
-        unescaped(&r.text().await.unwrap_or_default())
-    );
-    let id: i32 = location(&r)
-        .trim_start_matches("/push/jobs/")
-        .parse()
-        .expect("id");
-    finished(app, id).await
+    posted_job(app, "/push", fields).await
 }
 
 async fn rows(app: &TestApp, job: i32) -> Vec<push_results::Model> {
